@@ -1,0 +1,123 @@
+//! Server-side forwarding to the services' HTTP APIs, with the visitor's session. Server
+//! functions call these; the browser never talks to a service except through them or `/api`.
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the auth service reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: String,
+    pub email: String,
+}
+
+/// Where each service's API answers, provided to server functions as context.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub auth_url: String,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use http::header::{COOKIE, SET_COOKIE};
+    use http::request::Parts;
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use reqwest::Method;
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    use super::ApiConfig;
+    use crate::error::{ApiMessage, AppError};
+
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        errors: Vec<ApiMessage>,
+    }
+
+    /// The session cookie the visitor sent, if any.
+    pub fn session_token(parts: &Parts) -> Option<String> {
+        parts
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == "session")
+            .map(|(_, value)| value.to_string())
+    }
+
+    fn client() -> &'static reqwest::Client {
+        static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+        CLIENT.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default()
+        })
+    }
+
+    /// Which service a call goes to.
+    #[derive(Clone, Copy, Debug)]
+    pub enum Service {
+        Auth,
+    }
+
+    /// Calls `method path` on `service` with the visitor's session and address, copies any
+    /// `Set-Cookie` back to the browser, and turns an error answer into an [`AppError`].
+    pub async fn call<T: DeserializeOwned>(
+        service: Service,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T, AppError> {
+        let config = use_context::<ApiConfig>()
+            .ok_or_else(|| AppError::Unavailable("The API is not configured".into()))?;
+        let parts = use_context::<Parts>();
+        let base = match service {
+            Service::Auth => &config.auth_url,
+        };
+        let mut request = client().request(method, format!("{base}{path}"));
+        if let Some(parts) = &parts {
+            if let Some(token) = session_token(parts) {
+                request = request.header(COOKIE, format!("session={token}"));
+            }
+            if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+                request = request.header("x-forwarded-for", peer.ip().to_string());
+            }
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|error| {
+            tracing::error!(%error, ?service, path, "service unreachable");
+            AppError::Unavailable(format!("The {service:?} service is unavailable. Please try again."))
+        })?;
+        if let Some(options) = use_context::<ResponseOptions>() {
+            for cookie in response.headers().get_all(SET_COOKIE) {
+                options.append_header(SET_COOKIE, cookie.clone());
+            }
+        }
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|error| {
+            tracing::error!(%error, ?service, path, "reading a service's answer");
+            AppError::Unavailable("The service answer was cut off. Please try again.".into())
+        })?;
+        if status.is_success() {
+            serde_json::from_slice(&bytes).map_err(|error| {
+                tracing::error!(%error, ?service, path, "unexpected answer from a service");
+                AppError::Unavailable("The service gave an answer we could not read.".into())
+            })
+        } else {
+            match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(body) => Err(AppError::Api(body.errors)),
+                Err(_) => {
+                    tracing::error!(%status, ?service, path, "error answer outside the API's shape");
+                    Err(AppError::Unavailable("Something went wrong. Please try again.".into()))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Form building blocks: a labelled field with its error, the errors that belong to no field,
+//! and a submit button that shows progress and cannot be pressed twice.
+use leptos::prelude::*;
+
+/// A labelled input. Its error is tied to it for screen readers and announced when it appears.
+#[component]
+pub fn Field(
+    /// The input's `name`: the server function's argument it fills.
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let described_by = error_id.clone();
+    view! {
+        <div class="flex flex-col gap-1">
+            <label for=id.clone() class="text-sm font-medium">{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=true
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=move || error.get().map(|_| described_by.clone())
+                class="rounded-lg border border-slate-300 bg-white px-3 py-2 text-base shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40 aria-[invalid=true]:border-red-500 dark:border-slate-700 dark:bg-slate-900"
+            />
+            <Show when=move || error.get().is_some()>
+                <p id=error_id.clone() role="alert" class="text-sm text-red-600 dark:text-red-400">
+                    {move || error.get()}
+                </p>
+            </Show>
+        </div>
+    }
+}
+
+/// Errors that belong to no field, shown above the form.
+#[component]
+pub fn FormErrors(#[prop(into)] messages: Signal<Vec<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || !messages.get().is_empty()>
+            <div role="alert" class="rounded-lg border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+                <ul class="list-none space-y-1">
+                    <For each=move || messages.get() key=|m| m.clone() let:message>
+                        <li>{message}</li>
+                    </For>
+                </ul>
+            </div>
+        </Show>
+    }
+}
+
+/// The form's submit button: disabled with a progress label while the action runs.
+#[component]
+pub fn SubmitButton(label: &'static str, pending_label: &'static str, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            disabled=move || pending.get()
+            aria-busy=move || pending.get().to_string()
+            class="inline-flex items-center justify-center rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-60"
+        >
+            {move || if pending.get() { pending_label } else { label }}
+        </button>
+    }
+}

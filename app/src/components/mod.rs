@@ -1,0 +1,3 @@
+//! Small pieces the pages are built from.
+pub mod form;
+pub mod header;

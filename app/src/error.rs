@@ -1,0 +1,71 @@
+//! The error every server function returns. It carries the API's `{"errors": [...]}` entries so
+//! a page can show each next to its field, also after a no-JavaScript form post (the error then
+//! travels in the redirect URL).
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr, ServerFnUrlError};
+use serde::{Deserialize, Serialize};
+
+/// One entry of the API's error shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiMessage {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// What a service answered.
+    #[error("{}", .0.iter().map(|m| m.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Api(Vec<ApiMessage>),
+    /// A service could not be reached, or answered something we cannot read.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The server function machinery itself failed (network, encoding).
+    #[error("{0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::ServerFn(value)
+    }
+}
+
+impl AppError {
+    /// The message for one form field, if the API named it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Api(messages) => messages
+                .iter()
+                .filter(|m| m.field.as_deref() == Some(name))
+                .map(|m| m.message.clone())
+                .next(),
+            _ => None,
+        }
+    }
+
+    /// Messages that belong to no field of the form: shown above it.
+    pub fn general(&self, fields: &[&str]) -> Vec<String> {
+        match self {
+            Self::Api(messages) => messages
+                .iter()
+                .filter(|m| m.field.as_deref().is_none_or(|f| !fields.contains(&f)))
+                .map(|m| m.message.clone())
+                .collect(),
+            Self::Unavailable(message) => vec![message.clone()],
+            Self::ServerFn(_) => vec!["Something went wrong. Please try again.".to_string()],
+        }
+    }
+
+    /// The error a no-JavaScript form post left in the URL (`__path`/`__err`), if it came from the
+    /// server function at `path`.
+    pub fn from_query(path: &str, query: &leptos_router::params::ParamsMap) -> Option<Self> {
+        if query.get_str("__path")? != path {
+            return None;
+        }
+        Some(ServerFnUrlError::<Self>::decode_err(query.get_str("__err")?))
+    }
+}

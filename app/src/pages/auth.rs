@@ -1,0 +1,154 @@
+//! `/auth/signup`, `/auth/signin`, `/auth/signout`: forms that work with and without JavaScript.
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::components::form::{Field, FormErrors, SubmitButton};
+use crate::error::AppError;
+
+#[server(prefix = "/_fn", endpoint = "signup")]
+pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
+    forward_credentials("/api/users/signup", &email, &password).await
+}
+
+#[server(prefix = "/_fn", endpoint = "signin")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    forward_credentials("/api/users/signin", &email, &password).await
+}
+
+#[server(prefix = "/_fn", endpoint = "signout")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::api::ssr::{call, Service};
+    let _: serde_json::Value = call(Service::Auth, reqwest::Method::POST, "/api/users/signout", Some(&serde_json::json!({}))).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Sign-up and sign-in take the same body; the auth service's cookie is passed on by `call`.
+#[cfg(feature = "ssr")]
+async fn forward_credentials(path: &str, email: &str, password: &str) -> Result<(), AppError> {
+    use crate::api::ssr::{call, Service};
+    use crate::api::SessionUser;
+    let body = serde_json::json!({ "email": email, "password": password });
+    let _: SessionUser = call(Service::Auth, reqwest::Method::POST, path, Some(&body)).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// The actions that change who is signed in; the session refetches when any of them runs.
+#[derive(Clone, Copy)]
+pub struct AuthActions {
+    pub sign_up: ServerAction<SignUp>,
+    pub sign_in: ServerAction<SignIn>,
+    pub sign_out: ServerAction<SignOut>,
+}
+
+impl AuthActions {
+    pub fn new() -> Self {
+        Self { sign_up: ServerAction::new(), sign_in: ServerAction::new(), sign_out: ServerAction::new() }
+    }
+
+    pub fn versions(&self) -> (usize, usize, usize) {
+        (self.sign_up.version().get(), self.sign_in.version().get(), self.sign_out.version().get())
+    }
+}
+
+impl Default for AuthActions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The latest error of `action`: from its last run with JavaScript, or from the URL after a plain
+/// form post.
+fn action_error<S>(action: ServerAction<S>) -> Memo<Option<AppError>>
+where
+    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    let query = use_query_map();
+    Memo::new(move |_| match action.value().get() {
+        Some(result) => result.err(),
+        None => query.with(|q| AppError::from_query(S::PATH, q)),
+    })
+}
+
+const FIELDS: &[&str] = &["email", "password"];
+
+/// The email and password fields with their errors, shared by sign-up and sign-in.
+#[component]
+fn CredentialFields(error: Memo<Option<AppError>>, password_autocomplete: &'static str) -> impl IntoView {
+    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
+    view! {
+        <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(FIELDS)).unwrap_or_default()) />
+        <Field name="email" label="Email" kind="email" autocomplete="email" error=field("email") />
+        <Field name="password" label="Password" kind="password" autocomplete=password_autocomplete error=field("password") />
+    }
+}
+
+#[component]
+fn Card(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <section class="mx-auto w-full max-w-md rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+            <h1 class="mb-4 text-2xl font-bold">{title}</h1>
+            {children()}
+        </section>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = expect_context::<AuthActions>().sign_up;
+    let error = action_error(action);
+    view! {
+        <Card title="Sign Up">
+            <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
+                <CredentialFields error password_autocomplete="new-password" />
+                <SubmitButton label="Sign Up" pending_label="Signing up…" pending=action.pending() />
+            </ActionForm>
+            <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
+                "Already have an account? " <A href="/auth/signin" attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"Sign in"</A>
+            </p>
+        </Card>
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = expect_context::<AuthActions>().sign_in;
+    let error = action_error(action);
+    view! {
+        <Card title="Sign In">
+            <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
+                <CredentialFields error password_autocomplete="current-password" />
+                <SubmitButton label="Sign In" pending_label="Signing in…" pending=action.pending() />
+            </ActionForm>
+            <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
+                "New here? " <A href="/auth/signup" attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"Create an account"</A>
+            </p>
+        </Card>
+    }
+}
+
+/// Signing out changes state, so it is a POST: with JavaScript the page does it at once, without
+/// it the visitor presses the button.
+#[component]
+pub fn SignOutPage() -> impl IntoView {
+    let action = expect_context::<AuthActions>().sign_out;
+    let error = action_error(action);
+    Effect::new(move |_| {
+        action.dispatch(SignOut {});
+    });
+    view! {
+        <Card title="Sign Out">
+            <ActionForm action=action attr:class="flex flex-col gap-4">
+                <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(&[])).unwrap_or_default()) />
+                <p>"Signing you out…"</p>
+                <SubmitButton label="Sign Out" pending_label="Signing out…" pending=action.pending() />
+            </ActionForm>
+        </Card>
+    }
+}

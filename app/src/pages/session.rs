@@ -1,0 +1,35 @@
+//! Who is signed in, fetched from the auth service and refetched after every sign-up, sign-in or
+//! sign-out.
+use leptos::prelude::*;
+
+use crate::api::SessionUser;
+use crate::error::AppError;
+use crate::pages::auth::AuthActions;
+
+#[server(prefix = "/_fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    use crate::api::ssr::{call, Service};
+
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(rename = "currentUser")]
+        current_user: Option<SessionUser>,
+    }
+    let answer: Answer = call(Service::Auth, reqwest::Method::GET, "/api/users/currentuser", None::<&()>).await?;
+    Ok(answer.current_user)
+}
+
+#[derive(Clone, Copy)]
+struct Session(Resource<Option<SessionUser>>);
+
+pub fn provide_session() {
+    let actions = expect_context::<AuthActions>();
+    // An unreachable auth service reads as signed out rather than breaking every page.
+    let user = Resource::new(move || actions.versions(), |_| async { current_user().await.ok().flatten() });
+    provide_context(Session(user));
+}
+
+/// The signed-in user (`None` when signed out); read it inside `Suspense` or `Transition`.
+pub fn use_session() -> Resource<Option<SessionUser>> {
+    expect_context::<Session>().0
+}

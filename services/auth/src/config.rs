@@ -1,0 +1,30 @@
+use shared::config::{ConfigError, EnvReader, ServiceSettings};
+
+/// Everything the auth service reads from the environment.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub service: ServiceSettings,
+    /// Failed sign-ins allowed per email within a minute before further tries get 429.
+    pub email_failures_per_minute: u32,
+    /// Failed sign-ins allowed per client address within a minute.
+    pub address_failures_per_minute: u32,
+}
+
+impl AuthConfig {
+    pub const DEFAULT_PORT: u16 = 3101;
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(EnvReader::from_process())
+    }
+
+    pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let service = ServiceSettings::read(&mut env, "auth", Self::DEFAULT_PORT);
+        let config = Self {
+            service,
+            email_failures_per_minute: 10,
+            address_failures_per_minute: 100,
+        };
+        env.finish()?;
+        Ok(config)
+    }
+}

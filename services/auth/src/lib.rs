@@ -1,0 +1,13 @@
+//! The auth service: sign-up, sign-in, sign-out and the current user (`/api/users`).
+//!
+//! Inner layout, as in every service: `domain` (types that parse input), `store` (its own
+//! database), `routes` (HTTP), `startup` (wiring). Auth consumes and publishes no events.
+pub mod config;
+pub mod domain;
+pub mod limits;
+pub mod routes;
+pub mod startup;
+pub mod store;
+
+pub use config::AuthConfig;
+pub use startup::{Application, AuthService};

@@ -1,0 +1,132 @@
+//! `/api/users`: the handlers, in the order of checks the spec gives (size, parsing, validation,
+//! then each route's own rules).
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::{Deserialize, Serialize};
+use shared::extract::{ApiJson, ClientAddr};
+use shared::session::{CurrentUser, Sessions, SESSION_COOKIE};
+use shared::store::Db;
+use shared::{parse_fields, ApiError};
+
+use crate::domain::{hashing, GivenPassword, NewPassword, UserEmail};
+use crate::limits::FailureWindow;
+use crate::store::{self, Insert};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub sessions: Sessions,
+    pub cookie_secure: bool,
+    pub email_failures: FailureWindow,
+    pub address_failures: FailureWindow,
+}
+
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/users/signup", post(signup))
+        .route("/api/users/signin", post(signin))
+        .route("/api/users/signout", post(signout))
+        .route("/api/users/currentuser", get(current_user))
+        .with_state(state)
+}
+
+/// Both fields optional here so that a missing one is a validation error on that field.
+#[derive(Debug, Deserialize)]
+struct Credentials {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct UserView {
+    id: String,
+    email: String,
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<(StatusCode, CookieJar, Json<UserView>), ApiError> {
+    parse_fields!(
+        email = "email": UserEmail::parse(body.email),
+        password = "password": NewPassword::parse(body.password),
+    );
+    let hash = hashing::hash(password).await?;
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    // The unique index decides between concurrent sign-ups, not a prior lookup.
+    match store::insert_user(&state.db, &id, email.as_str(), &hash).await? {
+        Insert::EmailTaken => return Err(ApiError::field("email", "Email in use")),
+        Insert::Created => {}
+    }
+    tracing::info!(user.id = %id, "user signed up");
+    let jar = jar.add(state.session_cookie(&id, email.as_str())?);
+    Ok((StatusCode::CREATED, jar, Json(UserView { id, email: email.to_string() })))
+}
+
+async fn signin(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<(CookieJar, Json<UserView>), ApiError> {
+    parse_fields!(
+        email = "email": UserEmail::parse(body.email),
+        password = "password": GivenPassword::parse(body.password),
+    );
+    let address = address.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+    if state.email_failures.is_blocked(email.as_str()) || state.address_failures.is_blocked(&address) {
+        tracing::warn!(client.address = %address, "sign-in refused: too many failures");
+        return Err(ApiError::TooManyRequests);
+    }
+    let user = store::find_by_email(&state.db, email.as_str()).await?;
+    let valid = hashing::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let Some(user) = user.filter(|_| valid) else {
+        state.email_failures.record_failure(email.as_str());
+        state.address_failures.record_failure(&address);
+        return Err(ApiError::bad_request("Invalid credentials"));
+    };
+    let jar = jar.add(state.session_cookie(&user.id, &user.email)?);
+    Ok((jar, Json(UserView { id: user.id, email: user.email })))
+}
+
+async fn signout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar, Json<serde_json::Value>) {
+    let mut cleared = state.cookie(String::new());
+    cleared.set_max_age(time::Duration::ZERO);
+    cleared.set_expires(time::OffsetDateTime::UNIX_EPOCH);
+    (jar.add(cleared), Json(serde_json::json!({})))
+}
+
+async fn current_user(CurrentUser(claims): CurrentUser) -> Json<serde_json::Value> {
+    let current = claims.map(|c| serde_json::json!({ "id": c.id, "email": c.email, "iat": c.iat }));
+    Json(serde_json::json!({ "currentUser": current }))
+}
+
+impl AppState {
+    fn cookie(&self, value: String) -> Cookie<'static> {
+        Cookie::build((SESSION_COOKIE, value))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .secure(self.cookie_secure)
+            .build()
+    }
+
+    /// A fresh session token in a cookie that lives exactly as long as the token.
+    fn session_cookie(&self, id: &str, email: &str) -> Result<Cookie<'static>, ApiError> {
+        let token = self.sessions.issue(id, email)?;
+        let max_age = time::Duration::seconds(self.sessions.ttl().as_secs() as i64);
+        let mut cookie = self.cookie(token);
+        cookie.set_max_age(max_age);
+        Ok(cookie)
+    }
+}

@@ -1,0 +1,60 @@
+//! Wiring: from configuration to a router, and from a router to a listening server.
+use anyhow::Context;
+use axum::Router;
+use shared::http::{api_fallbacks, api_layers, health_routes, serve, Readiness};
+use shared::session::Sessions;
+use shared::store::{self, Db};
+use tokio::net::TcpListener;
+
+use crate::config::AuthConfig;
+use crate::limits::FailureWindow;
+use crate::routes::{self, AppState};
+use crate::store::SCHEMA;
+
+/// The service's routes and what readiness depends on, ready to be served alone or mounted in
+/// the single-machine web server.
+pub struct AuthService {
+    pub router: Router,
+    pub db: Db,
+}
+
+impl AuthService {
+    pub async fn build(config: &AuthConfig) -> anyhow::Result<Self> {
+        let settings = &config.service;
+        let db = store::connect(&settings.database, SCHEMA).await.context("auth database")?;
+        let state = AppState {
+            db: db.clone(),
+            sessions: Sessions::new(&settings.jwt_key, settings.session_ttl),
+            cookie_secure: settings.cookie_secure,
+            email_failures: FailureWindow::new(config.email_failures_per_minute),
+            address_failures: FailureWindow::new(config.address_failures_per_minute),
+        };
+        let router = api_layers(routes::router(state), settings.trust_proxy);
+        Ok(Self { router, db })
+    }
+}
+
+/// The auth service on its own port, as it runs in Kubernetes and in the API tests.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(config: AuthConfig) -> anyhow::Result<Self> {
+        let service = AuthService::build(&config).await?;
+        let readiness = Readiness { databases: vec![("auth", service.db.clone())] };
+        let router = api_fallbacks(service.router.merge(health_routes(readiness)));
+        let address = (config.service.host, config.service.port);
+        let listener = TcpListener::bind(address).await.with_context(|| format!("binding {address:?}"))?;
+        Ok(Self { listener, router })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        serve(self.listener, self.router).await
+    }
+}

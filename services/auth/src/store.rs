@@ -1,0 +1,48 @@
+//! The auth service's own database: users, with a unique index on the email so two concurrent
+//! sign-ups for one address cannot both succeed.
+use shared::store::{is_unique_violation, Db};
+use surrealdb::types::{RecordId, SurrealValue};
+
+pub const SCHEMA: &str = "
+DEFINE TABLE IF NOT EXISTS user SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS email ON user TYPE string;
+DEFINE FIELD IF NOT EXISTS password_hash ON user TYPE string;
+DEFINE FIELD IF NOT EXISTS created_at ON user TYPE datetime DEFAULT time::now();
+DEFINE INDEX IF NOT EXISTS user_email ON user FIELDS email UNIQUE;
+";
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+#[derive(Debug)]
+pub enum Insert {
+    Created,
+    EmailTaken,
+}
+
+pub async fn insert_user(db: &Db, id: &str, email: &str, password_hash: &str) -> Result<Insert, surrealdb::Error> {
+    let result = db
+        .query("CREATE $user SET email = $email, password_hash = $hash")
+        .bind(("user", RecordId::new("user", id)))
+        .bind(("email", email.to_string()))
+        .bind(("hash", password_hash.to_string()))
+        .await
+        .and_then(|response| response.check());
+    match result {
+        Ok(_) => Ok(Insert::Created),
+        Err(error) if is_unique_violation(&error) => Ok(Insert::EmailTaken),
+        Err(error) => Err(error),
+    }
+}
+
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, surrealdb::Error> {
+    let mut response = db
+        .query("SELECT record::id(id) AS id, email, password_hash FROM user WHERE email = $email LIMIT 1")
+        .bind(("email", email.to_string()))
+        .await?;
+    response.take(0)
+}

@@ -1,0 +1,91 @@
+use std::collections::HashMap;
+
+use auth::{Application, AuthConfig};
+use reqwest::header::SET_COOKIE;
+use reqwest::Response;
+use serde_json::{json, Value};
+use shared::config::EnvReader;
+
+pub const JWT_KEY: &str = "test-key-that-is-at-least-32-bytes-long";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+/// Starts the auth service on a free port with its own in-memory database.
+pub async fn spawn_app() -> TestApp {
+    let vars: HashMap<String, String> = [("PORT", "0"), ("DATABASE_URL", "mem://"), ("JWT_KEY", JWT_KEY)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config = AuthConfig::read(EnvReader::from_map(vars)).expect("test configuration is valid");
+    let app = Application::build(config).await.expect("the auth service starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    // No cookie store: each test decides which cookie it sends.
+    TestApp { address, client: reqwest::Client::new() }
+}
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(format!("{}{path}", self.address)).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn signup(&self, email: &str, password: &str) -> Response {
+        self.post_json("/api/users/signup", &json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn signin(&self, email: &str, password: &str) -> Response {
+        self.post_json("/api/users/signin", &json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn current_user(&self, cookie: Option<&str>) -> Value {
+        let mut request = self.client.get(format!("{}/api/users/currentuser", self.address));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("request sent").json().await.expect("JSON body")
+    }
+}
+
+/// The `session` Set-Cookie header of a response.
+pub fn session_set_cookie(response: &Response) -> String {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("session="))
+        .expect("a session cookie is set")
+        .to_string()
+}
+
+/// `session=<token>`, ready for a Cookie header.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+/// Asserts the API's error shape and returns its entries as (message, field).
+pub async fn errors(response: Response, status: u16) -> Vec<(String, Option<String>)> {
+    assert_eq!(response.status().as_u16(), status);
+    let body: Value = response.json().await.expect("errors are JSON");
+    body["errors"]
+        .as_array()
+        .expect("an errors array")
+        .iter()
+        .map(|e| {
+            let message = e["message"].as_str().expect("each error has a message").to_string();
+            (message, e.get("field").and_then(Value::as_str).map(str::to_string))
+        })
+        .collect()
+}
+
+pub fn field(message: &str, field: &str) -> (String, Option<String>) {
+    (message.to_string(), Some(field.to_string()))
+}
+
+pub fn general(message: &str) -> (String, Option<String>) {
+    (message.to_string(), None)
+}

@@ -1,0 +1,146 @@
+//! The one error type every handler returns, so no route can answer in another shape.
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+/// One entry of `{"errors": [...]}`; `field` is present only for a bad input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorItem {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ErrorItem {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), field: None }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { message: message.into(), field: Some(field.into()) }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub errors: Vec<ErrorItem>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Every bad input field at once.
+    #[error("invalid input: {0:?}")]
+    Validation(Vec<ErrorItem>),
+    /// A 400 that is not about a field's shape (malformed JSON, a business rule).
+    #[error("{}", .0.message)]
+    BadRequest(ErrorItem),
+    #[error("Not authorized")]
+    Unauthorized,
+    #[error("Not Found")]
+    NotFound,
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("Request body too large")]
+    PayloadTooLarge,
+    #[error("Too many requests")]
+    TooManyRequests,
+    /// A dependency we cannot reach (NATS, the database at start-up); the message says which.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or a failed dependency: the details go to the log, never to the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 about one field's value, such as `Email in use`.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![ErrorItem::field(field, message)])
+    }
+
+    /// A 400 that names no field.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(ErrorItem::new(message))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn items(self) -> Vec<ErrorItem> {
+        match self {
+            Self::Validation(items) => items,
+            Self::BadRequest(item) => vec![item],
+            Self::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "request failed");
+                vec![ErrorItem::new("Something went wrong")]
+            }
+            other => vec![ErrorItem::new(other.to_string())],
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        (status, Json(ErrorBody { errors: self.items() })).into_response()
+    }
+}
+
+/// Collects the result of parsing each input field, so a request hears about every bad field at
+/// once. Parse into domain types, then call [`FieldErrors::finish`].
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<ErrorItem>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the error of `parsed`, if any, against `field`, and hands back the value.
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(ErrorItem::field(field, error.to_string()));
+                None
+            }
+        }
+    }
+
+    /// `Ok` when no field failed.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.0)) }
+    }
+}
+
+/// Parses every field, reports all failures together, and binds the parsed values:
+/// `parse_fields!(email = "email": UserEmail::parse(body.email));`
+#[macro_export]
+macro_rules! parse_fields {
+    ($($name:ident = $field:literal : $parse:expr),+ $(,)?) => {
+        let mut __errors = $crate::error::FieldErrors::new();
+        $( let $name = __errors.check($field, $parse); )+
+        __errors.finish()?;
+        $( let Some($name) = $name else {
+            return Err($crate::ApiError::Internal($crate::__anyhow::anyhow!("field {} parsed without error but has no value", $field)).into());
+        }; )+
+    };
+}
+
+impl From<surrealdb::Error> for ApiError {
+    fn from(error: surrealdb::Error) -> Self {
+        Self::Internal(anyhow::Error::new(error).context("database query failed"))
+    }
+}

@@ -1,0 +1,124 @@
+//! HTTP plumbing shared by every service: the body limit, JSON fallbacks, panic safety, request
+//! logs, health probes and graceful serving.
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::extract::TrustProxy;
+use crate::store::Db;
+
+/// Request bodies over this are a 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Wraps a service's API routes: 413 before anything else looks at the request, a JSON 500 for a
+/// panic, a span per request, and the proxy trust setting for [`crate::extract::ClientAddr`].
+pub fn api_layers(router: Router, trust_proxy: bool) -> Router {
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(reject_large_bodies))
+        .layer(axum::Extension(TrustProxy(trust_proxy)))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// A declared length over the limit is refused before authentication or parsing runs.
+async fn reject_large_bodies(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    next.run(request).await
+}
+
+/// Unknown routes and wrong methods answer in the API's error shape.
+pub fn api_fallbacks(router: Router) -> Router {
+    router
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+}
+
+/// What `/readyz` checks.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    pub databases: Vec<(&'static str, Db)>,
+}
+
+impl Readiness {
+    /// The name of each dependency that is not reachable.
+    pub async fn failures(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for (name, db) in &self.databases {
+            let healthy = tokio::time::timeout(Duration::from_secs(2), db.health()).await;
+            if !matches!(healthy, Ok(Ok(()))) {
+                failures.push(format!("database of {name} unreachable"));
+            }
+        }
+        failures
+    }
+}
+
+/// `/healthz` (the process is up) and `/readyz` (its dependencies are reachable).
+pub fn health_routes(readiness: Readiness) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
+        .route("/readyz", get(ready))
+        .with_state(readiness)
+}
+
+async fn ready(State(readiness): State<Readiness>) -> Response {
+    let failures = readiness.failures().await;
+    if failures.is_empty() {
+        Json(serde_json::json!({ "status": "ready" })).into_response()
+    } else {
+        let body = serde_json::json!({ "status": "unavailable", "errors": failures.iter().map(|f| serde_json::json!({"message": f})).collect::<Vec<_>>() });
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish. Peer addresses are kept
+/// for the rate limits.
+pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what Kubernetes sends before killing a pod).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutdown signal received: draining in-flight requests");
+}
+

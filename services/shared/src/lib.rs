@@ -1,0 +1,14 @@
+//! What every Ticketing service speaks: the API's error shape, typed configuration, sessions,
+//! storage, telemetry and the HTTP plumbing (body limits, fallbacks, health probes).
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod session;
+pub mod store;
+pub mod telemetry;
+
+pub use error::{ApiError, ErrorBody, ErrorItem};
+
+#[doc(hidden)]
+pub use anyhow as __anyhow;
