@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::SsrMode;
 use leptos_router::path;
 
 use crate::components::header::Header;
@@ -18,6 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -44,14 +46,16 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/ticketing.css" />
         <Title formatter=|page: String| if page.is_empty() { "Ticketing".to_string() } else { format!("{page} · Ticketing") } />
+        // In-order streaming: every page arrives complete (the header knows who is signed in), so
+        // it works without JavaScript.
         <Router>
             <Header />
             <main class="mx-auto w-full max-w-5xl px-4 py-8">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=LandingPage />
-                    <Route path=path!("/auth/signup") view=SignUpPage />
-                    <Route path=path!("/auth/signin") view=SignInPage />
-                    <Route path=path!("/auth/signout") view=SignOutPage />
+                    <Route path=path!("/") view=LandingPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/auth/signup") view=SignUpPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/auth/signin") view=SignInPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/auth/signout") view=SignOutPage ssr=SsrMode::InOrder />
                 </Routes>
             </main>
         </Router>

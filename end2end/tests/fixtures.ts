@@ -2,16 +2,17 @@ import { test as base, expect, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/// Every test fails on a console error or a hydration warning. A server function that answers
-/// an error status (a refused sign-in) makes Chromium log the failed request: that one is
-/// expected and is checked through the page instead.
+/// Every test fails on a console error or a hydration warning. Two failed loads are expected and
+/// are checked through the page instead: a server function that answers an error status (a
+/// refused sign-in), and the document itself when a test visits a missing page.
 export const test = base.extend<{ consoleProblems: string[] }>({
   consoleProblems: [
     async ({ page }, use) => {
       const problems: string[] = [];
       page.on('console', (message) => {
         const text = message.text();
-        const expectedFailure = text.startsWith('Failed to load resource') && message.location().url.includes('/_fn/');
+        const url = message.location().url;
+        const expectedFailure = text.startsWith('Failed to load resource') && (url.includes('/_fn/') || url === page.url());
         if ((message.type() === 'error' && !expectedFailure) || /hydrat/i.test(text) && message.type() === 'warning') {
           problems.push(`${message.type()}: ${text}`);
         }

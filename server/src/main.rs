@@ -10,10 +10,10 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
+use axum::routing::any;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use shared::http::{health_routes, serve};
 use shared::ApiError;
 use tower_http::compression::CompressionLayer;
@@ -35,16 +35,6 @@ async fn main() -> anyhow::Result<()> {
         let api = api.clone();
         move || provide_context(api.clone())
     };
-    let server_fns = Router::new()
-        .route(
-            "/_fn/{*name}",
-            post({
-                let context = context.clone();
-                move |request: Request| handle_server_fns_with_context(context.clone(), request)
-            }),
-        )
-        .layer(middleware::from_fn(reject_cross_site));
-
     let app = Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
@@ -52,11 +42,11 @@ async fn main() -> anyhow::Result<()> {
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
-        .merge(server_fns)
         .merge(services.router)
         // Unknown `/api` paths get the API's JSON 404, everything else the app's HTML 404.
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .merge(health_routes(services.readiness))
+        .layer(middleware::from_fn(reject_cross_site))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http());
 
@@ -66,10 +56,10 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Server functions take form posts, which any site could send: refuse those that the browser
-/// says came from elsewhere (`Sec-Fetch-Site`) or whose `Origin` is not this host.
+/// Server functions (`/_fn/…`) take form posts, which any site could send: refuse those that the
+/// browser says came from elsewhere (`Sec-Fetch-Site`) or whose `Origin` is not this host.
 async fn reject_cross_site(request: Request, next: Next) -> Response {
-    if is_cross_site(request.headers()) {
+    if request.uri().path().starts_with("/_fn/") && is_cross_site(request.headers()) {
         tracing::warn!(uri = %request.uri(), "cross-site server function call refused");
         return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed").into_response();
     }

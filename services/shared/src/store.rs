@@ -44,3 +44,53 @@ pub async fn connect(settings: &DatabaseSettings, schema: &str) -> anyhow::Resul
 pub fn is_unique_violation(error: &surrealdb::Error) -> bool {
     error.message().contains("already contains")
 }
+
+/// Why a transaction did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum TxError {
+    /// A `THROW "<code>"` of the query: a rule of the service said no.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// A record or unique index entry that already exists.
+    #[error("already exists: {0}")]
+    Exists(String),
+    /// Another transaction wrote the same keys first; running it again may succeed.
+    #[error("conflicting transaction")]
+    Conflict,
+    #[error(transparent)]
+    Failed(#[from] surrealdb::Error),
+}
+
+/// Runs a `BEGIN … COMMIT` query and sorts its failure. In a failed transaction every statement
+/// reports an error; the one that caused it is the one that says something else than "not
+/// executed".
+pub async fn commit(query: surrealdb::method::Query<'_, surrealdb::engine::any::Any>) -> Result<surrealdb::IndexedResults, TxError> {
+    let mut response = query.await?;
+    let mut errors: Vec<(usize, surrealdb::Error)> = response.take_errors().into_iter().collect();
+    if errors.is_empty() {
+        return Ok(response);
+    }
+    errors.sort_by_key(|(index, _)| *index);
+    let cause = errors
+        .iter()
+        .map(|(_, e)| e)
+        .find(|e| !e.message().contains("not executed"))
+        .unwrap_or(&errors[0].1);
+    let message = cause.message().to_string();
+    if cause.is_thrown() {
+        return Err(TxError::Refused(message));
+    }
+    if message.contains("already exists") || message.contains("already contains") {
+        return Err(TxError::Exists(message));
+    }
+    if message.contains("can be retried") || message.to_ascii_lowercase().contains("conflict") {
+        return Err(TxError::Conflict);
+    }
+    Err(TxError::Failed(errors.swap_remove(errors.iter().position(|(_, e)| e.message() == message).unwrap_or(0)).1))
+}
+
+impl From<TxError> for crate::ApiError {
+    fn from(error: TxError) -> Self {
+        crate::ApiError::Internal(anyhow::Error::new(error).context("transaction failed"))
+    }
+}
