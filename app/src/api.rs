@@ -13,6 +13,8 @@ pub struct SessionUser {
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub auth_url: String,
+    pub tickets_url: String,
+    pub orders_url: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -63,6 +65,8 @@ pub mod ssr {
     #[derive(Clone, Copy, Debug)]
     pub enum Service {
         Auth,
+        Tickets,
+        Orders,
     }
 
     /// Calls `method path` on `service` with the visitor's session and address, copies any
@@ -78,6 +82,8 @@ pub mod ssr {
         let parts = use_context::<Parts>();
         let base = match service {
             Service::Auth => &config.auth_url,
+            Service::Tickets => &config.tickets_url,
+            Service::Orders => &config.orders_url,
         };
         let mut request = client().request(method, format!("{base}{path}"));
         if let Some(parts) = &parts {

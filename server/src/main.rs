@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use app::api::ApiConfig;
 use app::{shell, App};
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -28,7 +27,7 @@ async fn main() -> anyhow::Result<()> {
     let address: SocketAddr = options.site_addr;
 
     let services = services::start(address).await?;
-    let api = ApiConfig { auth_url: services.auth_url.clone() };
+    let api = services.api.clone();
 
     let routes = generate_route_list(App);
     let context = {

@@ -3,13 +3,14 @@
 //! the ingress routes `/api` to the services and server functions reach them by URL.
 use std::net::SocketAddr;
 
+use app::api::ApiConfig;
 use axum::Router;
 use shared::http::Readiness;
 
 pub struct Services {
     pub router: Router,
     pub readiness: Readiness,
-    pub auth_url: String,
+    pub api: ApiConfig,
 }
 
 #[cfg(feature = "embedded")]
@@ -17,15 +18,20 @@ pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
     use anyhow::Context;
 
     let auth_config = auth::AuthConfig::from_env().map_err(|e| anyhow::anyhow!("auth: {e}"))?;
+    let tickets_config = tickets::TicketsConfig::from_env().map_err(|e| anyhow::anyhow!("tickets: {e}"))?;
+    let orders_config = orders::OrdersConfig::from_env().map_err(|e| anyhow::anyhow!("orders: {e}"))?;
     shared::telemetry::init(auth_config.service.log_format);
+
     let auth = auth::AuthService::build(&auth_config).await.context("starting the auth service")?;
-    let readiness = Readiness { databases: vec![("auth", auth.db.clone())] };
+    let tickets = tickets::TicketsService::build(&tickets_config).await.context("starting the tickets service")?;
+    let orders = orders::OrdersService::build(&orders_config).await.context("starting the orders service")?;
+    let readiness = auth.readiness().merge(tickets.readiness()).merge(orders.readiness());
+    let router = auth.router.merge(tickets.router).merge(orders.router);
+    // Server functions call the API on this same port, as a browser would through the ingress.
     let own = format!("http://{address}");
-    Ok(Services {
-        router: auth.router,
-        readiness,
-        auth_url: std::env::var("AUTH_URL").unwrap_or(own),
-    })
+    let url = |name: &str| std::env::var(name).unwrap_or_else(|_| own.clone());
+    let api = ApiConfig { auth_url: url("AUTH_URL"), tickets_url: url("TICKETS_URL"), orders_url: url("ORDERS_URL") };
+    Ok(Services { router, readiness, api })
 }
 
 #[cfg(not(feature = "embedded"))]
@@ -35,8 +41,12 @@ pub async fn start(_address: SocketAddr) -> anyhow::Result<Services> {
 
     let mut env = EnvReader::from_process();
     let format = env.or("LOG_FORMAT", LogFormat::Json, "pretty or json");
-    let auth_url = env.or("AUTH_URL", "http://auth:3000".to_string(), "a URL");
+    let api = ApiConfig {
+        auth_url: env.or("AUTH_URL", "http://auth:3000".to_string(), "a URL"),
+        tickets_url: env.or("TICKETS_URL", "http://tickets:3000".to_string(), "a URL"),
+        orders_url: env.or("ORDERS_URL", "http://orders:3000".to_string(), "a URL"),
+    };
     env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
     shared::telemetry::init(format);
-    Ok(Services { router: Router::new(), readiness: Readiness::default(), auth_url })
+    Ok(Services { router: Router::new(), readiness: Readiness::default(), api })
 }

@@ -10,4 +10,4 @@ pub mod startup;
 pub mod store;
 
 pub use config::AuthConfig;
-pub use startup::{Application, AuthService};
+pub use startup::{application, AuthService};

@@ -1,4 +1,4 @@
-use auth::{AuthConfig, Application};
+use auth::AuthConfig;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -7,8 +7,8 @@ async fn main() -> anyhow::Result<()> {
         std::process::exit(2);
     });
     shared::telemetry::init(config.service.log_format);
-    let app = Application::build(config).await?;
-    tracing::info!(port = app.port(), "auth service listening");
-    app.run_until_stopped().await?;
+    let server = auth::application(config).await?;
+    tracing::info!(port = server.port(), "auth service listening");
+    server.run_until_stopped().await?;
     Ok(())
 }

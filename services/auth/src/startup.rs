@@ -1,10 +1,9 @@
 //! Wiring: from configuration to a router, and from a router to a listening server.
 use anyhow::Context;
 use axum::Router;
-use shared::http::{api_fallbacks, api_layers, health_routes, serve, Readiness};
+use shared::http::{api_layers, Readiness, Server};
 use shared::session::Sessions;
 use shared::store::{self, Db};
-use tokio::net::TcpListener;
 
 use crate::config::AuthConfig;
 use crate::limits::FailureWindow;
@@ -32,29 +31,15 @@ impl AuthService {
         let router = api_layers(routes::router(state), settings.trust_proxy);
         Ok(Self { router, db })
     }
+
+    pub fn readiness(&self) -> Readiness {
+        Readiness { databases: vec![("auth", self.db.clone())], backbones: Vec::new() }
+    }
 }
 
 /// The auth service on its own port, as it runs in Kubernetes and in the API tests.
-pub struct Application {
-    listener: TcpListener,
-    router: Router,
-}
-
-impl Application {
-    pub async fn build(config: AuthConfig) -> anyhow::Result<Self> {
-        let service = AuthService::build(&config).await?;
-        let readiness = Readiness { databases: vec![("auth", service.db.clone())] };
-        let router = api_fallbacks(service.router.merge(health_routes(readiness)));
-        let address = (config.service.host, config.service.port);
-        let listener = TcpListener::bind(address).await.with_context(|| format!("binding {address:?}"))?;
-        Ok(Self { listener, router })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        serve(self.listener, self.router).await
-    }
+pub async fn application(config: AuthConfig) -> anyhow::Result<Server> {
+    let service = AuthService::build(&config).await?;
+    let readiness = service.readiness();
+    Server::bind(&config.service, service.router, readiness).await
 }

@@ -15,6 +15,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::extract::TrustProxy;
+use crate::config::ServiceSettings;
+use crate::events::Backbone;
 use crate::store::Db;
 
 /// Request bodies over this are a 413.
@@ -57,6 +59,7 @@ pub fn api_fallbacks(router: Router) -> Router {
 #[derive(Clone, Default)]
 pub struct Readiness {
     pub databases: Vec<(&'static str, Db)>,
+    pub backbones: Vec<(&'static str, Backbone)>,
 }
 
 impl Readiness {
@@ -69,7 +72,19 @@ impl Readiness {
                 failures.push(format!("database of {name} unreachable"));
             }
         }
+        for (name, backbone) in &self.backbones {
+            if let Some(problem) = backbone.problem() {
+                failures.push(format!("{name}: {problem}"));
+            }
+        }
         failures
+    }
+
+    /// Everything both readinesses check.
+    pub fn merge(mut self, other: Readiness) -> Self {
+        self.databases.extend(other.databases);
+        self.backbones.extend(other.backbones);
+        self
     }
 }
 
@@ -122,3 +137,28 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received: draining in-flight requests");
 }
 
+
+/// A service on its own port: its API routes, health probes and JSON fallbacks.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    pub async fn bind(settings: &ServiceSettings, api: Router, readiness: Readiness) -> anyhow::Result<Self> {
+        let router = api_fallbacks(api.merge(health_routes(readiness)));
+        let address = (settings.host, settings.port);
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|e| anyhow::anyhow!("binding {address:?}: {e}"))?;
+        Ok(Self { listener, router })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        serve(self.listener, self.router).await
+    }
+}

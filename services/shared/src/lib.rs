@@ -2,8 +2,10 @@
 //! storage, telemetry and the HTTP plumbing (body limits, fallbacks, health probes).
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod http;
+pub mod money;
 pub mod session;
 pub mod store;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use auth::{Application, AuthConfig};
+use auth::AuthConfig;
 use reqwest::header::SET_COOKIE;
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -21,7 +21,7 @@ pub async fn spawn_app() -> TestApp {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let config = AuthConfig::read(EnvReader::from_map(vars)).expect("test configuration is valid");
-    let app = Application::build(config).await.expect("the auth service starts");
+    let app = auth::application(config).await.expect("the auth service starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     // No cookie store: each test decides which cookie it sends.

@@ -1,0 +1,32 @@
+use std::time::Duration;
+
+use shared::config::{ConfigError, EnvReader, ServiceSettings};
+use shared::events::nats::NatsSettings;
+
+/// Everything the orders service reads from the environment.
+#[derive(Debug, Clone)]
+pub struct OrdersConfig {
+    pub service: ServiceSettings,
+    pub nats: NatsSettings,
+    /// How long an order holds its ticket before it expires.
+    pub expiration_window: Duration,
+}
+
+impl OrdersConfig {
+    pub const DEFAULT_PORT: u16 = 3103;
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(EnvReader::from_process())
+    }
+
+    pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let service = ServiceSettings::read(&mut env, "orders", Self::DEFAULT_PORT);
+        let nats = NatsSettings::read(&mut env);
+        let window: u64 = env.or("EXPIRATION_WINDOW_SECONDS", 900, "a number of seconds");
+        if window == 0 {
+            env.problem("EXPIRATION_WINDOW_SECONDS must be greater than 0");
+        }
+        env.finish()?;
+        Ok(Self { service, nats, expiration_window: Duration::from_secs(window) })
+    }
+}

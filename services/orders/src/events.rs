@@ -1,0 +1,140 @@
+//! What the orders service does with events: keep its ticket replica by version, cancel orders
+//! that expired or whose ticket was deleted, complete orders that were paid. Idempotent.
+use std::time::Duration;
+
+use shared::events::consumer::{ConsumerSpec, Delivery, Outcome};
+use shared::events::{
+    Event, ExpirationComplete, OrderCompleted, OrderStatus, PaymentCreated, TicketCreated, TicketDeleted, TicketRef, TicketUpdated,
+};
+use shared::store::Db;
+
+use crate::routes::{cancel_order, outbox};
+use crate::store::{self, TicketReplica};
+
+pub fn consumer() -> ConsumerSpec {
+    ConsumerSpec {
+        durable: "orders-service".to_string(),
+        subjects: vec![
+            TicketCreated::SUBJECT,
+            TicketUpdated::SUBJECT,
+            TicketDeleted::SUBJECT,
+            ExpirationComplete::SUBJECT,
+            PaymentCreated::SUBJECT,
+        ],
+    }
+}
+
+/// How long an early event waits for the one before it.
+const EARLY: Duration = Duration::from_millis(50);
+
+pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
+    macro_rules! on {
+        ($event:ty, $handler:expr) => {
+            match delivery.parse::<$event>() {
+                Ok(event) => $handler(&db, event).await?,
+                Err(outcome) => return Ok(outcome),
+            }
+        };
+    }
+    let outcome = match delivery.subject.as_str() {
+        TicketCreated::SUBJECT => on!(TicketCreated, ticket_created),
+        TicketUpdated::SUBJECT => on!(TicketUpdated, ticket_updated),
+        TicketDeleted::SUBJECT => on!(TicketDeleted, ticket_deleted),
+        ExpirationComplete::SUBJECT => on!(ExpirationComplete, expiration_complete),
+        PaymentCreated::SUBJECT => on!(PaymentCreated, payment_created),
+        other => Outcome::Reject(format!("no handler for {other}")),
+    };
+    wake();
+    Ok(outcome)
+}
+
+async fn ticket_created(db: &Db, event: TicketCreated) -> anyhow::Result<Outcome> {
+    let replica = TicketReplica {
+        id: event.id,
+        title: event.title,
+        price: event.price.0,
+        user_id: event.user_id,
+        version: event.version as i64,
+        deleted: false,
+    };
+    // An existing replica means a duplicate delivery: no effect.
+    store::insert_ticket(db, &replica).await?;
+    Ok(Outcome::Ack)
+}
+
+/// The version rule: apply exactly the next version, ack older ones, wait for gaps.
+async fn apply_version(db: &Db, replica: TicketReplica) -> anyhow::Result<Outcome> {
+    let Some(current) = store::get_ticket(db, &replica.id).await? else {
+        return Ok(Outcome::Wait(EARLY));
+    };
+    if replica.version <= current.version {
+        return Ok(Outcome::Ack);
+    }
+    if replica.version > current.version + 1 {
+        return Ok(Outcome::Wait(EARLY));
+    }
+    if store::update_ticket(db, &replica).await? { Ok(Outcome::Ack) } else { Ok(Outcome::Wait(Duration::ZERO)) }
+}
+
+async fn ticket_updated(db: &Db, event: TicketUpdated) -> anyhow::Result<Outcome> {
+    let replica = TicketReplica {
+        id: event.id,
+        title: event.title,
+        price: event.price.0,
+        user_id: event.user_id,
+        version: event.version as i64,
+        deleted: false,
+    };
+    apply_version(db, replica).await
+}
+
+async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome> {
+    let Some(current) = store::get_ticket(db, &event.id).await? else {
+        return Ok(Outcome::Wait(EARLY));
+    };
+    let replica = TicketReplica { version: event.version as i64, deleted: true, ..current };
+    let outcome = apply_version(db, replica).await?;
+    if matches!(outcome, Outcome::Ack) {
+        // An order placed before the deletion arrived must not keep a ticket that is gone.
+        if let Some(order_id) = store::reservation_of(db, &event.id).await? {
+            if let Some(order) = store::get_order(db, &order_id).await? {
+                if order.status().is_open() && !cancel_order(db, &order).await.map_err(api_error)? {
+                    return Ok(Outcome::Wait(Duration::ZERO));
+                }
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Result<Outcome> {
+    let Some(order) = store::get_order(db, &event.order_id).await? else {
+        return Ok(Outcome::Wait(EARLY));
+    };
+    // Complete and cancelled orders are left alone.
+    if order.status().is_open() && !cancel_order(db, &order).await.map_err(api_error)? {
+        return Ok(Outcome::Wait(Duration::ZERO));
+    }
+    Ok(Outcome::Ack)
+}
+
+async fn payment_created(db: &Db, event: PaymentCreated) -> anyhow::Result<Outcome> {
+    let Some(order) = store::get_order(db, &event.order_id).await? else {
+        return Ok(Outcome::Wait(EARLY));
+    };
+    // A cancelled order stays cancelled: the payments service refunds.
+    if !order.status().is_open() {
+        return Ok(Outcome::Ack);
+    }
+    let completed = OrderCompleted { id: order.id.clone(), version: order.version as u64 + 1, ticket: TicketRef { id: order.ticket_id.clone() } };
+    let record = outbox(&completed).map_err(api_error)?;
+    if store::close(db, &order.id, &order.ticket_id, order.version, OrderStatus::Complete, record).await? {
+        Ok(Outcome::Ack)
+    } else {
+        Ok(Outcome::Wait(Duration::ZERO))
+    }
+}
+
+fn api_error(error: shared::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{error:?}")
+}

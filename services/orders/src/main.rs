@@ -1,0 +1,14 @@
+use orders::OrdersConfig;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = OrdersConfig::from_env().unwrap_or_else(|error| {
+        eprintln!("orders: {error}");
+        std::process::exit(2);
+    });
+    shared::telemetry::init(config.service.log_format);
+    let server = orders::application(config).await?;
+    tracing::info!(port = server.port(), "orders service listening");
+    server.run_until_stopped().await?;
+    Ok(())
+}

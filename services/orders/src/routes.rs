@@ -1,0 +1,129 @@
+//! `/api/orders`. Checks run in the order auth, validation, 404, own ticket, reserved.
+use std::time::Duration;
+
+use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use shared::events::outbox::OutboxRecord;
+use shared::events::{Backbone, Event, OrderCancelled, OrderCreated, OrderStatus, OrderTicket, TicketRef};
+use shared::extract::ApiJson;
+use shared::money::Cents;
+use shared::session::{RequireUser, Sessions};
+use shared::store::Db;
+use shared::{parse_fields, ApiError};
+
+use crate::domain::{rfc3339, OrderView, TicketId};
+use crate::store::{self, NewOrder, OrderRow, Placed};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub sessions: Sessions,
+    pub backbone: Backbone,
+    pub expiration_window: Duration,
+}
+
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/orders", get(list).post(create))
+        .route("/api/orders/{id}", get(show).delete(cancel))
+        .with_state(state)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderBody {
+    ticket_id: Option<String>,
+}
+
+pub fn outbox<E: Event>(event: &E) -> Result<OutboxRecord, ApiError> {
+    OutboxRecord::new(event).map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("encoding an event")))
+}
+
+const ATTEMPTS: usize = 5;
+
+async fn create(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    ApiJson(body): ApiJson<OrderBody>,
+) -> Result<(StatusCode, Json<OrderView>), ApiError> {
+    parse_fields!(ticket_id = "ticketId": TicketId::parse(body.ticket_id));
+    for _ in 0..ATTEMPTS {
+        let ticket = store::get_ticket(&state.db, ticket_id.as_str()).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
+        if ticket.user_id == user.id {
+            return Err(ApiError::bad_request("You cannot buy your own ticket"));
+        }
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let expires_at = time::OffsetDateTime::now_utc() + state.expiration_window;
+        let expires = rfc3339(expires_at);
+        let event = OrderCreated {
+            id: id.clone(),
+            version: 0,
+            status: OrderStatus::Created,
+            user_id: user.id.clone(),
+            expires_at,
+            ticket: OrderTicket { id: ticket.id.clone(), price: Cents(ticket.price) },
+        };
+        let new = NewOrder { id: &id, user_id: &user.id, ticket_id: &ticket.id, ticket_version: ticket.version, expires_at: &expires };
+        match store::place(&state.db, &new, outbox(&event)?).await? {
+            Placed::Reserved => return Err(ApiError::bad_request("Ticket is already reserved")),
+            Placed::Stale => continue,
+            Placed::Created => {
+                state.backbone.outbox.wake();
+                tracing::info!(order.id = %id, ticket.id = %ticket.id, "order created");
+                let row = store::get_order(&state.db, &id).await?.ok_or_else(|| anyhow::anyhow!("order {id} vanished"))?;
+                return Ok((StatusCode::CREATED, Json(row.view())));
+            }
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!("ticket {} kept changing while ordering it", ticket_id.as_str())))
+}
+
+async fn list(State(state): State<AppState>, RequireUser(user): RequireUser) -> Result<Json<Vec<OrderView>>, ApiError> {
+    let rows = store::list_orders(&state.db, &user.id).await?;
+    Ok(Json(rows.iter().map(OrderRow::view).collect()))
+}
+
+async fn owned(state: &AppState, id: &str, user_id: &str) -> Result<OrderRow, ApiError> {
+    let row = store::get_order(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    if row.user_id != user_id {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(row)
+}
+
+async fn show(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<Json<OrderView>, ApiError> {
+    Ok(Json(owned(&state, &id, &user.id).await?.view()))
+}
+
+async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    for _ in 0..ATTEMPTS {
+        let row = owned(&state, &id, &user.id).await?;
+        match row.status() {
+            OrderStatus::Complete => return Err(ApiError::bad_request("Cannot cancel a completed order")),
+            OrderStatus::Cancelled => return Ok(StatusCode::NO_CONTENT),
+            OrderStatus::Created | OrderStatus::AwaitingPayment => {
+                if cancel_order(&state.db, &row).await? {
+                    state.backbone.outbox.wake();
+                    tracing::info!(order.id = %id, "order cancelled by its buyer");
+                    return Ok(StatusCode::NO_CONTENT);
+                }
+            }
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!("order {id} kept changing while cancelling it")))
+}
+
+/// Cancels an open order with `order.cancelled`; `false` if it changed meanwhile.
+pub async fn cancel_order(db: &Db, row: &OrderRow) -> Result<bool, ApiError> {
+    let event = OrderCancelled { id: row.id.clone(), version: row.version as u64 + 1, ticket: TicketRef { id: row.ticket_id.clone() } };
+    Ok(store::close(db, &row.id, &row.ticket_id, row.version, OrderStatus::Cancelled, outbox(&event)?).await?)
+}

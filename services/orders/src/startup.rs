@@ -1,0 +1,52 @@
+//! Wiring: database, event backbone (outbox relay and consumer), routes.
+use anyhow::Context;
+use axum::Router;
+use shared::events::Backbone;
+use shared::http::{api_layers, Readiness, Server};
+use shared::session::Sessions;
+use shared::store::{self, Db};
+
+use crate::config::OrdersConfig;
+use crate::routes::{self, AppState};
+use crate::{events, store as orders_store};
+
+/// The service's routes and what its readiness depends on, ready to be served alone or mounted
+/// in the single-machine web server.
+pub struct OrdersService {
+    pub router: Router,
+    pub db: Db,
+    pub backbone: Backbone,
+}
+
+impl OrdersService {
+    pub async fn build(config: &OrdersConfig) -> anyhow::Result<Self> {
+        let settings = &config.service;
+        let db = store::connect(&settings.database, &orders_store::schema()).await.context("orders database")?;
+        let backbone = Backbone::connect(&config.nats, "orders").await?;
+        backbone.spawn_relay(db.clone());
+        let (consumer_db, signal) = (db.clone(), backbone.outbox.clone());
+        backbone.spawn_consumer(events::consumer(), move |delivery| {
+            let (db, signal) = (consumer_db.clone(), signal.clone());
+            async move { events::handle(db, move || signal.wake(), delivery).await }
+        });
+        let state = AppState {
+            db: db.clone(),
+            sessions: Sessions::new(&settings.jwt_key, settings.session_ttl),
+            backbone: backbone.clone(),
+            expiration_window: config.expiration_window,
+        };
+        let router = api_layers(routes::router(state), settings.trust_proxy);
+        Ok(Self { router, db, backbone })
+    }
+
+    pub fn readiness(&self) -> Readiness {
+        Readiness { databases: vec![("orders", self.db.clone())], backbones: vec![("orders", self.backbone.clone())] }
+    }
+}
+
+/// The orders service on its own port, as it runs in Kubernetes and in the API tests.
+pub async fn application(config: OrdersConfig) -> anyhow::Result<Server> {
+    let service = OrdersService::build(&config).await?;
+    let readiness = service.readiness();
+    Server::bind(&config.service, service.router, readiness).await
+}

@@ -1,0 +1,229 @@
+//! The orders service's own database: orders, a replica of each ticket, and one reservation per
+//! ticket. The reservation's record id is the ticket's id, so a second active order for a ticket
+//! cannot be written: the database refuses it, whatever the timing.
+use shared::events::outbox::{self, OutboxRecord};
+use shared::events::OrderStatus;
+use shared::money::Cents;
+use shared::store::{commit, Db, TxError};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::domain::{OrderTicketView, OrderView};
+
+pub fn schema() -> String {
+    format!(
+        "{}
+DEFINE TABLE IF NOT EXISTS ticket SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS title ON ticket TYPE string;
+DEFINE FIELD IF NOT EXISTS price ON ticket TYPE int;
+DEFINE FIELD IF NOT EXISTS user_id ON ticket TYPE string;
+DEFINE FIELD IF NOT EXISTS version ON ticket TYPE int;
+DEFINE FIELD IF NOT EXISTS deleted ON ticket TYPE bool DEFAULT false;
+DEFINE TABLE IF NOT EXISTS orders SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user_id ON orders TYPE string;
+DEFINE FIELD IF NOT EXISTS ticket ON orders TYPE record<ticket>;
+DEFINE FIELD IF NOT EXISTS status ON orders TYPE string;
+DEFINE FIELD IF NOT EXISTS expires_at ON orders TYPE string;
+DEFINE FIELD IF NOT EXISTS version ON orders TYPE int;
+DEFINE INDEX IF NOT EXISTS orders_user ON orders FIELDS user_id;
+DEFINE TABLE IF NOT EXISTS reservation SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS order_id ON reservation TYPE string;
+",
+        outbox::SCHEMA
+    )
+}
+
+pub fn ticket(id: &str) -> RecordId {
+    RecordId::new("ticket", id)
+}
+
+fn order(id: &str) -> RecordId {
+    RecordId::new("orders", id)
+}
+
+fn reservation(ticket_id: &str) -> RecordId {
+    RecordId::new("reservation", ticket_id)
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct TicketReplica {
+    pub id: String,
+    pub title: String,
+    pub price: i64,
+    pub user_id: String,
+    pub version: i64,
+    pub deleted: bool,
+}
+
+pub async fn get_ticket(db: &Db, id: &str) -> Result<Option<TicketReplica>, surrealdb::Error> {
+    let mut response = db
+        .query("SELECT record::id(id) AS id, title, price, user_id, version, deleted FROM ONLY $ticket")
+        .bind(("ticket", ticket(id)))
+        .await?;
+    response.take(0)
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct OrderRow {
+    pub id: String,
+    pub user_id: String,
+    pub status: String,
+    pub expires_at: String,
+    pub version: i64,
+    pub ticket_id: String,
+    pub ticket_title: String,
+    pub ticket_price: i64,
+    pub ticket_version: i64,
+}
+
+impl OrderRow {
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
+    }
+
+    pub fn view(&self) -> OrderView {
+        OrderView {
+            id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            status: self.status(),
+            expires_at: self.expires_at.clone(),
+            version: self.version as u64,
+            ticket: OrderTicketView {
+                id: self.ticket_id.clone(),
+                title: self.ticket_title.clone(),
+                price: Cents(self.ticket_price),
+                version: self.ticket_version as u64,
+            },
+        }
+    }
+}
+
+const ORDER_FIELDS: &str = "record::id(id) AS id, user_id, status, expires_at, version, record::id(ticket) AS ticket_id, \
+    ticket.title AS ticket_title, ticket.price AS ticket_price, ticket.version AS ticket_version";
+
+pub async fn get_order(db: &Db, id: &str) -> Result<Option<OrderRow>, surrealdb::Error> {
+    let mut response = db.query(format!("SELECT {ORDER_FIELDS} FROM ONLY $order")).bind(("order", order(id))).await?;
+    response.take(0)
+}
+
+/// The caller's orders, newest first (ids are UUIDv7).
+pub async fn list_orders(db: &Db, user_id: &str) -> Result<Vec<OrderRow>, surrealdb::Error> {
+    let mut response = db
+        .query(format!("SELECT {ORDER_FIELDS} FROM orders WHERE user_id = $user ORDER BY id DESC"))
+        .bind(("user", user_id.to_string()))
+        .await?;
+    response.take(0)
+}
+
+/// The order holding a ticket, if any.
+pub async fn reservation_of(db: &Db, ticket_id: &str) -> Result<Option<String>, surrealdb::Error> {
+    let mut response = db.query("SELECT VALUE order_id FROM ONLY $reservation").bind(("reservation", reservation(ticket_id))).await?;
+    response.take(0)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Placed {
+    Created,
+    /// Another active order holds the ticket.
+    Reserved,
+    /// The ticket changed since it was read: read and decide again.
+    Stale,
+}
+
+pub struct NewOrder<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub ticket_id: &'a str,
+    pub ticket_version: i64,
+    pub expires_at: &'a str,
+}
+
+/// The order, its ticket's reservation and `order.created`, in one transaction.
+pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<Placed, TxError> {
+    let query = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             LET $t = (SELECT version, deleted FROM ONLY $ticket);
+             IF $t = NONE OR $t.deleted OR $t.version != $ticket_version {{ THROW 'STALE'; }};
+             CREATE $reservation SET order_id = $order_id;
+             CREATE $order SET user_id = $user_id, ticket = $ticket, status = 'created', expires_at = $expires_at, version = 0;
+             {}
+             COMMIT TRANSACTION;",
+            OutboxRecord::statement(0)
+        ))
+        .bind(("ticket", ticket(new.ticket_id)))
+        .bind(("ticket_version", new.ticket_version))
+        .bind(("reservation", reservation(new.ticket_id)))
+        .bind(("order", order(new.id)))
+        .bind(("order_id", new.id.to_string()))
+        .bind(("user_id", new.user_id.to_string()))
+        .bind(("expires_at", new.expires_at.to_string()));
+    match commit(event.bind(query, 0)).await {
+        Ok(_) => Ok(Placed::Created),
+        Err(TxError::Exists(_)) => Ok(Placed::Reserved),
+        Err(TxError::Refused(code)) if code.contains("STALE") => Ok(Placed::Stale),
+        Err(TxError::Conflict) => Ok(Placed::Stale),
+        Err(error) => Err(error),
+    }
+}
+
+/// Moves an open order at `version` to `status` with its event; a cancelled order gives its
+/// ticket's reservation back. `false` when the order changed meanwhile.
+pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, status: OrderStatus, event: OutboxRecord) -> Result<bool, TxError> {
+    let release = if status == OrderStatus::Cancelled { "DELETE $reservation WHERE order_id = $order_id;" } else { "" };
+    let query = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             LET $changed = (UPDATE $order SET status = $status, version = version + 1
+                 WHERE version = $version AND status IN ['created', 'awaiting:payment'] RETURN VALUE id);
+             IF array::len($changed) = 0 {{ THROW 'STALE'; }};
+             {release}
+             {}
+             COMMIT TRANSACTION;",
+            OutboxRecord::statement(0)
+        ))
+        .bind(("order", order(order_id)))
+        .bind(("order_id", order_id.to_string()))
+        .bind(("reservation", reservation(ticket_id)))
+        .bind(("version", version))
+        .bind(("status", status.as_str().to_string()));
+    match commit(event.bind(query, 0)).await {
+        Ok(_) => Ok(true),
+        Err(TxError::Refused(code)) if code.contains("STALE") => Ok(false),
+        Err(TxError::Conflict) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Inserts a ticket replica; `false` if it already exists (a duplicate event).
+pub async fn insert_ticket(db: &Db, replica: &TicketReplica) -> Result<bool, TxError> {
+    let query = db
+        .query("CREATE $ticket SET title = $title, price = $price, user_id = $user_id, version = $version, deleted = false")
+        .bind(("ticket", ticket(&replica.id)))
+        .bind(("title", replica.title.clone()))
+        .bind(("price", replica.price))
+        .bind(("user_id", replica.user_id.clone()))
+        .bind(("version", replica.version));
+    match commit(query).await {
+        Ok(_) => Ok(true),
+        Err(TxError::Exists(_)) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Applies a ticket change at exactly `version` (the replica's version + 1).
+pub async fn update_ticket(db: &Db, replica: &TicketReplica) -> Result<bool, TxError> {
+    let query = db
+        .query(
+            "UPDATE $ticket SET title = $title, price = $price, user_id = $user_id, version = $version, deleted = $deleted
+             WHERE version = $version - 1 RETURN VALUE id",
+        )
+        .bind(("ticket", ticket(&replica.id)))
+        .bind(("title", replica.title.clone()))
+        .bind(("price", replica.price))
+        .bind(("user_id", replica.user_id.clone()))
+        .bind(("version", replica.version))
+        .bind(("deleted", replica.deleted));
+    let mut response = commit(query).await?;
+    let changed: Vec<RecordId> = response.take(0).map_err(TxError::Failed)?;
+    Ok(!changed.is_empty())
+}

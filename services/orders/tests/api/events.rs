@@ -1,0 +1,101 @@
+//! Events as the orders service handles them.
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use test_support::{eventually, EventSpy};
+
+use crate::helpers::{known_ticket, publish, spawn_app, ticket_created, TestApp};
+
+async fn ticket_in_order(app: &TestApp, user: &str, ticket: &str) -> Value {
+    let order: Value = app.order(user, ticket).await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap().to_string();
+    let fetched: Value = app.get_order(user, &id).await.json().await.unwrap();
+    app.cancel(user, &id).await;
+    fetched["ticket"].clone()
+}
+
+fn updated(id: &str, version: u64, title: &str) -> Value {
+    json!({ "id": id, "version": version, "title": title, "price": 30.0, "userId": "seller" })
+}
+
+#[tokio::test]
+async fn ticket_created_makes_a_replica_with_the_same_id_title_and_price() {
+    let (app, nats) = spawn_app().await;
+    publish(&nats, "ticket.created", ticket_created("t1", 12.5)).await;
+    app.wait_orderable("t1").await;
+    let ticket = ticket_in_order(&app, "buyer", "t1").await;
+    assert_eq!(ticket, json!({ "id": "t1", "title": "ticket t1", "price": 12.5, "version": 0 }));
+}
+
+#[tokio::test]
+async fn ticket_updated_applies_in_version_order_even_when_it_arrives_out_of_order() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    publish(&nats, "ticket.updated", updated("t1", 1, "v1")).await;
+    // Version 3 arrives before version 2: it is not acked, it waits, then both apply in order.
+    publish(&nats, "ticket.updated", updated("t1", 3, "v3")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    publish(&nats, "ticket.updated", updated("t1", 2, "v2")).await;
+    let applied = eventually(Duration::from_secs(5), || async {
+        let ticket = ticket_in_order(&app, "buyer", "t1").await;
+        ticket["version"] == 3 && ticket["title"] == "v3"
+    })
+    .await;
+    assert!(applied);
+}
+
+#[tokio::test]
+async fn a_duplicate_or_old_ticket_updated_has_no_effect() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    publish(&nats, "ticket.updated", updated("t1", 1, "first")).await;
+    publish(&nats, "ticket.updated", updated("t1", 1, "duplicate")).await;
+    publish(&nats, "ticket.created", ticket_created("t1", 99.0)).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let ticket = ticket_in_order(&app, "buyer", "t1").await;
+    assert_eq!((ticket["title"].as_str(), ticket["version"].as_u64(), ticket["price"].as_f64()), (Some("first"), Some(1), Some(30.0)));
+}
+
+#[tokio::test]
+async fn expiration_cancels_an_open_order_and_publishes() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    let mut spy = EventSpy::new(&nats, "order.cancelled").await;
+    publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
+    assert_eq!(spy.expect("order.cancelled").await["id"], id);
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!(after["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn expiration_leaves_a_completed_order_alone() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    let mut spy = EventSpy::new(&nats, "order.>").await;
+    publish(&nats, "payment.created", json!({ "id": "p1", "orderId": id, "stripeId": "pi_1" })).await;
+    assert_eq!(spy.expect("order.completed").await, json!({ "id": id, "version": 1, "ticket": { "id": "t1" } }));
+    publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!((after["status"].as_str(), after["version"].as_u64()), (Some("complete"), Some(1)));
+    assert!(spy.next(Duration::from_millis(200)).await.is_none(), "no order.cancelled for a complete order");
+}
+
+#[tokio::test]
+async fn deleting_a_ticket_makes_it_unorderable_and_cancels_its_open_order() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    publish(&nats, "ticket.deleted", json!({ "id": "t1", "version": 1 })).await;
+    let cancelled = eventually(Duration::from_secs(5), || async {
+        app.get_order("ann", id).await.json::<Value>().await.unwrap()["status"] == "cancelled"
+    })
+    .await;
+    assert!(cancelled);
+    assert_eq!(app.order("bob", "t1").await.status().as_u16(), 404);
+}

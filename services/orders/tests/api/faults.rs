@@ -1,0 +1,55 @@
+//! Delivery faults: NATS restarted during writes, two replicas on one durable consumer.
+use std::time::Duration;
+
+use test_support::{eventually, NatsServer};
+
+use crate::flow::{sell, spawn_tickets};
+use crate::helpers::{publish, spawn_orders, ticket_created};
+
+#[tokio::test]
+async fn nats_stopped_and_restarted_during_a_write_loses_nothing() {
+    let mut nats = NatsServer::start();
+    let tickets = spawn_tickets(&nats, &[]).await;
+    let orders = spawn_orders(&nats, &[]).await;
+
+    nats.stop();
+    // Written while NATS is down: the ticket and its event wait in the outbox.
+    let id = sell(&tickets, "Written during the outage").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    nats.restart();
+
+    orders.wait_orderable(&id).await;
+    let order = orders.order("buyer", &id).await;
+    assert_eq!(order.status().as_u16(), 201);
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_durable_consumer_handle_each_event_once_in_total() {
+    let nats = NatsServer::start();
+    // Two replicas of the orders service, each with its own (in-memory) store, so what each
+    // handled can be told apart: every ticket must be known to exactly one of them.
+    let a = spawn_orders(&nats, &[]).await;
+    let b = spawn_orders(&nats, &[]).await;
+    let ids: Vec<String> = (0..40).map(|i| format!("t{i}")).collect();
+    for id in &ids {
+        publish(&nats, "ticket.created", ticket_created(id, 5.0)).await;
+    }
+    for id in &ids {
+        let settled = eventually(Duration::from_secs(5), || async { knows(&a, id).await || knows(&b, id).await }).await;
+        assert!(settled, "{id} was handled by no replica");
+    }
+    // Give a second, wrong delivery time to land before checking that none did.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut by_a = 0;
+    for id in &ids {
+        let (in_a, in_b) = (knows(&a, id).await, knows(&b, id).await);
+        assert!(in_a ^ in_b, "{id}: handled by a={in_a} b={in_b}");
+        by_a += usize::from(in_a);
+    }
+    assert!(by_a > 0 && by_a < ids.len(), "both replicas pulled work ({by_a} of {} by a)", ids.len());
+}
+
+/// Whether this replica has the ticket: the seller's own order attempt answers 404 until it does.
+async fn knows(app: &crate::helpers::TestApp, id: &str) -> bool {
+    app.order("seller", id).await.status().as_u16() != 404
+}

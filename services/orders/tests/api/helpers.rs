@@ -1,0 +1,98 @@
+use std::time::Duration;
+
+use orders::OrdersConfig;
+use reqwest::Response;
+use serde_json::{json, Value};
+use test_support::{env, eventually, token, NatsServer};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+/// Starts the orders service against `nats` with `extra` settings.
+pub async fn spawn_orders(nats: &NatsServer, extra: &[(&str, &str)]) -> TestApp {
+    let config = OrdersConfig::read(env(nats, extra)).expect("test configuration is valid");
+    let server = orders::application(config).await.expect("the orders service starts");
+    let app = TestApp { address: format!("http://127.0.0.1:{}", server.port()), client: reqwest::Client::new() };
+    tokio::spawn(server.run_until_stopped());
+    app.wait_until_ready().await;
+    app
+}
+
+pub async fn spawn_app() -> (TestApp, NatsServer) {
+    let nats = NatsServer::start();
+    (spawn_orders(&nats, &[]).await, nats)
+}
+
+impl TestApp {
+    pub async fn wait_until_ready(&self) {
+        let ready = eventually(Duration::from_secs(10), || async {
+            self.client.get(self.url("/readyz")).send().await.is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        assert!(ready, "service never became ready at {}", self.address);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn order(&self, user: &str, ticket_id: &str) -> Response {
+        self.client.post(self.url("/api/orders")).bearer_auth(token(user)).json(&json!({ "ticketId": ticket_id })).send().await.unwrap()
+    }
+
+    pub async fn get_order(&self, user: &str, id: &str) -> Response {
+        self.client.get(self.url(&format!("/api/orders/{id}"))).bearer_auth(token(user)).send().await.unwrap()
+    }
+
+    pub async fn cancel(&self, user: &str, id: &str) -> Response {
+        self.client.delete(self.url(&format!("/api/orders/{id}"))).bearer_auth(token(user)).send().await.unwrap()
+    }
+
+    /// Polls until the orders service knows `ticket_id` (a replica from `ticket.created`).
+    pub async fn wait_orderable(&self, ticket_id: &str) {
+        let known = eventually(Duration::from_secs(5), || self.replica_known(ticket_id)).await;
+        assert!(known, "ticket {ticket_id} never reached the orders service");
+    }
+
+    async fn replica_known(&self, ticket_id: &str) -> bool {
+        // The seller's own order attempt answers 400 ("your own ticket") once the replica exists,
+        // 404 before; it never creates anything.
+        let response = self.order("seller", ticket_id).await;
+        response.status().as_u16() != 404
+    }
+}
+
+/// Publishes an event as another service would.
+pub async fn publish(nats: &NatsServer, subject: &str, payload: Value) {
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    js.publish(subject.to_string(), payload.to_string().into()).await.unwrap().await.unwrap();
+}
+
+/// A ticket as the tickets service announces it, sold by `seller`.
+pub fn ticket_created(id: &str, price: f64) -> Value {
+    json!({ "id": id, "version": 0, "title": format!("ticket {id}"), "price": price, "userId": "seller" })
+}
+
+/// Publishes `ticket.created` and waits until the orders service knows the ticket.
+pub async fn known_ticket(app: &TestApp, nats: &NatsServer, id: &str) {
+    publish(nats, "ticket.created", ticket_created(id, 20.0)).await;
+    app.wait_orderable(id).await;
+}
+
+pub async fn errors(response: Response, status: u16) -> Vec<(String, Option<String>)> {
+    assert_eq!(response.status().as_u16(), status);
+    let body: Value = response.json().await.unwrap();
+    body["errors"]
+        .as_array()
+        .expect("errors array")
+        .iter()
+        .map(|e| (e["message"].as_str().unwrap().to_string(), e.get("field").and_then(Value::as_str).map(str::to_string)))
+        .collect()
+}
+
+pub fn general(message: &str) -> (String, Option<String>) {
+    (message.to_string(), None)
+}

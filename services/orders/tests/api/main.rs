@@ -1,0 +1,9 @@
+//! API tests: the real orders service on a random port, an in-memory database and its own
+//! nats-server; `flow` adds the real tickets service beside it.
+mod cancel;
+mod create;
+mod events;
+mod faults;
+mod flow;
+mod helpers;
+mod show;

@@ -1,0 +1,84 @@
+//! One service's connection to the event backbone: the NATS client, the streams, the outbox
+//! relay and the durable consumer, each retrying on its own so a service starts (not ready)
+//! while NATS is down and recovers when it comes back.
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use async_nats::Client;
+
+use super::consumer::{self, ConsumerSpec, Delivery, Outcome};
+use super::nats::{self, NatsSettings};
+use super::outbox::{self, OutboxSignal};
+use crate::store::Db;
+
+#[derive(Clone)]
+pub struct Backbone {
+    pub client: Client,
+    pub js: jetstream::Context,
+    /// Wake the relay after committing an outbox record.
+    pub outbox: OutboxSignal,
+    streams_ready: Arc<AtomicBool>,
+}
+
+impl Backbone {
+    pub async fn connect(settings: &NatsSettings, service: &str) -> anyhow::Result<Self> {
+        let client = nats::connect(settings, service).await?;
+        let js = jetstream::new(client.clone());
+        let backbone = Self { client, js, outbox: OutboxSignal::default(), streams_ready: Arc::default() };
+        backbone.spawn_stream_setup(settings.clone(), service.to_string());
+        Ok(backbone)
+    }
+
+    /// Creates the streams as soon as the server answers, and says once if it is too old.
+    fn spawn_stream_setup(&self, settings: NatsSettings, service: String) {
+        let (client, js, ready) = (self.client.clone(), self.js.clone(), self.streams_ready.clone());
+        tokio::spawn(async move {
+            let mut delay = Duration::from_millis(100);
+            loop {
+                if client.connection_state() == async_nats::connection::State::Connected {
+                    if let Some(problem) = nats::version_problem(&client) {
+                        tracing::error!(%service, "{problem}");
+                    }
+                    match nats::ensure_streams(&js, &settings).await {
+                        Ok(()) => {
+                            ready.store(true, Ordering::Release);
+                            tracing::info!(%service, server = %client.server_info().version, "event streams ready");
+                            return;
+                        }
+                        Err(error) => tracing::warn!(%service, error = format!("{error:#}"), "stream setup failed; retrying"),
+                    }
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+        });
+    }
+
+    /// Publishes this service's outbox for as long as the process runs.
+    pub fn spawn_relay(&self, db: Db) {
+        tokio::spawn(outbox::relay(db, self.js.clone(), self.outbox.clone()));
+    }
+
+    /// Hands every event on `spec`'s subjects to `handler`, acking after it returns.
+    pub fn spawn_consumer<H, F>(&self, spec: ConsumerSpec, handler: H)
+    where
+        H: Fn(Delivery) -> F + Send + Sync + 'static,
+        F: Future<Output = anyhow::Result<Outcome>> + Send + 'static,
+    {
+        tokio::spawn(consumer::run(self.js.clone(), spec, handler));
+    }
+
+    /// Why the backbone is not usable right now, if it is not.
+    pub fn problem(&self) -> Option<String> {
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return Some("NATS unreachable".to_string());
+        }
+        if let Some(problem) = nats::version_problem(&self.client) {
+            return Some(problem);
+        }
+        (!self.streams_ready.load(Ordering::Acquire)).then(|| "event streams not set up yet".to_string())
+    }
+}

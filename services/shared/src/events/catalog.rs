@@ -1,0 +1,165 @@
+//! Every event of `spec/events.md`, as the JSON (camelCase) that travels on NATS.
+use serde::{Deserialize, Serialize};
+
+use super::Event;
+use crate::money::Cents;
+
+macro_rules! event {
+    ($type:ident, $subject:literal) => {
+        impl Event for $type {
+            const SUBJECT: &'static str = $subject;
+        }
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketCreated {
+    pub id: String,
+    pub version: u64,
+    pub title: String,
+    pub price: Cents,
+    pub user_id: String,
+}
+event!(TicketCreated, "ticket.created");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketUpdated {
+    pub id: String,
+    pub version: u64,
+    pub title: String,
+    pub price: Cents,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+}
+event!(TicketUpdated, "ticket.updated");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketDeleted {
+    pub id: String,
+    pub version: u64,
+}
+event!(TicketDeleted, "ticket.deleted");
+
+/// `created`, `cancelled`, `awaiting:payment` or `complete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderStatus {
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "cancelled")]
+    Cancelled,
+    #[serde(rename = "awaiting:payment")]
+    AwaitingPayment,
+    #[serde(rename = "complete")]
+    Complete,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Cancelled => "cancelled",
+            Self::AwaitingPayment => "awaiting:payment",
+            Self::Complete => "complete",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Created, Self::Cancelled, Self::AwaitingPayment, Self::Complete].into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Still holding its ticket and waiting to be paid.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Created | Self::AwaitingPayment)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderTicket {
+    pub id: String,
+    pub price: Cents,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCreated {
+    pub id: String,
+    pub version: u64,
+    pub status: OrderStatus,
+    pub user_id: String,
+    /// RFC 3339, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: time::OffsetDateTime,
+    pub ticket: OrderTicket,
+}
+event!(OrderCreated, "order.created");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRef {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCancelled {
+    pub id: String,
+    pub version: u64,
+    pub ticket: TicketRef,
+}
+event!(OrderCancelled, "order.cancelled");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCompleted {
+    pub id: String,
+    pub version: u64,
+    pub ticket: TicketRef,
+}
+event!(OrderCompleted, "order.completed");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpirationComplete {
+    pub order_id: String,
+}
+event!(ExpirationComplete, "expiration.complete");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentCreated {
+    pub id: String,
+    pub order_id: String,
+    pub stripe_id: String,
+}
+event!(PaymentCreated, "payment.created");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_match_the_event_contract() {
+        let event = OrderCreated {
+            id: "o1".into(),
+            version: 0,
+            status: OrderStatus::Created,
+            user_id: "u1".into(),
+            expires_at: time::macros::datetime!(2026-01-02 03:04:05 UTC),
+            ticket: OrderTicket { id: "t1".into(), price: Cents(1250) },
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({
+                "id": "o1", "version": 0, "status": "created", "userId": "u1",
+                "expiresAt": "2026-01-02T03:04:05Z", "ticket": { "id": "t1", "price": 12.5 }
+            })
+        );
+        let updated = TicketUpdated { id: "t".into(), version: 1, title: "x".into(), price: Cents(100), user_id: "u".into(), order_id: None };
+        assert!(serde_json::to_value(&updated).unwrap().get("orderId").is_none());
+        assert_eq!(serde_json::to_value(OrderStatus::AwaitingPayment).unwrap(), "awaiting:payment");
+    }
+}

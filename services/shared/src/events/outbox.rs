@@ -1,0 +1,158 @@
+//! The transactional outbox. A service writes its state change and the event it causes in one
+//! database transaction; the relay then publishes outbox records in order, with
+//! `Nats-Msg-Id` = the record's id, awaits JetStream's ack and only then removes the record. If
+//! the process dies anywhere in between, the record is still there at the next start and is
+//! published then; the stream's duplicate window makes a second publish of it harmless.
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use surrealdb::types::{RecordId, SurrealValue};
+use tokio::sync::Notify;
+
+use super::Event;
+use crate::store::Db;
+
+/// Tables every publishing service adds to its schema.
+pub const SCHEMA: &str = "
+DEFINE TABLE IF NOT EXISTS outbox SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS subject ON outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS payload ON outbox TYPE string;
+";
+
+const BATCH: usize = 256;
+/// How often the relay looks without being woken (a write by another replica, a restart).
+const POLL: Duration = Duration::from_millis(500);
+
+/// One event waiting to be published, written inside the caller's transaction.
+pub struct OutboxRecord {
+    pub id: RecordId,
+    pub subject: &'static str,
+    pub payload: String,
+}
+
+#[derive(SurrealValue)]
+struct OutboxContent {
+    subject: String,
+    payload: String,
+}
+
+impl OutboxRecord {
+    pub fn new<E: Event>(event: &E) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            // v7: ordered by creation time, so `ORDER BY id` is publishing order.
+            id: RecordId::new("outbox", uuid::Uuid::now_v7().simple().to_string()),
+            subject: E::SUBJECT,
+            payload: serde_json::to_string(event)?,
+        })
+    }
+
+    /// The statement that writes this record; bind it with [`OutboxRecord::bind`] under the same
+    /// `slot`.
+    pub fn statement(slot: usize) -> String {
+        format!("CREATE $outbox_id_{slot} CONTENT $outbox_{slot};")
+    }
+
+    pub fn bind<'r, C: surrealdb::Connection>(
+        self,
+        query: surrealdb::method::Query<'r, C>,
+        slot: usize,
+    ) -> surrealdb::method::Query<'r, C> {
+        query
+            .bind((format!("outbox_id_{slot}"), self.id))
+            .bind((format!("outbox_{slot}"), OutboxContent { subject: self.subject.to_string(), payload: self.payload }))
+    }
+}
+
+/// Wakes the relay after a commit, so an event leaves within milliseconds instead of a poll.
+#[derive(Clone, Default)]
+pub struct OutboxSignal(Arc<Notify>);
+
+impl OutboxSignal {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+#[derive(Debug, SurrealValue)]
+struct Pending {
+    id: String,
+    subject: String,
+    payload: String,
+}
+
+/// Publishes the outbox until the process ends; survives NATS and database outages by retrying
+/// with back-off.
+pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match relay_batch(&db, &js).await {
+            Ok(0) => {
+                backoff = Duration::from_millis(100);
+                tokio::select! {
+                    () = signal.0.notified() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                }
+            }
+            Ok(published) => {
+                backoff = Duration::from_millis(100);
+                tracing::debug!(published, "outbox batch published");
+            }
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), retry_in = ?backoff, "outbox relay failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Publishes up to one batch in order and removes what JetStream acknowledged.
+async fn relay_batch(db: &Db, js: &jetstream::Context) -> anyhow::Result<usize> {
+    let mut response = db
+        .query("SELECT record::id(id) AS id, subject, payload FROM outbox ORDER BY id LIMIT $batch")
+        .bind(("batch", BATCH as i64))
+        .await?;
+    let pending: Vec<Pending> = response.take(0)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    // Send the whole batch, then await the acks in order: one round trip, same order.
+    let mut acks = Vec::with_capacity(pending.len());
+    let mut failure = None;
+    for record in &pending {
+        let message = PublishMessage::build().payload(record.payload.clone().into()).message_id(&record.id);
+        match js.send_publish(record.subject.clone(), message).await {
+            Ok(ack) => acks.push(ack),
+            Err(error) => {
+                failure = Some(anyhow::Error::new(error).context(format!("publishing {}", record.subject)));
+                break;
+            }
+        }
+    }
+    let mut acknowledged = Vec::with_capacity(acks.len());
+    for (record, ack) in pending.iter().zip(acks) {
+        match ack.await {
+            Ok(_) => acknowledged.push(RecordId::new("outbox", record.id.clone())),
+            Err(error) => {
+                failure = Some(anyhow::Error::new(error).context(format!("awaiting the ack of {}", record.subject)));
+                break;
+            }
+        }
+    }
+    let published = acknowledged.len();
+    if !acknowledged.is_empty() {
+        db.query("DELETE $records").bind(("records", acknowledged)).await?.check()?;
+    }
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(published),
+    }
+}
+
+/// How many events wait to be published (for tests and readiness).
+pub async fn pending_count(db: &Db) -> anyhow::Result<usize> {
+    let mut response = db.query("SELECT count() AS n FROM outbox GROUP ALL").await?;
+    let count: Option<i64> = response.take((0, "n"))?;
+    Ok(count.unwrap_or(0) as usize)
+}

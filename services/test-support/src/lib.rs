@@ -1,0 +1,164 @@
+//! Test harness shared by every service's tests: a real `nats-server` on a free port with its own
+//! temporary store, environment maps for configuration, session tokens and a spy on events.
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use shared::config::EnvReader;
+use shared::session::{JwtKey, Sessions};
+
+pub const JWT_KEY: &str = "test-key-that-is-at-least-32-bytes-long";
+
+/// A JetStream-enabled nats-server owned by one test; killed when dropped.
+pub struct NatsServer {
+    child: Option<Child>,
+    pub port: u16,
+    store: tempfile::TempDir,
+}
+
+fn nats_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("NATS_SERVER_BIN") {
+        return path.into();
+    }
+    // scripts/setup installs it here; PATH may not have it when tests run from an IDE.
+    let cache = std::env::var("TICKETING_CACHE").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ticketing")
+    });
+    let candidate = cache.join("venv/bin/nats-server");
+    if candidate.exists() { candidate } else { PathBuf::from("nats-server") }
+}
+
+impl NatsServer {
+    /// Starts a server on a free port (`-p -1`) and waits until it accepts connections.
+    pub fn start() -> Self {
+        let store = tempfile::tempdir().expect("temporary store");
+        let ports = tempfile::tempdir().expect("temporary ports folder");
+        let child = Self::spawn(&store, "-1", Some(ports.path()));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let port = loop {
+            let found = std::fs::read_dir(ports.path()).ok().and_then(|mut entries| entries.next()).and_then(|e| e.ok());
+            if let Some(entry) = found {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) {
+                    let url = json["nats"][0].as_str().unwrap_or_default().to_string();
+                    if let Some(port) = url.rsplit(':').next().and_then(|p| p.parse().ok()) {
+                        break port;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "nats-server did not start (is scripts/setup done?)");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Self { child: Some(child), port, store }
+    }
+
+    fn spawn(store: &tempfile::TempDir, port: &str, ports_dir: Option<&std::path::Path>) -> Child {
+        let mut command = Command::new(nats_binary());
+        command.args(["-js", "-a", "127.0.0.1", "-p", port, "-sd"]).arg(store.path());
+        if let Some(dir) = ports_dir {
+            command.arg("--ports_file_dir").arg(dir);
+        }
+        command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nats-server runs (scripts/setup installs it)")
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (its store stays), as a crash would.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port with the same store.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = Some(Self::spawn(&self.store, &self.port.to_string(), None));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not come back");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An environment for a service under test: in-memory database, free port, the test key.
+pub fn env(nats: &NatsServer, extra: &[(&str, &str)]) -> EnvReader {
+    let mut vars: HashMap<String, String> = [("PORT", "0"), ("DATABASE_URL", "mem://"), ("JWT_KEY", JWT_KEY)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    vars.insert("NATS_URL".into(), nats.url());
+    for (key, value) in extra {
+        vars.insert(key.to_string(), value.to_string());
+    }
+    EnvReader::from_map(vars)
+}
+
+/// A session token for a user, as the auth service would issue it.
+pub fn token(user_id: &str) -> String {
+    let key = JwtKey::parse(JWT_KEY).expect("valid test key");
+    Sessions::new(&key, Duration::from_secs(3600)).issue(user_id, &format!("{user_id}@example.com")).expect("token")
+}
+
+/// Polls `check` until it is true or `timeout` passes; true if it became true.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Watches the subjects events are published on, to assert what a service published.
+pub struct EventSpy {
+    subscriber: async_nats::Subscriber,
+}
+
+impl EventSpy {
+    pub async fn new(nats: &NatsServer, subject: &str) -> Self {
+        let client = async_nats::connect(nats.url()).await.expect("spy connects");
+        let subscriber = client.subscribe(subject.to_string()).await.expect("spy subscribes");
+        client.flush().await.expect("spy subscription registered");
+        Self { subscriber }
+    }
+
+    /// The next event on the watched subjects: (subject, payload).
+    pub async fn next(&mut self, timeout: Duration) -> Option<(String, serde_json::Value)> {
+        let message = tokio::time::timeout(timeout, self.subscriber.next()).await.ok()??;
+        Some((message.subject.to_string(), serde_json::from_slice(&message.payload).ok()?))
+    }
+
+    /// Waits for an event on `subject`, skipping others.
+    pub async fn expect(&mut self, subject: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Some(remaining) = deadline.checked_duration_since(Instant::now()) {
+            match self.next(remaining).await {
+                Some((s, payload)) if s == subject => return payload,
+                Some(_) => continue,
+                None => break,
+            }
+        }
+        panic!("no {subject} event within 5 s");
+    }
+}

@@ -1,0 +1,122 @@
+//! Ticket input that has been parsed: a `Title` and a `Price` are valid by construction.
+use serde::Serialize;
+use shared::money::Cents;
+
+/// Trimmed, 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(raw: Option<String>) -> Result<Self, &'static str> {
+        let title = raw.unwrap_or_default().trim().to_string();
+        if title.is_empty() {
+            return Err("Title is required");
+        }
+        if title.chars().count() > 200 {
+            return Err("Title must be at most 200 characters");
+        }
+        if title.chars().any(char::is_control) {
+            return Err("Title must not contain control characters");
+        }
+        Ok(Self(title))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// More than 0 and at most 1,000,000 dollars, with at most two decimals; from a JSON number or
+/// a string of digits (`"12.50"`: no sign, exponent or spaces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price(Cents);
+
+const MAX_CENTS: i64 = 100_000_000;
+
+impl Price {
+    pub fn parse(raw: Option<&serde_json::Value>) -> Result<Self, &'static str> {
+        const POSITIVE: &str = "Price must be greater than 0";
+        let text = match raw {
+            None | Some(serde_json::Value::Null) => return Err(POSITIVE),
+            Some(serde_json::Value::Number(n)) => {
+                if n.as_f64().is_some_and(|v| v <= 0.0) {
+                    return Err(POSITIVE);
+                }
+                n.to_string()
+            }
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(_) => return Err("Price must be a number"),
+        };
+        let cents = decimal_cents(&text).ok_or("Price must be a number with at most two decimals")?;
+        match cents {
+            c if c <= 0 => Err(POSITIVE),
+            c if c > MAX_CENTS => Err("Price must be at most 1000000"),
+            c => Ok(Self(Cents(c))),
+        }
+    }
+
+    pub fn cents(self) -> Cents {
+        self.0
+    }
+}
+
+/// `"12"`, `"12.5"`, `"12.50"`, `"12.0"` (a float's rendering) in cents; anything else `None`.
+fn decimal_cents(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 9 || !digits(whole) || fraction.len() > 2 || !digits(fraction) {
+        return None;
+    }
+    let fraction = format!("{fraction:0<2}");
+    Some(whole.parse::<i64>().ok()? * 100 + fraction.parse::<i64>().ok()?)
+}
+
+/// A ticket as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketView {
+    pub id: String,
+    pub title: String,
+    pub price: Cents,
+    pub user_id: String,
+    pub version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn price(v: serde_json::Value) -> Result<i64, &'static str> {
+        Price::parse(Some(&v)).map(|p| p.cents().0)
+    }
+
+    #[test]
+    fn prices_arrive_as_numbers_or_numeric_strings() {
+        assert_eq!(price(json!(12.5)), Ok(1250));
+        assert_eq!(price(json!(12.35)), Ok(1235));
+        assert_eq!(price(json!("12.50")), Ok(1250));
+        assert_eq!(price(json!(1_000_000)), Ok(100_000_000));
+        assert_eq!(price(json!("7")), Ok(700));
+    }
+
+    #[test]
+    fn bad_prices_are_refused() {
+        for bad in [json!(0), json!(-5), json!("-5"), json!(12.345), json!("12.500"), json!("1e3"), json!(" 12"), json!(true), json!(1_000_000.01), json!(""), json!("abc")] {
+            assert!(price(bad.clone()).is_err(), "{bad} accepted");
+        }
+        assert!(Price::parse(None).is_err());
+    }
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(Title::parse(Some("  Concert ".into())).unwrap().as_str(), "Concert");
+        assert_eq!(Title::parse(Some("   ".into())), Err("Title is required"));
+        assert_eq!(Title::parse(None), Err("Title is required"));
+        assert!(Title::parse(Some("é".repeat(200))).is_ok());
+        assert!(Title::parse(Some("é".repeat(201))).is_err());
+        assert!(Title::parse(Some("a\u{7}b".into())).is_err());
+    }
+}

@@ -1,0 +1,104 @@
+//! What the tickets service does with order events: reserve a ticket for a new order, release it
+//! when that order is cancelled, mark it sold when it completes. Each handler is idempotent.
+use std::time::Duration;
+
+use shared::events::consumer::{ConsumerSpec, Delivery, Outcome};
+use shared::events::outbox::OutboxRecord;
+use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, TicketUpdated};
+use shared::money::Cents;
+use shared::store::Db;
+
+use crate::store::{self, Guarded, TicketRow};
+
+pub fn consumer() -> ConsumerSpec {
+    ConsumerSpec {
+        durable: "tickets-service".to_string(),
+        subjects: vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
+    }
+}
+
+/// Waiting for an earlier event (a cancellation that frees the ticket) to arrive.
+const EARLY: Duration = Duration::from_millis(100);
+
+pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
+    let outcome = match delivery.subject.as_str() {
+        OrderCreated::SUBJECT => match delivery.parse::<OrderCreated>() {
+            Ok(event) => order_created(&db, event).await?,
+            Err(outcome) => return Ok(outcome),
+        },
+        OrderCancelled::SUBJECT => match delivery.parse::<OrderCancelled>() {
+            Ok(event) => order_cancelled(&db, event).await?,
+            Err(outcome) => return Ok(outcome),
+        },
+        OrderCompleted::SUBJECT => match delivery.parse::<OrderCompleted>() {
+            Ok(event) => {
+                store::mark_sold(&db, &event.ticket.id, &event.id, event.version as i64).await?;
+                Outcome::Ack
+            }
+            Err(outcome) => return Ok(outcome),
+        },
+        other => Outcome::Reject(format!("no handler for {other}")),
+    };
+    wake();
+    Ok(outcome)
+}
+
+fn updated(row: &TicketRow, order_id: Option<String>) -> anyhow::Result<OutboxRecord> {
+    Ok(OutboxRecord::new(&TicketUpdated {
+        id: row.id.clone(),
+        version: row.version as u64 + 1,
+        title: row.title.clone(),
+        price: Cents(row.price),
+        user_id: row.user_id.clone(),
+        order_id,
+    })?)
+}
+
+async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> {
+    for _ in 0..5 {
+        // Any version of this order seen before: a duplicate, or a late arrival after its
+        // cancellation. Either way it must not reserve the ticket (again).
+        if store::seen_order(db, &event.id).await?.is_some() {
+            return Ok(Outcome::Ack);
+        }
+        let Some(ticket) = store::get(db, &event.ticket.id).await? else {
+            // Orders only reserves tickets it heard of from us: record the order and move on.
+            store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await?;
+            return Ok(Outcome::Ack);
+        };
+        if ticket.order_id.as_deref().is_some_and(|o| o != event.id) {
+            // Still held by an order whose cancellation has not arrived yet.
+            return Ok(Outcome::Wait(EARLY));
+        }
+        let record = updated(&ticket, Some(event.id.clone()))?;
+        let set = "order_id = $order_id";
+        if store::apply_order(db, &ticket.id, ticket.version, Some(set), &event.id, event.version as i64, Some(record)).await? == Guarded::Written {
+            return Ok(Outcome::Ack);
+        }
+    }
+    anyhow::bail!("ticket {} kept changing while reserving it", event.ticket.id)
+}
+
+async fn order_cancelled(db: &Db, event: OrderCancelled) -> anyhow::Result<Outcome> {
+    for _ in 0..5 {
+        if store::seen_order(db, &event.id).await?.is_some_and(|seen| seen >= event.version as i64) {
+            return Ok(Outcome::Ack);
+        }
+        let ticket = store::get(db, &event.ticket.id).await?;
+        match ticket {
+            // Release the ticket only if this order still holds it.
+            Some(ticket) if ticket.order_id.as_deref() == Some(event.id.as_str()) && !ticket.sold => {
+                let record = updated(&ticket, None)?;
+                let set = "order_id = NONE";
+                if store::apply_order(db, &ticket.id, ticket.version, Some(set), &event.id, event.version as i64, Some(record)).await? == Guarded::Written {
+                    return Ok(Outcome::Ack);
+                }
+            }
+            _ => {
+                store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await?;
+                return Ok(Outcome::Ack);
+            }
+        }
+    }
+    anyhow::bail!("ticket {} kept changing while releasing it", event.ticket.id)
+}

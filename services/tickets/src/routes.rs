@@ -1,0 +1,159 @@
+//! `/api/tickets`. Checks run in the order auth, validation, 404, owner (401), reserved (400).
+use std::collections::HashMap;
+
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use shared::events::outbox::OutboxRecord;
+use shared::events::{Backbone, TicketCreated, TicketDeleted, TicketUpdated};
+use shared::extract::ApiJson;
+use shared::session::{RequireUser, Sessions};
+use shared::store::Db;
+use shared::{parse_fields, ApiError};
+
+use crate::domain::{Price, TicketView, Title};
+use crate::store::{self, Guarded, TicketRow};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub sessions: Sessions,
+    pub backbone: Backbone,
+}
+
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/tickets", get(list).post(create))
+        .route("/api/tickets/{id}", get(show).put(update).delete(remove))
+        .with_state(state)
+}
+
+#[derive(Debug, Deserialize)]
+struct TicketBody {
+    title: Option<String>,
+    price: Option<serde_json::Value>,
+}
+
+/// A write and its event are committed; wake the relay so the event leaves at once.
+fn committed(state: &AppState) {
+    state.backbone.outbox.wake();
+}
+
+fn event<E: shared::events::Event>(event: &E) -> Result<OutboxRecord, ApiError> {
+    OutboxRecord::new(event).map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("encoding an event")))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    ApiJson(body): ApiJson<TicketBody>,
+) -> Result<(StatusCode, Json<TicketView>), ApiError> {
+    parse_fields!(
+        title = "title": Title::parse(body.title),
+        price = "price": Price::parse(body.price.as_ref()),
+    );
+    let row = TicketRow {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        title: title.as_str().to_string(),
+        price: price.cents().0,
+        user_id: user.id.clone(),
+        version: 0,
+        order_id: None,
+        sold: false,
+        deleted: false,
+    };
+    let created = TicketCreated { id: row.id.clone(), version: 0, title: row.title.clone(), price: price.cents(), user_id: user.id };
+    store::insert(&state.db, &row, event(&created)?).await?;
+    committed(&state);
+    tracing::info!(ticket.id = %row.id, "ticket created");
+    Ok((StatusCode::CREATED, Json(row.view())))
+}
+
+async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Result<Json<Vec<TicketView>>, ApiError> {
+    let mut errors = shared::error::FieldErrors::new();
+    let limit = errors.check(
+        "limit",
+        match query.get("limit") {
+            None => Ok(50),
+            Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=200).contains(l)).ok_or("Limit must be a number from 1 to 200"),
+        },
+    );
+    let before = query.get("before").cloned();
+    if let Some(before) = &before {
+        let known = store::get(&state.db, before).await?.is_some();
+        errors.check("before", if known { Ok(()) } else { Err("Before must be the id of a ticket") });
+    }
+    errors.finish()?;
+    let rows = store::list_available(&state.db, limit.unwrap_or(50), before.as_deref()).await?;
+    Ok(Json(rows.iter().map(TicketRow::view).collect()))
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+    let row = store::get(&state.db, &id).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
+    Ok(Json(row.view()))
+}
+
+/// A ticket the caller may change: it exists, is theirs, and is not reserved.
+async fn editable(state: &AppState, id: &str, user_id: &str, reserved: &str) -> Result<TicketRow, ApiError> {
+    let row = store::get(&state.db, id).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
+    if row.user_id != user_id {
+        return Err(ApiError::Unauthorized);
+    }
+    if row.order_id.is_some() {
+        return Err(ApiError::bad_request(reserved));
+    }
+    Ok(row)
+}
+
+/// A guarded write lost a race: decide again on what is there now, a few times at most.
+const ATTEMPTS: usize = 5;
+
+async fn update(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TicketBody>,
+) -> Result<Json<TicketView>, ApiError> {
+    parse_fields!(
+        title = "title": Title::parse(body.title),
+        price = "price": Price::parse(body.price.as_ref()),
+    );
+    for _ in 0..ATTEMPTS {
+        let row = editable(&state, &id, &user.id, "Cannot edit a reserved ticket").await?;
+        let updated = TicketUpdated {
+            id: id.clone(),
+            version: row.version as u64 + 1,
+            title: title.as_str().to_string(),
+            price: price.cents(),
+            user_id: row.user_id.clone(),
+            order_id: None,
+        };
+        if store::update(&state.db, &id, row.version, title.as_str(), price.cents(), event(&updated)?).await? == Guarded::Written {
+            committed(&state);
+            let row = TicketRow { title: updated.title, price: price.cents().0, version: updated.version as i64, ..row };
+            return Ok(Json(row.view()));
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!("ticket {id} kept changing during an update")))
+}
+
+async fn remove(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    for _ in 0..ATTEMPTS {
+        let row = editable(&state, &id, &user.id, "Cannot delete a reserved ticket").await?;
+        let deleted = TicketDeleted { id: id.clone(), version: row.version as u64 + 1 };
+        if store::delete(&state.db, &id, row.version, event(&deleted)?).await? == Guarded::Written {
+            committed(&state);
+            tracing::info!(ticket.id = %id, "ticket deleted");
+            return Ok(StatusCode::NO_CONTENT);
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!("ticket {id} kept changing during a delete")))
+}

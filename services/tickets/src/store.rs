@@ -1,0 +1,206 @@
+//! The tickets service's own database. Every write that other services must hear about commits
+//! together with its outbox record.
+use shared::events::outbox::{self, OutboxRecord};
+use shared::money::Cents;
+use shared::store::{commit, Db, TxError};
+use surrealdb::types::{RecordId, SurrealValue};
+
+use crate::domain::TicketView;
+
+pub fn schema() -> String {
+    format!(
+        "{}
+DEFINE TABLE IF NOT EXISTS ticket SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS title ON ticket TYPE string;
+DEFINE FIELD IF NOT EXISTS price ON ticket TYPE int;
+DEFINE FIELD IF NOT EXISTS user_id ON ticket TYPE string;
+DEFINE FIELD IF NOT EXISTS version ON ticket TYPE int;
+DEFINE FIELD IF NOT EXISTS order_id ON ticket TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS sold ON ticket TYPE bool DEFAULT false;
+DEFINE FIELD IF NOT EXISTS deleted ON ticket TYPE bool DEFAULT false;
+-- The last version seen of each order that touched a ticket: a late order.created for an order
+-- already cancelled must not reserve the ticket again.
+DEFINE TABLE IF NOT EXISTS seen_order SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS version ON seen_order TYPE int;
+",
+        outbox::SCHEMA
+    )
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct TicketRow {
+    pub id: String,
+    pub title: String,
+    pub price: i64,
+    pub user_id: String,
+    pub version: i64,
+    pub order_id: Option<String>,
+    pub sold: bool,
+    pub deleted: bool,
+}
+
+impl TicketRow {
+    pub fn view(&self) -> TicketView {
+        TicketView {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            price: Cents(self.price),
+            user_id: self.user_id.clone(),
+            version: self.version as u64,
+            order_id: self.order_id.clone(),
+        }
+    }
+}
+
+const FIELDS: &str = "record::id(id) AS id, title, price, user_id, version, order_id, sold, deleted";
+
+fn ticket(id: &str) -> RecordId {
+    RecordId::new("ticket", id)
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<TicketRow>, surrealdb::Error> {
+    let mut response = db.query(format!("SELECT {FIELDS} FROM ONLY $ticket")).bind(("ticket", ticket(id))).await?;
+    response.take(0)
+}
+
+/// Tickets neither reserved nor deleted, newest first; `before` pages back from a ticket's id
+/// (ids are UUIDv7, so their order is creation order).
+pub async fn list_available(db: &Db, limit: usize, before: Option<&str>) -> Result<Vec<TicketRow>, surrealdb::Error> {
+    let filter = if before.is_some() { "AND id < $before" } else { "" };
+    let mut response = db
+        .query(format!(
+            "SELECT {FIELDS} FROM ticket WHERE deleted = false AND order_id = NONE {filter} ORDER BY id DESC LIMIT $limit"
+        ))
+        .bind(("limit", limit as i64))
+        .bind(("before", ticket(before.unwrap_or_default())))
+        .await?;
+    response.take(0)
+}
+
+pub async fn insert(db: &Db, row: &TicketRow, event: OutboxRecord) -> Result<(), TxError> {
+    let query = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             CREATE $ticket SET title = $title, price = $price, user_id = $user_id, version = 0;
+             {}
+             COMMIT TRANSACTION;",
+            OutboxRecord::statement(0)
+        ))
+        .bind(("ticket", ticket(&row.id)))
+        .bind(("title", row.title.clone()))
+        .bind(("price", row.price))
+        .bind(("user_id", row.user_id.clone()));
+    commit(event.bind(query, 0)).await.map(drop)
+}
+
+/// The outcome of a write guarded by the version it was decided on.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Guarded {
+    Written,
+    /// The ticket changed since it was read (another writer, a reservation): read and decide again.
+    Stale,
+}
+
+fn guarded(result: Result<surrealdb::IndexedResults, TxError>) -> Result<Guarded, TxError> {
+    match result {
+        Ok(_) => Ok(Guarded::Written),
+        Err(TxError::Refused(code)) if code.contains("STALE") => Ok(Guarded::Stale),
+        Err(TxError::Conflict) => Ok(Guarded::Stale),
+        Err(error) => Err(error),
+    }
+}
+
+/// Applies `set` to an unreserved, undeleted ticket at `version`, bumping the version, with its
+/// event, in one transaction.
+async fn write_unreserved(db: &Db, id: &str, version: i64, set: &str, binds: Vec<(&'static str, surrealdb::types::Value)>, event: OutboxRecord) -> Result<Guarded, TxError> {
+    let mut query = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             LET $changed = (UPDATE $ticket SET {set}, version = version + 1
+                 WHERE version = $version AND order_id = NONE AND deleted = false RETURN VALUE id);
+             IF array::len($changed) = 0 {{ THROW 'STALE'; }};
+             {}
+             COMMIT TRANSACTION;",
+            OutboxRecord::statement(0)
+        ))
+        .bind(("ticket", ticket(id)))
+        .bind(("version", version));
+    for bind in binds {
+        query = query.bind(bind);
+    }
+    guarded(commit(event.bind(query, 0)).await)
+}
+
+pub async fn update(db: &Db, id: &str, version: i64, title: &str, price: Cents, event: OutboxRecord) -> Result<Guarded, TxError> {
+    let binds = vec![("title", title.to_string().into_value()), ("price", price.0.into_value())];
+    write_unreserved(db, id, version, "title = $title, price = $price", binds, event).await
+}
+
+pub async fn delete(db: &Db, id: &str, version: i64, event: OutboxRecord) -> Result<Guarded, TxError> {
+    write_unreserved(db, id, version, "deleted = true", Vec::new(), event).await
+}
+
+/// The version we last saw of an order, if any.
+pub async fn seen_order(db: &Db, order_id: &str) -> Result<Option<i64>, surrealdb::Error> {
+    let mut response = db
+        .query("SELECT VALUE version FROM ONLY $order")
+        .bind(("order", RecordId::new("seen_order", order_id)))
+        .await?;
+    response.take(0)
+}
+
+/// Sets or clears the ticket's reservation at `version` (with `ticket.updated`), and records the
+/// order's version, in one transaction. `event` is `None` when only the order is recorded.
+pub async fn apply_order(
+    db: &Db,
+    ticket_id: &str,
+    ticket_version: i64,
+    set: Option<&str>,
+    order_id: &str,
+    order_version: i64,
+    event: Option<OutboxRecord>,
+) -> Result<Guarded, TxError> {
+    let ticket_write = match set {
+        Some(set) => format!(
+            "LET $changed = (UPDATE $ticket SET {set}, version = version + 1 WHERE version = $version RETURN VALUE id);
+             IF array::len($changed) = 0 {{ THROW 'STALE'; }};"
+        ),
+        None => String::new(),
+    };
+    let outbox = if event.is_some() { OutboxRecord::statement(0) } else { String::new() };
+    let query = db
+        .query(format!(
+            "BEGIN TRANSACTION;
+             {ticket_write}
+             UPSERT $seen SET version = math::max([version ?? -1, $order_version]);
+             {outbox}
+             COMMIT TRANSACTION;"
+        ))
+        .bind(("ticket", ticket(ticket_id)))
+        .bind(("version", ticket_version))
+        .bind(("order_id", order_id.to_string()))
+        .bind(("seen", RecordId::new("seen_order", order_id)))
+        .bind(("order_version", order_version));
+    let query = match event {
+        Some(event) => event.bind(query, 0),
+        None => query,
+    };
+    guarded(commit(query).await)
+}
+
+/// Marks a ticket sold (its order completed); it stays reserved, and its version is the
+/// orders service's business no more.
+pub async fn mark_sold(db: &Db, ticket_id: &str, order_id: &str, order_version: i64) -> Result<(), TxError> {
+    let query = db
+        .query(
+            "BEGIN TRANSACTION;
+             UPDATE $ticket SET sold = true WHERE order_id = $order_id;
+             UPSERT $seen SET version = math::max([version ?? -1, $order_version]);
+             COMMIT TRANSACTION;",
+        )
+        .bind(("ticket", ticket(ticket_id)))
+        .bind(("order_id", order_id.to_string()))
+        .bind(("seen", RecordId::new("seen_order", order_id)))
+        .bind(("order_version", order_version));
+    commit(query).await.map(drop)
+}

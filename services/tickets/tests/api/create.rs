@@ -1,0 +1,64 @@
+use serde_json::json;
+use test_support::EventSpy;
+
+use crate::helpers::{errors, field, general, spawn_app};
+
+#[tokio::test]
+async fn the_route_exists_and_requires_a_session() {
+    let app = spawn_app().await;
+    let response = app.client.post(app.url("/api/tickets")).json(&json!({})).send().await.unwrap();
+    assert_eq!(errors(response, 401).await, vec![general("Not authorized")]);
+}
+
+#[tokio::test]
+async fn auth_comes_before_validation_and_a_signed_in_user_gets_past_it() {
+    let app = spawn_app().await;
+    let response = app.create("u1", json!({})).await;
+    assert_eq!(response.status().as_u16(), 400, "signed in: past auth, stopped by validation");
+}
+
+#[tokio::test]
+async fn an_empty_or_missing_title_is_refused() {
+    let app = spawn_app().await;
+    for body in [json!({ "title": "", "price": 10 }), json!({ "title": "   ", "price": 10 }), json!({ "price": 10 })] {
+        assert_eq!(errors(app.create("u1", body).await, 400).await, vec![field("Title is required", "title")]);
+    }
+}
+
+#[tokio::test]
+async fn a_negative_zero_or_missing_price_is_refused() {
+    let app = spawn_app().await;
+    for body in [json!({ "title": "t", "price": -10 }), json!({ "title": "t", "price": 0 }), json!({ "title": "t" })] {
+        assert_eq!(errors(app.create("u1", body).await, 400).await, vec![field("Price must be greater than 0", "price")]);
+    }
+    for price in [json!(12.345), json!("12.500"), json!(true), json!(1_000_001)] {
+        let errors = errors(app.create("u1", json!({ "title": "t", "price": price })).await, 400).await;
+        assert_eq!(errors[0].1.as_deref(), Some("price"), "{price}");
+    }
+}
+
+#[tokio::test]
+async fn every_bad_field_is_reported_at_once() {
+    let app = spawn_app().await;
+    let errors = errors(app.create("u1", json!({ "title": "", "price": 0 })).await, 400).await;
+    assert_eq!(errors, vec![field("Title is required", "title"), field("Price must be greater than 0", "price")]);
+}
+
+#[tokio::test]
+async fn a_valid_ticket_is_stored_and_ticket_created_is_published() {
+    let app = spawn_app().await;
+    let mut spy = EventSpy::new(&app.nats, "ticket.>").await;
+    let response = app.create("u1", json!({ "title": "Concert", "price": "20.50" })).await;
+    assert_eq!(response.status().as_u16(), 201);
+    let ticket: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(ticket["title"], "Concert");
+    assert_eq!(ticket["price"], 20.5);
+    assert_eq!(ticket["userId"], "u1");
+    assert_eq!(ticket["version"], 0);
+    assert!(ticket.get("orderId").is_none());
+
+    let stored: serde_json::Value = app.get(ticket["id"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(stored, ticket);
+    let event = spy.expect("ticket.created").await;
+    assert_eq!(event, json!({ "id": ticket["id"], "version": 0, "title": "Concert", "price": 20.5, "userId": "u1" }));
+}

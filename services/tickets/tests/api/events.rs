@@ -1,0 +1,112 @@
+//! Order events as the tickets service handles them.
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use test_support::{eventually, EventSpy};
+
+use crate::helpers::{errors, general, spawn_app, TestApp};
+
+fn order_created(order: &str, ticket: &Value) -> Value {
+    json!({ "id": order, "version": 0, "status": "created", "userId": "buyer",
+            "expiresAt": "2030-01-01T00:00:00Z", "ticket": { "id": ticket["id"], "price": ticket["price"] } })
+}
+
+fn order_cancelled(order: &str, ticket: &Value) -> Value {
+    json!({ "id": order, "version": 1, "ticket": { "id": ticket["id"] } })
+}
+
+async fn ticket_json(app: &TestApp, ticket: &Value) -> Value {
+    app.get(ticket["id"].as_str().unwrap()).await.json().await.unwrap()
+}
+
+async fn until(app: &TestApp, ticket: &Value, check: impl Fn(&Value) -> bool) -> Value {
+    let ok = eventually(Duration::from_secs(5), || async { check(&ticket_json(app, ticket).await) }).await;
+    let last = ticket_json(app, ticket).await;
+    assert!(ok, "condition never held; last ticket: {last}");
+    last
+}
+
+#[tokio::test]
+async fn order_created_reserves_the_ticket_and_publishes_ticket_updated() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    let mut spy = EventSpy::new(&app.nats, "ticket.updated").await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+
+    let reserved = until(&app, &ticket, |t| t["orderId"] == "o1").await;
+    assert_eq!(reserved["version"], 1);
+    let event = spy.expect("ticket.updated").await;
+    assert_eq!((event["orderId"].as_str(), event["version"].as_u64()), (Some("o1"), Some(1)));
+
+    let edit = app.put(Some("seller"), ticket["id"].as_str().unwrap(), json!({ "title": "x", "price": 1 })).await;
+    assert_eq!(errors(edit, 400).await, vec![general("Cannot edit a reserved ticket")]);
+    let delete = app.delete("seller", ticket["id"].as_str().unwrap()).await;
+    assert_eq!(errors(delete, 400).await, vec![general("Cannot delete a reserved ticket")]);
+    let listed: Vec<Value> = app.client.get(app.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
+    assert!(listed.is_empty(), "a reserved ticket is not listed");
+}
+
+#[tokio::test]
+async fn order_cancelled_releases_the_ticket_and_publishes() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    until(&app, &ticket, |t| t["orderId"] == "o1").await;
+    let mut spy = EventSpy::new(&app.nats, "ticket.updated").await;
+    app.publish("order.cancelled", order_cancelled("o1", &ticket)).await;
+    let released = until(&app, &ticket, |t| t.get("orderId").is_none()).await;
+    assert_eq!(released["version"], 2);
+    let event = spy.expect("ticket.updated").await;
+    assert!(event.get("orderId").is_none() && event["version"] == 2, "{event}");
+}
+
+#[tokio::test]
+async fn a_cancellation_of_another_order_leaves_the_reservation_alone() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    until(&app, &ticket, |t| t["orderId"] == "o1").await;
+    app.publish("order.cancelled", order_cancelled("other", &ticket)).await;
+    // Then a marker event that is processed after it, so we know the first was handled.
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = ticket_json(&app, &ticket).await;
+    assert_eq!((after["orderId"].as_str(), after["version"].as_u64()), (Some("o1"), Some(1)));
+}
+
+#[tokio::test]
+async fn the_same_event_twice_has_one_effect() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    for _ in 0..2 {
+        app.publish("order.created", order_created("o1", &ticket)).await;
+    }
+    until(&app, &ticket, |t| t["orderId"] == "o1").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ticket_json(&app, &ticket).await["version"], 1);
+}
+
+#[tokio::test]
+async fn a_late_order_created_after_its_cancellation_does_not_reserve() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    app.publish("order.cancelled", order_cancelled("o1", &ticket)).await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = ticket_json(&app, &ticket).await;
+    assert!(after.get("orderId").is_none() && after["version"] == 0, "{after}");
+}
+
+#[tokio::test]
+async fn a_new_order_waits_for_the_previous_orders_cancellation() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    until(&app, &ticket, |t| t["orderId"] == "o1").await;
+    // o2 arrives before o1's cancellation: it waits, then applies.
+    app.publish("order.created", order_created("o2", &ticket)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.publish("order.cancelled", order_cancelled("o1", &ticket)).await;
+    let after = until(&app, &ticket, |t| t["orderId"] == "o2").await;
+    assert_eq!(after["version"], 3);
+}

@@ -1,0 +1,93 @@
+use std::time::Duration;
+
+use reqwest::Response;
+use serde_json::{json, Value};
+use test_support::{env, token, NatsServer};
+use tickets::TicketsConfig;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub nats: NatsServer,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let nats = NatsServer::start();
+    let config = TicketsConfig::read(env(&nats, &[])).expect("test configuration is valid");
+    let server = tickets::application(config).await.expect("the tickets service starts");
+    let address = format!("http://127.0.0.1:{}", server.port());
+    tokio::spawn(server.run_until_stopped());
+    let app = TestApp { address, client: reqwest::Client::new(), nats };
+    app.wait_until_ready().await;
+    app
+}
+
+impl TestApp {
+    /// Ready once NATS is connected and the stream exists (the consumer needs it).
+    async fn wait_until_ready(&self) {
+        let ready = test_support::eventually(Duration::from_secs(10), || async {
+            let response = self.client.get(format!("{}/readyz", self.address)).send().await;
+            response.is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        assert!(ready, "tickets service never became ready");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn create(&self, user: &str, body: Value) -> Response {
+        self.client.post(self.url("/api/tickets")).bearer_auth(token(user)).json(&body).send().await.unwrap()
+    }
+
+    /// Creates a ticket and returns its JSON.
+    pub async fn ticket(&self, user: &str, title: &str, price: f64) -> Value {
+        let response = self.create(user, json!({ "title": title, "price": price })).await;
+        assert_eq!(response.status().as_u16(), 201);
+        response.json().await.unwrap()
+    }
+
+    pub async fn get(&self, id: &str) -> Response {
+        self.client.get(self.url(&format!("/api/tickets/{id}"))).send().await.unwrap()
+    }
+
+    pub async fn put(&self, user: Option<&str>, id: &str, body: Value) -> Response {
+        let mut request = self.client.put(self.url(&format!("/api/tickets/{id}"))).json(&body);
+        if let Some(user) = user {
+            request = request.bearer_auth(token(user));
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn delete(&self, user: &str, id: &str) -> Response {
+        self.client.delete(self.url(&format!("/api/tickets/{id}"))).bearer_auth(token(user)).send().await.unwrap()
+    }
+
+    /// Publishes an event as another service would (through JetStream, with a message id).
+    pub async fn publish(&self, subject: &str, payload: Value) {
+        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        js.publish(subject.to_string(), payload.to_string().into()).await.unwrap().await.unwrap();
+    }
+}
+
+/// The API's error entries as (message, field).
+pub async fn errors(response: Response, status: u16) -> Vec<(String, Option<String>)> {
+    assert_eq!(response.status().as_u16(), status);
+    let body: Value = response.json().await.unwrap();
+    body["errors"]
+        .as_array()
+        .expect("errors array")
+        .iter()
+        .map(|e| (e["message"].as_str().unwrap().to_string(), e.get("field").and_then(Value::as_str).map(str::to_string)))
+        .collect()
+}
+
+pub fn field(message: &str, field: &str) -> (String, Option<String>) {
+    (message.to_string(), Some(field.to_string()))
+}
+
+pub fn general(message: &str) -> (String, Option<String>) {
+    (message.to_string(), None)
+}

@@ -1,0 +1,9 @@
+//! API tests: each spawns the real tickets service on a random port with an in-memory database
+//! and its own nats-server.
+mod crash;
+mod create;
+mod events;
+mod helpers;
+mod list;
+mod show;
+mod update;
