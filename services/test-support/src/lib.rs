@@ -162,3 +162,63 @@ impl EventSpy {
         panic!("no {subject} event within 5 s");
     }
 }
+
+/// Publishes an event through JetStream as another service would, and waits for the stream's ack.
+pub async fn publish(nats: &NatsServer, subject: &str, payload: serde_json::Value) {
+    let client = async_nats::connect(nats.url()).await.expect("publisher connects");
+    let js = async_nats::jetstream::new(client);
+    js.publish(subject.to_string(), payload.to_string().into())
+        .await
+        .expect("published")
+        .await
+        .expect("stored by the stream");
+}
+
+/// Asserts the status and the API's error shape, and returns the entries as (message, field).
+pub async fn errors(response: reqwest::Response, status: u16) -> Vec<(String, Option<String>)> {
+    assert_eq!(response.status().as_u16(), status);
+    let body: serde_json::Value = response.json().await.expect("errors are JSON");
+    body["errors"]
+        .as_array()
+        .expect("an errors array")
+        .iter()
+        .map(|e| {
+            let message = e["message"].as_str().expect("each error has a message").to_string();
+            (message, e.get("field").and_then(serde_json::Value::as_str).map(str::to_string))
+        })
+        .collect()
+}
+
+/// An expected error entry about `field`.
+pub fn field(message: &str, field: &str) -> (String, Option<String>) {
+    (message.to_string(), Some(field.to_string()))
+}
+
+/// An expected error entry that names no field.
+pub fn general(message: &str) -> (String, Option<String>) {
+    (message.to_string(), None)
+}
+
+/// What a durable consumer has not finished: messages delivered but not acked, messages not yet
+/// delivered, and messages delivered more than once.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConsumerState {
+    pub ack_pending: usize,
+    pub pending: u64,
+    pub redelivered: usize,
+}
+
+pub async fn consumer_state(nats: &NatsServer, durable: &str) -> ConsumerState {
+    let client = async_nats::connect(nats.url()).await.expect("connects");
+    let js = async_nats::jetstream::new(client);
+    let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+        js.get_consumer_from_stream(durable, "TICKETING").await.expect("the durable consumer exists");
+    let info = consumer.info().await.expect("consumer info");
+    ConsumerState { ack_pending: info.num_ack_pending, pending: info.num_pending, redelivered: info.num_redelivered }
+}
+
+/// True once every event the consumer received was handled and acked.
+pub async fn all_acked(nats: &NatsServer, durable: &str) -> bool {
+    let state = consumer_state(nats, durable).await;
+    state.ack_pending == 0 && state.pending == 0
+}

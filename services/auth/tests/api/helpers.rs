@@ -5,8 +5,8 @@ use reqwest::header::SET_COOKIE;
 use reqwest::Response;
 use serde_json::{json, Value};
 use shared::config::EnvReader;
+pub use test_support::{errors, field, general, JWT_KEY};
 
-pub const JWT_KEY: &str = "test-key-that-is-at-least-32-bytes-long";
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
@@ -67,25 +67,3 @@ pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap_or_default().to_string()
 }
 
-/// Asserts the API's error shape and returns its entries as (message, field).
-pub async fn errors(response: Response, status: u16) -> Vec<(String, Option<String>)> {
-    assert_eq!(response.status().as_u16(), status);
-    let body: Value = response.json().await.expect("errors are JSON");
-    body["errors"]
-        .as_array()
-        .expect("an errors array")
-        .iter()
-        .map(|e| {
-            let message = e["message"].as_str().expect("each error has a message").to_string();
-            (message, e.get("field").and_then(Value::as_str).map(str::to_string))
-        })
-        .collect()
-}
-
-pub fn field(message: &str, field: &str) -> (String, Option<String>) {
-    (message.to_string(), Some(field.to_string()))
-}
-
-pub fn general(message: &str) -> (String, Option<String>) {
-    (message.to_string(), None)
-}

@@ -25,6 +25,8 @@ async fn ticket_created_makes_a_replica_with_the_same_id_title_and_price() {
     app.wait_orderable("t1").await;
     let ticket = ticket_in_order(&app, "buyer", "t1").await;
     assert_eq!(ticket, json!({ "id": "t1", "title": "ticket t1", "price": 12.5, "version": 0 }));
+    let acked = eventually(Duration::from_secs(5), || test_support::all_acked(&nats, "orders-service")).await;
+    assert!(acked, "ticket.created was acked");
 }
 
 #[tokio::test]
@@ -35,6 +37,9 @@ async fn ticket_updated_applies_in_version_order_even_when_it_arrives_out_of_ord
     // Version 3 arrives before version 2: it is not acked, it waits, then both apply in order.
     publish(&nats, "ticket.updated", updated("t1", 3, "v3")).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let redelivered = eventually(Duration::from_secs(2), || async { test_support::consumer_state(&nats, "orders-service").await.redelivered > 0 }).await;
+    assert!(redelivered, "version 3 is not acked while version 2 is missing: it comes back");
+    assert_eq!(ticket_in_order(&app, "buyer", "t1").await["version"], 1, "and it is not applied");
     publish(&nats, "ticket.updated", updated("t1", 2, "v2")).await;
     let applied = eventually(Duration::from_secs(5), || async {
         let ticket = ticket_in_order(&app, "buyer", "t1").await;

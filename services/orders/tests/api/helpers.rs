@@ -3,6 +3,7 @@ use std::time::Duration;
 use orders::OrdersConfig;
 use reqwest::Response;
 use serde_json::{json, Value};
+pub use test_support::{errors, general, publish};
 use test_support::{env, eventually, token, NatsServer};
 
 pub struct TestApp {
@@ -64,13 +65,6 @@ impl TestApp {
     }
 }
 
-/// Publishes an event as another service would.
-pub async fn publish(nats: &NatsServer, subject: &str, payload: Value) {
-    let client = async_nats::connect(nats.url()).await.unwrap();
-    let js = async_nats::jetstream::new(client);
-    js.publish(subject.to_string(), payload.to_string().into()).await.unwrap().await.unwrap();
-}
-
 /// A ticket as the tickets service announces it, sold by `seller`.
 pub fn ticket_created(id: &str, price: f64) -> Value {
     json!({ "id": id, "version": 0, "title": format!("ticket {id}"), "price": price, "userId": "seller" })
@@ -82,17 +76,3 @@ pub async fn known_ticket(app: &TestApp, nats: &NatsServer, id: &str) {
     app.wait_orderable(id).await;
 }
 
-pub async fn errors(response: Response, status: u16) -> Vec<(String, Option<String>)> {
-    assert_eq!(response.status().as_u16(), status);
-    let body: Value = response.json().await.unwrap();
-    body["errors"]
-        .as_array()
-        .expect("errors array")
-        .iter()
-        .map(|e| (e["message"].as_str().unwrap().to_string(), e.get("field").and_then(Value::as_str).map(str::to_string)))
-        .collect()
-}
-
-pub fn general(message: &str) -> (String, Option<String>) {
-    (message.to_string(), None)
-}

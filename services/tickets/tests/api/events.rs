@@ -37,6 +37,8 @@ async fn order_created_reserves_the_ticket_and_publishes_ticket_updated() {
     assert_eq!(reserved["version"], 1);
     let event = spy.expect("ticket.updated").await;
     assert_eq!((event["orderId"].as_str(), event["version"].as_u64()), (Some("o1"), Some(1)));
+    let acked = eventually(Duration::from_secs(5), || async { test_support::all_acked(&app.nats, "tickets-service").await }).await;
+    assert!(acked, "order.created was acked");
 
     let edit = app.put(Some("seller"), ticket["id"].as_str().unwrap(), json!({ "title": "x", "price": 1 })).await;
     assert_eq!(errors(edit, 400).await, vec![general("Cannot edit a reserved ticket")]);

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use reqwest::Response;
 use serde_json::{json, Value};
+pub use test_support::{errors, field, general};
 use test_support::{env, token, NatsServer};
 use tickets::TicketsConfig;
 
@@ -64,30 +65,9 @@ impl TestApp {
         self.client.delete(self.url(&format!("/api/tickets/{id}"))).bearer_auth(token(user)).send().await.unwrap()
     }
 
-    /// Publishes an event as another service would (through JetStream, with a message id).
+    /// Publishes an event as another service would.
     pub async fn publish(&self, subject: &str, payload: Value) {
-        let client = async_nats::connect(self.nats.url()).await.unwrap();
-        let js = async_nats::jetstream::new(client);
-        js.publish(subject.to_string(), payload.to_string().into()).await.unwrap().await.unwrap();
+        test_support::publish(&self.nats, subject, payload).await;
     }
 }
 
-/// The API's error entries as (message, field).
-pub async fn errors(response: Response, status: u16) -> Vec<(String, Option<String>)> {
-    assert_eq!(response.status().as_u16(), status);
-    let body: Value = response.json().await.unwrap();
-    body["errors"]
-        .as_array()
-        .expect("errors array")
-        .iter()
-        .map(|e| (e["message"].as_str().unwrap().to_string(), e.get("field").and_then(Value::as_str).map(str::to_string)))
-        .collect()
-}
-
-pub fn field(message: &str, field: &str) -> (String, Option<String>) {
-    (message.to_string(), Some(field.to_string()))
-}
-
-pub fn general(message: &str) -> (String, Option<String>) {
-    (message.to_string(), None)
-}

@@ -7,3 +7,4 @@ mod helpers;
 mod list;
 mod show;
 mod update;
+mod versions;
