@@ -111,6 +111,15 @@ pub mod ssr {
             tracing::error!(%error, ?service, path, "reading a service's answer");
             AppError::Unavailable("The service answer was cut off. Please try again.".into())
         })?;
+        // A server function called from script answers with the service's status, so a refused
+        // sign-in is a 400, not a server error. Plain form posts and page renders (which accept
+        // HTML) keep theirs: a form post must stay a redirect back to the form.
+        let accepts_html = parts.as_ref().and_then(|p| p.headers.get(http::header::ACCEPT)).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+        if !status.is_success() && !accepts_html {
+            if let (Some(options), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status.as_u16())) {
+                options.set_status(code);
+            }
+        }
         if status.is_success() {
             serde_json::from_slice(&bytes).map_err(|error| {
                 tracing::error!(%error, ?service, path, "unexpected answer from a service");
