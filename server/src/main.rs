@@ -44,10 +44,11 @@ async fn main() -> anyhow::Result<()> {
         .merge(services.router)
         // Unknown `/api` paths get the API's JSON 404, everything else the app's HTML 404.
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
-        .merge(health_routes(services.readiness))
         .layer(middleware::from_fn(reject_cross_site))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http());
+        .layer(TraceLayer::new_for_http())
+        // Probes stay out of the request log: a 503 while the services start is not an error.
+        .merge(health_routes(services.readiness));
 
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
     tracing::info!(%address, "listening on http://{address}");

@@ -8,7 +8,9 @@ use shared::events::{
 };
 use shared::store::Db;
 
-use crate::routes::{cancel_order, outbox};
+use shared::events::outbox::OutboxRecord;
+
+use crate::routes::cancel_order;
 use crate::store::{self, TicketReplica};
 
 pub fn consumer() -> ConsumerSpec {
@@ -48,15 +50,13 @@ pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Resu
     Ok(outcome)
 }
 
+/// The replica a ticket event describes.
+fn replica(id: String, title: String, price: shared::money::Cents, user_id: String, version: u64) -> TicketReplica {
+    TicketReplica { id, title, price: price.0, user_id, version: version as i64, deleted: false }
+}
+
 async fn ticket_created(db: &Db, event: TicketCreated) -> anyhow::Result<Outcome> {
-    let replica = TicketReplica {
-        id: event.id,
-        title: event.title,
-        price: event.price.0,
-        user_id: event.user_id,
-        version: event.version as i64,
-        deleted: false,
-    };
+    let replica = replica(event.id, event.title, event.price, event.user_id, event.version);
     // An existing replica means a duplicate delivery: no effect.
     store::insert_ticket(db, &replica).await?;
     Ok(Outcome::Ack)
@@ -77,15 +77,7 @@ async fn apply_version(db: &Db, replica: TicketReplica) -> anyhow::Result<Outcom
 }
 
 async fn ticket_updated(db: &Db, event: TicketUpdated) -> anyhow::Result<Outcome> {
-    let replica = TicketReplica {
-        id: event.id,
-        title: event.title,
-        price: event.price.0,
-        user_id: event.user_id,
-        version: event.version as i64,
-        deleted: false,
-    };
-    apply_version(db, replica).await
+    apply_version(db, replica(event.id, event.title, event.price, event.user_id, event.version)).await
 }
 
 async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome> {
@@ -98,7 +90,7 @@ async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome
         // An order placed before the deletion arrived must not keep a ticket that is gone.
         if let Some(order_id) = store::reservation_of(db, &event.id).await? {
             if let Some(order) = store::get_order(db, &order_id).await? {
-                if order.status().is_open() && !cancel_order(db, &order).await.map_err(api_error)? {
+                if order.status().is_open() && !cancel_order(db, &order).await? {
                     return Ok(Outcome::Wait(Duration::ZERO));
                 }
             }
@@ -112,7 +104,7 @@ async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Resu
         return Ok(Outcome::Wait(EARLY));
     };
     // Complete and cancelled orders are left alone.
-    if order.status().is_open() && !cancel_order(db, &order).await.map_err(api_error)? {
+    if order.status().is_open() && !cancel_order(db, &order).await? {
         return Ok(Outcome::Wait(Duration::ZERO));
     }
     Ok(Outcome::Ack)
@@ -127,14 +119,10 @@ async fn payment_created(db: &Db, event: PaymentCreated) -> anyhow::Result<Outco
         return Ok(Outcome::Ack);
     }
     let completed = OrderCompleted { id: order.id.clone(), version: order.version as u64 + 1, ticket: TicketRef { id: order.ticket_id.clone() } };
-    let record = outbox(&completed).map_err(api_error)?;
+    let record = OutboxRecord::new(&completed)?;
     if store::close(db, &order.id, &order.ticket_id, order.version, OrderStatus::Complete, record).await? {
         Ok(Outcome::Ack)
     } else {
         Ok(Outcome::Wait(Duration::ZERO))
     }
-}
-
-fn api_error(error: shared::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{error:?}")
 }

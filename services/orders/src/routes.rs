@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use shared::events::outbox::OutboxRecord;
-use shared::events::{Backbone, Event, OrderCancelled, OrderCreated, OrderStatus, OrderTicket, TicketRef};
+use shared::events::{Backbone, OrderCancelled, OrderCreated, OrderStatus, OrderTicket, TicketRef};
 use shared::extract::ApiJson;
 use shared::money::Cents;
 use shared::session::{RequireUser, Sessions};
@@ -44,10 +44,6 @@ struct OrderBody {
     ticket_id: Option<String>,
 }
 
-pub fn outbox<E: Event>(event: &E) -> Result<OutboxRecord, ApiError> {
-    OutboxRecord::new(event).map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("encoding an event")))
-}
-
 const ATTEMPTS: usize = 5;
 
 async fn create(
@@ -73,7 +69,7 @@ async fn create(
             ticket: OrderTicket { id: ticket.id.clone(), price: Cents(ticket.price) },
         };
         let new = NewOrder { id: &id, user_id: &user.id, ticket_id: &ticket.id, ticket_version: ticket.version, expires_at: &expires };
-        match store::place(&state.db, &new, outbox(&event)?).await? {
+        match store::place(&state.db, &new, OutboxRecord::new(&event)?).await? {
             Placed::Reserved => return Err(ApiError::bad_request("Ticket is already reserved")),
             Placed::Stale => continue,
             Placed::Created => {
@@ -123,7 +119,7 @@ async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, P
 }
 
 /// Cancels an open order with `order.cancelled`; `false` if it changed meanwhile.
-pub async fn cancel_order(db: &Db, row: &OrderRow) -> Result<bool, ApiError> {
+pub async fn cancel_order(db: &Db, row: &OrderRow) -> anyhow::Result<bool> {
     let event = OrderCancelled { id: row.id.clone(), version: row.version as u64 + 1, ticket: TicketRef { id: row.ticket_id.clone() } };
-    Ok(store::close(db, &row.id, &row.ticket_id, row.version, OrderStatus::Cancelled, outbox(&event)?).await?)
+    Ok(store::close(db, &row.id, &row.ticket_id, row.version, OrderStatus::Cancelled, OutboxRecord::new(&event)?).await?)
 }

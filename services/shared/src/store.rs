@@ -80,7 +80,7 @@ pub async fn commit(query: surrealdb::method::Query<'_, surrealdb::engine::any::
     if cause.is_thrown() {
         return Err(TxError::Refused(message));
     }
-    if message.contains("already exists") || message.contains("already contains") {
+    if message.contains("already exists") || is_unique_violation(cause) {
         return Err(TxError::Exists(message));
     }
     if message.contains("can be retried") || message.to_ascii_lowercase().contains("conflict") {

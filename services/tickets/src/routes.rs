@@ -47,10 +47,6 @@ fn committed(state: &AppState) {
     state.backbone.outbox.wake();
 }
 
-fn event<E: shared::events::Event>(event: &E) -> Result<OutboxRecord, ApiError> {
-    OutboxRecord::new(event).map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("encoding an event")))
-}
-
 async fn create(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -71,7 +67,7 @@ async fn create(
         deleted: false,
     };
     let created = TicketCreated { id: row.id.clone(), version: 0, title: row.title.clone(), price: price.cents(), user_id: user.id };
-    store::insert(&state.db, &row, event(&created)?).await?;
+    store::insert(&state.db, &row, OutboxRecord::new(&created)?).await?;
     committed(&state);
     tracing::info!(ticket.id = %row.id, "ticket created");
     Ok((StatusCode::CREATED, Json(row.view())))
@@ -136,7 +132,7 @@ async fn update(
             user_id: row.user_id.clone(),
             order_id: None,
         };
-        if store::update(&state.db, &id, row.version, title.as_str(), price.cents(), event(&updated)?).await? == Guarded::Written {
+        if store::update(&state.db, &id, row.version, title.as_str(), price.cents(), OutboxRecord::new(&updated)?).await? == Guarded::Written {
             committed(&state);
             let row = TicketRow { title: updated.title, price: price.cents().0, version: updated.version as i64, ..row };
             return Ok(Json(row.view()));
@@ -149,7 +145,7 @@ async fn remove(State(state): State<AppState>, RequireUser(user): RequireUser, P
     for _ in 0..ATTEMPTS {
         let row = editable(&state, &id, &user.id, "Cannot delete a reserved ticket").await?;
         let deleted = TicketDeleted { id: id.clone(), version: row.version as u64 + 1 };
-        if store::delete(&state.db, &id, row.version, event(&deleted)?).await? == Guarded::Written {
+        if store::delete(&state.db, &id, row.version, OutboxRecord::new(&deleted)?).await? == Guarded::Written {
             committed(&state);
             tracing::info!(ticket.id = %id, "ticket deleted");
             return Ok(StatusCode::NO_CONTENT);

@@ -38,12 +38,13 @@ struct OutboxContent {
 }
 
 impl OutboxRecord {
-    pub fn new<E: Event>(event: &E) -> Result<Self, serde_json::Error> {
+    pub fn new<E: Event>(event: &E) -> anyhow::Result<Self> {
+        let payload = serde_json::to_string(event).map_err(|e| anyhow::anyhow!("encoding {}: {e}", E::SUBJECT))?;
         Ok(Self {
             // v7: ordered by creation time, so `ORDER BY id` is publishing order.
             id: RecordId::new("outbox", uuid::Uuid::now_v7().simple().to_string()),
             subject: E::SUBJECT,
-            payload: serde_json::to_string(event)?,
+            payload,
         })
     }
 
