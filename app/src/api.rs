@@ -53,12 +53,7 @@ pub mod ssr {
 
     fn client() -> &'static reqwest::Client {
         static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-        CLIENT.get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .unwrap_or_default()
-        })
+        CLIENT.get_or_init(|| reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default())
     }
 
     /// Which service a call goes to.
@@ -77,8 +72,7 @@ pub mod ssr {
         path: &str,
         body: Option<&(impl Serialize + ?Sized)>,
     ) -> Result<T, AppError> {
-        let config = use_context::<ApiConfig>()
-            .ok_or_else(|| AppError::Unavailable("The API is not configured".into()))?;
+        let config = use_context::<ApiConfig>().ok_or_else(|| AppError::Unavailable("The API is not configured".into()))?;
         let parts = use_context::<Parts>();
         let base = match service {
             Service::Auth => &config.auth_url,
@@ -114,7 +108,11 @@ pub mod ssr {
         // A server function called from script answers with the service's status, so a refused
         // sign-in is a 400, not a server error. Plain form posts and page renders (which accept
         // HTML) keep theirs: a form post must stay a redirect back to the form.
-        let accepts_html = parts.as_ref().and_then(|p| p.headers.get(http::header::ACCEPT)).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+        let accepts_html = parts
+            .as_ref()
+            .and_then(|p| p.headers.get(http::header::ACCEPT))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
         if !status.is_success() && !accepts_html {
             if let (Some(options), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status.as_u16())) {
                 options.set_status(code);

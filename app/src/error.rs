@@ -38,11 +38,7 @@ impl AppError {
     /// The message for one form field, if the API named it.
     pub fn field(&self, name: &str) -> Option<String> {
         match self {
-            Self::Api(messages) => messages
-                .iter()
-                .filter(|m| m.field.as_deref() == Some(name))
-                .map(|m| m.message.clone())
-                .next(),
+            Self::Api(messages) => messages.iter().filter(|m| m.field.as_deref() == Some(name)).map(|m| m.message.clone()).next(),
             _ => None,
         }
     }
@@ -50,11 +46,9 @@ impl AppError {
     /// Messages that belong to no field of the form: shown above it.
     pub fn general(&self, fields: &[&str]) -> Vec<String> {
         match self {
-            Self::Api(messages) => messages
-                .iter()
-                .filter(|m| m.field.as_deref().is_none_or(|f| !fields.contains(&f)))
-                .map(|m| m.message.clone())
-                .collect(),
+            Self::Api(messages) => {
+                messages.iter().filter(|m| m.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|m| m.message.clone()).collect()
+            }
             Self::Unavailable(message) => vec![message.clone()],
             Self::ServerFn(_) => vec!["Something went wrong. Please try again.".to_string()],
         }

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::SsrMode;
 use leptos_router::path;
+use leptos_router::SsrMode;
 
 use crate::components::header::Header;
 use crate::pages::auth::{AuthActions, SignInPage, SignOutPage, SignUpPage};

@@ -1,9 +1,9 @@
 //! `/auth/signup`, `/auth/signin`, `/auth/signout`: forms that work with and without JavaScript.
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_router::hooks::use_query_map;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 use crate::components::form::{Field, FormErrors, SubmitButton};
 use crate::error::AppError;

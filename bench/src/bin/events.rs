@@ -64,7 +64,8 @@ async fn main() -> anyhow::Result<()> {
         while !orderable(&client, &orders, &id).await {}
         to_orderable.push(returned.elapsed());
 
-        let response = client.post(format!("{orders}/api/orders")).bearer_auth(token("buyer")).json(&json!({ "ticketId": id })).send().await?;
+        let response =
+            client.post(format!("{orders}/api/orders")).bearer_auth(token("buyer")).json(&json!({ "ticketId": id })).send().await?;
         anyhow::ensure!(response.status().as_u16() == 201, "order failed: {}", response.status());
         let returned = Instant::now();
         loop {

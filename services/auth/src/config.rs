@@ -19,11 +19,7 @@ impl AuthConfig {
 
     pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
         let service = ServiceSettings::read(&mut env, "auth", Self::DEFAULT_PORT);
-        let config = Self {
-            service,
-            email_failures_per_minute: 10,
-            address_failures_per_minute: 100,
-        };
+        let config = Self { service, email_failures_per_minute: 10, address_failures_per_minute: 100 };
         env.finish()?;
         Ok(config)
     }

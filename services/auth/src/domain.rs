@@ -125,9 +125,7 @@ pub mod hashing {
     use super::{GivenPassword, NewPassword};
 
     pub async fn hash(password: NewPassword) -> anyhow::Result<String> {
-        tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
-            .await
-            .context("hashing task failed")?
+        tokio::task::spawn_blocking(move || hash_blocking(password.expose())).await.context("hashing task failed")?
     }
 
     fn hash_blocking(password: &str) -> anyhow::Result<String> {

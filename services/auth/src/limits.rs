@@ -29,10 +29,7 @@ impl Expiry<String, Arc<AtomicU32>> for FromFirstFailure {
 
 impl FailureWindow {
     pub fn new(limit: u32) -> Self {
-        Self {
-            limit,
-            failures: Cache::builder().max_capacity(MAX_KEYS).expire_after(FromFirstFailure).build(),
-        }
+        Self { limit, failures: Cache::builder().max_capacity(MAX_KEYS).expire_after(FromFirstFailure).build() }
     }
 
     pub fn is_blocked(&self, key: &str) -> bool {
@@ -40,9 +37,7 @@ impl FailureWindow {
     }
 
     pub fn record_failure(&self, key: &str) {
-        self.failures
-            .get_with(key.to_string(), || Arc::new(AtomicU32::new(0)))
-            .fetch_add(1, Ordering::Relaxed);
+        self.failures.get_with(key.to_string(), || Arc::new(AtomicU32::new(0))).fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -113,12 +113,7 @@ async fn current_user(CurrentUser(claims): CurrentUser) -> Json<serde_json::Valu
 
 impl AppState {
     fn cookie(&self, value: String) -> Cookie<'static> {
-        Cookie::build((SESSION_COOKIE, value))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .path("/")
-            .secure(self.cookie_secure)
-            .build()
+        Cookie::build((SESSION_COOKIE, value)).http_only(true).same_site(SameSite::Lax).path("/").secure(self.cookie_secure).build()
     }
 
     /// A fresh session token in a cookie that lives exactly as long as the token.

@@ -73,7 +73,11 @@ async fn apply_version(db: &Db, replica: TicketReplica) -> anyhow::Result<Outcom
     if replica.version > current.version + 1 {
         return Ok(Outcome::Wait(EARLY));
     }
-    if store::update_ticket(db, &replica).await? { Ok(Outcome::Ack) } else { Ok(Outcome::Wait(Duration::ZERO)) }
+    if store::update_ticket(db, &replica).await? {
+        Ok(Outcome::Ack)
+    } else {
+        Ok(Outcome::Wait(Duration::ZERO))
+    }
 }
 
 async fn ticket_updated(db: &Db, event: TicketUpdated) -> anyhow::Result<Outcome> {
@@ -118,7 +122,8 @@ async fn payment_created(db: &Db, event: PaymentCreated) -> anyhow::Result<Outco
     if !order.status().is_open() {
         return Ok(Outcome::Ack);
     }
-    let completed = OrderCompleted { id: order.id.clone(), version: order.version as u64 + 1, ticket: TicketRef { id: order.ticket_id.clone() } };
+    let completed =
+        OrderCompleted { id: order.id.clone(), version: order.version as u64 + 1, ticket: TicketRef { id: order.ticket_id.clone() } };
     let record = OutboxRecord::new(&completed)?;
     if store::close(db, &order.id, &order.ticket_id, order.version, OrderStatus::Complete, record).await? {
         Ok(Outcome::Ack)

@@ -32,10 +32,7 @@ impl FromRef<AppState> for Sessions {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/orders", get(list).post(create))
-        .route("/api/orders/{id}", get(show).delete(cancel))
-        .with_state(state)
+    Router::new().route("/api/orders", get(list).post(create)).route("/api/orders/{id}", get(show).delete(cancel)).with_state(state)
 }
 
 #[derive(Debug, Deserialize)]

@@ -168,7 +168,14 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
 
 /// Moves an open order at `version` to `status` with its event; a cancelled order gives its
 /// ticket's reservation back. `false` when the order changed meanwhile.
-pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, status: OrderStatus, event: OutboxRecord) -> Result<bool, TxError> {
+pub async fn close(
+    db: &Db,
+    order_id: &str,
+    ticket_id: &str,
+    version: i64,
+    status: OrderStatus,
+    event: OutboxRecord,
+) -> Result<bool, TxError> {
     let release = if status == OrderStatus::Cancelled { "DELETE $reservation WHERE order_id = $order_id;" } else { "" };
     let query = db
         .query(format!(

@@ -71,7 +71,11 @@ impl EnvReader {
 
     /// `Ok` when every value read so far was good.
     pub fn finish(self) -> Result<(), ConfigError> {
-        if self.problems.is_empty() { Ok(()) } else { Err(ConfigError(self.problems)) }
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(self.problems))
+        }
     }
 }
 
@@ -144,10 +148,8 @@ impl ServiceSettings {
         let environment = env.or("APP_ENV", Environment::Development, "development or production");
         let production = environment == Environment::Production;
         let data_dir: PathBuf = env.or("DATA_DIR", PathBuf::from(".data"), "a directory path");
-        let url = env
-            .raw("DATABASE_URL")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("surrealkv://{}", data_dir.join(service).display()));
+        let url =
+            env.raw("DATABASE_URL").map(str::to_string).unwrap_or_else(|| format!("surrealkv://{}", data_dir.join(service).display()));
         if !["mem://", "surrealkv://", "ws://", "wss://"].iter().any(|p| url.starts_with(p)) {
             env.problem(format!("DATABASE_URL={url:?} is not valid: expected mem://, surrealkv://<path> or ws://host:port"));
         }

@@ -13,10 +13,10 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::ApiError;
-use crate::extract::TrustProxy;
 use crate::config::ServiceSettings;
+use crate::error::ApiError;
 use crate::events::Backbone;
+use crate::extract::TrustProxy;
 use crate::store::Db;
 
 /// Request bodies over this are a 413.
@@ -29,19 +29,13 @@ pub fn api_layers(router: Router, trust_proxy: bool) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(reject_large_bodies))
         .layer(axum::Extension(TrustProxy(trust_proxy)))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
-        }))
+        .layer(CatchPanicLayer::custom(|_| ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
         .layer(TraceLayer::new_for_http())
 }
 
 /// A declared length over the limit is refused before authentication or parsing runs.
 async fn reject_large_bodies(request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return ApiError::PayloadTooLarge.into_response();
     }
@@ -50,9 +44,7 @@ async fn reject_large_bodies(request: Request, next: Next) -> Response {
 
 /// Unknown routes and wrong methods answer in the API's error shape.
 pub fn api_fallbacks(router: Router) -> Router {
-    router
-        .fallback(|| async { ApiError::NotFound })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+    router.fallback(|| async { ApiError::NotFound }).method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
 /// What `/readyz` checks.
@@ -109,9 +101,7 @@ async fn ready(State(readiness): State<Readiness>) -> Response {
 /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish. Peer addresses are kept
 /// for the rate limits.
 pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what Kubernetes sends before killing a pod).
@@ -137,7 +127,6 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received: draining in-flight requests");
 }
 
-
 /// A service on its own port: its API routes, health probes and JSON fallbacks.
 pub struct Server {
     listener: TcpListener,
@@ -148,9 +137,7 @@ impl Server {
     pub async fn bind(settings: &ServiceSettings, api: Router, readiness: Readiness) -> anyhow::Result<Self> {
         let router = api_fallbacks(api.merge(health_routes(readiness)));
         let address = (settings.host, settings.port);
-        let listener = TcpListener::bind(address)
-            .await
-            .map_err(|e| anyhow::anyhow!("binding {address:?}: {e}"))?;
+        let listener = TcpListener::bind(address).await.map_err(|e| anyhow::anyhow!("binding {address:?}: {e}"))?;
         Ok(Self { listener, router })
     }
 

@@ -85,20 +85,13 @@ impl Sessions {
     /// A signed token for the user, valid for the configured time to live.
     pub fn issue(&self, id: &str, email: &str) -> anyhow::Result<String> {
         let iat = OffsetDateTime::now_utc().unix_timestamp();
-        let claims = Claims {
-            id: id.to_string(),
-            email: email.to_string(),
-            iat,
-            exp: iat + self.0.ttl.as_secs() as i64,
-        };
+        let claims = Claims { id: id.to_string(), email: email.to_string(), iat, exp: iat + self.0.ttl.as_secs() as i64 };
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)?)
     }
 
     /// The claims of a valid token; `None` for anything forged, expired or malformed.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
-            .map(|data| data.claims)
-            .ok()
+        jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation).map(|data| data.claims).ok()
     }
 
     /// The token a request carries: the Bearer header when present (it alone decides), else the

@@ -71,11 +71,7 @@ pub async fn commit(query: surrealdb::method::Query<'_, surrealdb::engine::any::
         return Ok(response);
     }
     errors.sort_by_key(|(index, _)| *index);
-    let cause = errors
-        .iter()
-        .map(|(_, e)| e)
-        .find(|e| !e.message().contains("not executed"))
-        .unwrap_or(&errors[0].1);
+    let cause = errors.iter().map(|(_, e)| e).find(|e| !e.message().contains("not executed")).unwrap_or(&errors[0].1);
     let message = cause.message().to_string();
     if cause.is_thrown() {
         return Err(TxError::Refused(message));

@@ -23,11 +23,15 @@ fn nats_binary() -> PathBuf {
         return path.into();
     }
     // scripts/setup installs it here; PATH may not have it when tests run from an IDE.
-    let cache = std::env::var("TICKETING_CACHE").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ticketing")
-    });
+    let cache = std::env::var("TICKETING_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ticketing"));
     let candidate = cache.join("venv/bin/nats-server");
-    if candidate.exists() { candidate } else { PathBuf::from("nats-server") }
+    if candidate.exists() {
+        candidate
+    } else {
+        PathBuf::from("nats-server")
+    }
 }
 
 impl NatsServer {
@@ -167,11 +171,7 @@ impl EventSpy {
 pub async fn publish(nats: &NatsServer, subject: &str, payload: serde_json::Value) {
     let client = async_nats::connect(nats.url()).await.expect("publisher connects");
     let js = async_nats::jetstream::new(client);
-    js.publish(subject.to_string(), payload.to_string().into())
-        .await
-        .expect("published")
-        .await
-        .expect("stored by the stream");
+    js.publish(subject.to_string(), payload.to_string().into()).await.expect("published").await.expect("stored by the stream");
 }
 
 /// Asserts the status and the API's error shape, and returns the entries as (message, field).

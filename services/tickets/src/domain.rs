@@ -104,7 +104,19 @@ mod tests {
 
     #[test]
     fn bad_prices_are_refused() {
-        for bad in [json!(0), json!(-5), json!("-5"), json!(12.345), json!("12.500"), json!("1e3"), json!(" 12"), json!(true), json!(1_000_000.01), json!(""), json!("abc")] {
+        for bad in [
+            json!(0),
+            json!(-5),
+            json!("-5"),
+            json!(12.345),
+            json!("12.500"),
+            json!("1e3"),
+            json!(" 12"),
+            json!(true),
+            json!(1_000_000.01),
+            json!(""),
+            json!("abc"),
+        ] {
             assert!(price(bad.clone()).is_err(), "{bad} accepted");
         }
         assert!(Price::parse(None).is_err());

@@ -72,7 +72,9 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
         }
         let record = updated(&ticket, Some(event.id.clone()))?;
         let set = "order_id = $order_id";
-        if store::apply_order(db, &ticket.id, ticket.version, Some(set), &event.id, event.version as i64, Some(record)).await? == Guarded::Written {
+        if store::apply_order(db, &ticket.id, ticket.version, Some(set), &event.id, event.version as i64, Some(record)).await?
+            == Guarded::Written
+        {
             return Ok(Outcome::Ack);
         }
     }
@@ -90,7 +92,9 @@ async fn order_cancelled(db: &Db, event: OrderCancelled) -> anyhow::Result<Outco
             Some(ticket) if ticket.order_id.as_deref() == Some(event.id.as_str()) && !ticket.sold => {
                 let record = updated(&ticket, None)?;
                 let set = "order_id = NONE";
-                if store::apply_order(db, &ticket.id, ticket.version, Some(set), &event.id, event.version as i64, Some(record)).await? == Guarded::Written {
+                if store::apply_order(db, &ticket.id, ticket.version, Some(set), &event.id, event.version as i64, Some(record)).await?
+                    == Guarded::Written
+                {
                     return Ok(Outcome::Ack);
                 }
             }

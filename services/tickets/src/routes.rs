@@ -132,7 +132,9 @@ async fn update(
             user_id: row.user_id.clone(),
             order_id: None,
         };
-        if store::update(&state.db, &id, row.version, title.as_str(), price.cents(), OutboxRecord::new(&updated)?).await? == Guarded::Written {
+        if store::update(&state.db, &id, row.version, title.as_str(), price.cents(), OutboxRecord::new(&updated)?).await?
+            == Guarded::Written
+        {
             committed(&state);
             let row = TicketRow { title: updated.title, price: price.cents().0, version: updated.version as i64, ..row };
             return Ok(Json(row.view()));

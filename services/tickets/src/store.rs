@@ -68,9 +68,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<TicketRow>, surrealdb::Erro
 pub async fn list_available(db: &Db, limit: usize, before: Option<&str>) -> Result<Vec<TicketRow>, surrealdb::Error> {
     let filter = if before.is_some() { "AND id < $before" } else { "" };
     let mut response = db
-        .query(format!(
-            "SELECT {FIELDS} FROM ticket WHERE deleted = false AND order_id = NONE {filter} ORDER BY id DESC LIMIT $limit"
-        ))
+        .query(format!("SELECT {FIELDS} FROM ticket WHERE deleted = false AND order_id = NONE {filter} ORDER BY id DESC LIMIT $limit"))
         .bind(("limit", limit as i64))
         .bind(("before", ticket(before.unwrap_or_default())))
         .await?;
@@ -112,7 +110,14 @@ fn guarded(result: Result<surrealdb::IndexedResults, TxError>) -> Result<Guarded
 
 /// Applies `set` to an unreserved, undeleted ticket at `version`, bumping the version, with its
 /// event, in one transaction.
-async fn write_unreserved(db: &Db, id: &str, version: i64, set: &str, binds: Vec<(&'static str, surrealdb::types::Value)>, event: OutboxRecord) -> Result<Guarded, TxError> {
+async fn write_unreserved(
+    db: &Db,
+    id: &str,
+    version: i64,
+    set: &str,
+    binds: Vec<(&'static str, surrealdb::types::Value)>,
+    event: OutboxRecord,
+) -> Result<Guarded, TxError> {
     let mut query = db
         .query(format!(
             "BEGIN TRANSACTION;
@@ -142,10 +147,7 @@ pub async fn delete(db: &Db, id: &str, version: i64, event: OutboxRecord) -> Res
 
 /// The version we last saw of an order, if any.
 pub async fn seen_order(db: &Db, order_id: &str) -> Result<Option<i64>, surrealdb::Error> {
-    let mut response = db
-        .query("SELECT VALUE version FROM ONLY $order")
-        .bind(("order", RecordId::new("seen_order", order_id)))
-        .await?;
+    let mut response = db.query("SELECT VALUE version FROM ONLY $order").bind(("order", RecordId::new("seen_order", order_id))).await?;
     response.take(0)
 }
 

@@ -36,13 +36,8 @@ async fn returns_null_when_not_signed_in() {
 #[tokio::test]
 async fn a_bearer_token_is_a_session_too() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/api/users/currentuser", app.address))
-        .bearer_auth(token(JWT_KEY, now() + 60))
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client.get(format!("{}/api/users/currentuser", app.address)).bearer_auth(token(JWT_KEY, now() + 60)).send().await.unwrap();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["currentUser"]["id"], "u1");
 }

@@ -66,4 +66,3 @@ pub fn session_set_cookie(response: &Response) -> String {
 pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap_or_default().to_string()
 }
-

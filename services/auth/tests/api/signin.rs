@@ -33,10 +33,7 @@ async fn valid_credentials_return_200_the_user_and_a_session_cookie() {
 async fn a_missing_password_and_a_bad_email_are_both_reported() {
     let app = spawn_app().await;
     let response = app.post_json("/api/users/signin", &json!({ "email": "nope" })).await;
-    assert_eq!(
-        errors(response, 400).await,
-        vec![field("Email must be valid", "email"), field("You must supply a password", "password")]
-    );
+    assert_eq!(errors(response, 400).await, vec![field("Email must be valid", "email"), field("You must supply a password", "password")]);
 }
 
 #[tokio::test]

@@ -6,13 +6,7 @@ async fn signout_clears_the_session_cookie() {
     let signup = app.signup("ann@example.com", PASSWORD).await;
     let session = cookie_pair(&session_set_cookie(&signup));
 
-    let response = app
-        .client
-        .post(format!("{}/api/users/signout", app.address))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(format!("{}/api/users/signout", app.address)).header("cookie", &session).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let cleared = session_set_cookie(&response);
     assert!(cleared.starts_with("session=;"), "{cleared}");

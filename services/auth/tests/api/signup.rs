@@ -43,10 +43,7 @@ async fn missing_fields_are_all_reported_at_once() {
     let response = app.post_json("/api/users/signup", &json!({})).await;
     assert_eq!(
         errors(response, 400).await,
-        vec![
-            field("Email must be valid", "email"),
-            field("Password must be between 8 and 128 characters", "password"),
-        ]
+        vec![field("Email must be valid", "email"), field("Password must be between 8 and 128 characters", "password"),]
     );
 }
 

@@ -38,7 +38,8 @@ async fn an_order_reserves_the_ticket_and_publishes_order_created() {
     assert_eq!(order["userId"], "buyer");
     assert_eq!(order["version"], 0);
     assert_eq!(order["ticket"], json!({ "id": "t1", "title": "ticket t1", "price": 20.0, "version": 0 }));
-    let expires = time::OffsetDateTime::parse(order["expiresAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let expires =
+        time::OffsetDateTime::parse(order["expiresAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
     let window = (expires - before).whole_seconds();
     assert!((899..=901).contains(&window), "expiresAt is now + 900 s, got {window}");
 
@@ -74,7 +75,8 @@ async fn the_expiration_window_comes_from_the_environment() {
     let app = crate::helpers::spawn_orders(&nats, &[("EXPIRATION_WINDOW_SECONDS", "60")]).await;
     known_ticket(&app, &nats, "t1").await;
     let order: Value = app.order("buyer", "t1").await.json().await.unwrap();
-    let expires = time::OffsetDateTime::parse(order["expiresAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let expires =
+        time::OffsetDateTime::parse(order["expiresAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
     let window = (expires - time::OffsetDateTime::now_utc()).whole_seconds();
     assert!((58..=60).contains(&window), "{window}");
 }

@@ -37,7 +37,8 @@ async fn ticket_updated_applies_in_version_order_even_when_it_arrives_out_of_ord
     // Version 3 arrives before version 2: it is not acked, it waits, then both apply in order.
     publish(&nats, "ticket.updated", updated("t1", 3, "v3")).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let redelivered = eventually(Duration::from_secs(2), || async { test_support::consumer_state(&nats, "orders-service").await.redelivered > 0 }).await;
+    let redelivered =
+        eventually(Duration::from_secs(2), || async { test_support::consumer_state(&nats, "orders-service").await.redelivered > 0 }).await;
     assert!(redelivered, "version 3 is not acked while version 2 is missing: it comes back");
     assert_eq!(ticket_in_order(&app, "buyer", "t1").await["version"], 1, "and it is not applied");
     publish(&nats, "ticket.updated", updated("t1", 2, "v2")).await;

@@ -17,7 +17,14 @@ pub async fn spawn_tickets(nats: &NatsServer, extra: &[(&str, &str)]) -> TestApp
 }
 
 pub async fn sell(tickets: &TestApp, title: &str) -> String {
-    let response = tickets.client.post(tickets.url("/api/tickets")).bearer_auth(token("seller")).json(&json!({ "title": title, "price": 10 })).send().await.unwrap();
+    let response = tickets
+        .client
+        .post(tickets.url("/api/tickets"))
+        .bearer_auth(token("seller"))
+        .json(&json!({ "title": title, "price": 10 }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 201);
     response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
 }
@@ -48,14 +55,23 @@ async fn a_ticket_flows_from_listing_to_reservation_and_back() {
     until_ticket(&tickets, &id, |t| t.get("orderId").is_none() && t["version"] == 2).await;
 
     // The owner edits the released ticket; the orders service's replica follows.
-    let response = tickets.client.put(tickets.url(&format!("/api/tickets/{id}"))).bearer_auth(token("seller")).json(&json!({ "title": "Concert (moved)", "price": 12 })).send().await.unwrap();
+    let response = tickets
+        .client
+        .put(tickets.url(&format!("/api/tickets/{id}")))
+        .bearer_auth(token("seller"))
+        .json(&json!({ "title": "Concert (moved)", "price": 12 }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let second: Value = orders.order("buyer", &id).await.json().await.unwrap();
     let replica_follows = second["ticket"]["title"] == "Concert (moved)" && second["ticket"]["version"] == 3;
-    let caught_up = replica_follows || eventually(Duration::from_secs(5), || async {
-        let order: Value = orders.get_order("buyer", second["id"].as_str().unwrap_or_default()).await.json().await.unwrap();
-        order["ticket"]["title"] == "Concert (moved)"
-    }).await;
+    let caught_up = replica_follows
+        || eventually(Duration::from_secs(5), || async {
+            let order: Value = orders.get_order("buyer", second["id"].as_str().unwrap_or_default()).await.json().await.unwrap();
+            order["ticket"]["title"] == "Concert (moved)"
+        })
+        .await;
     assert!(caught_up, "{second}");
 }
 

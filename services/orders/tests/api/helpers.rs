@@ -3,8 +3,8 @@ use std::time::Duration;
 use orders::OrdersConfig;
 use reqwest::Response;
 use serde_json::{json, Value};
-pub use test_support::{errors, general, publish};
 use test_support::{env, eventually, token, NatsServer};
+pub use test_support::{errors, general, publish};
 
 pub struct TestApp {
     pub address: String,
@@ -75,4 +75,3 @@ pub async fn known_ticket(app: &TestApp, nats: &NatsServer, id: &str) {
     publish(nats, "ticket.created", ticket_created(id, 20.0)).await;
     app.wait_orderable(id).await;
 }
-

@@ -158,7 +158,8 @@ mod tests {
                 "expiresAt": "2026-01-02T03:04:05Z", "ticket": { "id": "t1", "price": 12.5 }
             })
         );
-        let updated = TicketUpdated { id: "t".into(), version: 1, title: "x".into(), price: Cents(100), user_id: "u".into(), order_id: None };
+        let updated =
+            TicketUpdated { id: "t".into(), version: 1, title: "x".into(), price: Cents(100), user_id: "u".into(), order_id: None };
         assert!(serde_json::to_value(&updated).unwrap().get("orderId").is_none());
         assert_eq!(serde_json::to_value(OrderStatus::AwaitingPayment).unwrap(), "awaiting:payment");
     }

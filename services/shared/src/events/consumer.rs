@@ -37,8 +37,7 @@ pub struct Delivery {
 impl Delivery {
     /// The typed event; an unreadable payload is an [`Outcome::Reject`].
     pub fn parse<E: Event>(&self) -> Result<E, Outcome> {
-        serde_json::from_slice(&self.payload)
-            .map_err(|error| Outcome::Reject(format!("unreadable {} payload: {error}", E::SUBJECT)))
+        serde_json::from_slice(&self.payload).map_err(|error| Outcome::Reject(format!("unreadable {} payload: {error}", E::SUBJECT)))
     }
 }
 

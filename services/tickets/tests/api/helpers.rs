@@ -2,8 +2,8 @@ use std::time::Duration;
 
 use reqwest::Response;
 use serde_json::{json, Value};
-pub use test_support::{errors, field, general};
 use test_support::{env, token, NatsServer};
+pub use test_support::{errors, field, general};
 use tickets::TicketsConfig;
 
 pub struct TestApp {
@@ -70,4 +70,3 @@ impl TestApp {
         test_support::publish(&self.nats, subject, payload).await;
     }
 }
-

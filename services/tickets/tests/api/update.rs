@@ -33,8 +33,14 @@ async fn invalid_title_or_price_is_a_400() {
     let app = spawn_app().await;
     let ticket = app.ticket("u1", "t", 5.0).await;
     let id = ticket["id"].as_str().unwrap();
-    assert_eq!(errors(app.put(Some("u1"), id, json!({ "title": "", "price": 5 })).await, 400).await, vec![field("Title is required", "title")]);
-    assert_eq!(errors(app.put(Some("u1"), id, json!({ "title": "t", "price": -5 })).await, 400).await, vec![field("Price must be greater than 0", "price")]);
+    assert_eq!(
+        errors(app.put(Some("u1"), id, json!({ "title": "", "price": 5 })).await, 400).await,
+        vec![field("Title is required", "title")]
+    );
+    assert_eq!(
+        errors(app.put(Some("u1"), id, json!({ "title": "t", "price": -5 })).await, 400).await,
+        vec![field("Price must be greater than 0", "price")]
+    );
 }
 
 #[tokio::test]
@@ -46,7 +52,10 @@ async fn a_valid_update_is_stored_bumps_the_version_and_publishes() {
     let response = app.put(Some("u1"), id, json!({ "title": "new title", "price": 100 })).await;
     assert_eq!(response.status().as_u16(), 200);
     let updated: serde_json::Value = response.json().await.unwrap();
-    assert_eq!((updated["title"].as_str(), updated["price"].as_f64(), updated["version"].as_u64()), (Some("new title"), Some(100.0), Some(1)));
+    assert_eq!(
+        (updated["title"].as_str(), updated["price"].as_f64(), updated["version"].as_u64()),
+        (Some("new title"), Some(100.0), Some(1))
+    );
     let stored: serde_json::Value = app.get(id).await.json().await.unwrap();
     assert_eq!(stored, updated);
     let event = spy.expect("ticket.updated").await;

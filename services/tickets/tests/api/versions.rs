@@ -14,7 +14,16 @@ fn updated(version: u64) -> OutboxRecord {
 async fn two_writers_of_the_same_version_cannot_both_succeed() {
     let settings = DatabaseSettings { url: "mem://".into(), namespace: "test".into(), database: "tickets".into(), credentials: None };
     let db = shared::store::connect(&settings, &store::schema()).await.unwrap();
-    let row = TicketRow { id: "t1".into(), title: "t".into(), price: 100, user_id: "u".into(), version: 0, order_id: None, sold: false, deleted: false };
+    let row = TicketRow {
+        id: "t1".into(),
+        title: "t".into(),
+        price: 100,
+        user_id: "u".into(),
+        version: 0,
+        order_id: None,
+        sold: false,
+        deleted: false,
+    };
     let created = OutboxRecord::new(&shared::events::TicketDeleted { id: "t1".into(), version: 0 }).unwrap();
     store::insert(&db, &row, created).await.unwrap();
 
