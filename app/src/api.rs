@@ -15,6 +15,7 @@ pub struct ApiConfig {
     pub auth_url: String,
     pub tickets_url: String,
     pub orders_url: String,
+    pub payments_url: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -62,6 +63,7 @@ pub mod ssr {
         Auth,
         Tickets,
         Orders,
+        Payments,
     }
 
     /// Calls `method path` on `service` with the visitor's session and address, copies any
@@ -78,6 +80,7 @@ pub mod ssr {
             Service::Auth => &config.auth_url,
             Service::Tickets => &config.tickets_url,
             Service::Orders => &config.orders_url,
+            Service::Payments => &config.payments_url,
         };
         let mut request = client().request(method, format!("{base}{path}"));
         if let Some(parts) = &parts {

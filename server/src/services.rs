@@ -20,17 +20,37 @@ pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
     let auth_config = auth::AuthConfig::from_env().map_err(|e| anyhow::anyhow!("auth: {e}"))?;
     let tickets_config = tickets::TicketsConfig::from_env().map_err(|e| anyhow::anyhow!("tickets: {e}"))?;
     let orders_config = orders::OrdersConfig::from_env().map_err(|e| anyhow::anyhow!("orders: {e}"))?;
+    let expiration_config = expiration::ExpirationConfig::from_env().map_err(|e| anyhow::anyhow!("expiration: {e}"))?;
     shared::telemetry::init(auth_config.service.log_format);
+
+    // Without a Stripe key, payments go to a Stripe double in this process: test mode.
+    let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let configured = |name: &str| vars.get(name).is_some_and(|v| !v.trim().is_empty());
+    if !configured("STRIPE_SECRET_KEY") && !configured("STRIPE_API_BASE") {
+        let (_, stripe) = stripe_double::StripeDouble::start(([127, 0, 0, 1], 0).into()).await.context("starting the Stripe double")?;
+        tracing::warn!(stripe = %stripe, "no STRIPE_SECRET_KEY: payments are in test mode, against a local Stripe double");
+        vars.insert("STRIPE_API_BASE".into(), format!("http://{stripe}"));
+    }
+    let payments_config =
+        payments::PaymentsConfig::read(shared::config::EnvReader::from_map(vars)).map_err(|e| anyhow::anyhow!("payments: {e}"))?;
 
     let auth = auth::AuthService::build(&auth_config).await.context("starting the auth service")?;
     let tickets = tickets::TicketsService::build(&tickets_config).await.context("starting the tickets service")?;
     let orders = orders::OrdersService::build(&orders_config).await.context("starting the orders service")?;
-    let readiness = auth.readiness().merge(tickets.readiness()).merge(orders.readiness());
-    let router = auth.router.merge(tickets.router).merge(orders.router);
+    let payments = payments::PaymentsService::build(&payments_config).await.context("starting the payments service")?;
+    let expiration = expiration::ExpirationService::build(&expiration_config).await.context("starting the expiration service")?;
+    let readiness =
+        auth.readiness().merge(tickets.readiness()).merge(orders.readiness()).merge(payments.readiness()).merge(expiration.readiness());
+    let router = auth.router.merge(tickets.router).merge(orders.router).merge(payments.router);
     // Server functions call the API on this same port, as a browser would through the ingress.
     let own = format!("http://{address}");
     let url = |name: &str| std::env::var(name).unwrap_or_else(|_| own.clone());
-    let api = ApiConfig { auth_url: url("AUTH_URL"), tickets_url: url("TICKETS_URL"), orders_url: url("ORDERS_URL") };
+    let api = ApiConfig {
+        auth_url: url("AUTH_URL"),
+        tickets_url: url("TICKETS_URL"),
+        orders_url: url("ORDERS_URL"),
+        payments_url: url("PAYMENTS_URL"),
+    };
     Ok(Services { router, readiness, api })
 }
 
@@ -45,6 +65,7 @@ pub async fn start(_address: SocketAddr) -> anyhow::Result<Services> {
         auth_url: env.or("AUTH_URL", "http://auth:3000".to_string(), "a URL"),
         tickets_url: env.or("TICKETS_URL", "http://tickets:3000".to_string(), "a URL"),
         orders_url: env.or("ORDERS_URL", "http://orders:3000".to_string(), "a URL"),
+        payments_url: env.or("PAYMENTS_URL", "http://payments:3000".to_string(), "a URL"),
     };
     env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
     shared::telemetry::init(format);

@@ -14,16 +14,10 @@ use crate::routes::cancel_order;
 use crate::store::{self, TicketReplica};
 
 pub fn consumer() -> ConsumerSpec {
-    ConsumerSpec {
-        durable: "orders-service".to_string(),
-        subjects: vec![
-            TicketCreated::SUBJECT,
-            TicketUpdated::SUBJECT,
-            TicketDeleted::SUBJECT,
-            ExpirationComplete::SUBJECT,
-            PaymentCreated::SUBJECT,
-        ],
-    }
+    ConsumerSpec::new(
+        "orders-service",
+        vec![TicketCreated::SUBJECT, TicketUpdated::SUBJECT, TicketDeleted::SUBJECT, ExpirationComplete::SUBJECT, PaymentCreated::SUBJECT],
+    )
 }
 
 /// How long an early event waits for the one before it.

@@ -48,5 +48,5 @@ impl OrdersService {
 pub async fn application(config: OrdersConfig) -> anyhow::Result<Server> {
     let service = OrdersService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind(&config.service, service.router, readiness).await
+    Server::bind(config.service.address(), service.router, readiness).await
 }

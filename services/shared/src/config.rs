@@ -2,7 +2,7 @@
 //! values are reported together, each with the variable's name and what it expects.
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -124,7 +124,35 @@ pub struct DatabaseSettings {
     pub credentials: Option<(String, String)>,
 }
 
-/// What every service reads: `ServiceSettings::from_env("auth", 3101)`.
+/// What every process reads, with or without a database: how it runs and where it listens.
+#[derive(Debug, Clone)]
+pub struct ProcessSettings {
+    pub service: &'static str,
+    pub environment: Environment,
+    pub host: IpAddr,
+    pub port: u16,
+    pub log_format: LogFormat,
+}
+
+impl ProcessSettings {
+    pub fn read(env: &mut EnvReader, service: &'static str, default_port: u16) -> Self {
+        let environment = env.or("APP_ENV", Environment::Development, "development or production");
+        let production = environment == Environment::Production;
+        Self {
+            service,
+            environment,
+            host: env.or("HOST", IpAddr::from([127, 0, 0, 1]), "an IP address"),
+            port: env.or("PORT", default_port, "a port number (0 picks a free one)"),
+            log_format: env.or("LOG_FORMAT", if production { LogFormat::Json } else { LogFormat::Pretty }, "pretty or json"),
+        }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+/// What every service with a database and sessions reads: `ServiceSettings::read(env, "auth", 3101)`.
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
     pub service: &'static str,
@@ -145,7 +173,8 @@ impl ServiceSettings {
     /// Reads the common settings; the service adds its own with the same reader, then calls
     /// [`EnvReader::finish`].
     pub fn read(env: &mut EnvReader, service: &'static str, default_port: u16) -> Self {
-        let environment = env.or("APP_ENV", Environment::Development, "development or production");
+        let process = ProcessSettings::read(env, service, default_port);
+        let environment = process.environment;
         let production = environment == Environment::Production;
         let data_dir: PathBuf = env.or("DATA_DIR", PathBuf::from(".data"), "a directory path");
         let url =
@@ -186,15 +215,19 @@ impl ServiceSettings {
         Self {
             service,
             environment,
-            host: env.or("HOST", IpAddr::from([127, 0, 0, 1]), "an IP address"),
-            port: env.or("PORT", default_port, "a port number (0 picks a free one)"),
+            host: process.host,
+            port: process.port,
             database,
             jwt_key,
             session_ttl: Duration::from_secs(ttl_seconds),
             cookie_secure: env.flag("COOKIE_SECURE", production),
             trust_proxy: env.flag("TRUST_PROXY", false),
-            log_format: env.or("LOG_FORMAT", if production { LogFormat::Json } else { LogFormat::Pretty }, "pretty or json"),
+            log_format: process.log_format,
         }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
     }
 }
 

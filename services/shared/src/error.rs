@@ -38,6 +38,9 @@ pub enum ApiError {
     BadRequest(ErrorItem),
     #[error("Not authorized")]
     Unauthorized,
+    /// The card was declined; the message is the payment provider's.
+    #[error("{0}")]
+    PaymentRequired(String),
     #[error("Not Found")]
     NotFound,
     #[error("Method not allowed")]
@@ -46,9 +49,12 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("Too many requests")]
     TooManyRequests,
-    /// A dependency we cannot reach (NATS, the database at start-up); the message says which.
+    /// A dependency we cannot reach (NATS, Stripe); the message says which.
     #[error("{0}")]
     Unavailable(String),
+    /// A dependency answered, but wrongly (Stripe failing); the message says which.
+    #[error("{0}")]
+    BadGateway(String),
     /// A bug or a failed dependency: the details go to the log, never to the client.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -69,11 +75,13 @@ impl ApiError {
         match self {
             Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

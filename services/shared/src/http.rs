@@ -13,7 +13,6 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::ServiceSettings;
 use crate::error::ApiError;
 use crate::events::Backbone;
 use crate::extract::TrustProxy;
@@ -134,10 +133,9 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn bind(settings: &ServiceSettings, api: Router, readiness: Readiness) -> anyhow::Result<Self> {
+    pub async fn bind(address: SocketAddr, api: Router, readiness: Readiness) -> anyhow::Result<Self> {
         let router = api_fallbacks(api.merge(health_routes(readiness)));
-        let address = (settings.host, settings.port);
-        let listener = TcpListener::bind(address).await.map_err(|e| anyhow::anyhow!("binding {address:?}: {e}"))?;
+        let listener = TcpListener::bind(address).await.map_err(|e| anyhow::anyhow!("binding {address}: {e}"))?;
         Ok(Self { listener, router })
     }
 

@@ -71,6 +71,11 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// The server's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the server (its store stays), as a crash would.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -217,8 +222,60 @@ pub async fn consumer_state(nats: &NatsServer, durable: &str) -> ConsumerState {
     ConsumerState { ack_pending: info.num_ack_pending, pending: info.num_pending, redelivered: info.num_redelivered }
 }
 
-/// True once every event the consumer received was handled and acked.
+/// True once the service has created its durable consumer.
+pub async fn consumer_exists(nats: &NatsServer, durable: &str) -> bool {
+    let Ok(client) = async_nats::connect(nats.url()).await else {
+        return false;
+    };
+    let js = async_nats::jetstream::new(client);
+    js.get_consumer_from_stream::<async_nats::jetstream::consumer::pull::Config, _, _>(durable, "TICKETING").await.is_ok()
+}
+
+/// True once every event the consumer received was handled and acked (false while the
+/// consumer does not exist yet).
 pub async fn all_acked(nats: &NatsServer, durable: &str) -> bool {
+    if !consumer_exists(nats, durable).await {
+        return false;
+    }
     let state = consumer_state(nats, durable).await;
     state.ack_pending == 0 && state.pending == 0
+}
+
+/// One message as the `TICKETING` stream stored it: its payload and when the server stored it
+/// (for a scheduled message, when the schedule fired).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub payload: serde_json::Value,
+    pub stored_at: time::OffsetDateTime,
+}
+
+/// Every message the stream holds on `subject`, oldest first. Reads the stream itself, so it
+/// sees messages the server published on its own (scheduled ones), which a core subscription
+/// does not.
+pub async fn stored(nats: &NatsServer, subject: &str) -> Vec<Stored> {
+    use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+    let client = async_nats::connect(nats.url()).await.expect("connects");
+    let js = async_nats::jetstream::new(client);
+    let stream = js.get_stream("TICKETING").await.expect("the stream exists");
+    let consumer = stream
+        .create_consumer(pull::OrderedConfig {
+            filter_subject: subject.to_string(),
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .expect("an ordered consumer");
+    let mut consumer = consumer;
+    let pending = consumer.info().await.expect("consumer info").num_pending;
+    let mut messages = consumer.messages().await.expect("messages");
+    let mut found = Vec::new();
+    while (found.len() as u64) < pending {
+        let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(5), messages.next()).await else {
+            break;
+        };
+        let stored_at = message.info().map(|info| info.published).expect("a JetStream message");
+        let payload = serde_json::from_slice(&message.payload).unwrap_or(serde_json::Value::Null);
+        found.push(Stored { payload, stored_at });
+    }
+    found
 }

@@ -11,10 +11,7 @@ use shared::store::Db;
 use crate::store::{self, Guarded, TicketRow};
 
 pub fn consumer() -> ConsumerSpec {
-    ConsumerSpec {
-        durable: "tickets-service".to_string(),
-        subjects: vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
-    }
+    ConsumerSpec::new("tickets-service", vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT])
 }
 
 /// Waiting for an earlier event (a cancellation that frees the ticket) to arrive.

@@ -44,5 +44,5 @@ impl TicketsService {
 pub async fn application(config: TicketsConfig) -> anyhow::Result<Server> {
     let service = TicketsService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind(&config.service, service.router, readiness).await
+    Server::bind(config.service.address(), service.router, readiness).await
 }

@@ -105,3 +105,20 @@ async fn deleting_a_ticket_makes_it_unorderable_and_cancels_its_open_order() {
     assert!(cancelled);
     assert_eq!(app.order("bob", "t1").await.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn a_payment_for_an_order_already_cancelled_leaves_it_cancelled() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    let mut spy = EventSpy::new(&nats, "order.>").await;
+    publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
+    assert_eq!(spy.expect("order.cancelled").await["id"], id);
+    // The payment raced the expiry and lost: payments refunds it; the order stays cancelled.
+    publish(&nats, "payment.created", json!({ "id": "p1", "orderId": id, "stripeId": "pi_1" })).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!((after["status"].as_str(), after["version"].as_u64()), (Some("cancelled"), Some(1)));
+    assert!(spy.next(Duration::from_millis(200)).await.is_none(), "no order.completed for a cancelled order");
+}

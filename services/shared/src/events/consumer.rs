@@ -47,6 +47,19 @@ pub struct ConsumerSpec {
     /// `tickets-service`, `orders-service`, …
     pub durable: String,
     pub subjects: Vec<&'static str>,
+    /// How long a delivered message may go unacked before it is delivered again: also how long
+    /// the messages a killed replica had in hand wait before another replica gets them.
+    pub ack_wait: Duration,
+}
+
+impl ConsumerSpec {
+    pub fn new(durable: &str, subjects: Vec<&'static str>) -> Self {
+        Self { durable: durable.to_string(), subjects, ack_wait: Duration::from_secs(30) }
+    }
+
+    pub fn ack_wait(self, ack_wait: Duration) -> Self {
+        Self { ack_wait, ..self }
+    }
 }
 
 fn retry_delay(attempt: i64) -> Duration {
@@ -83,7 +96,7 @@ where
             durable_name: Some(spec.durable.clone()),
             filter_subjects: spec.subjects.iter().map(|s| s.to_string()).collect(),
             ack_policy: AckPolicy::Explicit,
-            ack_wait: Duration::from_secs(30),
+            ack_wait: spec.ack_wait,
             // We count attempts ourselves so that the last one is dead-lettered, not dropped.
             max_deliver: -1,
             ..Default::default()

@@ -1,0 +1,52 @@
+//! `order.created` becomes a JetStream scheduled message (`Nats-Schedule: @at <expiresAt>`,
+//! nats-server 2.12+) that the server itself publishes as `expiration.complete` when it is due.
+//!
+//! Why scheduled messages: the schedule is stored in the `TICKETING` stream (file storage,
+//! replicated in a cluster), so a restart of this service or of NATS loses nothing, and this
+//! process holds no timer or task per pending order: 100,000 pending expiries cost it nothing.
+//! The server fires a one-shot schedule once and purges it in the same step.
+use async_nats::jetstream;
+use async_nats::HeaderMap;
+use shared::events::consumer::{ConsumerSpec, Delivery, Outcome};
+use shared::events::{Event, ExpirationComplete, OrderCreated};
+use time::format_description::well_known::Rfc3339;
+
+/// Subject of an order's schedule: `expiration.schedule.<orderId>`. One schedule per subject, so
+/// scheduling an order again replaces its schedule instead of adding one.
+pub const SCHEDULE_PREFIX: &str = "expiration.schedule";
+
+/// Handling is one publish, so a short ack wait: the orders a killed replica had in hand are
+/// scheduled by another within seconds, not half a minute.
+pub fn consumer() -> ConsumerSpec {
+    ConsumerSpec::new("expiration-service", vec![OrderCreated::SUBJECT]).ack_wait(std::time::Duration::from_secs(5))
+}
+
+pub async fn handle(js: &jetstream::Context, delivery: Delivery) -> anyhow::Result<Outcome> {
+    let event = match delivery.parse::<OrderCreated>() {
+        Ok(event) => event,
+        Err(outcome) => return Ok(outcome),
+    };
+    // The id becomes a subject token: anything else than a plain id could address other subjects.
+    if event.id.is_empty() || !event.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Ok(Outcome::Reject(format!("order id {:?} cannot name a schedule", event.id)));
+    }
+    schedule(js, &event.id, event.expires_at).await?;
+    tracing::debug!(order.id = %event.id, expires_at = %event.expires_at, "expiry scheduled");
+    Ok(Outcome::Ack)
+}
+
+/// Stores the schedule and waits for the stream's ack, so `order.created` is acked only once its
+/// expiry is durable. `Nats-Msg-Id` makes a redelivered `order.created` store it once.
+pub async fn schedule(js: &jetstream::Context, order_id: &str, at: time::OffsetDateTime) -> anyhow::Result<()> {
+    let at = at.to_offset(time::UtcOffset::UTC).format(&Rfc3339)?;
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Schedule", format!("@at {at}").as_str());
+    headers.insert("Nats-Schedule-Target", ExpirationComplete::SUBJECT);
+    headers.insert("Nats-Msg-Id", format!("expiration-{order_id}").as_str());
+    let payload = serde_json::to_vec(&ExpirationComplete { order_id: order_id.to_string() })?;
+    js.publish_with_headers(format!("{SCHEDULE_PREFIX}.{order_id}"), headers, payload.into())
+        .await?
+        .await
+        .map_err(|error| anyhow::anyhow!("storing the expiry of order {order_id}: {error}"))?;
+    Ok(())
+}

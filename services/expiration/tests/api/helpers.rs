@@ -1,0 +1,50 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use expiration::ExpirationConfig;
+use serde_json::json;
+use test_support::{env, eventually, publish, stored, NatsServer, Stored};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Starts the expiration service in this process and waits until its consumer exists.
+pub async fn spawn_expiration(nats: &NatsServer) {
+    let config = ExpirationConfig::read(env(nats, &[])).expect("test configuration is valid");
+    let server = expiration::application(config).await.expect("the expiration service starts");
+    let url = format!("http://127.0.0.1:{}/readyz", server.port());
+    tokio::spawn(server.run_until_stopped());
+    let client = reqwest::Client::new();
+    let ready =
+        eventually(Duration::from_secs(10), || async { client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) }).await;
+    assert!(ready, "the expiration service never became ready");
+}
+
+pub fn in_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::now_utc() + time::Duration::milliseconds(ms)
+}
+
+/// Publishes `order.created` for an order expiring at `at`.
+pub async fn order_created(nats: &NatsServer, id: &str, at: OffsetDateTime) {
+    let payload = json!({
+        "id": id, "version": 0, "status": "created", "userId": "ann",
+        "expiresAt": at.format(&Rfc3339).unwrap(), "ticket": { "id": format!("t-{id}"), "price": 10 }
+    });
+    publish(nats, "order.created", payload).await;
+}
+
+/// `expiration.complete` messages in the stream, by order id.
+pub async fn fired(nats: &NatsServer) -> HashMap<String, Vec<Stored>> {
+    let mut by_order: HashMap<String, Vec<Stored>> = HashMap::new();
+    for message in stored(nats, "expiration.complete").await {
+        let id = message.payload["orderId"].as_str().unwrap_or_default().to_string();
+        by_order.entry(id).or_default().push(message);
+    }
+    by_order
+}
+
+/// Waits until `count` orders have fired (or 10 s pass), then a little longer for duplicates.
+pub async fn wait_fired(nats: &NatsServer, count: usize) -> HashMap<String, Vec<Stored>> {
+    eventually(Duration::from_secs(10), || async { fired(nats).await.len() >= count }).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    fired(nats).await
+}

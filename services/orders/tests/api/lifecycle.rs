@@ -1,0 +1,93 @@
+//! The whole purchase life cycle with every service on one nats-server: tickets, orders,
+//! payments (against the Stripe double) and expiration. An unpaid order expires and frees its
+//! ticket; a paid one completes, keeps its ticket and never expires.
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use stripe_double::StripeDouble;
+use test_support::{env, eventually, token, NatsServer};
+
+use crate::flow::{sell, spawn_tickets, ticket, until_ticket};
+use crate::helpers::{spawn_orders, TestApp};
+
+const WINDOW: &str = "2";
+
+async fn spawn_expiration(nats: &NatsServer) {
+    let config = expiration::ExpirationConfig::read(env(nats, &[])).expect("valid configuration");
+    let server = expiration::application(config).await.expect("expiration starts");
+    tokio::spawn(server.run_until_stopped());
+}
+
+async fn spawn_payments(nats: &NatsServer) -> (TestApp, StripeDouble) {
+    let (stripe, address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.expect("the Stripe double starts");
+    let base = format!("http://{address}");
+    let config = payments::PaymentsConfig::read(env(nats, &[("STRIPE_API_BASE", &base)])).expect("valid configuration");
+    let server = payments::application(config).await.expect("payments starts");
+    let app = TestApp { address: format!("http://127.0.0.1:{}", server.port()), client: reqwest::Client::new() };
+    tokio::spawn(server.run_until_stopped());
+    app.wait_until_ready().await;
+    (app, stripe)
+}
+
+async fn order_status(orders: &TestApp, id: &str) -> String {
+    let order: Value = orders.get_order("buyer", id).await.json().await.unwrap();
+    order["status"].as_str().unwrap_or_default().to_string()
+}
+
+async fn listed(tickets: &TestApp, id: &str) -> bool {
+    let list: Value = tickets.client.get(tickets.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
+    list.as_array().is_some_and(|l| l.iter().any(|t| t["id"] == id))
+}
+
+#[tokio::test]
+async fn an_unpaid_order_expires_at_its_expires_at_and_frees_the_ticket() {
+    let nats = NatsServer::start();
+    let tickets = spawn_tickets(&nats, &[]).await;
+    let orders = spawn_orders(&nats, &[("EXPIRATION_WINDOW_SECONDS", WINDOW)]).await;
+    spawn_expiration(&nats).await;
+
+    let id = sell(&tickets, "Expiring").await;
+    orders.wait_orderable(&id).await;
+    let order: Value = orders.order("buyer", &id).await.json().await.unwrap();
+    let order_id = order["id"].as_str().unwrap().to_string();
+    until_ticket(&tickets, &id, |t| t["orderId"] == order_id.as_str()).await;
+    assert!(!listed(&tickets, &id).await, "a reserved ticket is not on sale");
+
+    let cancelled = eventually(Duration::from_secs(5), || async { order_status(&orders, &order_id).await == "cancelled" }).await;
+    assert!(cancelled, "the order expired");
+    until_ticket(&tickets, &id, |t| t.get("orderId").is_none()).await;
+    assert!(listed(&tickets, &id).await, "the ticket is on sale again");
+}
+
+#[tokio::test]
+async fn a_paid_order_completes_keeps_its_ticket_and_does_not_expire() {
+    let nats = NatsServer::start();
+    let tickets = spawn_tickets(&nats, &[]).await;
+    let orders = spawn_orders(&nats, &[("EXPIRATION_WINDOW_SECONDS", WINDOW)]).await;
+    spawn_expiration(&nats).await;
+    let (payments, stripe) = spawn_payments(&nats).await;
+
+    let id = sell(&tickets, "Paid for").await;
+    orders.wait_orderable(&id).await;
+    let order: Value = orders.order("buyer", &id).await.json().await.unwrap();
+    let order_id = order["id"].as_str().unwrap().to_string();
+
+    let pay = || async {
+        let body = json!({ "orderId": order_id, "token": "pm_card_visa" });
+        payments.client.post(payments.url("/api/payments")).bearer_auth(token("buyer")).json(&body).send().await.unwrap()
+    };
+    // 404 until order.created reaches payments (milliseconds).
+    let paid = eventually(Duration::from_secs(5), || async { pay().await.status().as_u16() == 201 }).await;
+    assert!(paid);
+    let completed = eventually(Duration::from_secs(5), || async { order_status(&orders, &order_id).await == "complete" }).await;
+    assert!(completed, "payment.created completed the order");
+    assert_eq!(stripe.charges().len(), 1);
+    assert_eq!(stripe.charges()[0].amount, 1000);
+
+    // Past the expiry: still complete, and the ticket stays with its buyer.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(order_status(&orders, &order_id).await, "complete");
+    assert_eq!(ticket(&tickets, &id).await["orderId"], order_id.as_str());
+    assert!(!listed(&tickets, &id).await, "a sold ticket is not on sale");
+    assert!(stripe.refunds().is_empty());
+}

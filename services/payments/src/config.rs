@@ -1,0 +1,96 @@
+use shared::config::{ConfigError, EnvReader, Environment, ServiceSettings};
+use shared::events::nats::NatsSettings;
+
+/// Where charges go: Stripe itself, or a Stripe double speaking its wire format.
+#[derive(Debug, Clone)]
+pub struct StripeSettings {
+    pub secret_key: String,
+    /// `None` is Stripe's own API.
+    pub api_base: Option<String>,
+}
+
+impl StripeSettings {
+    /// The key a Stripe double accepts when no real key is configured.
+    pub const DOUBLE_KEY: &str = "sk_test_double";
+
+    pub fn read(env: &mut EnvReader, environment: Environment) -> Self {
+        let api_base = env.raw("STRIPE_API_BASE").map(str::to_string);
+        if let Some(base) = &api_base {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                env.problem(format!("STRIPE_API_BASE={base:?} is not valid: expected an http:// or https:// URL"));
+            }
+        }
+        let secret_key = match env.raw("STRIPE_SECRET_KEY") {
+            Some(key) if ["sk_test_", "sk_live_", "rk_test_", "rk_live_"].iter().any(|p| key.starts_with(p)) => key.to_string(),
+            Some(_) => {
+                env.problem("STRIPE_SECRET_KEY is not valid: expected a Stripe secret key (sk_test_… or sk_live_…)");
+                String::new()
+            }
+            None if environment == Environment::Production => {
+                env.problem("STRIPE_SECRET_KEY is required when APP_ENV=production");
+                String::new()
+            }
+            None if api_base.is_none() => {
+                env.problem("set STRIPE_SECRET_KEY to use Stripe, or STRIPE_API_BASE to a Stripe test double (scripts/dev starts one)");
+                String::new()
+            }
+            None => Self::DOUBLE_KEY.to_string(),
+        };
+        Self { secret_key, api_base }
+    }
+
+    /// Charges are not real: a test key, or no Stripe at all.
+    pub fn test_mode(&self) -> bool {
+        !self.secret_key.contains("_live_")
+    }
+}
+
+/// Everything the payments service reads from the environment.
+#[derive(Debug, Clone)]
+pub struct PaymentsConfig {
+    pub service: ServiceSettings,
+    pub nats: NatsSettings,
+    pub stripe: StripeSettings,
+}
+
+impl PaymentsConfig {
+    pub const DEFAULT_PORT: u16 = 3104;
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(EnvReader::from_process())
+    }
+
+    pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let service = ServiceSettings::read(&mut env, "payments", Self::DEFAULT_PORT);
+        let nats = NatsSettings::read(&mut env);
+        let stripe = StripeSettings::read(&mut env, service.environment);
+        env.finish()?;
+        Ok(Self { service, nats, stripe })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> Result<PaymentsConfig, ConfigError> {
+        PaymentsConfig::read(EnvReader::from_map(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()))
+    }
+
+    #[test]
+    fn a_double_needs_no_key_but_production_needs_one() {
+        let config = read(&[("STRIPE_API_BASE", "http://127.0.0.1:12111")]).expect("valid");
+        assert!(config.stripe.test_mode());
+        let error = read(&[("APP_ENV", "production"), ("JWT_KEY", &"k".repeat(32))]).unwrap_err();
+        assert!(error.to_string().contains("STRIPE_SECRET_KEY is required"), "{error}");
+        assert!(read(&[]).unwrap_err().to_string().contains("STRIPE_API_BASE"));
+    }
+
+    #[test]
+    fn a_live_key_is_not_test_mode_and_a_bad_key_is_refused() {
+        let config = read(&[("STRIPE_SECRET_KEY", "sk_live_abc")]).expect("valid");
+        assert!(!config.stripe.test_mode());
+        assert!(config.stripe.api_base.is_none());
+        assert!(read(&[("STRIPE_SECRET_KEY", "pk_test_abc")]).is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! What the payments service does with events: keep its replica of each order by version, and
+//! mark for refund the payment of an order that was cancelled. Idempotent.
+use std::time::Duration;
+
+use shared::events::consumer::{ConsumerSpec, Delivery, Outcome};
+use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, OrderStatus};
+use shared::store::Db;
+
+use crate::store::{self, OrderReplica};
+
+pub fn consumer() -> ConsumerSpec {
+    ConsumerSpec::new("payments-service", vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT])
+}
+
+/// How long an early event waits for the one before it.
+const EARLY: Duration = Duration::from_millis(50);
+
+/// Handles one delivery; `cancelled` is called after an order's cancellation was applied.
+pub async fn handle(db: Db, cancelled: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
+    let outcome = match delivery.subject.as_str() {
+        OrderCreated::SUBJECT => match delivery.parse::<OrderCreated>() {
+            Ok(event) => order_created(&db, event).await?,
+            Err(outcome) => outcome,
+        },
+        OrderCancelled::SUBJECT => match delivery.parse::<OrderCancelled>() {
+            Ok(event) => {
+                let outcome = apply(&db, &event.id, event.version, OrderStatus::Cancelled).await?;
+                cancelled();
+                outcome
+            }
+            Err(outcome) => outcome,
+        },
+        OrderCompleted::SUBJECT => match delivery.parse::<OrderCompleted>() {
+            Ok(event) => apply(&db, &event.id, event.version, OrderStatus::Complete).await?,
+            Err(outcome) => outcome,
+        },
+        other => Outcome::Reject(format!("no handler for {other}")),
+    };
+    Ok(outcome)
+}
+
+async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> {
+    let replica = OrderReplica {
+        id: event.id,
+        user_id: event.user_id,
+        price: event.ticket.price.0,
+        status: event.status.as_str().to_string(),
+        expires_at: event.expires_at.format(&time::format_description::well_known::Rfc3339)?,
+        version: event.version as i64,
+        payment_id: None,
+    };
+    // An existing replica means a duplicate delivery: no effect.
+    store::insert_order(db, &replica).await?;
+    Ok(Outcome::Ack)
+}
+
+/// The version rule: apply exactly the next version, ack older ones, wait for gaps.
+async fn apply(db: &Db, order_id: &str, version: u64, status: OrderStatus) -> anyhow::Result<Outcome> {
+    let Some(current) = store::get_order(db, order_id).await? else {
+        return Ok(Outcome::Wait(EARLY));
+    };
+    let version = version as i64;
+    if version <= current.version {
+        return Ok(Outcome::Ack);
+    }
+    if version > current.version + 1 {
+        return Ok(Outcome::Wait(EARLY));
+    }
+    if store::apply_status(db, order_id, version, status).await? {
+        Ok(Outcome::Ack)
+    } else {
+        Ok(Outcome::Wait(Duration::ZERO))
+    }
+}

@@ -1,0 +1,196 @@
+//! Stripe, through async-stripe: one call creates and confirms a PaymentIntent, another refunds
+//! it. Idempotency keys make a repeated call (a double submit, a retried refund) replay the
+//! first result instead of charging or refunding again.
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_core::payment_intent::{
+    CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects,
+};
+use stripe_core::refund::CreateRefund;
+use stripe_core::PaymentIntent;
+
+use crate::config::StripeSettings;
+use crate::domain::PaymentToken;
+
+/// Why a charge did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum ChargeError {
+    /// The card was declined; the message is Stripe's, for the buyer.
+    #[error("{0}")]
+    Declined(String),
+    /// Stripe does not know the payment method or token.
+    #[error("{0}")]
+    UnknownMethod(String),
+    /// Stripe could not be reached.
+    #[error("Payment provider unreachable: {0}")]
+    Unreachable(String),
+    /// Stripe answered with something other than a result.
+    #[error("Payment provider failed: {0}")]
+    Failed(String),
+}
+
+#[derive(Clone)]
+pub struct Gateway {
+    client: stripe::Client,
+    test_mode: bool,
+}
+
+/// Stripe's limit on one call; a slower answer is treated as unreachable.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Gateway {
+    pub fn new(settings: &StripeSettings) -> anyhow::Result<Self> {
+        let mut builder = stripe::ClientBuilder::new(settings.secret_key.clone()).timeout(TIMEOUT).app_info(
+            "ticketing",
+            Some(env!("CARGO_PKG_VERSION").to_string()),
+            None,
+        );
+        if let Some(base) = &settings.api_base {
+            let base = if base.ends_with('/') { base.clone() } else { format!("{base}/") };
+            builder = builder.url(base);
+        }
+        let client = builder.build().map_err(|error| anyhow::anyhow!("building the Stripe client: {error}"))?;
+        Ok(Self { client, test_mode: settings.test_mode() })
+    }
+
+    pub fn test_mode(&self) -> bool {
+        self.test_mode
+    }
+
+    /// Charges `amount` cents in USD for `order_id` and returns the PaymentIntent's id. The key
+    /// is the order and the payment method: the same card twice is one charge; another card
+    /// after a decline is a new attempt.
+    pub async fn charge(&self, order_id: &str, amount: i64, token: &PaymentToken) -> Result<String, ChargeError> {
+        let key = idempotency_key(&format!("charge-{order_id}-{}", token.as_str()))?;
+        let metadata = HashMap::from([("order_id".to_string(), order_id.to_string())]);
+        let result = match token {
+            PaymentToken::Method(method) => {
+                let mut automatic = CreatePaymentIntentAutomaticPaymentMethods::new(true);
+                automatic.allow_redirects = Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never);
+                CreatePaymentIntent::new(amount, stripe_types::Currency::USD)
+                    .confirm(true)
+                    .payment_method(method.clone())
+                    .automatic_payment_methods(automatic)
+                    .metadata(metadata)
+                    .customize()
+                    .request_strategy(RequestStrategy::Idempotent(key))
+                    .send(&self.client)
+                    .await
+            }
+            PaymentToken::CardToken(token) => {
+                ConfirmWithCardToken::new(amount, token, metadata)
+                    .customize()
+                    .request_strategy(RequestStrategy::Idempotent(key))
+                    .send(&self.client)
+                    .await
+            }
+        };
+        let intent = result.map_err(charge_error)?;
+        let status = intent.status.as_str().to_string();
+        if status != "succeeded" {
+            // Cards that need 3-D Secure or similar; our flow has no page to finish them on.
+            return Err(ChargeError::Declined(format!("The payment could not be completed (status {status}).")));
+        }
+        Ok(intent.id.to_string())
+    }
+
+    /// Refunds a PaymentIntent in full; `payment_id` keys the call so a retry is one refund.
+    pub async fn refund(&self, payment_id: &str, intent_id: &str) -> Result<String, ChargeError> {
+        let key = idempotency_key(&format!("refund-{payment_id}"))?;
+        let result = CreateRefund::new()
+            .payment_intent(intent_id.to_string())
+            .metadata(HashMap::from([("payment_id".to_string(), payment_id.to_string())]))
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&self.client)
+            .await;
+        match result {
+            Ok(refund) => Ok(refund.id.to_string()),
+            // Refunded before (by us on another replica, or by hand in Stripe's dashboard).
+            Err(StripeError::Stripe(error, _)) if error.code.as_ref().is_some_and(|c| c.as_str() == "charge_already_refunded") => {
+                Ok(String::new())
+            }
+            Err(error) => Err(charge_error(error)),
+        }
+    }
+}
+
+fn idempotency_key(raw: &str) -> Result<IdempotencyKey, ChargeError> {
+    IdempotencyKey::new(raw).map_err(|error| ChargeError::Failed(format!("idempotency key: {error}")))
+}
+
+fn charge_error(error: StripeError) -> ChargeError {
+    match error {
+        StripeError::Stripe(error, status) => {
+            let message = error.message.clone().unwrap_or_else(|| "Your card was declined.".to_string());
+            let code = error.code.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default();
+            let param = error.param.clone().unwrap_or_default();
+            match error.type_.as_str() {
+                "card_error" => ChargeError::Declined(message),
+                "invalid_request_error" if code == "resource_missing" && param.starts_with("payment_method") => {
+                    ChargeError::UnknownMethod(message)
+                }
+                kind => ChargeError::Failed(format!("HTTP {status} {kind} {code}: {message}")),
+            }
+        }
+        StripeError::ClientError(message) => ChargeError::Unreachable(message),
+        StripeError::Timeout => ChargeError::Unreachable("timed out".to_string()),
+        other => ChargeError::Failed(other.to_string()),
+    }
+}
+
+/// A PaymentIntent confirmed with a legacy card token as its payment method data. async-stripe's
+/// typed request has no `payment_method_data[card]` (Stripe documents it only for tokens), so
+/// this request is ours; it goes through the same client and parses into the same type.
+#[derive(Serialize)]
+struct ConfirmWithCardToken {
+    amount: i64,
+    currency: &'static str,
+    confirm: bool,
+    payment_method_data: CardTokenData,
+    automatic_payment_methods: AutomaticMethods,
+    metadata: HashMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct CardTokenData {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    card: CardToken,
+}
+
+#[derive(Serialize)]
+struct CardToken {
+    token: String,
+}
+
+#[derive(Serialize)]
+struct AutomaticMethods {
+    enabled: bool,
+    allow_redirects: &'static str,
+}
+
+impl ConfirmWithCardToken {
+    fn new(amount: i64, token: &str, metadata: HashMap<String, String>) -> Self {
+        Self {
+            amount,
+            currency: "usd",
+            confirm: true,
+            payment_method_data: CardTokenData { kind: "card", card: CardToken { token: token.to_string() } },
+            automatic_payment_methods: AutomaticMethods { enabled: true, allow_redirects: "never" },
+            metadata,
+        }
+    }
+}
+
+impl StripeRequest for ConfirmWithCardToken {
+    type Output = PaymentIntent;
+
+    fn build(&self) -> RequestBuilder {
+        RequestBuilder::new(StripeMethod::Post, "/payment_intents").form(self)
+    }
+}

@@ -1,0 +1,14 @@
+use payments::PaymentsConfig;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = PaymentsConfig::from_env().unwrap_or_else(|error| {
+        eprintln!("payments: {error}");
+        std::process::exit(2);
+    });
+    shared::telemetry::init(config.service.log_format);
+    let server = payments::application(config).await?;
+    tracing::info!(port = server.port(), "payments service listening");
+    server.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Wiring: database, Stripe, event backbone (outbox relay and consumer), refunds, routes.
+use anyhow::Context;
+use axum::Router;
+use shared::events::Backbone;
+use shared::http::{api_layers, Readiness, Server};
+use shared::session::Sessions;
+use shared::store::{self, Db};
+
+use crate::config::PaymentsConfig;
+use crate::gateway::Gateway;
+use crate::refunds::Refunder;
+use crate::routes::{self, AppState};
+use crate::{events, store as payments_store};
+
+/// The service's routes and what its readiness depends on, ready to be served alone or mounted
+/// in the single-machine web server.
+pub struct PaymentsService {
+    pub router: Router,
+    pub db: Db,
+    pub backbone: Backbone,
+    pub gateway: Gateway,
+}
+
+impl PaymentsService {
+    pub async fn build(config: &PaymentsConfig) -> anyhow::Result<Self> {
+        let settings = &config.service;
+        let db = store::connect(&settings.database, &payments_store::schema()).await.context("payments database")?;
+        let gateway = Gateway::new(&config.stripe)?;
+        match &config.stripe.api_base {
+            Some(base) => {
+                tracing::info!(api = %base, test_mode = gateway.test_mode(), "payments go to a Stripe double")
+            }
+            None => tracing::info!(test_mode = gateway.test_mode(), "payments go to Stripe"),
+        }
+        let backbone = Backbone::connect(&config.nats, "payments").await?;
+        backbone.spawn_relay(db.clone());
+        let refunder = Refunder::default();
+        refunder.spawn(db.clone(), gateway.clone());
+        let (consumer_db, on_cancel) = (db.clone(), refunder.clone());
+        backbone.spawn_consumer(events::consumer(), move |delivery| {
+            let (db, on_cancel) = (consumer_db.clone(), on_cancel.clone());
+            async move { events::handle(db, move || on_cancel.wake(), delivery).await }
+        });
+        let state = AppState {
+            db: db.clone(),
+            sessions: Sessions::new(&settings.jwt_key, settings.session_ttl),
+            backbone: backbone.clone(),
+            gateway: gateway.clone(),
+            refunder,
+        };
+        let router = api_layers(routes::router(state), settings.trust_proxy);
+        Ok(Self { router, db, backbone, gateway })
+    }
+
+    pub fn readiness(&self) -> Readiness {
+        Readiness { databases: vec![("payments", self.db.clone())], backbones: vec![("payments", self.backbone.clone())] }
+    }
+}
+
+/// The payments service on its own port, as it runs in Kubernetes and in the API tests.
+pub async fn application(config: PaymentsConfig) -> anyhow::Result<Server> {
+    let service = PaymentsService::build(&config).await?;
+    let readiness = service.readiness();
+    Server::bind(config.service.address(), service.router, readiness).await
+}

@@ -1,0 +1,94 @@
+use std::time::Duration;
+
+use payments::PaymentsConfig;
+use reqwest::Response;
+use serde_json::{json, Value};
+use shared::store::Db;
+use stripe_double::StripeDouble;
+use test_support::{env, eventually, token, NatsServer};
+pub use test_support::{errors, field, general, publish, EventSpy};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub stripe: StripeDouble,
+    pub nats: NatsServer,
+}
+
+/// Starts a Stripe double, then the payments service against it and `nats`.
+pub async fn spawn_app() -> TestApp {
+    let nats = NatsServer::start();
+    let (stripe, stripe_address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.expect("the Stripe double starts");
+    let base = format!("http://{stripe_address}");
+    spawn_with(nats, stripe, &[("STRIPE_API_BASE", &base)]).await
+}
+
+pub async fn spawn_with(nats: NatsServer, stripe: StripeDouble, extra: &[(&str, &str)]) -> TestApp {
+    let config = PaymentsConfig::read(env(&nats, extra)).expect("test configuration is valid");
+    let service = payments::PaymentsService::build(&config).await.expect("the payments service starts");
+    let db = service.db.clone();
+    let readiness = service.readiness();
+    let server = shared::http::Server::bind(config.service.address(), service.router, readiness).await.expect("binds");
+    let app = TestApp { address: format!("http://127.0.0.1:{}", server.port()), client: reqwest::Client::new(), db, stripe, nats };
+    tokio::spawn(server.run_until_stopped());
+    app.wait_until_ready().await;
+    app
+}
+
+impl TestApp {
+    pub async fn wait_until_ready(&self) {
+        let ready = eventually(Duration::from_secs(10), || async {
+            self.client.get(self.url("/readyz")).send().await.is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        assert!(ready, "service never became ready at {}", self.address);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn pay(&self, user: &str, order_id: &str, token_: &str) -> Response {
+        self.client
+            .post(self.url("/api/payments"))
+            .bearer_auth(token(user))
+            .json(&json!({ "orderId": order_id, "token": token_ }))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Publishes `order.created` for `user` at `price` dollars and waits until payments knows it.
+    pub async fn order(&self, id: &str, user: &str, price: f64) {
+        publish(&self.nats, "order.created", order_created(id, user, price)).await;
+        let known =
+            eventually(Duration::from_secs(5), || async { payments::store::get_order(&self.db, id).await.ok().flatten().is_some() }).await;
+        assert!(known, "order {id} never reached the payments service");
+    }
+
+    pub async fn replica(&self, id: &str) -> payments::store::OrderReplica {
+        payments::store::get_order(&self.db, id).await.expect("query runs").expect("replica exists")
+    }
+
+    /// Waits until the order's replica is at `version`.
+    pub async fn wait_version(&self, id: &str, version: i64) {
+        let reached = eventually(Duration::from_secs(5), || async {
+            payments::store::get_order(&self.db, id).await.ok().flatten().is_some_and(|o| o.version == version)
+        })
+        .await;
+        assert!(reached, "order {id} never reached version {version}");
+    }
+
+    /// Waits until Stripe has `count` refunds.
+    pub async fn wait_refunds(&self, count: usize) -> bool {
+        eventually(Duration::from_secs(10), || async { self.stripe.refunds().len() == count }).await
+    }
+}
+
+/// An order as the orders service announces it, expiring in 15 minutes.
+pub fn order_created(id: &str, user: &str, price: f64) -> Value {
+    let expires = time::OffsetDateTime::now_utc() + Duration::from_secs(900);
+    let expires = expires.format(&time::format_description::well_known::Rfc3339).expect("formats");
+    json!({ "id": id, "version": 0, "status": "created", "userId": user, "expiresAt": expires, "ticket": { "id": format!("t-{id}"), "price": price } })
+}
