@@ -28,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
 
     let services = services::start(address).await?;
     let api = services.api.clone();
+    let backbones: Vec<_> = services.readiness.backbones.iter().map(|(_, backbone)| backbone.clone()).collect();
 
     let routes = generate_route_list(App);
     let context = {
@@ -53,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
     tracing::info!(%address, "listening on http://{address}");
     serve(listener, app).await?;
+    shared::http::drain(&backbones).await;
     Ok(())
 }
 

@@ -39,7 +39,7 @@ async fn publish_orders(js: &jetstream::Context, orders: &[(String, OffsetDateTi
             });
             acks.push(js.publish("order.created", payload.to_string().into()).await?);
         }
-        for ack in join_all(acks).await {
+        for ack in join_all(acks.into_iter().map(std::future::IntoFuture::into_future)).await {
             ack?;
         }
     }

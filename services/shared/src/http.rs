@@ -103,6 +103,20 @@ pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()>
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await
 }
 
+/// How long the event work may take to stop, within Kubernetes' default 30 s grace period (the
+/// pre-stop pause and the HTTP drain come first).
+pub const DRAIN_WITHIN: Duration = Duration::from_secs(15);
+
+/// Stops the consumers after the event in hand and publishes the committed outbox.
+pub async fn drain(backbones: &[Backbone]) {
+    let drained = futures_util::future::join_all(backbones.iter().map(|b| b.drain.drain(DRAIN_WITHIN))).await;
+    if drained.iter().all(|done| *done) {
+        tracing::info!("event work drained");
+    } else {
+        tracing::warn!("event work still running after {DRAIN_WITHIN:?}; unacked events will be redelivered");
+    }
+}
+
 /// Resolves on Ctrl-C or SIGTERM (what Kubernetes sends before killing a pod).
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -130,20 +144,25 @@ pub async fn shutdown_signal() {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    backbones: Vec<Backbone>,
 }
 
 impl Server {
     pub async fn bind(address: SocketAddr, api: Router, readiness: Readiness) -> anyhow::Result<Self> {
+        let backbones = readiness.backbones.iter().map(|(_, backbone)| backbone.clone()).collect();
         let router = api_fallbacks(api.merge(health_routes(readiness)));
         let listener = TcpListener::bind(address).await.map_err(|e| anyhow::anyhow!("binding {address}: {e}"))?;
-        Ok(Self { listener, router })
+        Ok(Self { listener, router, backbones })
     }
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
+    /// Serves until SIGTERM or Ctrl-C, lets in-flight requests finish, then drains the event work.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        serve(self.listener, self.router).await
+        serve(self.listener, self.router).await?;
+        drain(&self.backbones).await;
+        Ok(())
     }
 }

@@ -20,6 +20,8 @@ pub struct Backbone {
     pub js: jetstream::Context,
     /// Wake the relay after committing an outbox record.
     pub outbox: OutboxSignal,
+    /// Stops the relay and the consumers on shutdown.
+    pub drain: super::drain::Drain,
     streams_ready: Arc<AtomicBool>,
 }
 
@@ -27,7 +29,8 @@ impl Backbone {
     pub async fn connect(settings: &NatsSettings, service: &str) -> anyhow::Result<Self> {
         let client = nats::connect(settings, service).await?;
         let js = jetstream::new(client.clone());
-        let backbone = Self { client, js, outbox: OutboxSignal::default(), streams_ready: Arc::default() };
+        let backbone =
+            Self { client, js, outbox: OutboxSignal::default(), drain: super::drain::Drain::default(), streams_ready: Arc::default() };
         backbone.spawn_stream_setup(settings.clone(), service.to_string());
         Ok(backbone)
     }
@@ -59,7 +62,7 @@ impl Backbone {
 
     /// Publishes this service's outbox for as long as the process runs.
     pub fn spawn_relay(&self, db: Db) {
-        tokio::spawn(outbox::relay(db, self.js.clone(), self.outbox.clone()));
+        tokio::spawn(outbox::relay(db, self.js.clone(), self.outbox.clone(), self.drain.clone()));
     }
 
     /// Hands every event on `spec`'s subjects to `handler`, acking after it returns.
@@ -68,7 +71,7 @@ impl Backbone {
         H: Fn(Delivery) -> F + Send + Sync + 'static,
         F: Future<Output = anyhow::Result<Outcome>> + Send + 'static,
     {
-        tokio::spawn(consumer::run(self.js.clone(), spec, handler));
+        tokio::spawn(consumer::run(self.js.clone(), spec, handler, self.drain.clone()));
     }
 
     /// Why the backbone is not usable right now, if it is not.

@@ -66,26 +66,40 @@ fn retry_delay(attempt: i64) -> Duration {
     Duration::from_millis((50u64 << attempt.clamp(0, 7) as u32).min(5_000))
 }
 
-/// Consumes until the process ends, re-creating the consumer after NATS outages.
-pub async fn run<H, F>(js: jetstream::Context, spec: ConsumerSpec, handler: H)
+/// Consumes until the process stops, re-creating the consumer after NATS outages. Asked to stop,
+/// it finishes (and acks) the event in hand and pulls no more.
+pub async fn run<H, F>(js: jetstream::Context, spec: ConsumerSpec, handler: H, drain: super::drain::Drain)
 where
     H: Fn(Delivery) -> F + Send + Sync,
     F: Future<Output = anyhow::Result<Outcome>> + Send,
 {
+    let _running = drain.enter();
     let mut backoff = Duration::from_millis(200);
     loop {
-        match consume(&js, &spec, &handler).await {
+        let consumed = tokio::select! {
+            consumed = consume(&js, &spec, &handler, &drain) => consumed,
+            // Still setting up (NATS down): nothing in hand to finish.
+            () = drain.stopped(), if !drain.is_stopping() => return,
+        };
+        if drain.is_stopping() {
+            tracing::info!(consumer = %spec.durable, "stopped consuming");
+            return;
+        }
+        match consumed {
             Ok(()) => tracing::warn!(consumer = %spec.durable, "message stream ended; reconnecting"),
             Err(error) => {
                 tracing::warn!(consumer = %spec.durable, error = format!("{error:#}"), retry_in = ?backoff, "consumer failed; retrying")
             }
         }
-        tokio::time::sleep(backoff).await;
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = drain.stopped() => return,
+        }
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
 
-async fn consume<H, F>(js: &jetstream::Context, spec: &ConsumerSpec, handler: &H) -> anyhow::Result<()>
+async fn consume<H, F>(js: &jetstream::Context, spec: &ConsumerSpec, handler: &H, drain: &super::drain::Drain) -> anyhow::Result<()>
 where
     H: Fn(Delivery) -> F + Send + Sync,
     F: Future<Output = anyhow::Result<Outcome>> + Send,
@@ -104,7 +118,12 @@ where
         .await?;
     let mut messages = consumer.messages().await?;
     tracing::info!(consumer = %spec.durable, subjects = ?spec.subjects, "consuming events");
-    while let Some(message) = messages.next().await {
+    loop {
+        let next = tokio::select! {
+            next = messages.next() => next,
+            () = drain.stopped() => return Ok(()),
+        };
+        let Some(message) = next else { break };
         let message = match message {
             Ok(message) => message,
             Err(error) => {

@@ -82,17 +82,20 @@ struct Pending {
     payload: String,
 }
 
-/// Publishes the outbox until the process ends; survives NATS and database outages by retrying
-/// with back-off.
-pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal) {
+/// Publishes the outbox until the process stops; survives NATS and database outages by retrying
+/// with back-off. Asked to stop, it publishes what is committed, then returns.
+pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal, drain: super::drain::Drain) {
+    let _running = drain.enter();
     let mut backoff = Duration::from_millis(100);
     loop {
         match relay_batch(&db, &js).await {
+            Ok(0) if drain.is_stopping() => return,
             Ok(0) => {
                 backoff = Duration::from_millis(100);
                 tokio::select! {
                     () = signal.0.notified() => {}
                     () = tokio::time::sleep(POLL) => {}
+                    () = drain.stopped() => {}
                 }
             }
             Ok(published) => {
@@ -101,6 +104,10 @@ pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal) {
             }
             Err(error) => {
                 tracing::warn!(error = format!("{error:#}"), retry_in = ?backoff, "outbox relay failed; retrying");
+                if drain.is_stopping() {
+                    // The records stay; the next replica to run publishes them.
+                    return;
+                }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }

@@ -62,3 +62,42 @@ async fn an_event_committed_before_a_kill_is_published_after_restart() {
     second.kill().ok();
     second.wait().ok();
 }
+
+/// SIGTERM (what Kubernetes sends): in-flight work finishes, the consumer stops, the committed
+/// outbox is published, and the process exits cleanly well within the 30 s grace period.
+#[tokio::test]
+async fn sigterm_publishes_the_outbox_and_exits_cleanly() {
+    let nats = NatsServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let mut spy = EventSpy::new(&nats, "ticket.created").await;
+    let mut process = start(data.path(), port, &nats);
+    let ready = eventually(Duration::from_secs(20), || async {
+        client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    assert!(ready, "the process never became ready");
+    let response = client
+        .post(format!("http://127.0.0.1:{port}/api/tickets"))
+        .bearer_auth(token("seller"))
+        .json(&json!({ "title": "Published before exit", "price": 10 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let id = response.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+
+    let stopping = std::time::Instant::now();
+    let signalled = Command::new("kill").args(["-TERM", &process.id().to_string()]).status().expect("kill runs");
+    assert!(signalled.success());
+    let status = loop {
+        if let Some(status) = process.try_wait().unwrap() {
+            break status;
+        }
+        assert!(stopping.elapsed() < Duration::from_secs(20), "still running 20 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exited with {status}");
+    assert_eq!(spy.expect("ticket.created").await["id"], id.as_str());
+}
