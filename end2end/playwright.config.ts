@@ -11,6 +11,46 @@ const baseURL = `http://127.0.0.1:${port}`;
 const repo = path.resolve(__dirname, '..');
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-e2e-'));
+const shortDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-e2e-short-'));
+
+// A second marketplace whose orders expire after a few seconds, for the expiry journey.
+const shortPort = port + 1;
+const shortNatsPort = natsPort + 1;
+export const SHORT_WINDOW_SECONDS = 6;
+export const SHORT_WINDOW_URL = `http://127.0.0.1:${shortPort}`;
+
+function server(listen: number, nats: number, data: string, window: string) {
+  return {
+    command: path.join(targetDir, 'release', 'server'),
+    cwd: repo,
+    url: `http://127.0.0.1:${listen}/readyz`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${listen}`,
+      LEPTOS_SITE_ROOT: path.join(repo, 'target', 'site'),
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_OUTPUT_NAME: 'ticketing',
+      LEPTOS_ENV: 'PROD',
+      DATA_DIR: data,
+      NATS_URL: `nats://127.0.0.1:${nats}`,
+      EXPIRATION_WINDOW_SECONDS: window,
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    },
+  };
+}
+
+function natsServer(port: number, data: string) {
+  // A JetStream server of its own, store in this run's data folder (setup put it on PATH).
+  return {
+    command: `nats-server -js -a 127.0.0.1 -p ${port} -sd ${path.join(data, 'nats')} -l ${path.join(data, 'nats.log')}`,
+    port,
+    timeout: 30_000,
+    reuseExistingServer: false,
+  };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -40,32 +80,9 @@ export default defineConfig({
     },
   },
   webServer: [
-    {
-      // A JetStream server of its own, store in this run's data folder (setup put it on PATH).
-      command: `nats-server -js -a 127.0.0.1 -p ${natsPort} -sd ${path.join(dataDir, 'nats')} -l ${path.join(dataDir, 'nats.log')}`,
-      port: natsPort,
-      timeout: 30_000,
-      reuseExistingServer: false,
-    },
-    {
-      command: path.join(targetDir, 'release', 'server'),
-      cwd: repo,
-      url: `${baseURL}/readyz`,
-      timeout: 120_000,
-      reuseExistingServer: false,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      env: {
-        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-        LEPTOS_SITE_ROOT: path.join(repo, 'target', 'site'),
-        LEPTOS_SITE_PKG_DIR: 'pkg',
-        LEPTOS_OUTPUT_NAME: 'ticketing',
-        LEPTOS_ENV: 'PROD',
-        DATA_DIR: dataDir,
-        NATS_URL: `nats://127.0.0.1:${natsPort}`,
-        EXPIRATION_WINDOW_SECONDS: process.env.EXPIRATION_WINDOW_SECONDS ?? '900',
-        RUST_LOG: process.env.RUST_LOG ?? 'warn',
-      },
-    },
+    natsServer(natsPort, dataDir),
+    server(port, natsPort, dataDir, process.env.EXPIRATION_WINDOW_SECONDS ?? '900'),
+    natsServer(shortNatsPort, shortDataDir),
+    server(shortPort, shortNatsPort, shortDataDir, String(SHORT_WINDOW_SECONDS)),
   ],
 });

@@ -16,6 +16,8 @@ pub struct ApiConfig {
     pub tickets_url: String,
     pub orders_url: String,
     pub payments_url: String,
+    /// Stripe.js's key; without it the order page offers Stripe's test cards (test mode).
+    pub stripe_publishable_key: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -122,7 +124,9 @@ pub mod ssr {
             }
         }
         if status.is_success() {
-            serde_json::from_slice(&bytes).map_err(|error| {
+            // A 204 has no body: read it as `null`, which `()` accepts.
+            let bytes = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
+            serde_json::from_slice(bytes).map_err(|error| {
                 tracing::error!(%error, ?service, path, "unexpected answer from a service");
                 AppError::Unavailable("The service gave an answer we could not read.".into())
             })

@@ -54,6 +54,16 @@ impl AppError {
         }
     }
 
+    /// The visitor is not signed in (or not the owner): the API said `Not authorized`.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Self::Api(messages) if messages.iter().any(|m| m.message == "Not authorized"))
+    }
+
+    /// The API said `Not Found`.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Api(messages) if messages.iter().any(|m| m.message == "Not Found"))
+    }
+
     /// The error a no-JavaScript form post left in the URL (`__path`/`__err`), if it came from the
     /// server function at `path`.
     pub fn from_query(path: &str, query: &leptos_router::params::ParamsMap) -> Option<Self> {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod model;
 pub mod pages;
 mod shell;
 

@@ -6,9 +6,10 @@ use leptos_router::SsrMode;
 
 use crate::components::header::Header;
 use crate::pages::auth::{AuthActions, SignInPage, SignOutPage, SignUpPage};
-use crate::pages::landing::LandingPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::orders::{OrderPage, OrdersPage};
 use crate::pages::session::provide_session;
+use crate::pages::tickets::{EditTicketPage, LandingPage, NewTicketPage, TicketPage};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -46,8 +47,9 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/ticketing.css" />
         <Title formatter=|page: String| if page.is_empty() { "Ticketing".to_string() } else { format!("{page} · Ticketing") } />
-        // In-order streaming: every page arrives complete (the header knows who is signed in), so
-        // it works without JavaScript.
+        // Every page arrives complete (the header knows who is signed in), so it works without
+        // JavaScript. Pages that may send a signed-out visitor to sign in render fully before the
+        // first byte (`Async`), so that can be a real redirect.
         <Router>
             <Header />
             <main class="mx-auto w-full max-w-5xl px-4 py-8">
@@ -56,6 +58,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/signup") view=SignUpPage ssr=SsrMode::InOrder />
                     <Route path=path!("/auth/signin") view=SignInPage ssr=SsrMode::InOrder />
                     <Route path=path!("/auth/signout") view=SignOutPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/tickets/new") view=NewTicketPage ssr=SsrMode::Async />
+                    <Route path=path!("/tickets/:id") view=TicketPage ssr=SsrMode::Async />
+                    <Route path=path!("/tickets/:id/edit") view=EditTicketPage ssr=SsrMode::Async />
+                    <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />
+                    <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

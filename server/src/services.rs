@@ -50,6 +50,7 @@ pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
         tickets_url: url("TICKETS_URL"),
         orders_url: url("ORDERS_URL"),
         payments_url: url("PAYMENTS_URL"),
+        stripe_publishable_key: std::env::var("STRIPE_PUBLISHABLE_KEY").ok().filter(|k| !k.trim().is_empty()),
     };
     Ok(Services { router, readiness, api })
 }
@@ -66,6 +67,7 @@ pub async fn start(_address: SocketAddr) -> anyhow::Result<Services> {
         tickets_url: env.or("TICKETS_URL", "http://tickets:3000".to_string(), "a URL"),
         orders_url: env.or("ORDERS_URL", "http://orders:3000".to_string(), "a URL"),
         payments_url: env.or("PAYMENTS_URL", "http://payments:3000".to_string(), "a URL"),
+        stripe_publishable_key: env.raw("STRIPE_PUBLISHABLE_KEY").map(str::to_string),
     };
     env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
     shared::telemetry::init(format);

@@ -1,6 +1,34 @@
 //! Form building blocks: a labelled field with its error, the errors that belong to no field,
 //! and a submit button that shows progress and cannot be pressed twice.
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+
+use crate::error::AppError;
+
+/// The latest error of `action`: from its last run with JavaScript, or from the URL after a plain
+/// form post.
+pub fn action_error<S>(action: ServerAction<S>) -> Memo<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let query = use_query_map();
+    Memo::new(move |_| match action.value().get() {
+        Some(result) => result.err(),
+        None => query.with(|q| AppError::from_query(S::PATH, q)),
+    })
+}
+
+/// The errors of `error` that belong to none of `fields`, for [`FormErrors`].
+pub fn general_errors(error: Memo<Option<AppError>>, fields: &'static [&'static str]) -> Signal<Vec<String>> {
+    Signal::derive(move || error.get().map(|e| e.general(fields)).unwrap_or_default())
+}
+
+/// The error of `error` about `name`, for [`Field`].
+pub fn field_error(error: Memo<Option<AppError>>, name: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|e| e.field(name)))
+}
 
 /// A labelled input. Its error is tied to it for screen readers and announced when it appears.
 #[component]
@@ -10,6 +38,15 @@ pub fn Field(
     label: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
+    /// The value the field starts with (an edit form).
+    #[prop(optional, into)]
+    value: Option<String>,
+    /// `decimal` brings up a number keyboard on phones.
+    #[prop(optional)]
+    inputmode: &'static str,
+    /// Rewrites the value when the field loses focus (prices get two decimals).
+    #[prop(optional)]
+    on_blur: Option<fn(&str) -> Option<String>>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -23,6 +60,16 @@ pub fn Field(
                 name=name
                 type=kind
                 autocomplete=autocomplete
+                inputmode=(!inputmode.is_empty()).then_some(inputmode)
+                value=value
+                on:blur=move |event| {
+                    if let Some(rewrite) = on_blur {
+                        let input = event_target::<leptos::web_sys::HtmlInputElement>(&event);
+                        if let Some(value) = rewrite(&input.value()) {
+                            input.set_value(&value);
+                        }
+                    }
+                }
                 required=true
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=move || error.get().map(|_| described_by.clone())
@@ -55,7 +102,7 @@ pub fn FormErrors(#[prop(into)] messages: Signal<Vec<String>>) -> impl IntoView 
 
 /// The form's submit button: disabled with a progress label while the action runs.
 #[component]
-pub fn SubmitButton(label: &'static str, pending_label: &'static str, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+pub fn SubmitButton(#[prop(into)] label: String, pending_label: &'static str, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
     view! {
         <button
             type="submit"
@@ -63,7 +110,7 @@ pub fn SubmitButton(label: &'static str, pending_label: &'static str, #[prop(int
             aria-busy=move || pending.get().to_string()
             class="inline-flex items-center justify-center rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-60"
         >
-            {move || if pending.get() { pending_label } else { label }}
+            {move || if pending.get() { pending_label.to_string() } else { label.clone() }}
         </button>
     }
 }

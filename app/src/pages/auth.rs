@@ -1,21 +1,21 @@
 //! `/auth/signup`, `/auth/signin`, `/auth/signout`: forms that work with and without JavaScript.
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::form::{Field, FormErrors, SubmitButton};
+use crate::components::form::{action_error, Field, FormErrors, SubmitButton};
+use crate::components::layout::Card;
 use crate::error::AppError;
 
 #[server(prefix = "/_fn", endpoint = "signup")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
-    forward_credentials("/api/users/signup", &email, &password).await
+    forward_credentials("/api/users/signup", &email, &password, None).await
 }
 
+/// `next` is where the visitor was going when a page sent them to sign in.
 #[server(prefix = "/_fn", endpoint = "signin")]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    forward_credentials("/api/users/signin", &email, &password).await
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    forward_credentials("/api/users/signin", &email, &password, next).await
 }
 
 #[server(prefix = "/_fn", endpoint = "signout")]
@@ -28,13 +28,19 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 /// Sign-up and sign-in take the same body; the auth service's cookie is passed on by `call`.
 #[cfg(feature = "ssr")]
-async fn forward_credentials(path: &str, email: &str, password: &str) -> Result<(), AppError> {
+async fn forward_credentials(path: &str, email: &str, password: &str, next: Option<String>) -> Result<(), AppError> {
     use crate::api::ssr::{call, Service};
     use crate::api::SessionUser;
     let body = serde_json::json!({ "email": email, "password": password });
     let _: SessionUser = call(Service::Auth, reqwest::Method::POST, path, Some(&body)).await?;
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(&next.filter(|n| is_local_path(n)).unwrap_or_else(|| "/".to_string()));
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+/// Only a path on this site: `//evil.example` and `https://…` would send the visitor elsewhere.
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.contains("://")
 }
 
 /// The actions that change who is signed in; the session refetches when any of them runs.
@@ -61,20 +67,6 @@ impl Default for AuthActions {
     }
 }
 
-/// The latest error of `action`: from its last run with JavaScript, or from the URL after a plain
-/// form post.
-fn action_error<S>(action: ServerAction<S>) -> Memo<Option<AppError>>
-where
-    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Send + Sync + 'static,
-{
-    let query = use_query_map();
-    Memo::new(move |_| match action.value().get() {
-        Some(result) => result.err(),
-        None => query.with(|q| AppError::from_query(S::PATH, q)),
-    })
-}
-
 const FIELDS: &[&str] = &["email", "password"];
 
 /// The email and password fields with their errors, shared by sign-up and sign-in.
@@ -85,17 +77,6 @@ fn CredentialFields(error: Memo<Option<AppError>>, password_autocomplete: &'stat
         <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(FIELDS)).unwrap_or_default()) />
         <Field name="email" label="Email" kind="email" autocomplete="email" error=field("email") />
         <Field name="password" label="Password" kind="password" autocomplete=password_autocomplete error=field("password") />
-    }
-}
-
-#[component]
-fn Card(title: &'static str, children: Children) -> impl IntoView {
-    view! {
-        <Title text=title />
-        <section class="mx-auto w-full max-w-md rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-            <h1 class="mb-4 text-2xl font-bold">{title}</h1>
-            {children()}
-        </section>
     }
 }
 
@@ -120,9 +101,11 @@ pub fn SignUpPage() -> impl IntoView {
 pub fn SignInPage() -> impl IntoView {
     let action = expect_context::<AuthActions>().sign_in;
     let error = action_error(action);
+    let next = use_query_map().with_untracked(|q| q.get("next"));
     view! {
         <Card title="Sign In">
             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
+                {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
                 <CredentialFields error password_autocomplete="current-password" />
                 <SubmitButton label="Sign In" pending_label="Signing in…" pending=action.pending() />
             </ActionForm>

@@ -82,6 +82,9 @@ pub struct TicketView {
     pub version: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// Present (and true) once the order holding it was paid: it will not come back on sale.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sold: bool,
 }
 
 #[cfg(test)]

@@ -48,6 +48,7 @@ impl TicketRow {
             user_id: self.user_id.clone(),
             version: self.version as u64,
             order_id: self.order_id.clone(),
+            sold: self.sold,
         }
     }
 }

@@ -1,0 +1,257 @@
+//! `/orders` (my orders) and `/orders/:id` (countdown, payment, cancel), with the server
+//! functions behind them.
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use crate::components::form::{action_error, general_errors, FormErrors, SubmitButton};
+use crate::components::layout::Notice;
+use crate::error::AppError;
+use crate::model::{dollars, Order};
+
+#[cfg(feature = "ssr")]
+mod forward {
+    pub use crate::api::ssr::{call, Service};
+    pub use reqwest::Method;
+}
+
+/// An order as its page needs it: the times are read on the server so the first render in the
+/// browser (hydration) shows the same countdown as the HTML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderDetails {
+    pub order: Order,
+    pub expires_ms: i64,
+    pub now_ms: i64,
+    /// No Stripe publishable key: the page offers test cards.
+    pub test_mode: bool,
+}
+
+#[server(prefix = "/_fn", endpoint = "orders")]
+pub async fn list_orders() -> Result<Vec<Order>, AppError> {
+    use forward::*;
+    call(Service::Orders, Method::GET, "/api/orders", None::<&()>).await
+}
+
+#[server(prefix = "/_fn", endpoint = "order")]
+pub async fn get_order(id: String) -> Result<OrderDetails, AppError> {
+    use forward::*;
+    use time::format_description::well_known::Rfc3339;
+    let order: Order = call(Service::Orders, Method::GET, &format!("/api/orders/{id}"), None::<&()>).await?;
+    let millis = |at: time::OffsetDateTime| (at.unix_timestamp_nanos() / 1_000_000) as i64;
+    let expires_ms = time::OffsetDateTime::parse(&order.expires_at, &Rfc3339).map(millis).unwrap_or_default();
+    let test_mode = use_context::<crate::api::ApiConfig>().is_none_or(|c| c.stripe_publishable_key.is_none());
+    Ok(OrderDetails { order, expires_ms, now_ms: millis(time::OffsetDateTime::now_utc()), test_mode })
+}
+
+#[server(prefix = "/_fn", endpoint = "purchase")]
+pub async fn create_order(ticket_id: String) -> Result<(), AppError> {
+    use forward::*;
+    let order: Order = call(Service::Orders, Method::POST, "/api/orders", Some(&serde_json::json!({ "ticketId": ticket_id }))).await?;
+    leptos_axum::redirect(&format!("/orders/{}", order.id));
+    Ok(())
+}
+
+#[server(prefix = "/_fn", endpoint = "cancel")]
+pub async fn cancel_order(id: String) -> Result<(), AppError> {
+    use forward::*;
+    let _: () = call(Service::Orders, Method::DELETE, &format!("/api/orders/{id}"), None::<&()>).await?;
+    leptos_axum::redirect(&format!("/orders/{id}"));
+    Ok(())
+}
+
+#[server(prefix = "/_fn", endpoint = "pay")]
+pub async fn pay(order_id: String, token: String) -> Result<(), AppError> {
+    use forward::*;
+    let body = serde_json::json!({ "orderId": order_id, "token": token });
+    let _: serde_json::Value = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
+    // The order completes when payment.created reaches the orders service, milliseconds later:
+    // wait for it so the page the buyer lands on says "Paid".
+    let path = format!("/api/orders/{order_id}");
+    for _ in 0..40 {
+        let order: Order = call(Service::Orders, Method::GET, &path, None::<&()>).await?;
+        if !order.is_open() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    leptos_axum::redirect(&format!("/orders/{order_id}"));
+    Ok(())
+}
+
+/// An order's status in words and colour.
+#[component]
+pub fn StatusBadge(status: String) -> impl IntoView {
+    let (label, class) = match status.as_str() {
+        "complete" => ("Paid", "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100"),
+        "cancelled" => ("Cancelled", "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100"),
+        _ => ("Awaiting payment", "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100"),
+    };
+    view! { <span data-testid="order-status" class=format!("rounded-full px-3 py-1 text-sm font-medium {class}")>{label}</span> }
+}
+
+/// `/orders`: the visitor's orders, newest first.
+#[component]
+pub fn OrdersPage() -> impl IntoView {
+    let orders = Resource::new(|| (), |_| list_orders());
+    view! {
+        <Title text="My Orders" />
+        <section class="flex flex-col gap-4">
+            <h1 class="text-3xl font-bold tracking-tight">"My Orders"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match orders.await {
+                        Err(error) if error.is_unauthorized() => view! { <Redirect path="/auth/signin?next=/orders" /> }.into_any(),
+                        Err(error) => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="text-slate-600 dark:text-slate-400">"You have no orders yet. "<A href="/" attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"Find a ticket"</A></p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="flex flex-col gap-3" aria-label="Orders">
+                                {list.into_iter().map(|order| {
+                                    let href = format!("/orders/{}", order.id);
+                                    view! {
+                                        <li class="flex flex-wrap items-center justify-between gap-3 rounded-2xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                                            <div class="min-w-0">
+                                                <p class="break-words font-semibold">{order.ticket.title.clone()}</p>
+                                                <p class="text-sm text-slate-600 dark:text-slate-400">{dollars(order.ticket.price)}</p>
+                                            </div>
+                                            <div class="flex items-center gap-3">
+                                                <StatusBadge status=order.status.clone() />
+                                                <A href=href attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"View order"</A>
+                                            </div>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// `/orders/:id`: the order, a countdown while it is open, the payment form and Cancel.
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let pay_action = ServerAction::<Pay>::new();
+    let cancel = ServerAction::<CancelOrder>::new();
+    let details = Resource::new(move || (id(), pay_action.version().get(), cancel.version().get()), |(id, _, _)| get_order(id));
+    let pay_error = action_error(pay_action);
+    let cancel_error = action_error(cancel);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match details.await {
+                    Err(error) if error.is_unauthorized() => view! { <Redirect path=format!("/auth/signin?next=/orders/{}", id()) /> }.into_any(),
+                    Err(error) if error.is_not_found() => view! { <Notice tone="error">"There is no such order."</Notice> }.into_any(),
+                    Err(error) => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+                    Ok(details) => {
+                        let order = details.order.clone();
+                        let now = RwSignal::new(details.now_ms);
+                        tick_every_second(now);
+                        let expires = details.expires_ms;
+                        let left = move || ((expires - now.get()) as f64 / 1000.0).ceil().max(0.0) as i64;
+                        let open = order.is_open();
+                        // A memo: the form is rebuilt when it appears or goes, not at every tick.
+                        let payable = Memo::new(move |_| open && left() > 0);
+                        let price = dollars(order.ticket.price);
+                        let ticket_href = format!("/tickets/{}", order.ticket.id);
+                        let (order_id, test_mode) = (order.id.clone(), details.test_mode);
+                        view! {
+                            <Title text="Order" />
+                            <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                                <div class="flex flex-wrap items-start justify-between gap-2">
+                                    <h1 class="text-2xl font-bold">"Your order"</h1>
+                                    <StatusBadge status=order.status.clone() />
+                                </div>
+                                <p class="break-words text-lg"><A href=ticket_href attr:class="font-semibold underline">{order.ticket.title.clone()}</A>" · "{price.clone()}</p>
+                                {match order.status.as_str() {
+                                    "complete" => view! { <Notice tone="success">"Paid. The ticket is yours."</Notice> }.into_any(),
+                                    "cancelled" => view! { <Notice tone="info">"This order was cancelled; the ticket went back on sale."</Notice> }.into_any(),
+                                    _ => view! {
+                                        <p role="timer" data-testid="countdown" class="text-lg font-medium">
+                                            {move || if left() > 0 { format!("Time left to pay: {} seconds", left()) } else { "Order expired".to_string() }}
+                                        </p>
+                                    }.into_any(),
+                                }}
+                                {move || payable.get().then(|| {
+                                    let (order_id, price) = (order_id.clone(), price.clone());
+                                    view! {
+                                        <PaymentForm action=pay_action order_id=order_id.clone() price test_mode error=pay_error />
+                                        <ActionForm action=cancel attr:class="flex flex-col gap-2">
+                                            <FormErrors messages=general_errors(cancel_error, &[]) />
+                                            <input type="hidden" name="id" value=order_id />
+                                            <button type="submit" disabled=move || cancel.pending().get() class="self-start text-sm font-medium text-slate-600 underline hover:text-red-700 focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:opacity-60 dark:text-slate-400">
+                                                {move || if cancel.pending().get() { "Cancelling…" } else { "Cancel order" }}
+                                            </button>
+                                        </ActionForm>
+                                    }
+                                })}
+                            </article>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// In the browser, moves `now` to the clock once a second; on the server it stays at the time
+/// the page was rendered, so hydration starts from the same text.
+fn tick_every_second(now: RwSignal<i64>) {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            now.set(js_sys::Date::now() as i64);
+            if let Ok(handle) = set_interval_with_handle(move || now.set(js_sys::Date::now() as i64), std::time::Duration::from_secs(1)) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = now;
+    });
+}
+
+/// Paying: in test mode, a choice of Stripe's test cards (one succeeds, one is declined). Card
+/// numbers never reach our server: only a PaymentMethod id does.
+#[component]
+fn PaymentForm(
+    action: ServerAction<Pay>,
+    order_id: String,
+    price: String,
+    test_mode: bool,
+    error: Memo<Option<AppError>>,
+) -> impl IntoView {
+    if !test_mode {
+        return view! {
+            <Notice tone="info">"Card payments through Stripe Elements are not available in this build yet."</Notice>
+        }
+        .into_any();
+    }
+    let radio = "h-4 w-4 accent-indigo-600 focus-visible:outline-2 focus-visible:outline-indigo-600";
+    view! {
+        <ActionForm action=action attr:class="flex flex-col gap-4" attr:aria-label="Payment">
+            <FormErrors messages=general_errors(error, &[]) />
+            <input type="hidden" name="order_id" value=order_id />
+            <fieldset class="flex flex-col gap-2 rounded-lg border border-slate-200 p-4 dark:border-slate-700">
+                <legend class="px-1 text-sm font-medium">"Test card"</legend>
+                <label class="flex items-center gap-2">
+                    <input type="radio" name="token" value="pm_card_visa" checked=true class=radio />
+                    "Visa ending 4242 (succeeds)"
+                </label>
+                <label class="flex items-center gap-2">
+                    <input type="radio" name="token" value="pm_card_chargeDeclined" class=radio />
+                    "Visa ending 0002 (declined)"
+                </label>
+            </fieldset>
+            <p data-testid="test-mode" class="text-sm text-amber-800 dark:text-amber-300">"Payments are in test mode: no real card is charged."</p>
+            <SubmitButton label=format!("Pay {price}") pending_label="Paying…" pending=action.pending() />
+        </ActionForm>
+    }
+    .into_any()
+}

@@ -1,0 +1,193 @@
+import { test, expect, snapshot, hydrated, header, signUp, sell, PASSWORD } from './fixtures';
+import type { Page } from '@playwright/test';
+
+const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+
+async function purchase(page: Page, ticketPath: string, js = true) {
+  await page.goto(ticketPath);
+  if (js) await hydrated(page);
+  await page.getByRole('button', { name: 'Purchase' }).click();
+  await expect(page).toHaveURL(/\/orders\/[0-9a-f]+$/);
+  await expect(page.getByTestId('order-status')).toHaveText('Awaiting payment');
+}
+
+async function secondsLeft(page: Page): Promise<number> {
+  const text = (await page.getByTestId('countdown').textContent()) ?? '';
+  const match = text.match(/Time left to pay: (\d+) seconds/);
+  expect(match, text).not.toBeNull();
+  return Number(match![1]);
+}
+
+test('a seller lists a ticket, a buyer buys and pays, the ticket is sold', async ({ page, newUserPage }) => {
+  const title = `Concert ${unique()}`;
+  await signUp(page, 'seller');
+  await page.goto('/tickets/new');
+  await hydrated(page);
+  await snapshot(page, 'sell');
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Price (USD)').fill('25');
+  await page.getByLabel('Title').focus();
+  await expect(page.getByLabel('Price (USD)')).toHaveValue('25.00');
+  await page.getByRole('button', { name: 'List ticket' }).click();
+  await expect(page.getByRole('heading', { name: title })).toBeVisible();
+  await expect(page.getByTestId('seller-marker')).toBeVisible();
+  const ticketPath = new URL(page.url()).pathname;
+  await snapshot(page, 'ticket-own');
+
+  const buyer = await newUserPage();
+  await signUp(buyer, 'buyer');
+  await buyer.goto('/');
+  await hydrated(buyer);
+  await snapshot(buyer, 'landing-with-tickets');
+  await buyer.getByRole('link', { name: `View ${title}` }).click();
+  await expect(buyer).toHaveURL(new RegExp(`${ticketPath}$`));
+  await expect(buyer.getByTestId('seller-marker')).toHaveCount(0);
+  await expect(buyer.getByRole('link', { name: 'Edit' })).toHaveCount(0);
+  await snapshot(buyer, 'ticket');
+  await buyer.getByRole('button', { name: 'Purchase' }).click();
+  await expect(buyer).toHaveURL(/\/orders\/[0-9a-f]+$/);
+  const orderPath = new URL(buyer.url()).pathname;
+
+  // The countdown runs in the browser, second by second.
+  const first = await secondsLeft(buyer);
+  await expect.poll(() => secondsLeft(buyer), { timeout: 5_000 }).toBeLessThan(first);
+  await expect(buyer.getByTestId('test-mode')).toBeVisible();
+  await snapshot(buyer, 'order-open');
+  await buyer.getByRole('button', { name: 'Pay $25.00' }).click();
+  await expect(buyer.getByTestId('order-status')).toHaveText('Paid');
+  await expect(buyer).toHaveURL(new RegExp(`${orderPath}$`));
+  await snapshot(buyer, 'order-paid');
+
+  await header(buyer).getByRole('link', { name: 'My Orders' }).click();
+  await expect(buyer).toHaveURL(/\/orders$/);
+  const row = buyer.getByRole('listitem').filter({ hasText: title });
+  await expect(row.getByTestId('order-status')).toHaveText('Paid');
+  await snapshot(buyer, 'orders');
+
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.getByRole('link', { name: `View ${title}` })).toHaveCount(0);
+  await page.goto(ticketPath);
+  await expect(page.getByTestId('ticket-state')).toHaveText('Sold');
+  await expect(page.getByRole('link', { name: 'Edit' })).toHaveCount(0);
+  await page.goto(`${ticketPath}/edit`);
+  await hydrated(page);
+  await expect(page.getByText('reserved by a buyer, so it cannot be edited')).toBeVisible();
+  await snapshot(page, 'edit-reserved');
+});
+
+test('a declined card shows the error and the order stays payable', async ({ page, newUserPage }) => {
+  const title = `Declined ${unique()}`;
+  await signUp(page, 'seller');
+  const ticketPath = await sell(page, title, '12.5');
+  const buyer = await newUserPage();
+  await signUp(buyer, 'buyer');
+  await purchase(buyer, ticketPath);
+  await buyer.getByLabel('Visa ending 0002 (declined)').check();
+  await buyer.getByRole('button', { name: 'Pay $12.50' }).click();
+  await expect(buyer.getByRole('alert')).toHaveText('Your card was declined.');
+  await expect(buyer.getByTestId('order-status')).toHaveText('Awaiting payment');
+  await snapshot(buyer, 'order-declined');
+  await buyer.getByLabel('Visa ending 4242 (succeeds)').check();
+  await buyer.getByRole('button', { name: 'Pay $12.50' }).click();
+  await expect(buyer.getByTestId('order-status')).toHaveText('Paid');
+});
+
+test('the owner edits and deletes a ticket; a stranger sees neither Edit nor Delete', async ({ page, newUserPage }) => {
+  const title = `Editable ${unique()}`;
+  await signUp(page, 'owner');
+  const ticketPath = await sell(page, title, '40');
+
+  const stranger = await newUserPage();
+  await signUp(stranger, 'stranger');
+  await stranger.goto(ticketPath);
+  await hydrated(stranger);
+  await expect(stranger.getByRole('button', { name: 'Purchase' })).toBeVisible();
+  await expect(stranger.getByRole('link', { name: 'Edit' })).toHaveCount(0);
+  await expect(stranger.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await expect(page).toHaveURL(new RegExp(`${ticketPath}/edit$`));
+  await hydrated(page);
+  await snapshot(page, 'edit');
+  await page.getByLabel('Title').fill('');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Title is required');
+  await page.getByLabel('Title').fill(`${title} (moved)`);
+  await page.getByLabel('Price (USD)').fill('45');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page).toHaveURL(new RegExp(`${ticketPath}$`));
+  await expect(page.getByRole('heading', { name: `${title} (moved)` })).toBeVisible();
+  await expect(page.getByText('$45.00')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('link', { name: `View ${title} (moved)` })).toHaveCount(0);
+  const gone = await page.goto(ticketPath);
+  expect(gone?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'This ticket is gone' })).toBeVisible();
+});
+
+test('a signed-out visitor is sent to sign in and comes back', async ({ page }) => {
+  const email = await signUp(page, 'returning');
+  await header(page).getByRole('link', { name: 'Sign Out' }).click();
+  await expect(header(page).getByRole('link', { name: 'Sign In' })).toBeVisible();
+  await page.goto('/orders');
+  await expect(page).toHaveURL(/\/auth\/signin\?next=%2Forders$|\/auth\/signin\?next=\/orders$/);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page).toHaveURL(/\/orders$/);
+  await expect(page.getByRole('heading', { name: 'My Orders' })).toBeVisible();
+});
+
+test('a title with markup is shown as text', async ({ page }) => {
+  const title = `<script>window.pwned=1</script><b>bold</b> ${unique()}`;
+  await signUp(page, 'markup');
+  await sell(page, title, '5');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(title);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  await page.goto('/');
+  await expect(page.getByText(title)).toBeVisible();
+});
+
+test('without JavaScript: sign up, sell, buy and pay in test mode', async ({ newUserPage }) => {
+  const seller = await newUserPage({ javaScriptEnabled: false });
+  const title = `No script ${unique()}`;
+  await signUp(seller, 'nojs-seller', false);
+  const ticketPath = await sell(seller, title, '9.99', false);
+
+  const buyer = await newUserPage({ javaScriptEnabled: false });
+  await signUp(buyer, 'nojs-buyer', false);
+  await buyer.goto('/');
+  await buyer.getByRole('link', { name: `View ${title}` }).click();
+  await expect(buyer).toHaveURL(new RegExp(`${ticketPath}$`));
+  await purchase(buyer, ticketPath, false);
+  await expect(buyer.getByTestId('countdown')).toContainText('Time left to pay');
+  await buyer.getByLabel('Visa ending 0002 (declined)').check();
+  await buyer.getByRole('button', { name: 'Pay $9.99' }).click();
+  await expect(buyer.getByRole('alert')).toHaveText('Your card was declined.');
+  await buyer.getByLabel('Visa ending 4242 (succeeds)').check();
+  await buyer.getByRole('button', { name: 'Pay $9.99' }).click();
+  await expect(buyer.getByTestId('order-status')).toHaveText('Paid');
+});
+
+test('"Load more" shows older tickets', async ({ page }) => {
+  await signUp(page, 'bulk');
+  const batch = unique();
+  for (let i = 0; i < 21; i++) {
+    const response = await page.request.post('/api/tickets', { data: { title: `Bulk ${batch} #${i}`, price: 3 } });
+    expect(response.status()).toBe(201);
+  }
+  await page.goto('/');
+  await hydrated(page);
+  const list = page.getByRole('list', { name: 'Tickets for sale' });
+  await expect(list.getByRole('listitem')).toHaveCount(20);
+  // Newest first: the first one listed is on the first page, the oldest only after "Load more".
+  await expect(page.getByRole('link', { name: `View Bulk ${batch} #20` })).toBeVisible();
+  await expect(page.getByRole('link', { name: `View Bulk ${batch} #0` })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Load more' }).click();
+  await expect(page).toHaveURL(/\?show=40$/);
+  await expect(page.getByRole('link', { name: `View Bulk ${batch} #0` })).toBeVisible();
+});
