@@ -15,6 +15,24 @@ use crate::telemetry::LogFormat;
 pub struct EnvReader {
     vars: HashMap<String, String>,
     problems: Vec<String>,
+    read: NamesRead,
+}
+
+/// Every variable name a reader was asked for, shared with whoever kept a handle: what a
+/// deployment may set (the Kubernetes manifests are checked against it).
+#[derive(Debug, Clone, Default)]
+pub struct NamesRead(std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>);
+
+impl NamesRead {
+    pub fn names(&self) -> std::collections::BTreeSet<String> {
+        self.0.lock().map(|names| names.clone()).unwrap_or_default()
+    }
+
+    fn add(&self, name: &str) {
+        if let Ok(mut names) = self.0.lock() {
+            names.insert(name.to_string());
+        }
+    }
 }
 
 impl EnvReader {
@@ -23,11 +41,17 @@ impl EnvReader {
     }
 
     pub fn from_map(vars: HashMap<String, String>) -> Self {
-        Self { vars, problems: Vec::new() }
+        Self { vars, problems: Vec::new(), read: NamesRead::default() }
+    }
+
+    /// A handle on the names this reader is asked for, to look at after the reader is consumed.
+    pub fn names_read(&self) -> NamesRead {
+        self.read.clone()
     }
 
     /// The raw value, if set and not empty.
     pub fn raw(&self, name: &str) -> Option<&str> {
+        self.read.add(name);
         self.vars.get(name).map(String::as_str).filter(|v| !v.trim().is_empty())
     }
 

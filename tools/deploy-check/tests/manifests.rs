@@ -1,0 +1,169 @@
+//! The manifests agree with the code: run with `cargo test -p deploy-check`.
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use deploy_check::{named, of_kind, render, repo, yaml_documents};
+use serde_json::Value;
+use shared::config::{EnvReader, NamesRead};
+
+const OVERLAYS: &[&str] = &["dev", "prod"];
+
+/// A Deployment's environment, with ConfigMap references resolved and secrets replaced by
+/// values of the right shape (what the secrets' README asks for).
+fn environment(resources: &[Value], deployment: &Value) -> BTreeMap<String, String> {
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let mut vars = BTreeMap::new();
+    for entry in container["env"].as_array().into_iter().flatten() {
+        let name = entry["name"].as_str().expect("env entries have names").to_string();
+        let value = if let Some(value) = entry["value"].as_str() {
+            value.to_string()
+        } else if let Some(reference) = entry["valueFrom"]["configMapKeyRef"].as_object() {
+            let map = named(resources, "ConfigMap", reference["name"].as_str().unwrap_or_default())
+                .unwrap_or_else(|| panic!("{name}: ConfigMap {} is not in the manifests", reference["name"]));
+            map["data"][reference["key"].as_str().unwrap_or_default()]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: key {} missing from ConfigMap {}", reference["key"], reference["name"]))
+                .to_string()
+        } else if entry["valueFrom"]["secretKeyRef"].is_object() {
+            match name.as_str() {
+                "JWT_KEY" => "k".repeat(48),
+                "STRIPE_SECRET_KEY" => "sk_live_from_the_secret".to_string(),
+                _ => "from-the-secret".to_string(),
+            }
+        } else {
+            panic!("{name}: neither a value nor a ConfigMap or Secret reference");
+        };
+        vars.insert(name, value);
+    }
+    vars
+}
+
+/// Reads a service's configuration from `vars` with its own type; the names it asked for.
+fn read_config(service: &str, vars: &BTreeMap<String, String>) -> Result<BTreeSet<String>, String> {
+    let env = EnvReader::from_map(vars.clone().into_iter().collect::<HashMap<_, _>>());
+    let names: NamesRead = env.names_read();
+    let result = match service {
+        "auth" => auth::AuthConfig::read(env).map(drop),
+        "tickets" => tickets::TicketsConfig::read(env).map(drop),
+        "orders" => orders::OrdersConfig::read(env).map(drop),
+        "payments" => payments::PaymentsConfig::read(env).map(drop),
+        "expiration" => expiration::ExpirationConfig::read(env).map(drop),
+        other => panic!("no configuration type for {other}"),
+    };
+    result.map_err(|error| error.to_string())?;
+    Ok(names.names())
+}
+
+/// What the web server reads (server/src/services.rs without `embedded`, and Leptos' own).
+const WEB_VARIABLES: &[&str] = &[
+    "LOG_FORMAT",
+    "RUST_LOG",
+    "AUTH_URL",
+    "TICKETS_URL",
+    "ORDERS_URL",
+    "PAYMENTS_URL",
+    "STRIPE_PUBLISHABLE_KEY",
+    "LEPTOS_SITE_ADDR",
+    "LEPTOS_SITE_ROOT",
+    "LEPTOS_SITE_PKG_DIR",
+    "LEPTOS_OUTPUT_NAME",
+    "LEPTOS_ENV",
+];
+
+#[test]
+fn every_deployment_sets_what_its_service_requires_and_nothing_it_ignores() {
+    for overlay in OVERLAYS {
+        let resources = render(overlay).expect("the overlay renders");
+        let deployments = of_kind(&resources, "Deployment");
+        assert_eq!(deployments.len(), 6, "{overlay}: one Deployment per part");
+        for deployment in deployments {
+            let name = deployment["metadata"]["name"].as_str().unwrap_or_default();
+            let vars = environment(&resources, deployment);
+            let allowed: BTreeSet<String> = if name == "web" {
+                WEB_VARIABLES.iter().map(|v| v.to_string()).collect()
+            } else {
+                read_config(name, &vars).unwrap_or_else(|error| panic!("{overlay}/{name} would not start: {error}"))
+            };
+            let ignored: Vec<&String> = vars.keys().filter(|v| !allowed.contains(*v)).collect();
+            assert!(ignored.is_empty(), "{overlay}/{name} sets variables it never reads: {ignored:?}");
+        }
+    }
+}
+
+#[test]
+fn a_deployment_missing_a_required_variable_is_caught() {
+    // The check above can fail: without JWT_KEY or STRIPE_SECRET_KEY in production, payments
+    // refuses to start.
+    let resources = render("prod").expect("the overlay renders");
+    let deployment = named(&resources, "Deployment", "payments").expect("payments is deployed");
+    let mut vars = environment(&resources, deployment);
+    vars.remove("STRIPE_SECRET_KEY");
+    let error = read_config("payments", &vars).unwrap_err();
+    assert!(error.contains("STRIPE_SECRET_KEY"), "{error}");
+}
+
+/// `spec/api.md`: each prefix and the service that answers it; everything else is the web server.
+const ROUTES: &[(&str, &str)] =
+    &[("/api/users", "auth"), ("/api/tickets", "tickets"), ("/api/orders", "orders"), ("/api/payments", "payments"), ("/", "web")];
+
+#[test]
+fn every_api_prefix_is_routed_to_its_service_by_the_ingress_and_the_httproute() {
+    for overlay in OVERLAYS {
+        let resources = render(overlay).expect("the overlay renders");
+        let ingress = of_kind(&resources, "Ingress");
+        assert_eq!(ingress.len(), 1, "{overlay}: one Ingress");
+        let mut routed = BTreeMap::new();
+        for rule in ingress[0]["spec"]["rules"].as_array().into_iter().flatten() {
+            for path in rule["http"]["paths"].as_array().into_iter().flatten() {
+                assert_eq!(path["pathType"], "Prefix");
+                routed.insert(path["path"].as_str().unwrap_or_default(), path["backend"]["service"]["name"].as_str().unwrap_or_default());
+            }
+        }
+        let routes = of_kind(&resources, "HTTPRoute");
+        assert_eq!(routes.len(), 1, "{overlay}: one HTTPRoute");
+        let mut http_routed = BTreeMap::new();
+        for rule in routes[0]["spec"]["rules"].as_array().into_iter().flatten() {
+            let prefix = &rule["matches"][0]["path"];
+            assert_eq!(prefix["type"], "PathPrefix");
+            http_routed.insert(prefix["value"].as_str().unwrap_or_default(), rule["backendRefs"][0]["name"].as_str().unwrap_or_default());
+        }
+        for (prefix, service) in ROUTES {
+            assert_eq!(routed.get(prefix), Some(service), "{overlay}: Ingress routes {prefix}");
+            assert_eq!(http_routed.get(prefix), Some(service), "{overlay}: HTTPRoute routes {prefix}");
+            assert!(named(&resources, "Service", service).is_some(), "{overlay}: {service} has a Service");
+        }
+        assert_eq!(routed.len(), ROUTES.len(), "{overlay}: no other Ingress paths");
+    }
+}
+
+#[test]
+fn skaffold_builds_every_image_the_manifests_use() {
+    let skaffold = yaml_documents(&std::fs::read(repo().join("skaffold.yaml")).unwrap()).unwrap();
+    assert_eq!(skaffold[0]["apiVersion"], "skaffold/v4beta14");
+    let built: BTreeSet<&str> =
+        skaffold[0]["build"]["artifacts"].as_array().unwrap().iter().map(|a| a["image"].as_str().unwrap_or_default()).collect();
+    let resources = render("dev").expect("the dev overlay renders");
+    let used: BTreeSet<&str> = of_kind(&resources, "Deployment")
+        .iter()
+        .map(|d| d["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(built, used, "skaffold builds exactly the images the dev overlay deploys");
+    assert_eq!(skaffold[0]["manifests"]["kustomize"]["paths"][0], "k8s/overlays/dev");
+}
+
+#[test]
+fn stateless_parts_run_at_least_two_replicas_in_prod_with_probes_and_limits() {
+    let resources = render("prod").expect("the overlay renders");
+    for deployment in of_kind(&resources, "Deployment") {
+        let name = deployment["metadata"]["name"].as_str().unwrap_or_default();
+        assert!(deployment["spec"]["replicas"].as_u64() >= Some(2), "{name} replicas");
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz", "{name}");
+        assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz", "{name}");
+        assert!(container["resources"]["limits"]["memory"].is_string(), "{name} memory limit");
+        assert!(named(&resources, "PodDisruptionBudget", name).is_some(), "{name} PodDisruptionBudget");
+    }
+    let nats = named(&resources, "StatefulSet", "nats").expect("NATS runs as a StatefulSet");
+    assert_eq!(nats["spec"]["replicas"], 3);
+    let config = named(&resources, "ConfigMap", "ticketing-config").unwrap();
+    assert_eq!(config["data"]["NATS_STREAM_REPLICAS"], "3", "the TICKETING stream has three replicas");
+}
