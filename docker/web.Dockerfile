@@ -23,7 +23,7 @@ COPY style/package.json style/package-lock.json style/
 RUN cd style && npm ci
 ENV PATH=/src/style/node_modules/.bin:$PATH
 COPY . .
-RUN cargo leptos build --release --cargo-locked --precompress --bin-features remote --bin-cargo-args=--no-default-features \
+RUN cargo leptos build --release --cargo-locked --precompress --split --bin-features remote --bin-cargo-args=--no-default-features \
     && mkdir /out && cp target/release/server /out/server && cp -r target/site /out/site
 
 FROM gcr.io/distroless/cc-debian12:nonroot

@@ -39,7 +39,8 @@ impl Order {
     }
 }
 
-/// `$12.50`.
+/// `$12.50`. In whole cents, so the browser bundle needs no float formatting code.
 pub fn dollars(price: f64) -> String {
-    format!("${price:.2}")
+    let cents = (price * 100.0).round() as i64;
+    format!("${}.{:02}", cents / 100, cents % 100)
 }

@@ -2,14 +2,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
-use leptos_router::SsrMode;
+use leptos_router::{Lazy, SsrMode};
 
 use crate::components::header::Header;
-use crate::pages::auth::{AuthActions, SignInPage, SignOutPage, SignUpPage};
+use crate::pages::lazy::{EditTicketRoute, NewTicketRoute, OrderRoute, OrdersRoute, SignInRoute, SignOutRoute, SignUpRoute, TicketRoute};
 use crate::pages::not_found::NotFound;
-use crate::pages::orders::{OrderPage, OrdersPage};
 use crate::pages::session::provide_session;
-use crate::pages::tickets::{EditTicketPage, LandingPage, NewTicketPage, TicketPage};
+use crate::pages::tickets::LandingPage;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -35,7 +34,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(AuthActions::new());
     provide_session();
     // Effects run only in the browser, after hydration: tests wait for this mark before clicking.
     Effect::new(|_| {
@@ -55,14 +53,14 @@ pub fn App() -> impl IntoView {
             <main class="mx-auto w-full max-w-5xl px-4 py-8">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=LandingPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/auth/signup") view=SignUpPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/auth/signin") view=SignInPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/auth/signout") view=SignOutPage ssr=SsrMode::InOrder />
-                    <Route path=path!("/tickets/new") view=NewTicketPage ssr=SsrMode::Async />
-                    <Route path=path!("/tickets/:id") view=TicketPage ssr=SsrMode::Async />
-                    <Route path=path!("/tickets/:id/edit") view=EditTicketPage ssr=SsrMode::Async />
-                    <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />
-                    <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("/auth/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("/auth/signout") view={Lazy::<SignOutRoute>::new()} ssr=SsrMode::InOrder />
+                    <Route path=path!("/tickets/new") view={Lazy::<NewTicketRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tickets/:id") view={Lazy::<TicketRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tickets/:id/edit") view={Lazy::<EditTicketRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/orders") view={Lazy::<OrdersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/orders/:id") view={Lazy::<OrderRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

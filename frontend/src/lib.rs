@@ -2,5 +2,6 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy routes: the chunk of the page being hydrated is fetched first.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -43,28 +43,20 @@ fn is_local_path(path: &str) -> bool {
     path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.contains("://")
 }
 
-/// The actions that change who is signed in; the session refetches when any of them runs.
-#[derive(Clone, Copy)]
-pub struct AuthActions {
-    pub sign_up: ServerAction<SignUp>,
-    pub sign_in: ServerAction<SignIn>,
-    pub sign_out: ServerAction<SignOut>,
-}
-
-impl AuthActions {
-    pub fn new() -> Self {
-        Self { sign_up: ServerAction::new(), sign_in: ServerAction::new(), sign_out: ServerAction::new() }
-    }
-
-    pub fn versions(&self) -> (usize, usize, usize) {
-        (self.sign_up.version().get(), self.sign_in.version().get(), self.sign_out.version().get())
-    }
-}
-
-impl Default for AuthActions {
-    fn default() -> Self {
-        Self::new()
-    }
+/// A server action of this page whose completion refetches the session (the header changes).
+fn session_action<S>() -> ServerAction<S>
+where
+    S: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let action = ServerAction::<S>::new();
+    Effect::new(move |seen: Option<usize>| {
+        let version = action.version().get();
+        if seen.is_some_and(|seen| seen != version) {
+            crate::pages::session::session_changed();
+        }
+        version
+    });
+    action
 }
 
 const FIELDS: &[&str] = &["email", "password"];
@@ -82,7 +74,7 @@ fn CredentialFields(error: Memo<Option<AppError>>, password_autocomplete: &'stat
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let action = expect_context::<AuthActions>().sign_up;
+    let action = session_action::<SignUp>();
     let error = action_error(action);
     view! {
         <Card title="Sign Up">
@@ -99,7 +91,7 @@ pub fn SignUpPage() -> impl IntoView {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let action = expect_context::<AuthActions>().sign_in;
+    let action = session_action::<SignIn>();
     let error = action_error(action);
     let next = use_query_map().with_untracked(|q| q.get("next"));
     view! {
@@ -120,7 +112,7 @@ pub fn SignInPage() -> impl IntoView {
 /// it the visitor presses the button.
 #[component]
 pub fn SignOutPage() -> impl IntoView {
-    let action = expect_context::<AuthActions>().sign_out;
+    let action = session_action::<SignOut>();
     let error = action_error(action);
     Effect::new(move |_| {
         action.dispatch(SignOut {});

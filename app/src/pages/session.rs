@@ -4,7 +4,6 @@ use leptos::prelude::*;
 
 use crate::api::SessionUser;
 use crate::error::AppError;
-use crate::pages::auth::AuthActions;
 
 #[server(prefix = "/_fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
@@ -20,13 +19,21 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 }
 
 #[derive(Clone, Copy)]
-struct Session(Resource<Option<SessionUser>>);
+struct Session(Resource<Option<SessionUser>>, RwSignal<usize>);
 
 pub fn provide_session() {
-    let actions = expect_context::<AuthActions>();
+    let changes = RwSignal::new(0);
     // An unreachable auth service reads as signed out rather than breaking every page.
-    let user = Resource::new(move || actions.versions(), |_| async { current_user().await.ok().flatten() });
-    provide_context(Session(user));
+    let user = Resource::new(move || changes.get(), |_| async { current_user().await.ok().flatten() });
+    provide_context(Session(user, changes));
+}
+
+/// Reads who is signed in again, after signing up, in or out. (A counter rather than the auth
+/// actions themselves, so the auth pages' code can live in their own lazily loaded chunk.)
+pub fn session_changed() {
+    if let Some(Session(_, changes)) = use_context::<Session>() {
+        changes.update(|n| *n += 1);
+    }
 }
 
 /// The signed-in user (`None` when signed out); read it inside `Suspense` or `Transition`.
