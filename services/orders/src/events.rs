@@ -67,6 +67,8 @@ async fn apply_version(db: &Db, replica: TicketReplica) -> anyhow::Result<Outcom
     if replica.version > current.version + 1 {
         return Ok(Outcome::Wait(EARLY));
     }
+    // A deletion is final: no later version brings a ticket back.
+    let replica = TicketReplica { deleted: replica.deleted || current.deleted, ..replica };
     if store::update_ticket(db, &replica).await? {
         Ok(Outcome::Ack)
     } else {

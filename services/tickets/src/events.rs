@@ -58,8 +58,10 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
         if store::seen_order(db, &event.id).await?.is_some() {
             return Ok(Outcome::Ack);
         }
-        let Some(ticket) = store::get(db, &event.ticket.id).await? else {
-            // Orders only reserves tickets it heard of from us: record the order and move on.
+        let Some(ticket) = store::get(db, &event.ticket.id).await?.filter(|t| !t.deleted) else {
+            // Unknown, or deleted before the order arrived (orders cancels that order when it
+            // hears of the deletion): record the order and move on. Reserving a deleted ticket
+            // would publish a ticket.updated that brings it back to life in other services.
             store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await?;
             return Ok(Outcome::Ack);
         };

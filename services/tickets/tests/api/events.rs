@@ -112,3 +112,17 @@ async fn a_new_order_waits_for_the_previous_orders_cancellation() {
     let after = until(&app, &ticket, |t| t["orderId"] == "o2").await;
     assert_eq!(after["version"], 3);
 }
+
+#[tokio::test]
+async fn an_order_for_a_ticket_deleted_meanwhile_does_not_reserve_it() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "Deleted first", 5.0).await;
+    assert_eq!(app.delete("seller", ticket["id"].as_str().unwrap()).await.status().as_u16(), 204);
+    let mut spy = EventSpy::new(&app.nats, "ticket.updated").await;
+    // The buyer's order was placed before the orders service heard of the deletion.
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    let acked = eventually(Duration::from_secs(5), || async { test_support::all_acked(&app.nats, "tickets-service").await }).await;
+    assert!(acked, "order.created was acked");
+    assert!(spy.next(Duration::from_millis(300)).await.is_none(), "no ticket.updated brings the deleted ticket back");
+    assert_eq!(app.get(ticket["id"].as_str().unwrap()).await.status().as_u16(), 404);
+}

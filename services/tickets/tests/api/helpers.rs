@@ -26,12 +26,7 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// Ready once NATS is connected and the stream exists (the consumer needs it).
     async fn wait_until_ready(&self) {
-        let ready = test_support::eventually(Duration::from_secs(10), || async {
-            let response = self.client.get(format!("{}/readyz", self.address)).send().await;
-            response.is_ok_and(|r| r.status().is_success())
-        })
-        .await;
-        assert!(ready, "tickets service never became ready");
+        test_support::wait_ready(&self.client, &self.address).await;
     }
 
     pub fn url(&self, path: &str) -> String {
