@@ -39,6 +39,8 @@ test('a seller lists a ticket, a buyer buys and pays, the ticket is sold', async
   await buyer.goto('/');
   await hydrated(buyer);
   await snapshot(buyer, 'landing-with-tickets');
+  // From here on every step is a click: the marker survives only if no page reloads fully.
+  await buyer.evaluate(() => ((window as unknown as { stillHere?: boolean }).stillHere = true));
   await buyer.getByRole('link', { name: `View ${title}` }).click();
   await expect(buyer).toHaveURL(new RegExp(`${ticketPath}$`));
   await expect(buyer.getByTestId('seller-marker')).toHaveCount(0);
@@ -62,6 +64,7 @@ test('a seller lists a ticket, a buyer buys and pays, the ticket is sold', async
   await expect(buyer).toHaveURL(/\/orders$/);
   const row = buyer.getByRole('listitem').filter({ hasText: title });
   await expect(row.getByTestId('order-status')).toHaveText('Paid');
+  expect(await buyer.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere), 'no full page reload').toBe(true);
   await snapshot(buyer, 'orders');
 
   await page.goto('/');
@@ -91,6 +94,25 @@ test('a declined card shows the error and the order stays payable', async ({ pag
   await buyer.getByLabel('Visa ending 4242 (succeeds)').check();
   await buyer.getByRole('button', { name: 'Pay $12.50' }).click();
   await expect(buyer.getByTestId('order-status')).toHaveText('Paid');
+});
+
+test('a buyer cancels an order and the ticket is on sale again', async ({ page, newUserPage }) => {
+  const title = `Changed my mind ${unique()}`;
+  await signUp(page, 'seller');
+  const ticketPath = await sell(page, title, '30');
+  const buyer = await newUserPage();
+  await signUp(buyer, 'buyer');
+  await purchase(buyer, ticketPath);
+  await buyer.getByRole('button', { name: 'Cancel order' }).click();
+  await expect(buyer.getByTestId('order-status')).toHaveText('Cancelled');
+  await expect(buyer.getByRole('button', { name: /^Pay/ })).toHaveCount(0);
+  await snapshot(buyer, 'order-cancelled');
+  await expect
+    .poll(async () => {
+      await page.goto('/');
+      return page.getByRole('link', { name: `View ${title}` }).count();
+    })
+    .toBe(1);
 });
 
 test('the owner edits and deletes a ticket; a stranger sees neither Edit nor Delete', async ({ page, newUserPage }) => {
@@ -171,6 +193,13 @@ test('without JavaScript: sign up, sell, buy and pay in test mode', async ({ new
   await buyer.getByLabel('Visa ending 4242 (succeeds)').check();
   await buyer.getByRole('button', { name: 'Pay $9.99' }).click();
   await expect(buyer.getByTestId('order-status')).toHaveText('Paid');
+
+  // Cancelling works without JavaScript too.
+  const other = `No script, cancelled ${unique()}`;
+  const otherPath = await sell(seller, other, '4', false);
+  await purchase(buyer, otherPath, false);
+  await buyer.getByRole('button', { name: 'Cancel order' }).click();
+  await expect(buyer.getByTestId('order-status')).toHaveText('Cancelled');
 });
 
 test('"Load more" shows older tickets', async ({ page }) => {

@@ -2,13 +2,18 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-/// Any path no route knows, answered with status 404.
-#[component]
-pub fn NotFound() -> impl IntoView {
+/// Answers the page being rendered with status 404 (on the server; nothing in the browser).
+pub fn respond_not_found() {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+}
+
+/// Any path no route knows, answered with status 404.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    respond_not_found();
     view! {
         <Title text="Page not found" />
         <section class="flex flex-col items-start gap-3">

@@ -279,10 +279,7 @@ pub fn TicketPage() -> impl IntoView {
 
 #[component]
 fn Gone() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    crate::pages::not_found::respond_not_found();
     view! {
         <Title text="Ticket not found" />
         <section class="flex flex-col items-start gap-3">

@@ -139,6 +139,14 @@ where
     }
 }
 
+/// Waits (10 s at most) until `{base}/readyz` answers 200, and fails the test if it never does.
+pub async fn wait_ready(client: &reqwest::Client, base: &str) {
+    let url = format!("{base}/readyz");
+    let ready =
+        eventually(Duration::from_secs(10), || async { client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) }).await;
+    assert!(ready, "never became ready at {base}");
+}
+
 /// Watches the subjects events are published on, to assert what a service published.
 pub struct EventSpy {
     subscriber: async_nats::Subscriber,

@@ -7,16 +7,13 @@ use test_support::{env, eventually, publish, stored, NatsServer, Stored};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// Starts the expiration service in this process and waits until its consumer exists.
+/// Starts the expiration service in this process and waits until it is ready (its streams exist).
 pub async fn spawn_expiration(nats: &NatsServer) {
     let config = ExpirationConfig::read(env(nats, &[])).expect("test configuration is valid");
     let server = expiration::application(config).await.expect("the expiration service starts");
-    let url = format!("http://127.0.0.1:{}/readyz", server.port());
+    let base = format!("http://127.0.0.1:{}", server.port());
     tokio::spawn(server.run_until_stopped());
-    let client = reqwest::Client::new();
-    let ready =
-        eventually(Duration::from_secs(10), || async { client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) }).await;
-    assert!(ready, "the expiration service never became ready");
+    test_support::wait_ready(&reqwest::Client::new(), &base).await;
 }
 
 pub fn in_ms(ms: i64) -> OffsetDateTime {

@@ -38,11 +38,7 @@ pub async fn spawn_with(nats: NatsServer, stripe: StripeDouble, extra: &[(&str, 
 
 impl TestApp {
     pub async fn wait_until_ready(&self) {
-        let ready = eventually(Duration::from_secs(10), || async {
-            self.client.get(self.url("/readyz")).send().await.is_ok_and(|r| r.status().is_success())
-        })
-        .await;
-        assert!(ready, "service never became ready at {}", self.address);
+        test_support::wait_ready(&self.client, &self.address).await;
     }
 
     pub fn url(&self, path: &str) -> String {
