@@ -19,7 +19,14 @@ const shortNatsPort = natsPort + 1;
 export const SHORT_WINDOW_SECONDS = 6;
 export const SHORT_WINDOW_URL = `http://127.0.0.1:${shortPort}`;
 
-function server(listen: number, nats: number, data: string, window: string) {
+// A third one with a Stripe publishable key: the order page mounts Stripe's Payment Element
+// (Stripe.js is replaced in the browser by stripe-stub.js; payments still go to the Stripe double).
+const elementsPort = port + 2;
+const elementsNatsPort = natsPort + 2;
+const elementsDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-e2e-elements-'));
+export const ELEMENTS_URL = `http://127.0.0.1:${elementsPort}`;
+
+function server(listen: number, nats: number, data: string, window: string, extra: Record<string, string> = {}) {
   return {
     command: path.join(targetDir, 'release', 'server'),
     cwd: repo,
@@ -38,6 +45,7 @@ function server(listen: number, nats: number, data: string, window: string) {
       NATS_URL: `nats://127.0.0.1:${nats}`,
       EXPIRATION_WINDOW_SECONDS: window,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...extra,
     },
   };
 }
@@ -84,5 +92,7 @@ export default defineConfig({
     server(port, natsPort, dataDir, process.env.EXPIRATION_WINDOW_SECONDS ?? '900'),
     natsServer(shortNatsPort, shortDataDir),
     server(shortPort, shortNatsPort, shortDataDir, String(SHORT_WINDOW_SECONDS)),
+    natsServer(elementsNatsPort, elementsDataDir),
+    server(elementsPort, elementsNatsPort, elementsDataDir, '900', { STRIPE_PUBLISHABLE_KEY: 'pk_test_e2e' }),
   ],
 });

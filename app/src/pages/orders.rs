@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::form::{action_error, general_errors, FormErrors, SubmitButton};
 use crate::components::layout::Notice;
+use crate::components::stripe::PaymentElement;
 use crate::error::AppError;
 use crate::model::{dollars, Order};
 
@@ -24,8 +25,8 @@ pub struct OrderDetails {
     pub order: Order,
     pub expires_ms: i64,
     pub now_ms: i64,
-    /// No Stripe publishable key: the page offers test cards.
-    pub test_mode: bool,
+    /// Stripe.js's key; without it the page offers Stripe's test cards (test mode).
+    pub publishable_key: Option<String>,
 }
 
 #[server(prefix = "/_fn", endpoint = "orders")]
@@ -41,8 +42,8 @@ pub async fn get_order(id: String) -> Result<OrderDetails, AppError> {
     let order: Order = call(Service::Orders, Method::GET, &format!("/api/orders/{id}"), None::<&()>).await?;
     let millis = |at: time::OffsetDateTime| (at.unix_timestamp_nanos() / 1_000_000) as i64;
     let expires_ms = time::OffsetDateTime::parse(&order.expires_at, &Rfc3339).map(millis).unwrap_or_default();
-    let test_mode = use_context::<crate::api::ApiConfig>().is_none_or(|c| c.stripe_publishable_key.is_none());
-    Ok(OrderDetails { order, expires_ms, now_ms: millis(time::OffsetDateTime::now_utc()), test_mode })
+    let publishable_key = use_context::<crate::api::ApiConfig>().and_then(|c| c.stripe_publishable_key);
+    Ok(OrderDetails { order, expires_ms, now_ms: millis(time::OffsetDateTime::now_utc()), publishable_key })
 }
 
 #[server(prefix = "/_fn", endpoint = "purchase")]
@@ -161,7 +162,8 @@ pub fn OrderPage() -> impl IntoView {
                         let payable = Memo::new(move |_| open && left() > 0);
                         let price = dollars(order.ticket.price);
                         let ticket_href = format!("/tickets/{}", order.ticket.id);
-                        let (order_id, test_mode) = (order.id.clone(), details.test_mode);
+                        let (order_id, publishable_key) = (order.id.clone(), details.publishable_key.clone());
+                        let amount_cents = (order.ticket.price * 100.0).round() as i64;
                         view! {
                             <Title text="Order" />
                             <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
@@ -181,8 +183,14 @@ pub fn OrderPage() -> impl IntoView {
                                 }}
                                 {move || payable.get().then(|| {
                                     let (order_id, price) = (order_id.clone(), price.clone());
+                                    let payment = match publishable_key.clone() {
+                                        Some(publishable_key) => view! {
+                                            <PaymentElement action=pay_action order_id=order_id.clone() price amount_cents publishable_key />
+                                        }.into_any(),
+                                        None => view! { <PaymentForm action=pay_action order_id=order_id.clone() price error=pay_error /> }.into_any(),
+                                    };
                                     view! {
-                                        <PaymentForm action=pay_action order_id=order_id.clone() price test_mode error=pay_error />
+                                        {payment}
                                         <ActionForm action=cancel attr:class="flex flex-col gap-2">
                                             <FormErrors messages=general_errors(cancel_error, &[]) />
                                             <input type="hidden" name="id" value=order_id />
@@ -217,22 +225,10 @@ fn tick_every_second(now: RwSignal<i64>) {
     });
 }
 
-/// Paying: in test mode, a choice of Stripe's test cards (one succeeds, one is declined). Card
-/// numbers never reach our server: only a PaymentMethod id does.
+/// Paying in test mode (no Stripe publishable key): a choice of Stripe's test cards, one that
+/// succeeds and one that is declined. It works without JavaScript.
 #[component]
-fn PaymentForm(
-    action: ServerAction<Pay>,
-    order_id: String,
-    price: String,
-    test_mode: bool,
-    error: Memo<Option<AppError>>,
-) -> impl IntoView {
-    if !test_mode {
-        return view! {
-            <Notice tone="info">"Card payments through Stripe Elements are not available in this build yet."</Notice>
-        }
-        .into_any();
-    }
+fn PaymentForm(action: ServerAction<Pay>, order_id: String, price: String, error: Memo<Option<AppError>>) -> impl IntoView {
     let radio = "h-4 w-4 accent-indigo-600 focus-visible:outline-2 focus-visible:outline-indigo-600";
     view! {
         <ActionForm action=action attr:class="flex flex-col gap-4" attr:aria-label="Payment">
@@ -253,5 +249,4 @@ fn PaymentForm(
             <SubmitButton label=format!("Pay {price}") pending_label="Paying…" pending=action.pending() />
         </ActionForm>
     }
-    .into_any()
 }

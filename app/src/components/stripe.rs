@@ -1,0 +1,169 @@
+//! Stripe's Payment Element, through Stripe.js (loaded from js.stripe.com when the form first
+//! shows). The card details go from the browser to Stripe; our server only ever sees the
+//! PaymentMethod id Stripe.js returns, which the `pay` server function charges.
+use leptos::prelude::*;
+
+use crate::components::form::{action_error, general_errors, FormErrors};
+use crate::pages::orders::Pay;
+
+#[component]
+pub fn PaymentElement(
+    action: ServerAction<Pay>,
+    order_id: String,
+    price: String,
+    amount_cents: i64,
+    publishable_key: String,
+) -> impl IntoView {
+    let error = action_error(action);
+    // Errors from Stripe.js itself (an incomplete card), shown with the server's.
+    let local_error = RwSignal::new(None::<String>);
+    let working = RwSignal::new(false);
+    let ready = RwSignal::new(false);
+    let messages = {
+        let server = general_errors(error, &[]);
+        Signal::derive(move || local_error.get().map(|e| vec![e]).unwrap_or_else(|| server.get()))
+    };
+    #[cfg(feature = "hydrate")]
+    let stripe = mount::start(publishable_key.clone(), amount_cents, ready);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (&publishable_key, amount_cents);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            let order_id = order_id.clone();
+            working.set(true);
+            local_error.set(None);
+            leptos::task::spawn_local(async move {
+                match mount::payment_method(stripe).await {
+                    Ok(token) => {
+                        action.dispatch(Pay { order_id, token });
+                    }
+                    Err(message) => local_error.set(Some(message)),
+                }
+                working.set(false);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&order_id, working, local_error);
+    };
+    let busy = move || working.get() || action.pending().get();
+    view! {
+        <form on:submit=submit class="flex flex-col gap-4" aria-label="Payment">
+            <FormErrors messages />
+            <div id="payment-element" data-testid="payment-element" class="min-h-24 rounded-lg border border-slate-200 p-3 dark:border-slate-700">
+                <noscript>"Paying by card needs JavaScript: Stripe collects the card in the browser."</noscript>
+            </div>
+            <button
+                type="submit"
+                disabled=move || busy() || !ready.get()
+                aria-busy=move || busy().to_string()
+                class="inline-flex items-center justify-center rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-60"
+            >
+                {move || if busy() { "Paying…".to_string() } else { format!("Pay {price}") }}
+            </button>
+        </form>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod mount {
+    use js_sys::{Function, Object, Promise, Reflect};
+    use leptos::prelude::*;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    const STRIPE_JS: &str = "https://js.stripe.com/v3/";
+
+    /// Stripe's objects once mounted: `(stripe, elements)`.
+    pub type Mounted = StoredValue<Option<(JsValue, JsValue)>, LocalStorage>;
+
+    fn get(target: &JsValue, key: &str) -> Result<JsValue, String> {
+        Reflect::get(target, &JsValue::from_str(key)).map_err(|_| format!("Stripe.js has no {key}"))
+    }
+
+    fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+        let function: Function = get(target, method)?.dyn_into().map_err(|_| format!("Stripe.js {method} is not a function"))?;
+        let args: js_sys::Array = args.iter().collect();
+        function.apply(target, &args).map_err(|e| e.as_string().unwrap_or_else(|| format!("Stripe.js {method} failed")))
+    }
+
+    fn object(entries: &[(&str, JsValue)]) -> JsValue {
+        let object = Object::new();
+        for (key, value) in entries {
+            let _ = Reflect::set(&object, &JsValue::from_str(key), value);
+        }
+        object.into()
+    }
+
+    /// Loads Stripe.js once per page and resolves when `window.Stripe` exists.
+    async fn load_stripe_js() -> Result<JsValue, String> {
+        let window: JsValue = window().into();
+        let existing = get(&window, "Stripe")?;
+        if !existing.is_undefined() {
+            return Ok(existing);
+        }
+        let script: web_sys::HtmlScriptElement =
+            document().create_element("script").map_err(|_| "cannot create a script")?.unchecked_into();
+        script.set_src(STRIPE_JS);
+        let loaded = Promise::new(&mut |resolve, reject| {
+            script.set_onload(Some(&resolve));
+            script.set_onerror(Some(&reject));
+        });
+        document().head().ok_or("no <head>")?.append_child(&script).map_err(|_| "cannot add Stripe.js")?;
+        JsFuture::from(loaded).await.map_err(|_| "Stripe.js could not be loaded. Check your connection and reload.".to_string())?;
+        get(&window, "Stripe")
+    }
+
+    /// Loads Stripe.js and mounts the Payment Element into `#payment-element`.
+    pub fn start(key: String, amount: i64, ready: RwSignal<bool>) -> Mounted {
+        let mounted: Mounted = StoredValue::new_local(None);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let constructor: Function = load_stripe_js().await?.dyn_into().map_err(|_| "Stripe is not a function")?;
+                let stripe = constructor.call1(&JsValue::NULL, &JsValue::from_str(&key)).map_err(|_| "Stripe(key) failed")?;
+                let options = object(&[
+                    ("mode", "payment".into()),
+                    ("amount", JsValue::from_f64(amount as f64)),
+                    ("currency", "usd".into()),
+                    ("paymentMethodCreation", "manual".into()),
+                ]);
+                let elements = call(&stripe, "elements", &[options])?;
+                let element = call(&elements, "create", &["payment".into()])?;
+                call(&element, "mount", &["#payment-element".into()])?;
+                Ok::<_, String>((stripe, elements))
+            }
+            .await;
+            match result {
+                Ok(objects) => {
+                    mounted.set_value(Some(objects));
+                    ready.set(true);
+                }
+                Err(message) => leptos::logging::warn!("payment element: {message}"),
+            }
+        });
+        mounted
+    }
+
+    /// Asks Stripe.js for a PaymentMethod from what the buyer entered: its id, or Stripe's
+    /// message for the buyer.
+    pub async fn payment_method(mounted: Mounted) -> Result<String, String> {
+        let (stripe, elements) = mounted.get_value().ok_or("The card form is not ready yet.")?;
+        let message = |result: &JsValue| {
+            get(result, "error")
+                .ok()
+                .filter(|e| !e.is_undefined() && !e.is_null())
+                .map(|e| get(&e, "message").ok().and_then(|m| m.as_string()).unwrap_or_else(|| "The card was not accepted.".to_string()))
+        };
+        let submitted = JsFuture::from(Promise::from(call(&elements, "submit", &[])?)).await.map_err(|_| "Stripe did not answer.")?;
+        if let Some(message) = message(&submitted) {
+            return Err(message);
+        }
+        let created = call(&stripe, "createPaymentMethod", &[object(&[("elements", elements.clone())])])?;
+        let result = JsFuture::from(Promise::from(created)).await.map_err(|_| "Stripe did not answer.")?;
+        if let Some(message) = message(&result) {
+            return Err(message);
+        }
+        get(&get(&result, "paymentMethod")?, "id")?.as_string().ok_or_else(|| "Stripe returned no payment method.".to_string())
+    }
+}
