@@ -132,7 +132,7 @@ pub mod ssr {
             })
         } else {
             match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(body) => Err(AppError::Api(body.errors)),
+                Ok(body) => Err(AppError::Api { status: status.as_u16(), messages: body.errors }),
                 Err(_) => {
                     tracing::error!(%status, ?service, path, "error answer outside the API's shape");
                     Err(AppError::Unavailable("Something went wrong. Please try again.".into()))

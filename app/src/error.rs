@@ -16,8 +16,8 @@ pub struct ApiMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// What a service answered.
-    #[error("{}", .0.iter().map(|m| m.message.as_str()).collect::<Vec<_>>().join("; "))]
-    Api(Vec<ApiMessage>),
+    #[error("{}", messages.iter().map(|m| m.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Api { status: u16, messages: Vec<ApiMessage> },
     /// A service could not be reached, or answered something we cannot read.
     #[error("{0}")]
     Unavailable(String),
@@ -38,7 +38,7 @@ impl AppError {
     /// The message for one form field, if the API named it.
     pub fn field(&self, name: &str) -> Option<String> {
         match self {
-            Self::Api(messages) => messages.iter().filter(|m| m.field.as_deref() == Some(name)).map(|m| m.message.clone()).next(),
+            Self::Api { messages, .. } => messages.iter().filter(|m| m.field.as_deref() == Some(name)).map(|m| m.message.clone()).next(),
             _ => None,
         }
     }
@@ -46,7 +46,7 @@ impl AppError {
     /// Messages that belong to no field of the form: shown above it.
     pub fn general(&self, fields: &[&str]) -> Vec<String> {
         match self {
-            Self::Api(messages) => {
+            Self::Api { messages, .. } => {
                 messages.iter().filter(|m| m.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|m| m.message.clone()).collect()
             }
             Self::Unavailable(message) => vec![message.clone()],
@@ -54,14 +54,14 @@ impl AppError {
         }
     }
 
-    /// The visitor is not signed in (or not the owner): the API said `Not authorized`.
+    /// The visitor is not signed in (or not the owner): the API answered 401.
     pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Api(messages) if messages.iter().any(|m| m.message == "Not authorized"))
+        matches!(self, Self::Api { status: 401, .. })
     }
 
-    /// The API said `Not Found`.
+    /// The API answered 404.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::Api(messages) if messages.iter().any(|m| m.message == "Not Found"))
+        matches!(self, Self::Api { status: 404, .. })
     }
 
     /// The error a no-JavaScript form post left in the URL (`__path`/`__err`), if it came from the

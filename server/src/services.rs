@@ -21,7 +21,7 @@ pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
     let tickets_config = tickets::TicketsConfig::from_env().map_err(|e| anyhow::anyhow!("tickets: {e}"))?;
     let orders_config = orders::OrdersConfig::from_env().map_err(|e| anyhow::anyhow!("orders: {e}"))?;
     let expiration_config = expiration::ExpirationConfig::from_env().map_err(|e| anyhow::anyhow!("expiration: {e}"))?;
-    shared::telemetry::init(auth_config.service.log_format);
+    shared::telemetry::init(auth_config.service.process.log_format);
 
     // Without a Stripe key, payments go to a Stripe double in this process: test mode.
     let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();

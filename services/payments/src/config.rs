@@ -63,7 +63,7 @@ impl PaymentsConfig {
     pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
         let service = ServiceSettings::read(&mut env, "payments", Self::DEFAULT_PORT);
         let nats = NatsSettings::read(&mut env);
-        let stripe = StripeSettings::read(&mut env, service.environment);
+        let stripe = StripeSettings::read(&mut env, service.process.environment);
         env.finish()?;
         Ok(Self { service, nats, stripe })
     }

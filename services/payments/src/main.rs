@@ -6,7 +6,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("payments: {error}");
         std::process::exit(2);
     });
-    shared::telemetry::init(config.service.log_format);
+    shared::telemetry::init(config.service.process.log_format);
     let server = payments::application(config).await?;
     tracing::info!(port = server.port(), "payments service listening");
     server.run_until_stopped().await?;

@@ -179,10 +179,8 @@ impl ProcessSettings {
 /// What every service with a database and sessions reads: `ServiceSettings::read(env, "auth", 3101)`.
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
-    pub service: &'static str,
-    pub environment: Environment,
-    pub host: IpAddr,
-    pub port: u16,
+    /// How it runs and where it listens, as every process.
+    pub process: ProcessSettings,
     pub database: DatabaseSettings,
     pub jwt_key: JwtKey,
     pub session_ttl: Duration,
@@ -190,7 +188,6 @@ pub struct ServiceSettings {
     pub cookie_secure: bool,
     /// Believe `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
-    pub log_format: LogFormat,
 }
 
 impl ServiceSettings {
@@ -198,8 +195,7 @@ impl ServiceSettings {
     /// [`EnvReader::finish`].
     pub fn read(env: &mut EnvReader, service: &'static str, default_port: u16) -> Self {
         let process = ProcessSettings::read(env, service, default_port);
-        let environment = process.environment;
-        let production = environment == Environment::Production;
+        let production = process.environment == Environment::Production;
         let data_dir: PathBuf = env.or("DATA_DIR", PathBuf::from(".data"), "a directory path");
         let url =
             env.raw("DATABASE_URL").map(str::to_string).unwrap_or_else(|| format!("surrealkv://{}", data_dir.join(service).display()));
@@ -237,21 +233,17 @@ impl ServiceSettings {
             env.problem("SESSION_TTL_SECONDS must be greater than 0");
         }
         Self {
-            service,
-            environment,
-            host: process.host,
-            port: process.port,
             database,
             jwt_key,
             session_ttl: Duration::from_secs(ttl_seconds),
             cookie_secure: env.flag("COOKIE_SECURE", production),
             trust_proxy: env.flag("TRUST_PROXY", false),
-            log_format: process.log_format,
+            process,
         }
     }
 
     pub fn address(&self) -> SocketAddr {
-        SocketAddr::new(self.host, self.port)
+        self.process.address()
     }
 }
 
@@ -268,8 +260,8 @@ mod tests {
     #[test]
     fn development_defaults_are_complete() {
         let settings = read(&[]).expect("defaults are valid");
-        assert_eq!(settings.environment, Environment::Development);
-        assert_eq!(settings.port, 3101);
+        assert_eq!(settings.process.environment, Environment::Development);
+        assert_eq!(settings.process.port, 3101);
         assert_eq!(settings.database.url, "surrealkv://.data/auth");
         assert_eq!(settings.database.database, "auth");
         assert!(!settings.cookie_secure);
@@ -286,7 +278,7 @@ mod tests {
     fn production_takes_a_real_key_and_secures_cookies() {
         let settings = read(&[("APP_ENV", "production"), ("JWT_KEY", &"k".repeat(32))]).expect("valid");
         assert!(settings.cookie_secure);
-        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(settings.process.log_format, LogFormat::Json);
     }
 
     #[test]

@@ -265,7 +265,7 @@ pub async fn stored(nats: &NatsServer, subject: &str) -> Vec<Stored> {
     let client = async_nats::connect(nats.url()).await.expect("connects");
     let js = async_nats::jetstream::new(client);
     let stream = js.get_stream("TICKETING").await.expect("the stream exists");
-    let consumer = stream
+    let mut consumer = stream
         .create_consumer(pull::OrderedConfig {
             filter_subject: subject.to_string(),
             deliver_policy: DeliverPolicy::All,
@@ -273,7 +273,6 @@ pub async fn stored(nats: &NatsServer, subject: &str) -> Vec<Stored> {
         })
         .await
         .expect("an ordered consumer");
-    let mut consumer = consumer;
     let pending = consumer.info().await.expect("consumer info").num_pending;
     let mut messages = consumer.messages().await.expect("messages");
     let mut found = Vec::new();

@@ -6,7 +6,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("tickets: {error}");
         std::process::exit(2);
     });
-    shared::telemetry::init(config.service.log_format);
+    shared::telemetry::init(config.service.process.log_format);
     let server = tickets::application(config).await?;
     tracing::info!(port = server.port(), "tickets service listening");
     server.run_until_stopped().await?;

@@ -178,18 +178,8 @@ fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
 
-fn error(status: StatusCode, kind: &str, code: Option<&str>, message: &str, extra: Option<Value>) -> Response {
-    let mut body = json!({ "type": kind, "message": message });
-    if let Some(code) = code {
-        body["code"] = json!(code);
-        body["doc_url"] = json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")));
-    }
-    if let Some(Value::Object(extra)) = extra {
-        for (key, value) in extra {
-            body[key] = value;
-        }
-    }
-    (status, Json(json!({ "error": body }))).into_response()
+fn error(status: StatusCode, kind: &str, code: Option<&str>, message: &str, param: Option<&str>) -> Response {
+    (status, Json(error_body(kind, code, message, param))).into_response()
 }
 
 fn parse_form(body: &Bytes) -> Vec<(String, String)> {
@@ -254,10 +244,12 @@ fn idempotent(
     (status, Json(body)).into_response()
 }
 
+/// Stripe's error object: `{"error": {type, message, code?, doc_url?, param?}}`.
 fn error_body(kind: &str, code: Option<&str>, message: &str, param: Option<&str>) -> Value {
     let mut body = json!({ "type": kind, "message": message });
     if let Some(code) = code {
         body["code"] = json!(code);
+        body["doc_url"] = json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")));
     }
     if let Some(param) = param {
         body["param"] = json!(param);
@@ -361,7 +353,7 @@ async fn retrieve_payment_intent(State(double): State<StripeDouble>, headers: He
             "invalid_request_error",
             Some("resource_missing"),
             &format!("No such payment_intent: '{id}'"),
-            Some(json!({ "param": "intent" })),
+            Some("intent"),
         ),
     }
 }

@@ -71,7 +71,17 @@ impl Backbone {
         H: Fn(Delivery) -> F + Send + Sync + 'static,
         F: Future<Output = anyhow::Result<Outcome>> + Send + 'static,
     {
-        tokio::spawn(consumer::run(self.js.clone(), spec, handler, self.drain.clone()));
+        let (js, drain, ready) = (self.js.clone(), self.drain.clone(), self.streams_ready.clone());
+        tokio::spawn(async move {
+            // A consumer needs its stream: start once the stream setup has made it.
+            while !ready.load(Ordering::Acquire) {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                    () = drain.stopped() => return,
+                }
+            }
+            consumer::run(js, spec, handler, drain).await;
+        });
     }
 
     /// Why the backbone is not usable right now, if it is not.

@@ -73,11 +73,7 @@ async fn sigterm_publishes_the_outbox_and_exits_cleanly() {
     let port = free_port();
     let mut spy = EventSpy::new(&nats, "ticket.created").await;
     let mut process = start(data.path(), port, &nats);
-    let ready = eventually(Duration::from_secs(20), || async {
-        client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status().is_success())
-    })
-    .await;
-    assert!(ready, "the process never became ready");
+    test_support::wait_ready(&client, &format!("http://127.0.0.1:{port}")).await;
     let response = client
         .post(format!("http://127.0.0.1:{port}/api/tickets"))
         .bearer_auth(token("seller"))
