@@ -44,6 +44,11 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Gateway {
     pub fn new(settings: &StripeSettings) -> anyhow::Result<Self> {
+        // async-stripe asks rustls for the process's crypto provider, which rustls can only pick
+        // by itself when one provider is linked. Another part of a binary may link a second one
+        // (the test build links aws-lc-rs for the SurrealDB server), so choose the one
+        // async-stripe is built for. A provider installed before (by this or another part) stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = stripe::ClientBuilder::new(settings.secret_key.clone()).timeout(TIMEOUT).app_info(
             "ticketing",
             Some(env!("CARGO_PKG_VERSION").to_string()),

@@ -148,6 +148,27 @@ pub struct DatabaseSettings {
     pub credentials: Option<(String, String)>,
 }
 
+/// The storage engines a `DATABASE_URL` can name, and the cargo feature that links each.
+const ENGINES: &[(&str, &str, bool)] = &[
+    ("mem://", "embedded", cfg!(feature = "embedded")),
+    ("surrealkv://", "embedded", cfg!(feature = "embedded")),
+    ("ws://", "remote", cfg!(feature = "remote")),
+];
+
+impl DatabaseSettings {
+    /// Checks that `url` names an engine this build links, so a build without it refuses the
+    /// configuration at start instead of failing at the first connection.
+    pub fn engine_for(url: &str) -> Result<&'static str, String> {
+        match ENGINES.iter().find(|(scheme, _, _)| url.starts_with(scheme)) {
+            Some((scheme, _, true)) => Ok(scheme),
+            Some((scheme, feature, false)) => {
+                Err(format!("this build does not include the {scheme} engine (build with the cargo feature `{feature}`)"))
+            }
+            None => Err("expected mem://, surrealkv://<path> or ws://host:port".to_string()),
+        }
+    }
+}
+
 /// What every process reads, with or without a database: how it runs and where it listens.
 #[derive(Debug, Clone)]
 pub struct ProcessSettings {
@@ -199,8 +220,8 @@ impl ServiceSettings {
         let data_dir: PathBuf = env.or("DATA_DIR", PathBuf::from(".data"), "a directory path");
         let url =
             env.raw("DATABASE_URL").map(str::to_string).unwrap_or_else(|| format!("surrealkv://{}", data_dir.join(service).display()));
-        if !["mem://", "surrealkv://", "ws://", "wss://"].iter().any(|p| url.starts_with(p)) {
-            env.problem(format!("DATABASE_URL={url:?} is not valid: expected mem://, surrealkv://<path> or ws://host:port"));
+        if let Err(why) = DatabaseSettings::engine_for(&url) {
+            env.problem(format!("DATABASE_URL={url:?} is not valid: {why}"));
         }
         let credentials = match (env.raw("DATABASE_USER"), env.raw("DATABASE_PASS")) {
             (Some(user), Some(pass)) => Some((user.to_string(), pass.to_string())),
@@ -294,6 +315,17 @@ mod tests {
         let text = error.to_string();
         for name in ["PORT", "APP_ENV", "JWT_KEY", "DATABASE_URL", "COOKIE_SECURE"] {
             assert!(text.contains(name), "{name} missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn a_database_url_must_name_an_engine_this_build_links() {
+        let remote = read(&[("DATABASE_URL", "ws://127.0.0.1:8000")]);
+        let embedded = read(&[("DATABASE_URL", "mem://")]);
+        assert_eq!(remote.is_ok(), cfg!(feature = "remote"), "{:?}", remote.err());
+        assert_eq!(embedded.is_ok(), cfg!(feature = "embedded"), "{:?}", embedded.err());
+        if let Err(error) = remote {
+            assert!(error.to_string().contains("feature `remote`"), "{error}");
         }
     }
 }

@@ -153,6 +153,12 @@ macro_rules! parse_fields {
 
 impl From<surrealdb::Error> for ApiError {
     fn from(error: surrealdb::Error) -> Self {
+        // The connection to a database server dropped (it restarts, the network blipped): the
+        // client may try again, so say so with a 503 rather than a 500 that reads as a bug.
+        if crate::store::classify(&error) == crate::store::ErrorKind::Unreachable {
+            tracing::warn!(%error, "database unreachable");
+            return Self::Unavailable("Database unreachable, please try again".to_string());
+        }
         Self::Internal(anyhow::Error::new(error).context("database query failed"))
     }
 }

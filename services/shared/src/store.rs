@@ -1,12 +1,31 @@
 //! Storage: one SurrealDB handle per service, in that service's own database, with its schema
 //! applied idempotently at start.
+//!
+//! Why the handle is an `Arc`: cloning a `Surreal` opens a new session on the database. Over
+//! WebSocket that is a round trip per command of the session's setup (attach, sign in, select
+//! the namespace and database) before the clone's first query, and the sign-in makes the server
+//! verify the user's password hash: about 80 ms of server CPU per clone. Axum clones a handler's
+//! state for every request, so a cloned `Surreal` there cost every request that much. One
+//! session shared by all of the service's requests and consumers is what the server expects: a
+//! query reads its session (namespace, database, user), it never writes it, and `LET` and
+//! transactions live in the query.
+//!
+//! Why errors are classified here: handlers care about a few outcomes (a rule said no, the
+//! record exists, another transaction won, the database is unreachable), and SurrealDB reports
+//! some of them as structured kinds and others only in the message. Every caller asks
+//! [`classify`], so the message texts are matched in one place, and a test runs each kind
+//! against the embedded engine and a real server over WebSocket.
+use std::sync::Arc;
+
 use anyhow::Context;
 use surrealdb::engine::any::Any;
+use surrealdb::types::{AlreadyExistsError, QueryError};
 use surrealdb::Surreal;
 
 use crate::config::DatabaseSettings;
 
-pub type Db = Surreal<Any>;
+/// The service's database session, shared by every request and consumer of the process.
+pub type Db = Arc<Surreal<Any>>;
 
 /// Connects, selects the service's namespace and database, and applies `schema` (statements that
 /// are safe to run on every start: `DEFINE ... IF NOT EXISTS` / `OVERWRITE`).
@@ -33,16 +52,75 @@ pub async fn connect(settings: &DatabaseSettings, schema: &str) -> anyhow::Resul
         .use_db(&settings.database)
         .await
         .with_context(|| format!("selecting {}/{}", settings.namespace, settings.database))?;
-    db.query(schema)
-        .await
-        .and_then(|response| response.check())
-        .with_context(|| format!("applying the schema of database {}", settings.database))?;
-    Ok(db)
+    // Replicas starting together apply the same schema at once, and all but one of them can
+    // lose a write conflict on the definitions: the statements are idempotent, so apply again.
+    for attempt in 1u64.. {
+        match db.query(schema).await.and_then(|response| response.check()) {
+            Ok(_) => break,
+            Err(error) if classify(&error) == ErrorKind::Conflict && attempt < SCHEMA_ATTEMPTS => {
+                let jitter = u64::from(std::process::id() % 50);
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt + jitter)).await;
+            }
+            Err(error) => return Err(error).with_context(|| format!("applying the schema of database {}", settings.database)),
+        }
+    }
+    Ok(Arc::new(db))
 }
 
-/// A write refused by a unique index: SurrealDB reports it only in the message.
+/// How often a schema that lost a write conflict is applied again before start-up fails.
+const SCHEMA_ATTEMPTS: u64 = 10;
+
+/// What a failed statement means to a handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A `THROW` of the query: a rule of the service said no.
+    Thrown,
+    /// The record, or an entry of a unique index, exists already.
+    Exists,
+    /// Another transaction wrote the same keys first; running it again may succeed.
+    Conflict,
+    /// Not run because another statement of its transaction failed.
+    NotExecuted,
+    /// The database could not be reached (the connection is down or being re-established).
+    Unreachable,
+    /// Anything else: a bug, or a failure to look at in the logs.
+    Other,
+}
+
+/// Sorts an error by what it means. Structured kinds come first; SurrealDB reports a unique
+/// index violation and some conflicts only as internal errors with a message, so those are
+/// recognised by their text, here and nowhere else.
+pub fn classify(error: &surrealdb::Error) -> ErrorKind {
+    if error.is_thrown() {
+        return ErrorKind::Thrown;
+    }
+    if error.is_connection() {
+        return ErrorKind::Unreachable;
+    }
+    match error.query_details() {
+        Some(QueryError::TransactionConflict) => return ErrorKind::Conflict,
+        Some(QueryError::NotExecuted) => return ErrorKind::NotExecuted,
+        _ => {}
+    }
+    if matches!(error.already_exists_details(), Some(AlreadyExistsError::Record { .. })) {
+        return ErrorKind::Exists;
+    }
+    let message = error.message();
+    if message.contains("already contains") || (message.contains("already exists") && message.contains("Database record")) {
+        return ErrorKind::Exists;
+    }
+    if message.contains("can be retried") || message.to_ascii_lowercase().contains("transaction conflict") {
+        return ErrorKind::Conflict;
+    }
+    if message.contains("not executed") {
+        return ErrorKind::NotExecuted;
+    }
+    ErrorKind::Other
+}
+
+/// A write refused by a unique index or an existing record.
 pub fn is_unique_violation(error: &surrealdb::Error) -> bool {
-    error.message().contains("already contains")
+    classify(error) == ErrorKind::Exists
 }
 
 /// Why a transaction did not commit.
@@ -61,9 +139,15 @@ pub enum TxError {
     Failed(#[from] surrealdb::Error),
 }
 
+impl TxError {
+    /// The database could not be reached: waiting, not giving up, is the answer.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Failed(error) if classify(error) == ErrorKind::Unreachable)
+    }
+}
+
 /// Runs a `BEGIN … COMMIT` query and sorts its failure. In a failed transaction every statement
-/// reports an error; the one that caused it is the one that says something else than "not
-/// executed".
+/// reports an error; the one that caused it is the first that is not "not executed".
 pub async fn commit(query: surrealdb::method::Query<'_, surrealdb::engine::any::Any>) -> Result<surrealdb::IndexedResults, TxError> {
     let mut response = query.await?;
     let mut errors: Vec<(usize, surrealdb::Error)> = response.take_errors().into_iter().collect();
@@ -71,22 +155,60 @@ pub async fn commit(query: surrealdb::method::Query<'_, surrealdb::engine::any::
         return Ok(response);
     }
     errors.sort_by_key(|(index, _)| *index);
-    let cause = errors.iter().map(|(_, e)| e).find(|e| !e.message().contains("not executed")).unwrap_or(&errors[0].1);
-    let message = cause.message().to_string();
-    if cause.is_thrown() {
-        return Err(TxError::Refused(message));
+    let cause = errors.iter().position(|(_, e)| classify(e) != ErrorKind::NotExecuted).unwrap_or(0);
+    let (_, cause) = errors.swap_remove(cause);
+    Err(tx_error(cause))
+}
+
+fn tx_error(cause: surrealdb::Error) -> TxError {
+    match classify(&cause) {
+        ErrorKind::Thrown => TxError::Refused(cause.message().to_string()),
+        ErrorKind::Exists => TxError::Exists(cause.message().to_string()),
+        ErrorKind::Conflict => TxError::Conflict,
+        ErrorKind::NotExecuted | ErrorKind::Unreachable | ErrorKind::Other => TxError::Failed(cause),
     }
-    if message.contains("already exists") || is_unique_violation(cause) {
-        return Err(TxError::Exists(message));
-    }
-    if message.contains("can be retried") || message.to_ascii_lowercase().contains("conflict") {
-        return Err(TxError::Conflict);
-    }
-    Err(TxError::Failed(errors.swap_remove(errors.iter().position(|(_, e)| e.message() == message).unwrap_or(0)).1))
 }
 
 impl From<TxError> for crate::ApiError {
     fn from(error: TxError) -> Self {
-        crate::ApiError::Internal(anyhow::Error::new(error).context("transaction failed"))
+        match error {
+            TxError::Failed(error) => error.into(),
+            error => crate::ApiError::Internal(anyhow::Error::new(error).context("transaction failed")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use surrealdb::types::ConnectionError;
+
+    #[test]
+    fn structured_kinds_are_classified_by_kind() {
+        assert_eq!(classify(&surrealdb::Error::thrown("STALE".into())), ErrorKind::Thrown);
+        assert_eq!(classify(&surrealdb::Error::query("x".into(), QueryError::TransactionConflict)), ErrorKind::Conflict);
+        assert_eq!(classify(&surrealdb::Error::query("x".into(), QueryError::NotExecuted)), ErrorKind::NotExecuted);
+        let exists = surrealdb::Error::already_exists("x".into(), AlreadyExistsError::Record { id: "ticket:1".into() });
+        assert_eq!(classify(&exists), ErrorKind::Exists);
+        let down = surrealdb::Error::connection("WebSocket error".into(), ConnectionError::ConnectionFailed);
+        assert_eq!(classify(&down), ErrorKind::Unreachable);
+    }
+
+    #[test]
+    fn kinds_reported_only_in_the_message_are_recognised() {
+        let internal = |message: &str| surrealdb::Error::internal(message.to_string());
+        let index = internal("Database index `payment_stripe` already contains 'pi_1', with record `payment:a`");
+        assert_eq!(classify(&index), ErrorKind::Exists);
+        let conflict = internal("Failed to commit transaction due to a read or write conflict. This transaction can be retried");
+        assert_eq!(classify(&conflict), ErrorKind::Conflict);
+        assert_eq!(classify(&internal("The query was not executed due to a failed transaction")), ErrorKind::NotExecuted);
+        assert_eq!(classify(&internal("Found NONE for field `title`")), ErrorKind::Other);
+    }
+
+    #[test]
+    fn a_failed_transaction_reports_its_cause_not_the_statements_it_stopped() {
+        let stopped = surrealdb::Error::query("not executed".into(), QueryError::NotExecuted);
+        assert!(matches!(tx_error(stopped), TxError::Failed(_)));
+        assert!(matches!(tx_error(surrealdb::Error::thrown("PAID".into())), TxError::Refused(code) if code.contains("PAID")));
     }
 }
