@@ -7,7 +7,7 @@
 //! The server fires a one-shot schedule once and purges it in the same step.
 use async_nats::jetstream;
 use async_nats::HeaderMap;
-use shared::events::consumer::{ConsumerSpec, Delivery, Outcome};
+use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{Event, ExpirationComplete, OrderCreated};
 use time::format_description::well_known::Rfc3339;
 
@@ -15,10 +15,13 @@ use time::format_description::well_known::Rfc3339;
 /// scheduling an order again replaces its schedule instead of adding one.
 pub const SCHEDULE_PREFIX: &str = "expiration.schedule";
 
+/// The durable consumer all replicas share; its dead letters are `deadletter.expiration-service.>`.
+pub const DURABLE: &str = "expiration-service";
+
 /// Handling is one publish, so a short ack wait: the orders a killed replica had in hand are
 /// scheduled by another within seconds, not half a minute.
 pub fn consumer() -> ConsumerSpec {
-    ConsumerSpec::new("expiration-service", vec![OrderCreated::SUBJECT]).ack_wait(std::time::Duration::from_secs(5))
+    ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT], Dependency::JetStream).ack_wait(std::time::Duration::from_secs(5))
 }
 
 pub async fn handle(js: &jetstream::Context, delivery: Delivery) -> anyhow::Result<Outcome> {

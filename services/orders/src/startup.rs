@@ -25,7 +25,7 @@ impl OrdersService {
         let backbone = Backbone::connect(&config.nats, "orders").await?;
         backbone.spawn_relay(db.clone());
         let (consumer_db, signal) = (db.clone(), backbone.outbox.clone());
-        backbone.spawn_consumer(events::consumer(), move |delivery| {
+        backbone.spawn_consumer(events::consumer(&db), move |delivery| {
             let (db, signal) = (consumer_db.clone(), signal.clone());
             async move { events::handle(db, move || signal.wake(), delivery).await }
         });

@@ -2,14 +2,18 @@
 //! mark for refund the payment of an order that was cancelled. Idempotent.
 use std::time::Duration;
 
-use shared::events::consumer::{ConsumerSpec, Delivery, Outcome};
+use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, OrderStatus};
 use shared::store::Db;
 
 use crate::store::{self, OrderReplica};
 
-pub fn consumer() -> ConsumerSpec {
-    ConsumerSpec::new("payments-service", vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT])
+/// The durable consumer all replicas share; its dead letters are `deadletter.payments-service.>`.
+pub const DURABLE: &str = "payments-service";
+
+/// Pauses while the service's database is unreachable.
+pub fn consumer(db: &Db) -> ConsumerSpec {
+    ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT], Dependency::Database(db.clone()))
 }
 
 /// How long an early event waits for the one before it.

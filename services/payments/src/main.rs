@@ -1,7 +1,10 @@
 use payments::PaymentsConfig;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
+    if let Some(code) = shared::events::dead_letters::command(payments::events::DURABLE).await {
+        return Ok(code);
+    }
     let config = PaymentsConfig::from_env().unwrap_or_else(|error| {
         eprintln!("payments: {error}");
         std::process::exit(2);
@@ -10,5 +13,5 @@ async fn main() -> anyhow::Result<()> {
     let server = payments::application(config).await?;
     tracing::info!(port = server.port(), "payments service listening");
     server.run_until_stopped().await?;
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -37,7 +37,7 @@ impl PaymentsService {
         let refunder = Refunder::default();
         refunder.spawn(db.clone(), gateway.clone());
         let (consumer_db, on_cancel) = (db.clone(), refunder.clone());
-        backbone.spawn_consumer(events::consumer(), move |delivery| {
+        backbone.spawn_consumer(events::consumer(&db), move |delivery| {
             let (db, on_cancel) = (consumer_db.clone(), on_cancel.clone());
             async move { events::handle(db, move || on_cancel.wake(), delivery).await }
         });

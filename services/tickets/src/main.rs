@@ -1,7 +1,10 @@
 use tickets::TicketsConfig;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
+    if let Some(code) = shared::events::dead_letters::command(tickets::events::DURABLE).await {
+        return Ok(code);
+    }
     let config = TicketsConfig::from_env().unwrap_or_else(|error| {
         eprintln!("tickets: {error}");
         std::process::exit(2);
@@ -10,5 +13,5 @@ async fn main() -> anyhow::Result<()> {
     let server = tickets::application(config).await?;
     tracing::info!(port = server.port(), "tickets service listening");
     server.run_until_stopped().await?;
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -1,7 +1,17 @@
 //! A service's durable consumer: every replica pulls from the one consumer named after the
 //! service, so each event is handled by one replica. Acks are explicit and sent only after the
-//! handler's transaction committed; a failed handler is redelivered with back-off; an event that
-//! can never succeed goes to the dead-letter stream after a bounded number of tries.
+//! handler's transaction committed; a failed handler is redelivered with back-off.
+//!
+//! What may send an event to the dead-letter stream, and what may not: an event that can never
+//! succeed (an unreadable payload) goes at once, and one whose handler keeps failing while
+//! everything it needs is reachable goes after [`MAX_FAILURES`] failures. Waiting is never a
+//! failure: an event that arrived before the one it depends on (a version gap) waits as long as
+//! it takes, with growing pauses, and a handler that failed because its database is unreachable
+//! pauses the whole consumer until the database answers again. Counting JetStream's deliveries
+//! instead would dead-letter good events during any outage longer than the back-off (about
+//! 70 s), and the services would drift apart for good. Dead letters can be replayed
+//! (`<service> dead-letters replay`, see [`super::dead_letters`]).
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -12,16 +22,19 @@ use futures_util::StreamExt;
 
 use super::nats::{DEAD_LETTER_PREFIX, STREAM};
 use super::Event;
+use crate::store::Db;
 
-/// Deliveries of one message before it is dead-lettered.
-pub const MAX_ATTEMPTS: i64 = 20;
+/// Failures of one event's handler, while its dependencies were reachable, before the event is
+/// dead-lettered.
+pub const MAX_FAILURES: u32 = 20;
 
 /// What the handler made of a delivery.
 #[derive(Debug)]
 pub enum Outcome {
     /// Handled (or a duplicate): ack.
     Ack,
-    /// Not yet: an event it depends on has not arrived. Redelivered after `delay`.
+    /// Not yet: an event it depends on has not arrived. Redelivered after at least `delay`;
+    /// never dead-lettered.
     Wait(Duration),
     /// Can never succeed (an unreadable payload): dead-letter now.
     Reject(String),
@@ -41,6 +54,16 @@ impl Delivery {
     }
 }
 
+/// What a handler needs besides NATS: while it is unreachable the consumer pauses, and handler
+/// failures do not count towards the dead-letter limit.
+#[derive(Debug, Clone)]
+pub enum Dependency {
+    /// The service's own database.
+    Database(Db),
+    /// JetStream itself (a handler that only publishes).
+    JetStream,
+}
+
 /// The durable consumer of a service.
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
@@ -50,11 +73,12 @@ pub struct ConsumerSpec {
     /// How long a delivered message may go unacked before it is delivered again: also how long
     /// the messages a killed replica had in hand wait before another replica gets them.
     pub ack_wait: Duration,
+    pub dependency: Dependency,
 }
 
 impl ConsumerSpec {
-    pub fn new(durable: &str, subjects: Vec<&'static str>) -> Self {
-        Self { durable: durable.to_string(), subjects, ack_wait: Duration::from_secs(30) }
+    pub fn new(durable: &str, subjects: Vec<&'static str>, dependency: Dependency) -> Self {
+        Self { durable: durable.to_string(), subjects, ack_wait: Duration::from_secs(30), dependency }
     }
 
     pub fn ack_wait(self, ack_wait: Duration) -> Self {
@@ -62,8 +86,14 @@ impl ConsumerSpec {
     }
 }
 
-fn retry_delay(attempt: i64) -> Duration {
-    Duration::from_millis((50u64 << attempt.clamp(0, 7) as u32).min(5_000))
+fn retry_delay(failures: u32) -> Duration {
+    Duration::from_millis((50u64 << failures.clamp(0, 7)).min(5_000))
+}
+
+/// A waiting event comes back after the delay its handler asked for, and less often the longer
+/// it waits: 25 ms at first, 5 s from the ninth delivery on.
+fn wait_delay(asked: Duration, attempt: i64) -> Duration {
+    asked.max(Duration::from_millis(25u64 << (attempt - 1).clamp(0, 8) as u32).min(Duration::from_secs(5)))
 }
 
 /// Consumes until the process stops, re-creating the consumer after NATS outages. Asked to stop,
@@ -75,9 +105,11 @@ where
 {
     let _running = drain.enter();
     let mut backoff = Duration::from_millis(200);
+    // Failures per stream sequence, counted only while the dependency answered.
+    let mut failures = HashMap::new();
     loop {
         let consumed = tokio::select! {
-            consumed = consume(&js, &spec, &handler, &drain) => consumed,
+            consumed = consume(&js, &spec, &handler, &drain, &mut failures) => consumed,
             // Still setting up (NATS down): nothing in hand to finish.
             () = drain.stopped(), if !drain.is_stopping() => return,
         };
@@ -99,7 +131,13 @@ where
     }
 }
 
-async fn consume<H, F>(js: &jetstream::Context, spec: &ConsumerSpec, handler: &H, drain: &super::drain::Drain) -> anyhow::Result<()>
+async fn consume<H, F>(
+    js: &jetstream::Context,
+    spec: &ConsumerSpec,
+    handler: &H,
+    drain: &super::drain::Drain,
+    failures: &mut HashMap<u64, u32>,
+) -> anyhow::Result<()>
 where
     H: Fn(Delivery) -> F + Send + Sync,
     F: Future<Output = anyhow::Result<Outcome>> + Send,
@@ -111,7 +149,7 @@ where
             filter_subjects: spec.subjects.iter().map(|s| s.to_string()).collect(),
             ack_policy: AckPolicy::Explicit,
             ack_wait: spec.ack_wait,
-            // We count attempts ourselves so that the last one is dead-lettered, not dropped.
+            // We count failures ourselves: an outage must not use up an event's deliveries.
             max_deliver: -1,
             ..Default::default()
         })
@@ -131,38 +169,123 @@ where
                 continue;
             }
         };
-        handle(js, spec, handler, message).await;
+        if handle(js, spec, handler, message, failures).await == Flow::Pause {
+            pause(js, spec, drain).await;
+        }
     }
     Ok(())
 }
 
-async fn handle<H, F>(js: &jetstream::Context, spec: &ConsumerSpec, handler: &H, message: jetstream::Message)
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// The dependency is unreachable: pull nothing until it answers.
+    Pause,
+}
+
+/// What to do with a delivery once its handler returned.
+#[derive(Debug, PartialEq)]
+enum Decision {
+    Ack,
+    /// Deliver again after the delay; `pause` stops the consumer until its dependency answers.
+    Retry { delay: Duration, pause: bool },
+    DeadLetter(String),
+}
+
+/// The rule of this module, apart from any I/O: `failures` is how often this event's handler
+/// failed before while the dependency answered (updated here), `reachable` whether the
+/// dependency answers now (asked only after a failure).
+fn decide(outcome: &anyhow::Result<Outcome>, attempt: i64, failures: &mut u32, reachable: impl FnOnce() -> bool) -> Decision {
+    match outcome {
+        Ok(Outcome::Ack) => Decision::Ack,
+        Ok(Outcome::Wait(asked)) => Decision::Retry { delay: wait_delay(*asked, attempt), pause: false },
+        Ok(Outcome::Reject(reason)) => Decision::DeadLetter(reason.clone()),
+        Err(_) if !reachable() => Decision::Retry { delay: Duration::from_secs(1), pause: true },
+        Err(error) => {
+            *failures += 1;
+            if *failures >= MAX_FAILURES {
+                Decision::DeadLetter(format!("{error:#}"))
+            } else {
+                Decision::Retry { delay: retry_delay(*failures), pause: false }
+            }
+        }
+    }
+}
+
+async fn handle<H, F>(
+    js: &jetstream::Context,
+    spec: &ConsumerSpec,
+    handler: &H,
+    message: jetstream::Message,
+    failures: &mut HashMap<u64, u32>,
+) -> Flow
 where
     H: Fn(Delivery) -> F + Send + Sync,
     F: Future<Output = anyhow::Result<Outcome>> + Send,
 {
-    let attempt = message.info().map(|info| info.delivered).unwrap_or(1);
+    let (attempt, sequence) = message.info().map(|info| (info.delivered, info.stream_sequence)).unwrap_or((1, 0));
     let subject = message.subject.to_string();
     let delivery = Delivery { subject: subject.clone(), payload: message.payload.clone(), attempt };
     let outcome = handler(delivery).await;
-    let ack = match outcome {
-        Ok(Outcome::Ack) => AckKind::Ack,
-        Ok(Outcome::Wait(delay)) if attempt < MAX_ATTEMPTS => {
-            tracing::debug!(%subject, attempt, ?delay, "event arrived early; waiting");
+    let reachable = match &outcome {
+        Err(_) => reachable(js, &spec.dependency).await,
+        Ok(_) => true,
+    };
+    let mut count = failures.get(&sequence).copied().unwrap_or(0);
+    let decision = decide(&outcome, attempt, &mut count, || reachable);
+    let mut flow = Flow::Continue;
+    let ack = match decision {
+        Decision::Ack => {
+            failures.remove(&sequence);
+            AckKind::Ack
+        }
+        Decision::DeadLetter(reason) => {
+            failures.remove(&sequence);
+            dead_letter(js, spec, &message, &reason).await
+        }
+        Decision::Retry { delay, pause } => {
+            match (&outcome, pause) {
+                (Ok(_), _) if attempt % 100 == 0 => tracing::warn!(%subject, attempt, ?delay, "event still waiting for an earlier one"),
+                (Ok(_), _) => tracing::debug!(%subject, attempt, ?delay, "event arrived early; waiting"),
+                (Err(error), true) => {
+                    tracing::warn!(%subject, error = format!("{error:#}"), "handler failed while its dependency is unreachable; pausing");
+                    flow = Flow::Pause;
+                }
+                (Err(error), false) => {
+                    tracing::warn!(%subject, failures = count, ?delay, error = format!("{error:#}"), "handler failed; will retry");
+                    failures.insert(sequence, count);
+                }
+            }
             AckKind::Nak(Some(delay))
         }
-        Err(error) if attempt < MAX_ATTEMPTS => {
-            let delay = retry_delay(attempt);
-            tracing::warn!(%subject, attempt, ?delay, error = format!("{error:#}"), "handler failed; will retry");
-            AckKind::Nak(Some(delay))
-        }
-        Ok(Outcome::Reject(reason)) => dead_letter(js, spec, &message, &reason).await,
-        Ok(Outcome::Wait(_)) => dead_letter(js, spec, &message, "still waiting for an earlier event").await,
-        Err(error) => dead_letter(js, spec, &message, &format!("{error:#}")).await,
     };
     if let Err(error) = message.ack_with(ack).await {
         // Not acked means redelivered after ack_wait; handlers are idempotent.
         tracing::warn!(%subject, %error, "could not acknowledge");
+    }
+    flow
+}
+
+/// Whether what the handlers need answers now.
+async fn reachable(js: &jetstream::Context, dependency: &Dependency) -> bool {
+    match dependency {
+        Dependency::Database(db) => crate::http::database_reachable(db).await,
+        Dependency::JetStream => matches!(tokio::time::timeout(Duration::from_secs(2), js.query_account()).await, Ok(Ok(_))),
+    }
+}
+
+/// Waits until the dependency answers again (or the process is asked to stop).
+async fn pause(js: &jetstream::Context, spec: &ConsumerSpec, drain: &super::drain::Drain) {
+    let started = std::time::Instant::now();
+    loop {
+        if reachable(js, &spec.dependency).await {
+            tracing::info!(consumer = %spec.durable, paused = ?started.elapsed(), "dependency reachable again; resuming");
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            () = drain.stopped() => return,
+        }
     }
 }
 
@@ -186,5 +309,53 @@ async fn dead_letter(js: &jetstream::Context, spec: &ConsumerSpec, message: &jet
             tracing::error!(subject = %message.subject, "dead-letter publish failed; will retry the event");
             AckKind::Nak(Some(Duration::from_secs(5)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed() -> anyhow::Result<Outcome> {
+        Err(anyhow::anyhow!("database query failed"))
+    }
+
+    #[test]
+    fn waiting_for_an_earlier_event_never_dead_letters() {
+        let mut failures = 0;
+        for attempt in [1, 20, 21, 1_000] {
+            let decision = decide(&Ok(Outcome::Wait(Duration::from_millis(50))), attempt, &mut failures, || true);
+            assert!(matches!(decision, Decision::Retry { pause: false, .. }), "attempt {attempt}: {decision:?}");
+        }
+        assert_eq!(failures, 0);
+    }
+
+    #[test]
+    fn failures_while_the_dependency_is_unreachable_pause_and_do_not_count() {
+        let mut failures = MAX_FAILURES - 1;
+        for attempt in [1, 50, 5_000] {
+            let decision = decide(&failed(), attempt, &mut failures, || false);
+            assert_eq!(decision, Decision::Retry { delay: Duration::from_secs(1), pause: true });
+        }
+        assert_eq!(failures, MAX_FAILURES - 1, "an outage uses up none of the event's tries");
+    }
+
+    #[test]
+    fn an_event_whose_handler_keeps_failing_is_dead_lettered_after_the_limit() {
+        let mut failures = 0;
+        for _ in 1..MAX_FAILURES {
+            assert!(matches!(decide(&failed(), 1, &mut failures, || true), Decision::Retry { pause: false, .. }));
+        }
+        assert!(matches!(decide(&failed(), 1, &mut failures, || true), Decision::DeadLetter(reason) if reason.contains("query failed")));
+        let unreadable = Ok(Outcome::Reject("unreadable payload".into()));
+        assert_eq!(decide(&unreadable, 1, &mut 0, || true), Decision::DeadLetter("unreadable payload".into()));
+    }
+
+    #[test]
+    fn a_waiting_event_backs_off_but_comes_back_within_five_seconds() {
+        assert_eq!(wait_delay(Duration::ZERO, 1), Duration::from_millis(25));
+        assert_eq!(wait_delay(Duration::from_millis(50), 1), Duration::from_millis(50));
+        assert_eq!(wait_delay(Duration::ZERO, 4), Duration::from_millis(200));
+        assert_eq!(wait_delay(Duration::ZERO, 1_000), Duration::from_secs(5));
     }
 }

@@ -3,6 +3,7 @@
 pub mod backbone;
 pub mod catalog;
 pub mod consumer;
+pub mod dead_letters;
 pub mod drain;
 pub mod nats;
 pub mod outbox;
