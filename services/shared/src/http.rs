@@ -21,10 +21,13 @@ use crate::store::Db;
 /// Request bodies over this are a 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Wraps a service's API routes: 413 before anything else looks at the request, a JSON 500 for a
-/// panic, a span per request, and the proxy trust setting for [`crate::extract::ClientAddr`].
+/// Wraps a service's API routes: a wrong method on a known path answers in the API's error
+/// shape (carried by each route, so it holds wherever the router is merged), 413 before anything
+/// else looks at the request, a JSON 500 for a panic, a span per request, and the proxy trust
+/// setting for [`crate::extract::ClientAddr`].
 pub fn api_layers(router: Router, trust_proxy: bool) -> Router {
     router
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(reject_large_bodies))
         .layer(axum::Extension(TrustProxy(trust_proxy)))
@@ -32,43 +35,62 @@ pub fn api_layers(router: Router, trust_proxy: bool) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// A declared length over the limit is refused before authentication or parsing runs.
+/// Bodies up to this size are read (and dropped) before a 413 goes out.
+const DRAIN_BYTES: usize = 1024 * 1024;
+
+/// A declared length over the limit is refused before authentication or parsing runs. The body
+/// is read first when it is not huge: a server that answers and closes with the body unread
+/// resets the connection, and a proxy still sending it (an ingress) then answers 502 instead of
+/// our 413. Larger bodies are the ingress's to refuse (its own limit is 1 MiB by default).
 async fn reject_large_bodies(request: Request, next: Next) -> Response {
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return ApiError::PayloadTooLarge.into_response();
+    match declared {
+        Some(length) if length > MAX_BODY_BYTES => {
+            if length <= DRAIN_BYTES {
+                let _ = axum::body::to_bytes(request.into_body(), DRAIN_BYTES).await;
+            }
+            ApiError::PayloadTooLarge.into_response()
+        }
+        _ => next.run(request).await,
     }
-    next.run(request).await
 }
 
-/// Unknown routes and wrong methods answer in the API's error shape.
+/// Unknown routes answer in the API's error shape.
 pub fn api_fallbacks(router: Router) -> Router {
-    router.fallback(|| async { ApiError::NotFound }).method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+    router.fallback(|| async { ApiError::NotFound })
 }
 
-/// What `/readyz` checks.
+/// What `/readyz` looks at. Ready means able to serve requests: every database reachable.
+/// NATS is reported but does not decide: while it is away, writes wait in the outbox and events
+/// wait in the stream, so taking every replica out of service for a NATS blip would turn a
+/// delay nobody notices into an outage.
 #[derive(Clone, Default)]
 pub struct Readiness {
     pub databases: Vec<(&'static str, Db)>,
     pub backbones: Vec<(&'static str, Backbone)>,
 }
 
+/// How long a database may take to answer a health check.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl Readiness {
-    /// The name of each dependency that is not reachable.
+    /// The name of each database that is not reachable.
     pub async fn failures(&self) -> Vec<String> {
         let mut failures = Vec::new();
         for (name, db) in &self.databases {
-            let healthy = tokio::time::timeout(Duration::from_secs(2), db.health()).await;
-            if !matches!(healthy, Ok(Ok(()))) {
+            if !database_reachable(db).await {
                 failures.push(format!("database of {name} unreachable"));
             }
         }
-        for (name, backbone) in &self.backbones {
-            if let Some(problem) = backbone.problem() {
-                failures.push(format!("{name}: {problem}"));
-            }
-        }
         failures
+    }
+
+    /// Each backbone's state: `connected`, or why it is not usable.
+    pub fn nats(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.backbones
+            .iter()
+            .map(|(name, backbone)| (name.to_string(), serde_json::json!(backbone.problem().unwrap_or_else(|| "connected".to_string()))))
+            .collect()
     }
 
     /// Everything both readinesses check.
@@ -79,7 +101,12 @@ impl Readiness {
     }
 }
 
-/// `/healthz` (the process is up) and `/readyz` (its dependencies are reachable).
+/// True when the database answers a health check in time.
+pub async fn database_reachable(db: &Db) -> bool {
+    matches!(tokio::time::timeout(HEALTH_TIMEOUT, db.health()).await, Ok(Ok(())))
+}
+
+/// `/healthz` (the process is up) and `/readyz` (it can serve requests; NATS's state reported).
 pub fn health_routes(readiness: Readiness) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
@@ -89,10 +116,12 @@ pub fn health_routes(readiness: Readiness) -> Router {
 
 async fn ready(State(readiness): State<Readiness>) -> Response {
     let failures = readiness.failures().await;
+    let nats = readiness.nats();
     if failures.is_empty() {
-        Json(serde_json::json!({ "status": "ready" })).into_response()
+        Json(serde_json::json!({ "status": "ready", "nats": nats })).into_response()
     } else {
-        let body = serde_json::json!({ "status": "unavailable", "errors": failures.iter().map(|f| serde_json::json!({"message": f})).collect::<Vec<_>>() });
+        let errors: Vec<_> = failures.iter().map(|f| serde_json::json!({ "message": f })).collect();
+        let body = serde_json::json!({ "status": "unavailable", "errors": errors, "nats": nats });
         (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
     }
 }

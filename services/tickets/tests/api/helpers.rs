@@ -1,4 +1,3 @@
-use std::time::Duration;
 
 use reqwest::Response;
 use serde_json::{json, Value};

@@ -5,6 +5,7 @@ mod create;
 mod events;
 mod helpers;
 mod list;
+mod operations;
 mod show;
 mod update;
 mod versions;
