@@ -3,6 +3,12 @@
 //! `Nats-Msg-Id` = the record's id, awaits JetStream's ack and only then removes the record. If
 //! the process dies anywhere in between, the record is still there at the next start and is
 //! published then; the stream's duplicate window makes a second publish of it harmless.
+//!
+//! Every replica of a service runs a relay on the one outbox table. Each relay publishes the
+//! records its own process wrote, and adopts any record left alone for [`ORPHANED_AFTER`] (its
+//! writer died or was restarted). Relays that all took every record published each event twice
+//! and lost write conflicts deleting the same records, each loss a pause: under load that
+//! delayed events by hundreds of milliseconds.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +24,19 @@ pub const SCHEMA: &str = "
 DEFINE TABLE IF NOT EXISTS outbox SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS subject ON outbox TYPE string;
 DEFINE FIELD IF NOT EXISTS payload ON outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS writer ON outbox TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS created_at ON outbox TYPE option<datetime> DEFAULT time::now();
 ";
+
+/// A record no relay of its writer has published for this long is adopted by any relay.
+pub const ORPHANED_AFTER: Duration = Duration::from_secs(2);
+
+/// This process's name as a writer of outbox records: new at every start, so a restarted
+/// replica's leftovers count as another writer's (adopted after [`ORPHANED_AFTER`]).
+fn writer() -> &'static str {
+    static WRITER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    WRITER.get_or_init(|| uuid::Uuid::new_v4().simple().to_string())
+}
 
 const BATCH: usize = 256;
 /// How often the relay looks without being woken (a write by another replica, a restart).
@@ -35,6 +53,7 @@ pub struct OutboxRecord {
 struct OutboxContent {
     subject: String,
     payload: String,
+    writer: String,
 }
 
 impl OutboxRecord {
@@ -61,7 +80,7 @@ impl OutboxRecord {
     ) -> surrealdb::method::Query<'r, C> {
         query
             .bind((format!("outbox_id_{slot}"), self.id))
-            .bind((format!("outbox_{slot}"), OutboxContent { subject: self.subject.to_string(), payload: self.payload }))
+            .bind((format!("outbox_{slot}"), OutboxContent { subject: self.subject.to_string(), payload: self.payload, writer: writer().to_string() }))
     }
 }
 
@@ -118,7 +137,12 @@ pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal, drain: 
 /// Publishes up to one batch in order and removes what JetStream acknowledged.
 async fn relay_batch(db: &Db, js: &jetstream::Context) -> anyhow::Result<usize> {
     let mut response = db
-        .query("SELECT record::id(id) AS id, subject, payload FROM outbox ORDER BY id LIMIT $batch")
+        .query(
+            "SELECT record::id(id) AS id, subject, payload FROM outbox
+             WHERE writer = $writer OR created_at < time::now() - $orphaned ORDER BY id LIMIT $batch",
+        )
+        .bind(("writer", writer().to_string()))
+        .bind(("orphaned", surrealdb::types::Duration::from(ORPHANED_AFTER)))
         .bind(("batch", BATCH as i64))
         .await?;
     let pending: Vec<Pending> = response.take(0)?;
