@@ -37,6 +37,30 @@ pub struct OrderView {
     pub expires_at: String,
     pub version: u64,
     pub ticket: OrderTicketView,
+    /// Why the system cancelled the order, when it did (absent for a buyer's cancellation or an
+    /// expiry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<CancelReason>,
+}
+
+/// Why the system cancelled an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// The seller deleted the ticket while this order was being placed; a payment is refunded.
+    TicketWithdrawn,
+}
+
+impl CancelReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TicketWithdrawn => "ticket_withdrawn",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw == Self::TicketWithdrawn.as_str()).then_some(Self::TicketWithdrawn)
+    }
 }
 
 /// RFC 3339 in UTC with millisecond precision, as orders store and show it.

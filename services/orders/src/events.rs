@@ -2,7 +2,7 @@
 //! that expired or whose ticket was deleted, complete orders that were paid. Idempotent.
 use std::time::Duration;
 
-use shared::events::consumer::{ConsumerSpec, Delivery, Outcome};
+use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{
     Event, ExpirationComplete, OrderCompleted, OrderStatus, PaymentCreated, TicketCreated, TicketDeleted, TicketRef, TicketUpdated,
 };
@@ -11,12 +11,17 @@ use shared::store::Db;
 use shared::events::outbox::OutboxRecord;
 
 use crate::routes::cancel_order;
-use crate::store::{self, TicketReplica};
+use crate::store::{self, Closing, TicketReplica};
 
-pub fn consumer() -> ConsumerSpec {
+/// The durable consumer all replicas share; its dead letters are `deadletter.orders-service.>`.
+pub const DURABLE: &str = "orders-service";
+
+/// Pauses while the service's database is unreachable.
+pub fn consumer(db: &Db) -> ConsumerSpec {
     ConsumerSpec::new(
-        "orders-service",
+        DURABLE,
         vec![TicketCreated::SUBJECT, TicketUpdated::SUBJECT, TicketDeleted::SUBJECT, ExpirationComplete::SUBJECT, PaymentCreated::SUBJECT],
+        Dependency::Database(db.clone()),
     )
 }
 
@@ -87,11 +92,17 @@ async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome
     let replica = TicketReplica { version: event.version as i64, deleted: true, ..current };
     let outcome = apply_version(db, replica).await?;
     if matches!(outcome, Outcome::Ack) {
-        // An order placed before the deletion arrived must not keep a ticket that is gone.
+        // An order placed before the deletion arrived must not keep a ticket that is gone, even
+        // if its buyer paid meanwhile: it is cancelled, and payments refunds the charge. (A
+        // ticket held by an order cannot be deleted, so only such a race gets here.)
         if let Some(order_id) = store::reservation_of(db, &event.id).await? {
             if let Some(order) = store::get_order(db, &order_id).await? {
-                if order.status().is_open() && !cancel_order(db, &order).await? {
-                    return Ok(Outcome::Wait(Duration::ZERO));
+                let paid = order.status() == OrderStatus::Complete;
+                if order.status().is_open() || paid {
+                    if !cancel_order(db, &order, Closing::Withdraw).await? {
+                        return Ok(Outcome::Wait(Duration::ZERO));
+                    }
+                    tracing::warn!(order.id = %order.id, ticket.id = %event.id, paid, "order cancelled: its ticket was deleted");
                 }
             }
         }
@@ -104,7 +115,7 @@ async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Resu
         return Ok(Outcome::Wait(EARLY));
     };
     // Complete and cancelled orders are left alone.
-    if order.status().is_open() && !cancel_order(db, &order).await? {
+    if order.status().is_open() && !cancel_order(db, &order, Closing::Cancel).await? {
         return Ok(Outcome::Wait(Duration::ZERO));
     }
     Ok(Outcome::Ack)
@@ -121,7 +132,7 @@ async fn payment_created(db: &Db, event: PaymentCreated) -> anyhow::Result<Outco
     let completed =
         OrderCompleted { id: order.id.clone(), version: order.version as u64 + 1, ticket: TicketRef { id: order.ticket_id.clone() } };
     let record = OutboxRecord::new(&completed)?;
-    if store::close(db, &order.id, &order.ticket_id, order.version, OrderStatus::Complete, record).await? {
+    if store::close(db, &order.id, &order.ticket_id, order.version, Closing::Complete, record).await? {
         Ok(Outcome::Ack)
     } else {
         Ok(Outcome::Wait(Duration::ZERO))

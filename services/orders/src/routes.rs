@@ -15,7 +15,7 @@ use shared::store::Db;
 use shared::{parse_fields, ApiError};
 
 use crate::domain::{rfc3339, OrderView, TicketId};
-use crate::store::{self, NewOrder, OrderRow, Placed};
+use crate::store::{self, Closing, NewOrder, OrderRow, Placed};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -63,9 +63,9 @@ async fn create(
             status: OrderStatus::Created,
             user_id: user.id.clone(),
             expires_at,
-            ticket: OrderTicket { id: ticket.id.clone(), price: Cents(ticket.price) },
+            ticket: OrderTicket { id: ticket.id.clone(), price: Cents(ticket.price), version: ticket.version as u64 },
         };
-        let new = NewOrder { id: &id, user_id: &user.id, ticket_id: &ticket.id, ticket_version: ticket.version, expires_at: &expires };
+        let new = NewOrder { id: &id, user_id: &user.id, ticket: &ticket, expires_at: &expires };
         match store::place(&state.db, &new, OutboxRecord::new(&event)?).await? {
             Placed::Reserved => return Err(ApiError::bad_request("Ticket is already reserved")),
             Placed::Stale => continue,
@@ -104,7 +104,7 @@ async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, P
             OrderStatus::Complete => return Err(ApiError::bad_request("Cannot cancel a completed order")),
             OrderStatus::Cancelled => return Ok(StatusCode::NO_CONTENT),
             OrderStatus::Created | OrderStatus::AwaitingPayment => {
-                if cancel_order(&state.db, &row).await? {
+                if cancel_order(&state.db, &row, Closing::Cancel).await? {
                     state.backbone.outbox.wake();
                     tracing::info!(order.id = %id, "order cancelled by its buyer");
                     return Ok(StatusCode::NO_CONTENT);
@@ -115,8 +115,9 @@ async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, P
     Err(ApiError::Internal(anyhow::anyhow!("order {id} kept changing while cancelling it")))
 }
 
-/// Cancels an open order with `order.cancelled`; `false` if it changed meanwhile.
-pub async fn cancel_order(db: &Db, row: &OrderRow) -> anyhow::Result<bool> {
+/// Cancels an order with `order.cancelled` (an open one, or with [`Closing::Withdraw`] a paid
+/// one too); `false` if it changed meanwhile.
+pub async fn cancel_order(db: &Db, row: &OrderRow, closing: Closing) -> anyhow::Result<bool> {
     let event = OrderCancelled { id: row.id.clone(), version: row.version as u64 + 1, ticket: TicketRef { id: row.ticket_id.clone() } };
-    Ok(store::close(db, &row.id, &row.ticket_id, row.version, OrderStatus::Cancelled, OutboxRecord::new(&event)?).await?)
+    Ok(store::close(db, &row.id, &row.ticket_id, row.version, closing, OutboxRecord::new(&event)?).await?)
 }

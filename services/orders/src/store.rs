@@ -7,7 +7,7 @@ use shared::money::Cents;
 use shared::store::{commit, Db, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
 
-use crate::domain::{OrderTicketView, OrderView};
+use crate::domain::{CancelReason, OrderTicketView, OrderView};
 
 pub fn schema() -> String {
     format!(
@@ -24,6 +24,13 @@ DEFINE FIELD IF NOT EXISTS ticket ON orders TYPE record<ticket>;
 DEFINE FIELD IF NOT EXISTS status ON orders TYPE string;
 DEFINE FIELD IF NOT EXISTS expires_at ON orders TYPE string;
 DEFINE FIELD IF NOT EXISTS version ON orders TYPE int;
+DEFINE FIELD IF NOT EXISTS cancel_reason ON orders TYPE option<string>;
+-- The ticket as the buyer saw it when ordering: what the order shows and payments charges,
+-- whatever a seller's edit racing the reservation did to the ticket after. (Orders from before
+-- these fields fall back to the ticket's replica.)
+DEFINE FIELD IF NOT EXISTS ticket_title ON orders TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS ticket_price ON orders TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS ticket_version ON orders TYPE option<int>;
 DEFINE INDEX IF NOT EXISTS orders_user ON orders FIELDS user_id;
 DEFINE TABLE IF NOT EXISTS reservation SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS order_id ON reservation TYPE string;
@@ -73,6 +80,8 @@ pub struct OrderRow {
     pub ticket_title: String,
     pub ticket_price: i64,
     pub ticket_version: i64,
+    /// Why the system (not the buyer, not the clock) cancelled the order.
+    pub cancel_reason: Option<String>,
 }
 
 impl OrderRow {
@@ -93,12 +102,14 @@ impl OrderRow {
                 price: Cents(self.ticket_price),
                 version: self.ticket_version as u64,
             },
+            cancel_reason: self.cancel_reason.as_deref().and_then(CancelReason::parse),
         }
     }
 }
 
 const ORDER_FIELDS: &str = "record::id(id) AS id, user_id, status, expires_at, version, record::id(ticket) AS ticket_id, \
-    ticket.title AS ticket_title, ticket.price AS ticket_price, ticket.version AS ticket_version";
+    ticket_title ?? ticket.title AS ticket_title, ticket_price ?? ticket.price AS ticket_price, \
+    ticket_version ?? ticket.version AS ticket_version, cancel_reason";
 
 pub async fn get_order(db: &Db, id: &str) -> Result<Option<OrderRow>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {ORDER_FIELDS} FROM ONLY $order")).bind(("order", order(id))).await?;
@@ -132,8 +143,8 @@ pub enum Placed {
 pub struct NewOrder<'a> {
     pub id: &'a str,
     pub user_id: &'a str,
-    pub ticket_id: &'a str,
-    pub ticket_version: i64,
+    /// The ticket's replica as read: the order is made against exactly this version.
+    pub ticket: &'a TicketReplica,
     pub expires_at: &'a str,
 }
 
@@ -145,14 +156,17 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
              LET $t = (SELECT version, deleted FROM ONLY $ticket);
              IF $t = NONE OR $t.deleted OR $t.version != $ticket_version {{ THROW 'STALE'; }};
              CREATE $reservation SET order_id = $order_id;
-             CREATE $order SET user_id = $user_id, ticket = $ticket, status = 'created', expires_at = $expires_at, version = 0;
+             CREATE $order SET user_id = $user_id, ticket = $ticket, status = 'created', expires_at = $expires_at, version = 0,
+                 ticket_title = $title, ticket_price = $price, ticket_version = $ticket_version;
              {}
              COMMIT TRANSACTION;",
             OutboxRecord::statement(0)
         ))
-        .bind(("ticket", ticket(new.ticket_id)))
-        .bind(("ticket_version", new.ticket_version))
-        .bind(("reservation", reservation(new.ticket_id)))
+        .bind(("ticket", ticket(&new.ticket.id)))
+        .bind(("ticket_version", new.ticket.version))
+        .bind(("title", new.ticket.title.clone()))
+        .bind(("price", new.ticket.price))
+        .bind(("reservation", reservation(&new.ticket.id)))
         .bind(("order", order(new.id)))
         .bind(("order_id", new.id.to_string()))
         .bind(("user_id", new.user_id.to_string()))
@@ -166,22 +180,36 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
     }
 }
 
-/// Moves an open order at `version` to `status` with its event; a cancelled order gives its
-/// ticket's reservation back. `false` when the order changed meanwhile.
-pub async fn close(
-    db: &Db,
-    order_id: &str,
-    ticket_id: &str,
-    version: i64,
-    status: OrderStatus,
-    event: OutboxRecord,
-) -> Result<bool, TxError> {
-    let release = if status == OrderStatus::Cancelled { "DELETE $reservation WHERE order_id = $order_id;" } else { "" };
+/// How an order ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// Paid: it keeps its ticket.
+    Complete,
+    /// By its buyer or its expiry: the ticket is free again.
+    Cancel,
+    /// Its ticket was deleted by a seller in a race with the reservation: cancelled even when
+    /// already paid (payments then refunds), since there is no ticket to give.
+    Withdraw,
+}
+
+/// Ends an order at `version` with its event, in one transaction; a cancelled order gives its
+/// ticket's reservation back. `false` when the order changed meanwhile (or is no longer open).
+pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closing: Closing, event: OutboxRecord) -> Result<bool, TxError> {
+    let (status, from, reason, release) = match closing {
+        Closing::Complete => (OrderStatus::Complete, "['created', 'awaiting:payment']", None, ""),
+        Closing::Cancel => (OrderStatus::Cancelled, "['created', 'awaiting:payment']", None, "DELETE $reservation WHERE order_id = $order_id;"),
+        Closing::Withdraw => (
+            OrderStatus::Cancelled,
+            "['created', 'awaiting:payment', 'complete']",
+            Some(CancelReason::TicketWithdrawn.as_str()),
+            "DELETE $reservation WHERE order_id = $order_id;",
+        ),
+    };
     let query = db
         .query(format!(
             "BEGIN TRANSACTION;
-             LET $changed = (UPDATE $order SET status = $status, version = version + 1
-                 WHERE version = $version AND status IN ['created', 'awaiting:payment'] RETURN VALUE id);
+             LET $changed = (UPDATE $order SET status = $status, version = version + 1, cancel_reason = $reason
+                 WHERE version = $version AND status IN {from} RETURN VALUE id);
              IF array::len($changed) = 0 {{ THROW 'STALE'; }};
              {release}
              {}
@@ -192,7 +220,8 @@ pub async fn close(
         .bind(("order_id", order_id.to_string()))
         .bind(("reservation", reservation(ticket_id)))
         .bind(("version", version))
-        .bind(("status", status.as_str().to_string()));
+        .bind(("status", status.as_str().to_string()))
+        .bind(("reason", reason.map(str::to_string)));
     match commit(event.bind(query, 0)).await {
         Ok(_) => Ok(true),
         Err(TxError::Refused(code)) if code.contains("STALE") => Ok(false),

@@ -2,7 +2,7 @@
 //! when that order is cancelled, mark it sold when it completes. Each handler is idempotent.
 use std::time::Duration;
 
-use shared::events::consumer::{ConsumerSpec, Delivery, Outcome};
+use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, TicketUpdated};
 use shared::money::Cents;
@@ -10,8 +10,12 @@ use shared::store::Db;
 
 use crate::store::{self, Guarded, TicketRow};
 
-pub fn consumer() -> ConsumerSpec {
-    ConsumerSpec::new("tickets-service", vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT])
+/// The durable consumer all replicas share; its dead letters are `deadletter.tickets-service.>`.
+pub const DURABLE: &str = "tickets-service";
+
+/// Pauses while the service's database is unreachable.
+pub fn consumer(db: &Db) -> ConsumerSpec {
+    ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT], Dependency::Database(db.clone()))
 }
 
 /// Waiting for an earlier event (a cancellation that frees the ticket) to arrive.
@@ -28,10 +32,7 @@ pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Resu
             Err(outcome) => return Ok(outcome),
         },
         OrderCompleted::SUBJECT => match delivery.parse::<OrderCompleted>() {
-            Ok(event) => {
-                store::mark_sold(&db, &event.ticket.id, &event.id, event.version as i64).await?;
-                Outcome::Ack
-            }
+            Ok(event) => order_completed(&db, event).await?,
             Err(outcome) => return Ok(outcome),
         },
         other => Outcome::Reject(format!("no handler for {other}")),
@@ -62,8 +63,10 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
             // Unknown, or deleted before the order arrived (orders cancels that order when it
             // hears of the deletion): record the order and move on. Reserving a deleted ticket
             // would publish a ticket.updated that brings it back to life in other services.
-            store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await?;
-            return Ok(Outcome::Ack);
+            if store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await? == Guarded::Written {
+                return Ok(Outcome::Ack);
+            }
+            continue;
         };
         if ticket.order_id.as_deref().is_some_and(|o| o != event.id) {
             // Still held by an order whose cancellation has not arrived yet.
@@ -78,6 +81,21 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
         }
     }
     anyhow::bail!("ticket {} kept changing while reserving it", event.ticket.id)
+}
+
+/// Marks the ticket sold. A paid order's `order.created` can arrive after its
+/// `order.completed` (a relay's publish failed and was retried): the reservation must be made
+/// first, or the paid ticket would stay on sale, so until this service has seen the order
+/// created the event waits for it.
+async fn order_completed(db: &Db, event: OrderCompleted) -> anyhow::Result<Outcome> {
+    match store::seen_order(db, &event.id).await? {
+        None => Ok(Outcome::Wait(EARLY)),
+        Some(seen) if seen >= event.version as i64 => Ok(Outcome::Ack),
+        Some(_) => {
+            store::mark_sold(db, &event.ticket.id, &event.id, event.version as i64).await?;
+            Ok(Outcome::Ack)
+        }
+    }
 }
 
 async fn order_cancelled(db: &Db, event: OrderCancelled) -> anyhow::Result<Outcome> {
@@ -97,9 +115,12 @@ async fn order_cancelled(db: &Db, event: OrderCancelled) -> anyhow::Result<Outco
                     return Ok(Outcome::Ack);
                 }
             }
+            // Not held by this order (never reserved, or the ticket is gone): only remember the
+            // order, so that a late order.created for it reserves nothing.
             _ => {
-                store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await?;
-                return Ok(Outcome::Ack);
+                if store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await? == Guarded::Written {
+                    return Ok(Outcome::Ack);
+                }
             }
         }
     }

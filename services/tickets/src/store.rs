@@ -154,6 +154,12 @@ pub async fn seen_order(db: &Db, order_id: &str) -> Result<Option<i64>, surreald
 
 /// Sets or clears the ticket's reservation at `version` (with `ticket.updated`), and records the
 /// order's version, in one transaction. `event` is `None` when only the order is recorded.
+///
+/// Two replicas can handle two events of one order at once (its creation and its cancellation),
+/// each deciding on what it read before. So the transaction checks again what the decision
+/// rested on: that no event of this order as new as this one was applied meanwhile, and, when
+/// only the order is recorded, that the ticket is not held by it (a reservation made meanwhile
+/// must be released, not forgotten). Either check failing is `Stale`: read and decide again.
 pub async fn apply_order(
     db: &Db,
     ticket_id: &str,
@@ -170,10 +176,17 @@ pub async fn apply_order(
         ),
         None => String::new(),
     };
+    let not_held = if set.is_none() {
+        "IF (SELECT VALUE order_id FROM ONLY $ticket) = $order_id { THROW 'STALE'; };"
+    } else {
+        ""
+    };
     let outbox = if event.is_some() { OutboxRecord::statement(0) } else { String::new() };
     let query = db
         .query(format!(
             "BEGIN TRANSACTION;
+             IF (SELECT VALUE version FROM ONLY $seen) >= $order_version {{ THROW 'STALE'; }};
+             {not_held}
              {ticket_write}
              UPSERT $seen SET version = math::max([version ?? -1, $order_version]);
              {outbox}

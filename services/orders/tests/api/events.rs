@@ -103,7 +103,27 @@ async fn deleting_a_ticket_makes_it_unorderable_and_cancels_its_open_order() {
     })
     .await;
     assert!(cancelled);
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!(after["cancelReason"], "ticket_withdrawn", "{after}");
     assert_eq!(app.order("bob", "t1").await.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn an_order_paid_before_its_tickets_deletion_arrived_is_cancelled_for_a_refund() {
+    // The seller deleted the ticket while the buyer reserved and paid it: there is no ticket to
+    // give, so the paid order is cancelled and order.cancelled tells payments to refund.
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    let mut spy = EventSpy::new(&nats, "order.>").await;
+    publish(&nats, "payment.created", json!({ "id": "p1", "orderId": id, "stripeId": "pi_1" })).await;
+    assert_eq!(spy.expect("order.completed").await["id"], id);
+    publish(&nats, "ticket.deleted", json!({ "id": "t1", "version": 1 })).await;
+    let cancelled = spy.expect("order.cancelled").await;
+    assert_eq!((cancelled["id"].as_str(), cancelled["version"].as_u64()), (Some(id), Some(2)));
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!((after["status"].as_str(), after["cancelReason"].as_str()), (Some("cancelled"), Some("ticket_withdrawn")), "{after}");
 }
 
 #[tokio::test]
@@ -121,4 +141,23 @@ async fn a_payment_for_an_order_already_cancelled_leaves_it_cancelled() {
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!((after["status"].as_str(), after["version"].as_u64()), (Some("cancelled"), Some(1)));
     assert!(spy.next(Duration::from_millis(200)).await.is_none(), "no order.completed for a cancelled order");
+}
+
+#[tokio::test]
+async fn an_order_keeps_the_price_and_version_its_buyer_saw_when_the_ticket_changes() {
+    // A seller's edit that races the reservation: the order shows (and payments charges) the
+    // price the buyer ordered at, not the edit.
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    let seen = order["ticket"].clone();
+    assert_eq!((seen["price"].as_f64(), seen["version"].as_u64()), (Some(20.0), Some(0)));
+    publish(&nats, "ticket.updated", json!({ "id": "t1", "version": 1, "title": "edited", "price": 99.0, "userId": "seller" })).await;
+    let applied = eventually(Duration::from_secs(5), || test_support::all_acked(&nats, "orders-service")).await;
+    assert!(applied, "the edit was applied to the replica");
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!(after["ticket"], seen, "the order still shows what its buyer saw");
+    let listed: Vec<Value> = app.client.get(app.url("/api/orders")).bearer_auth(test_support::token("ann")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed[0]["ticket"], seen);
 }

@@ -81,7 +81,12 @@ impl OrderStatus {
 #[serde(rename_all = "camelCase")]
 pub struct OrderTicket {
     pub id: String,
+    /// The price the buyer saw, and is charged.
     pub price: Cents,
+    /// The ticket's version the order was made against (absent in events from before it was
+    /// sent: 0).
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,13 +154,13 @@ mod tests {
             status: OrderStatus::Created,
             user_id: "u1".into(),
             expires_at: time::macros::datetime!(2026-01-02 03:04:05 UTC),
-            ticket: OrderTicket { id: "t1".into(), price: Cents(1250) },
+            ticket: OrderTicket { id: "t1".into(), price: Cents(1250), version: 3 },
         };
         assert_eq!(
             serde_json::to_value(&event).unwrap(),
             serde_json::json!({
                 "id": "o1", "version": 0, "status": "created", "userId": "u1",
-                "expiresAt": "2026-01-02T03:04:05Z", "ticket": { "id": "t1", "price": 12.5 }
+                "expiresAt": "2026-01-02T03:04:05Z", "ticket": { "id": "t1", "price": 12.5, "version": 3 }
             })
         );
         let updated =

@@ -126,3 +126,17 @@ async fn an_order_for_a_ticket_deleted_meanwhile_does_not_reserve_it() {
     assert!(spy.next(Duration::from_millis(300)).await.is_none(), "no ticket.updated brings the deleted ticket back");
     assert_eq!(app.get(ticket["id"].as_str().unwrap()).await.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn a_paid_orders_completion_that_arrives_before_its_creation_still_sells_the_ticket() {
+    // A relay whose publish of order.created failed retries it after order.completed went out.
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    app.publish("order.completed", json!({ "id": "o1", "version": 1, "ticket": { "id": ticket["id"] } })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    let sold = until(&app, &ticket, |t| t["orderId"] == "o1" && t["sold"] == true).await;
+    assert_eq!(sold["version"], 1);
+    let listed: Vec<Value> = app.client.get(app.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
+    assert!(listed.is_empty(), "a paid ticket is never back on sale");
+}

@@ -33,3 +33,38 @@ async fn two_writers_of_the_same_version_cannot_both_succeed() {
     assert_eq!((stored.title.as_str(), stored.version), ("first", 1), "every save adds exactly one to the version");
     assert_eq!(shared::events::outbox::pending_count(&db).await.unwrap(), 2, "one event per write that happened");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orders_creation_and_cancellation_handled_at_once_leave_its_ticket_free() {
+    // Two replicas share one consumer, so one can handle order.created while the other handles
+    // the same order's order.cancelled. Whichever way they interleave, the ticket ends free.
+    use shared::events::consumer::{Delivery, Outcome};
+    let settings = DatabaseSettings { url: "mem://".into(), namespace: "test".into(), database: "tickets".into(), credentials: None };
+    let db = shared::store::connect(&settings, &store::schema()).await.unwrap();
+    let deliver = |subject: &'static str, payload: serde_json::Value| {
+        let db = db.clone();
+        async move {
+            loop {
+                let delivery = Delivery { subject: subject.to_string(), payload: payload.to_string().into(), attempt: 1 };
+                match tickets::events::handle(db.clone(), || {}, delivery).await.unwrap() {
+                    Outcome::Ack => return,
+                    Outcome::Wait(delay) => tokio::time::sleep(delay).await,
+                    Outcome::Reject(reason) => panic!("{reason}"),
+                }
+            }
+        }
+    };
+    for n in 0..60 {
+        let id = format!("t{n}");
+        let row = TicketRow { id: id.clone(), title: "t".into(), price: 100, user_id: "u".into(), version: 0, order_id: None, sold: false, deleted: false };
+        let created = OutboxRecord::new(&shared::events::TicketDeleted { id: id.clone(), version: 0 }).unwrap();
+        store::insert(&db, &row, created).await.unwrap();
+        let order = format!("o{n}");
+        let created = serde_json::json!({ "id": order, "version": 0, "status": "created", "userId": "b", "expiresAt": "2030-01-01T00:00:00Z", "ticket": { "id": id, "price": 1 } });
+        let cancelled = serde_json::json!({ "id": order, "version": 1, "ticket": { "id": id } });
+        tokio::join!(deliver("order.created", created), deliver("order.cancelled", cancelled));
+        let ticket = store::get(&db, &id).await.unwrap().unwrap();
+        assert_eq!(ticket.order_id, None, "ticket {id} is held by {order}, which is cancelled");
+    }
+}
+
