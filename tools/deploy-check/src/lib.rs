@@ -36,12 +36,52 @@ pub fn yaml_documents(yaml: &[u8]) -> anyhow::Result<Vec<Value>> {
 
 /// The resources of `k8s/overlays/<overlay>`, rendered.
 pub fn render(overlay: &str) -> anyhow::Result<Vec<Value>> {
-    let path = repo().join("k8s/overlays").join(overlay);
-    let output = Command::new("kubectl").arg("kustomize").arg(&path).output().context("running kubectl kustomize")?;
+    render_dir(&repo().join("k8s/overlays").join(overlay))
+}
+
+/// The resources of a kustomization folder (`k8s/base`, an overlay), rendered.
+pub fn render_dir(path: &Path) -> anyhow::Result<Vec<Value>> {
+    let output = Command::new("kubectl").arg("kustomize").arg(path).output().context("running kubectl kustomize")?;
     if !output.status.success() {
         bail!("kubectl kustomize {}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
     }
     yaml_documents(&output.stdout)
+}
+
+/// A container's environment as Kubernetes gives it: plain values, ConfigMap keys resolved from
+/// the manifests, and Secret keys from `secret(secret name, key)` (a missing optional one is
+/// left out, a missing required one is an error).
+pub fn environment(
+    resources: &[Value],
+    container: &Value,
+    secret: impl Fn(&str, &str) -> Option<String>,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut vars = std::collections::BTreeMap::new();
+    for entry in container["env"].as_array().into_iter().flatten() {
+        let name = entry["name"].as_str().context("an env entry without a name")?.to_string();
+        let value = if let Some(value) = entry["value"].as_str() {
+            Some(value.to_string())
+        } else if let Some(reference) = entry["valueFrom"]["configMapKeyRef"].as_object() {
+            let map_name = reference["name"].as_str().unwrap_or_default();
+            let key = reference["key"].as_str().unwrap_or_default();
+            let map = named(resources, "ConfigMap", map_name).with_context(|| format!("{name}: ConfigMap {map_name} is not in the manifests"))?;
+            Some(map["data"][key].as_str().with_context(|| format!("{name}: key {key} missing from ConfigMap {map_name}"))?.to_string())
+        } else if let Some(reference) = entry["valueFrom"]["secretKeyRef"].as_object() {
+            let secret_name = reference["name"].as_str().unwrap_or_default();
+            let key = reference["key"].as_str().unwrap_or_default();
+            match secret(secret_name, key) {
+                Some(value) => Some(value),
+                None if reference["optional"] == true => None,
+                None => bail!("{name}: secret {secret_name}/{key} is not set"),
+            }
+        } else {
+            bail!("{name}: neither a value nor a ConfigMap or Secret reference");
+        };
+        if let Some(value) = value {
+            vars.insert(name, value);
+        }
+    }
+    Ok(vars)
 }
 
 pub fn of_kind<'a>(resources: &'a [Value], kind: &str) -> Vec<&'a Value> {
