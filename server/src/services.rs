@@ -1,6 +1,8 @@
 //! The services this process runs. With `embedded` (one machine) each service is built here, on
-//! its own database, and its routes are merged into the web server's; without it (Kubernetes)
-//! the ingress routes `/api` to the services and server functions reach them by URL.
+//! its own database, and its routes are merged into the web server's; without it, or with
+//! `EMBEDDED_SERVICES=false` (Kubernetes, `scripts/cluster`), the ingress routes `/api` to the
+//! services and server functions reach them by URL. The switch is read at start so that one
+//! build serves both topologies; the images leave the embedded services out to stay small.
 use std::net::SocketAddr;
 
 use app::api::ApiConfig;
@@ -13,8 +15,20 @@ pub struct Services {
     pub api: ApiConfig,
 }
 
-#[cfg(feature = "embedded")]
 pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
+    let mut env = shared::config::EnvReader::from_process();
+    #[cfg(feature = "embedded")]
+    if env.flag("EMBEDDED_SERVICES", true) {
+        env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
+        return embedded(address).await;
+    }
+    #[cfg(not(feature = "embedded"))]
+    let _ = address; // only the embedded services call back on the web server's own address
+    remote(env)
+}
+
+#[cfg(feature = "embedded")]
+async fn embedded(address: SocketAddr) -> anyhow::Result<Services> {
     use anyhow::Context;
 
     let auth_config = auth::AuthConfig::from_env().map_err(|e| anyhow::anyhow!("auth: {e}"))?;
@@ -55,12 +69,10 @@ pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
     Ok(Services { router, readiness, api })
 }
 
-#[cfg(not(feature = "embedded"))]
-pub async fn start(_address: SocketAddr) -> anyhow::Result<Services> {
-    use shared::config::EnvReader;
+/// The web server alone: server functions call the services where the environment says.
+fn remote(mut env: shared::config::EnvReader) -> anyhow::Result<Services> {
     use shared::telemetry::LogFormat;
 
-    let mut env = EnvReader::from_process();
     let format = env.or("LOG_FORMAT", LogFormat::Json, "pretty or json");
     let api = ApiConfig {
         auth_url: env.or("AUTH_URL", "http://auth:3000".to_string(), "a URL"),

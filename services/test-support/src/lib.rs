@@ -102,8 +102,126 @@ impl Drop for NatsServer {
     }
 }
 
+/// A NATS deployment a test talks to: one server or a cluster.
+pub trait Nats {
+    /// The `NATS_URL` a service gets: one URL, or every member's, comma-separated.
+    fn url(&self) -> String;
+}
+
+impl Nats for NatsServer {
+    fn url(&self) -> String {
+        NatsServer::url(self)
+    }
+}
+
+/// A client of `nats`, connected to any member.
+pub async fn client(nats: &impl Nats) -> async_nats::Client {
+    let servers = shared::events::nats::parse_servers(&nats.url()).expect("valid NATS URLs");
+    async_nats::connect(servers).await.expect("connects to NATS")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// One member of a [`NatsCluster`].
+pub struct ClusterNode {
+    pub name: String,
+    pub port: u16,
+    cluster_port: u16,
+    store: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+/// A JetStream cluster of nats-servers on loopback (`nats-0`, `nats-1`, …), as the
+/// Kubernetes StatefulSet runs them; each member is killed when dropped.
+pub struct NatsCluster {
+    pub nodes: Vec<ClusterNode>,
+}
+
+impl NatsCluster {
+    /// Starts `size` servers routed to each other and waits until JetStream answers.
+    pub async fn start(size: usize) -> Self {
+        let nodes = (0..size)
+            .map(|i| ClusterNode {
+                name: format!("nats-{i}"),
+                port: free_port(),
+                cluster_port: free_port(),
+                store: tempfile::tempdir().expect("temporary store"),
+                child: None,
+            })
+            .collect();
+        let mut cluster = Self { nodes };
+        for i in 0..size {
+            cluster.spawn(i);
+        }
+        let ready = eventually(Duration::from_secs(30), || async {
+            let Ok(servers) = shared::events::nats::parse_servers(&cluster.url()) else { return false };
+            let Ok(client) = async_nats::connect(servers).await else { return false };
+            async_nats::jetstream::new(client).query_account().await.is_ok()
+        })
+        .await;
+        assert!(ready, "the NATS cluster never elected a JetStream leader");
+        cluster
+    }
+
+    fn spawn(&mut self, index: usize) {
+        let routes = self.nodes.iter().map(|n| format!("nats://127.0.0.1:{}", n.cluster_port)).collect::<Vec<_>>().join(",");
+        let node = &mut self.nodes[index];
+        let child = Command::new(nats_binary())
+            .args(["-js", "-a", "127.0.0.1", "-p", &node.port.to_string(), "-n", &node.name, "--cluster_name", "ticketing"])
+            .args(["--cluster", &format!("nats://127.0.0.1:{}", node.cluster_port), "--routes", &routes, "-sd"])
+            .arg(node.store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server runs (scripts/setup installs it)");
+        node.child = Some(child);
+    }
+
+    /// Kills a member (its store stays), as a lost node would.
+    pub fn kill(&mut self, name: &str) {
+        let node = self.nodes.iter_mut().find(|n| n.name == name).expect("a member of the cluster");
+        if let Some(mut child) = node.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a killed member again with its store.
+    pub fn restart(&mut self, name: &str) {
+        let index = self.nodes.iter().position(|n| n.name == name).expect("a member of the cluster");
+        self.spawn(index);
+    }
+
+    /// The member that leads `stream` now.
+    pub async fn leader_of(&self, stream: &str) -> String {
+        let js = async_nats::jetstream::new(client(self).await);
+        let mut stream = js.get_stream(stream).await.expect("the stream exists");
+        let info = stream.info().await.expect("stream info");
+        info.cluster.as_ref().and_then(|c| c.leader.clone()).expect("the stream has a leader")
+    }
+}
+
+impl Nats for NatsCluster {
+    fn url(&self) -> String {
+        self.nodes.iter().map(|n| format!("nats://127.0.0.1:{}", n.port)).collect::<Vec<_>>().join(",")
+    }
+}
+
+impl Drop for NatsCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            if let Some(mut child) = node.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
 /// An environment for a service under test: in-memory database, free port, the test key.
-pub fn env(nats: &NatsServer, extra: &[(&str, &str)]) -> EnvReader {
+pub fn env(nats: &impl Nats, extra: &[(&str, &str)]) -> EnvReader {
     let mut vars: HashMap<String, String> = [("PORT", "0"), ("DATABASE_URL", "mem://"), ("JWT_KEY", JWT_KEY)]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -139,11 +257,19 @@ where
     }
 }
 
-/// Waits (10 s at most) until `{base}/readyz` answers 200, and fails the test if it never does.
+/// Waits (10 s at most) until `{base}/readyz` answers 200 with its event backbone connected and
+/// its streams set up, and fails the test if it never does.
 pub async fn wait_ready(client: &reqwest::Client, base: &str) {
     let url = format!("{base}/readyz");
-    let ready =
-        eventually(Duration::from_secs(10), || async { client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) }).await;
+    let ready = eventually(Duration::from_secs(10), || async {
+        let Ok(response) = client.get(&url).send().await else { return false };
+        if !response.status().is_success() {
+            return false;
+        }
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        body["nats"].as_object().is_none_or(|states| states.values().all(|state| state == "connected"))
+    })
+    .await;
     assert!(ready, "never became ready at {base}");
 }
 
@@ -153,8 +279,8 @@ pub struct EventSpy {
 }
 
 impl EventSpy {
-    pub async fn new(nats: &NatsServer, subject: &str) -> Self {
-        let client = async_nats::connect(nats.url()).await.expect("spy connects");
+    pub async fn new(nats: &impl Nats, subject: &str) -> Self {
+        let client = client(nats).await;
         let subscriber = client.subscribe(subject.to_string()).await.expect("spy subscribes");
         client.flush().await.expect("spy subscription registered");
         Self { subscriber }
@@ -181,9 +307,8 @@ impl EventSpy {
 }
 
 /// Publishes an event through JetStream as another service would, and waits for the stream's ack.
-pub async fn publish(nats: &NatsServer, subject: &str, payload: serde_json::Value) {
-    let client = async_nats::connect(nats.url()).await.expect("publisher connects");
-    let js = async_nats::jetstream::new(client);
+pub async fn publish(nats: &impl Nats, subject: &str, payload: serde_json::Value) {
+    let js = async_nats::jetstream::new(client(nats).await);
     js.publish(subject.to_string(), payload.to_string().into()).await.expect("published").await.expect("stored by the stream");
 }
 
@@ -221,9 +346,8 @@ pub struct ConsumerState {
     pub redelivered: usize,
 }
 
-pub async fn consumer_state(nats: &NatsServer, durable: &str) -> ConsumerState {
-    let client = async_nats::connect(nats.url()).await.expect("connects");
-    let js = async_nats::jetstream::new(client);
+pub async fn consumer_state(nats: &impl Nats, durable: &str) -> ConsumerState {
+    let js = async_nats::jetstream::new(client(nats).await);
     let mut consumer: async_nats::jetstream::consumer::PullConsumer =
         js.get_consumer_from_stream(durable, "TICKETING").await.expect("the durable consumer exists");
     let info = consumer.info().await.expect("consumer info");
@@ -231,8 +355,9 @@ pub async fn consumer_state(nats: &NatsServer, durable: &str) -> ConsumerState {
 }
 
 /// True once the service has created its durable consumer.
-pub async fn consumer_exists(nats: &NatsServer, durable: &str) -> bool {
-    let Ok(client) = async_nats::connect(nats.url()).await else {
+pub async fn consumer_exists(nats: &impl Nats, durable: &str) -> bool {
+    let Ok(servers) = shared::events::nats::parse_servers(&nats.url()) else { return false };
+    let Ok(client) = async_nats::connect(servers).await else {
         return false;
     };
     let js = async_nats::jetstream::new(client);
@@ -241,7 +366,7 @@ pub async fn consumer_exists(nats: &NatsServer, durable: &str) -> bool {
 
 /// True once every event the consumer received was handled and acked (false while the
 /// consumer does not exist yet).
-pub async fn all_acked(nats: &NatsServer, durable: &str) -> bool {
+pub async fn all_acked(nats: &impl Nats, durable: &str) -> bool {
     if !consumer_exists(nats, durable).await {
         return false;
     }
@@ -260,20 +385,25 @@ pub struct Stored {
 /// Every message the stream holds on `subject`, oldest first. Reads the stream itself, so it
 /// sees messages the server published on its own (scheduled ones), which a core subscription
 /// does not.
-pub async fn stored(nats: &NatsServer, subject: &str) -> Vec<Stored> {
+pub async fn stored(nats: &impl Nats, subject: &str) -> Vec<Stored> {
     use async_nats::jetstream::consumer::{pull, DeliverPolicy};
-    let client = async_nats::connect(nats.url()).await.expect("connects");
-    let js = async_nats::jetstream::new(client);
-    let stream = js.get_stream("TICKETING").await.expect("the stream exists");
-    let mut consumer = stream
-        .create_consumer(pull::OrderedConfig {
-            filter_subject: subject.to_string(),
-            deliver_policy: DeliverPolicy::All,
-            ..Default::default()
-        })
-        .await
-        .expect("an ordered consumer");
-    let pending = consumer.info().await.expect("consumer info").num_pending;
+    let js = async_nats::jetstream::new(client(nats).await);
+    // In a cluster that just lost a server, the stream answers once it has a leader again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (consumer, pending) = loop {
+        let opened = async {
+            let stream = js.get_stream("TICKETING").await?;
+            let config = pull::OrderedConfig { filter_subject: subject.to_string(), deliver_policy: DeliverPolicy::All, ..Default::default() };
+            let mut consumer = stream.create_consumer(config).await?;
+            let pending = consumer.info().await?.num_pending;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((consumer, pending))
+        };
+        match opened.await {
+            Ok(opened) => break opened,
+            Err(error) if Instant::now() > deadline => panic!("the stream cannot be read: {error}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    };
     let mut messages = consumer.messages().await.expect("messages");
     let mut found = Vec::new();
     while (found.len() as u64) < pending {

@@ -60,6 +60,8 @@ struct Ledger {
     replays: HashMap<String, Replay>,
     /// When set, every call fails with this status (Stripe having an outage).
     failing: Option<StatusCode>,
+    /// When set, every answer comes this much later (Stripe being slow); the work is done first.
+    slow: Option<std::time::Duration>,
 }
 
 /// Lets a test stop payment intents at the door, to act while a charge is in flight.
@@ -126,6 +128,19 @@ impl StripeDouble {
     /// Makes every following call fail with `status` (`None` heals it).
     pub fn fail_with(&self, status: Option<u16>) {
         self.state().failing = status.and_then(|s| StatusCode::from_u16(s).ok());
+    }
+
+    /// Makes every following answer arrive `delay` late (`None` heals it). The charge or refund
+    /// happens at once; only its answer waits, as when Stripe is slow.
+    pub fn slow_by(&self, delay: Option<std::time::Duration>) {
+        self.state().slow = delay;
+    }
+
+    async fn answer_late(&self) {
+        let delay = self.state().slow;
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
     }
 
     pub fn router(&self) -> Router {
@@ -263,7 +278,7 @@ async fn create_payment_intent(State(double): State<StripeDouble>, headers: Head
         return response;
     }
     let form = parse_form(&body);
-    idempotent(&double, &headers, Method::POST, "/v1/payment_intents", form, |state, form| {
+    let response = idempotent(&double, &headers, Method::POST, "/v1/payment_intents", form, |state, form| {
         let Some(amount) = param(form, "amount").and_then(|a| a.parse::<i64>().ok()) else {
             return (
                 StatusCode::BAD_REQUEST,
@@ -338,7 +353,9 @@ async fn create_payment_intent(State(double): State<StripeDouble>, headers: Head
                 (StatusCode::PAYMENT_REQUIRED, json!({ "error": body }))
             }
         }
-    })
+    });
+    double.answer_late().await;
+    response
 }
 
 async fn retrieve_payment_intent(State(double): State<StripeDouble>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -363,7 +380,7 @@ async fn create_refund(State(double): State<StripeDouble>, headers: HeaderMap, b
         return response;
     }
     let form = parse_form(&body);
-    idempotent(&double, &headers, Method::POST, "/v1/refunds", form, |state, form| {
+    let response = idempotent(&double, &headers, Method::POST, "/v1/refunds", form, |state, form| {
         let Some(id) = param(form, "payment_intent") else {
             let message = "One of the following params should be provided for this request: payment_intent or charge.";
             return (
@@ -397,7 +414,9 @@ async fn create_refund(State(double): State<StripeDouble>, headers: HeaderMap, b
         let body = refund_json(&refund);
         state.refunds.push(refund);
         (StatusCode::OK, body)
-    })
+    });
+    double.answer_late().await;
+    response
 }
 
 /// A PaymentIntent object with every field async-stripe expects, as Stripe sends it.

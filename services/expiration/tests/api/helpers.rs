@@ -3,12 +3,12 @@ use std::time::Duration;
 
 use expiration::ExpirationConfig;
 use serde_json::json;
-use test_support::{env, eventually, publish, stored, NatsServer, Stored};
+use test_support::{env, eventually, publish, stored, Nats, Stored};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Starts the expiration service in this process and waits until it is ready (its streams exist).
-pub async fn spawn_expiration(nats: &NatsServer) {
+pub async fn spawn_expiration(nats: &impl Nats) {
     let config = ExpirationConfig::read(env(nats, &[])).expect("test configuration is valid");
     let server = expiration::application(config).await.expect("the expiration service starts");
     let base = format!("http://127.0.0.1:{}", server.port());
@@ -21,7 +21,7 @@ pub fn in_ms(ms: i64) -> OffsetDateTime {
 }
 
 /// Publishes `order.created` for an order expiring at `at`.
-pub async fn order_created(nats: &NatsServer, id: &str, at: OffsetDateTime) {
+pub async fn order_created(nats: &impl Nats, id: &str, at: OffsetDateTime) {
     let payload = json!({
         "id": id, "version": 0, "status": "created", "userId": "ann",
         "expiresAt": at.format(&Rfc3339).unwrap(), "ticket": { "id": format!("t-{id}"), "price": 10 }
@@ -30,7 +30,7 @@ pub async fn order_created(nats: &NatsServer, id: &str, at: OffsetDateTime) {
 }
 
 /// `expiration.complete` messages in the stream, by order id.
-pub async fn fired(nats: &NatsServer) -> HashMap<String, Vec<Stored>> {
+pub async fn fired(nats: &impl Nats) -> HashMap<String, Vec<Stored>> {
     let mut by_order: HashMap<String, Vec<Stored>> = HashMap::new();
     for message in stored(nats, "expiration.complete").await {
         let id = message.payload["orderId"].as_str().unwrap_or_default().to_string();
@@ -40,7 +40,7 @@ pub async fn fired(nats: &NatsServer) -> HashMap<String, Vec<Stored>> {
 }
 
 /// Waits until `count` orders have fired (or 10 s pass), then a little longer for duplicates.
-pub async fn wait_fired(nats: &NatsServer, count: usize) -> HashMap<String, Vec<Stored>> {
+pub async fn wait_fired(nats: &impl Nats, count: usize) -> HashMap<String, Vec<Stored>> {
     eventually(Duration::from_secs(10), || async { fired(nats).await.len() >= count }).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     fired(nats).await

@@ -1,5 +1,7 @@
 //! Tests of the expiration service against a real nats-server: expiries fire at `expiresAt`,
-//! once, across restarts of the service (the real binary, killed) and of NATS.
+//! once, across restarts of the service (the real binary, killed) and of NATS, and in a
+//! three-server NATS cluster that loses the stream's leader.
+mod cluster;
 mod expiry;
 mod helpers;
 mod restarts;

@@ -1,0 +1,140 @@
+//! The faults of an on-sale day, injected while the load runs: a replica killed (SIGKILL, as an
+//! OOM kill or a lost node) and restarted after a pause, a NATS server killed and restarted (one
+//! of them the `TICKETING` stream's leader), the SurrealDB server restarted, and Stripe failing
+//! with 500s and then answering slowly. Each fault has a window, from injection until the part is
+//! back and ready plus a grace period, so 5xx answers can be told apart by whether a fault
+//! explains them.
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::topology::{wait_ready, Cluster};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    KillReplica,
+    KillNats,
+    /// Kill the NATS server that leads the `TICKETING` stream.
+    KillStreamLeader,
+    RestartDatabase,
+    StripeOutage,
+}
+
+/// A fault as it happened.
+#[derive(Debug, Clone)]
+pub struct Injected {
+    pub what: String,
+    /// From the start of the run.
+    pub start: Duration,
+    pub end: Duration,
+}
+
+/// After a part is back, answers may still fail for a moment (reconnects, nginx's fail timeout).
+const GRACE: Duration = Duration::from_secs(3);
+
+/// The faults of a run, in order: every kind at least once, then replica kills.
+pub fn plan(count: usize) -> Vec<Kind> {
+    let mut kinds = vec![Kind::KillReplica, Kind::KillStreamLeader, Kind::RestartDatabase, Kind::StripeOutage, Kind::KillNats];
+    while kinds.len() < count {
+        kinds.push(if fastrand::u8(0..4) == 0 { Kind::KillNats } else { Kind::KillReplica });
+    }
+    kinds.truncate(count.max(1));
+    fastrand::shuffle(&mut kinds[1..]);
+    kinds
+}
+
+/// Injects `faults` one after the other, `apart` seconds apart (drawn from the range), starting
+/// 10 s in and none after `until`; returns what was done and when.
+pub async fn inject(
+    cluster: &mut Cluster,
+    faults: &[Kind],
+    apart: std::ops::RangeInclusive<u64>,
+    started: Instant,
+    until: Duration,
+) -> anyhow::Result<Vec<Injected>> {
+    let mut injected = Vec::new();
+    let mut next = Duration::from_secs(10);
+    for kind in faults {
+        if next >= until {
+            break;
+        }
+        if let Some(wait) = next.checked_sub(started.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+        let start = started.elapsed();
+        let what = match kind {
+            Kind::KillReplica => kill_replica(cluster).await?,
+            Kind::KillNats => kill_nats(cluster, None).await?,
+            Kind::KillStreamLeader => {
+                let leader = stream_leader(&cluster.nats_url).await?;
+                kill_nats(cluster, Some(&leader)).await?
+            }
+            Kind::RestartDatabase => restart_database(cluster).await?,
+            Kind::StripeOutage => stripe_outage(cluster).await,
+        };
+        let end = started.elapsed() + GRACE;
+        println!("[faults] {:>6.1}s {what} (back after {:.1}s)", start.as_secs_f64(), (end - start - GRACE).as_secs_f64());
+        injected.push(Injected { what, start, end });
+        next = started.elapsed().max(start + Duration::from_secs(fastrand::u64(apart.clone())));
+    }
+    Ok(injected)
+}
+
+async fn kill_replica(cluster: &mut Cluster) -> anyhow::Result<String> {
+    let parts: Vec<String> = cluster.parts.keys().cloned().collect();
+    let part = &parts[fastrand::usize(0..parts.len())];
+    let index = fastrand::usize(0..cluster.parts[part].len());
+    let replica = cluster.replica(part, index)?;
+    replica.kill().await;
+    // Kubernetes restarts a killed container after a short back-off.
+    tokio::time::sleep(Duration::from_millis(fastrand::u64(1_000..3_000))).await;
+    replica.spawn()?;
+    wait_ready(replica, Duration::from_secs(90)).await?;
+    Ok(format!("SIGKILL {}, restarted", replica.name))
+}
+
+async fn kill_nats(cluster: &mut Cluster, name: Option<&str>) -> anyhow::Result<String> {
+    let index = match name {
+        Some(name) => cluster.nats.iter().position(|n| n.name == name).with_context(|| format!("no NATS server {name}"))?,
+        None => fastrand::usize(0..cluster.nats.len()),
+    };
+    let server = &mut cluster.nats[index];
+    server.kill().await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    server.spawn()?;
+    server.wait_http("/healthz?js-enabled-only=true", Duration::from_secs(60), |_| true).await?;
+    let role = if name.is_some() { " (the TICKETING stream's leader)" } else { "" };
+    Ok(format!("SIGKILL NATS server {}{role}, restarted after 5 s", server.name))
+}
+
+/// The NATS server that leads the `TICKETING` stream now.
+pub async fn stream_leader(nats_url: &str) -> anyhow::Result<String> {
+    let servers = shared_servers(nats_url)?;
+    let client = async_nats::ConnectOptions::new().connection_timeout(Duration::from_secs(5)).connect(servers).await?;
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js.get_stream("TICKETING").await?;
+    let info = stream.info().await?;
+    info.cluster.as_ref().and_then(|c| c.leader.clone()).context("the TICKETING stream has no leader")
+}
+
+pub fn shared_servers(nats_url: &str) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
+    nats_url.split(',').map(|s| s.trim().parse::<async_nats::ServerAddr>().map_err(anyhow::Error::from)).collect()
+}
+
+async fn restart_database(cluster: &mut Cluster) -> anyhow::Result<String> {
+    let stopped = Instant::now();
+    cluster.surreal.stop(Duration::from_secs(20)).await;
+    cluster.surreal.spawn()?;
+    cluster.surreal.wait_http("/health", Duration::from_secs(60), |_| true).await?;
+    Ok(format!("SurrealDB server restarted (SIGTERM, down {:.1}s)", stopped.elapsed().as_secs_f64()))
+}
+
+async fn stripe_outage(cluster: &mut Cluster) -> String {
+    cluster.stripe.fail_with(Some(500));
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    cluster.stripe.fail_with(None);
+    cluster.stripe.slow_by(Some(Duration::from_secs(3)));
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    cluster.stripe.slow_by(None);
+    "Stripe double: 500 on every call for 8 s, then every answer 3 s late for 8 s".to_string()
+}

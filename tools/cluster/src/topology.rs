@@ -1,0 +1,320 @@
+//! The distributed topology as processes on loopback, wired the way `k8s/base` wires the pods:
+//! every Deployment's replicas with the environment its manifest gives them, a 3-node NATS
+//! cluster from the NATS ConfigMap, the SurrealDB server with the StatefulSet's arguments, its
+//! users made by the users Job's own script, and nginx as the Services and the Ingress.
+//!
+//! What differs from a cluster, and why (each is printed at start):
+//! - addresses: DNS names (`nats`, `surrealdb`, `auth`…) become loopback ports;
+//! - `COOKIE_SECURE=false`: the ingress here serves plain HTTP, and browsers drop `Secure`
+//!   cookies sent over it;
+//! - `STRIPE_API_BASE`: Stripe is unreachable from this machine, so payments go to the Stripe
+//!   double (which runs inside this tool, so that a fault run can make it fail and read its
+//!   ledger);
+//! - the web server is this machine's release build with `EMBEDDED_SERVICES=false`; the image
+//!   leaves the embedded services out at compile time instead.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use stripe_double::StripeDouble;
+
+use crate::manifests::Manifests;
+use crate::nginx;
+use crate::process::{free_port, Proc};
+
+/// Where the binaries are and how the run is set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The folder with `auth`, `tickets`, `orders`, `payments`, `expiration` and `surreal`.
+    pub bin_dir: PathBuf,
+    /// The web server's binary and its built site (`cargo leptos build --release`).
+    pub web_bin: PathBuf,
+    pub site_root: PathBuf,
+    /// Where data and logs go.
+    pub dir: PathBuf,
+    /// Overrides the replicas of every Deployment.
+    pub replicas: Option<usize>,
+    /// Overrides `EXPIRATION_WINDOW_SECONDS` (short holds for a fault run).
+    pub expiration_window: Option<u64>,
+    pub ingress_port: Option<u16>,
+}
+
+/// The service Deployments (everything but the web server), in start order.
+pub const SERVICES: &[&str] = &["auth", "tickets", "orders", "payments", "expiration"];
+/// Part names that have a Deployment: the services and the web server.
+pub const WEB: &str = "web";
+
+pub struct Cluster {
+    pub dir: PathBuf,
+    /// The ingress: the marketplace's address.
+    pub url: String,
+    pub nats: Vec<Proc>,
+    /// Every NATS server's client URL, as a `NATS_URL` list.
+    pub nats_url: String,
+    pub surreal: Proc,
+    /// The replicas of each part (`auth`, …, `web`).
+    pub parts: BTreeMap<String, Vec<Proc>>,
+    pub nginx: Proc,
+    pub stripe: StripeDouble,
+    /// Variables that differ from what the manifests say, with why.
+    pub overrides: Vec<(String, &'static str)>,
+}
+
+struct Secrets(BTreeMap<(String, String), String>);
+
+impl Secrets {
+    fn generate() -> Self {
+        let random = |n: usize| (0..n).map(|_| fastrand::alphanumeric()).collect::<String>();
+        let mut values = BTreeMap::new();
+        let mut put = |secret: &str, key: &str, value: String| values.insert((secret.to_string(), key.to_string()), value);
+        put("ticketing-secrets", "JWT_KEY", random(48));
+        put("ticketing-secrets", "STRIPE_SECRET_KEY", format!("sk_test_cluster{}", random(12)));
+        put("surrealdb-root", "username", "root".to_string());
+        put("surrealdb-root", "password", random(24));
+        for service in ["auth", "tickets", "orders", "payments"] {
+            put(&format!("db-{service}"), "username", service.to_string());
+            put(&format!("db-{service}"), "password", random(24));
+        }
+        Self(values)
+    }
+
+    fn get(&self, secret: &str, key: &str) -> Option<String> {
+        self.0.get(&(secret.to_string(), key.to_string())).cloned()
+    }
+}
+
+fn replace_arg(args: &mut [String], flag: &str, value: String) -> anyhow::Result<()> {
+    let at = args.iter().position(|a| a == flag).with_context(|| format!("no {flag} in the manifest's arguments"))?;
+    *args.get_mut(at + 1).with_context(|| format!("{flag} without a value"))? = value;
+    Ok(())
+}
+
+impl Cluster {
+    pub async fn start(options: &Options) -> anyhow::Result<Self> {
+        let manifests = Manifests::load()?;
+        let dir = options.dir.clone();
+        let logs = dir.join("logs");
+        for sub in ["logs", "nginx", "surrealdb"] {
+            std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("creating {}", dir.join(sub).display()))?;
+        }
+        let secrets = Secrets::generate();
+        let secret = |name: &str, key: &str| secrets.get(name, key);
+        let mut overrides = Vec::new();
+
+        let (stripe, stripe_address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.context("starting the Stripe double")?;
+
+        // NATS: the ConfigMap's file, with the addresses of this machine on the command line.
+        let nats_conf = dir.join("nats.conf");
+        std::fs::write(&nats_conf, manifests.nats_config()?)?;
+        let count = manifests.nats_servers()?;
+        let cluster_ports: Vec<u16> = (0..count).map(|_| free_port()).collect::<Result<_, _>>()?;
+        let routes = cluster_ports.iter().map(|p| format!("nats://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
+        let mut nats = Vec::new();
+        let mut client_urls = Vec::new();
+        for (i, cluster_port) in cluster_ports.iter().enumerate() {
+            let (client, monitor) = (free_port()?, free_port()?);
+            let store = dir.join(format!("nats-{i}"));
+            let args = vec![
+                "--config".into(),
+                nats_conf.display().to_string(),
+                "--addr".into(),
+                "127.0.0.1".into(),
+                "--port".into(),
+                client.to_string(),
+                "--http_port".into(),
+                monitor.to_string(),
+                "--cluster".into(),
+                format!("nats://127.0.0.1:{cluster_port}"),
+                "--routes".into(),
+                routes.clone(),
+            ];
+            // What the StatefulSet gives each pod: its name, and where its volume is.
+            let env = vec![("POD_NAME".to_string(), format!("nats-{i}")), ("STORE_DIR".to_string(), store.display().to_string())];
+            let mut server = Proc::new(&format!("nats-{i}"), Path::new("nats-server"), args, env, &logs).with_port(monitor);
+            server.spawn()?;
+            nats.push(server);
+            client_urls.push(format!("nats://127.0.0.1:{client}"));
+        }
+        for server in &mut nats {
+            server.wait_http("/healthz?js-enabled-only=true", Duration::from_secs(30), |_| true).await?;
+        }
+        let nats_url = client_urls.join(",");
+        overrides.push((format!("NATS_URL={nats_url}"), "every NATS server (the client moves between them), for the Service nats:4222"));
+
+        // SurrealDB: the StatefulSet's arguments, bound to loopback, data in this run's folder.
+        let surreal_port = free_port()?;
+        let mut args = manifests.surrealdb_args()?;
+        replace_arg(&mut args, "--bind", format!("127.0.0.1:{surreal_port}"))?;
+        let path = args.iter_mut().find(|a| a.starts_with("surrealkv://")).context("the surrealdb args name no surrealkv:// path")?;
+        *path = format!("surrealkv://{}/ticketing.db", dir.join("surrealdb").display());
+        let env = vec![
+            ("SURREAL_USER".to_string(), secret("surrealdb-root", "username").unwrap_or_default()),
+            ("SURREAL_PASS".to_string(), secret("surrealdb-root", "password").unwrap_or_default()),
+        ];
+        let mut surreal = Proc::new("surrealdb", &options.bin_dir.join("surreal"), args, env, &logs).with_port(surreal_port);
+        surreal.spawn()?;
+        surreal.wait_http("/health", Duration::from_secs(60), |_| true).await?;
+        let database_url = format!("ws://127.0.0.1:{surreal_port}");
+        overrides.push((format!("DATABASE_URL={database_url}"), "the SurrealDB server, for the Service surrealdb:8000"));
+
+        let log = run_users_job(&manifests, &format!("http://127.0.0.1:{surreal_port}"), secret).await?;
+        std::fs::write(logs.join("surrealdb-users.log"), log)?;
+
+        // Ports: one per replica, one per Service stand-in, one for the Ingress.
+        let mut parts_ports: BTreeMap<String, Vec<u16>> = BTreeMap::new();
+        let mut service_ports: BTreeMap<String, u16> = BTreeMap::new();
+        for part in manifests.deployments() {
+            let replicas = options.replicas.unwrap_or(manifests.replicas(&part)?);
+            parts_ports.insert(part.clone(), (0..replicas).map(|_| free_port()).collect::<Result<_, _>>()?);
+            service_ports.insert(part, free_port()?);
+        }
+        let ingress_port = match options.ingress_port {
+            Some(port) => port,
+            None => free_port()?,
+        };
+        let conf = nginx::config(&dir, ingress_port, &manifests.ingress_paths()?, &parts_ports, &service_ports)?;
+        let conf_path = dir.join("nginx.conf");
+        std::fs::write(&conf_path, conf)?;
+        let nginx_args = vec![
+            "-p".into(),
+            dir.display().to_string(),
+            "-e".into(),
+            logs.join("nginx-error.log").display().to_string(),
+            "-c".into(),
+            conf_path.display().to_string(),
+            "-g".into(),
+            // One process: a master's workers would outlive a master killed with this tool.
+            "daemon off; master_process off;".into(),
+        ];
+        let mut nginx = Proc::new("nginx", &nginx_binary(), nginx_args, Vec::new(), &logs).with_port(ingress_port);
+        nginx.spawn()?;
+        nginx.wait_port(Duration::from_secs(10)).await?;
+
+        overrides.push(("COOKIE_SECURE=false".into(), "this ingress serves plain HTTP; browsers drop Secure cookies over it"));
+        overrides.push((format!("STRIPE_API_BASE=http://{stripe_address}"), "Stripe is unreachable here: the Stripe double"));
+        if let Some(window) = options.expiration_window {
+            overrides.push((format!("EXPIRATION_WINDOW_SECONDS={window}"), "short holds, so orders expire during the run"));
+        }
+        let service_url = |name: &str| format!("http://127.0.0.1:{}", service_ports[name]);
+
+        let mut parts = BTreeMap::new();
+        for part in SERVICES.iter().chain([&WEB]) {
+            let ports = parts_ports.get(*part).with_context(|| format!("no Deployment {part} in k8s/base"))?;
+            let mut env = manifests.environment(part, secret)?;
+            let program = if *part == WEB {
+                env.insert("EMBEDDED_SERVICES".into(), "false".into());
+                for (var, service) in [("AUTH_URL", "auth"), ("TICKETS_URL", "tickets"), ("ORDERS_URL", "orders"), ("PAYMENTS_URL", "payments")] {
+                    env.insert(var.into(), service_url(service));
+                }
+                env.insert("LEPTOS_SITE_ROOT".into(), options.site_root.display().to_string());
+                env.insert("LEPTOS_SITE_PKG_DIR".into(), "pkg".into());
+                env.insert("LEPTOS_OUTPUT_NAME".into(), "ticketing".into());
+                env.insert("LEPTOS_ENV".into(), "PROD".into());
+                options.web_bin.clone()
+            } else {
+                if env.contains_key("DATABASE_URL") {
+                    env.insert("DATABASE_URL".into(), database_url.clone());
+                }
+                if env.contains_key("NATS_URL") {
+                    env.insert("NATS_URL".into(), nats_url.clone());
+                }
+                if env.contains_key("COOKIE_SECURE") {
+                    env.insert("COOKIE_SECURE".into(), "false".into());
+                }
+                if *part == "payments" {
+                    env.insert("STRIPE_API_BASE".into(), format!("http://{stripe_address}"));
+                }
+                if let (Some(window), true) = (options.expiration_window, *part == "orders") {
+                    env.insert("EXPIRATION_WINDOW_SECONDS".into(), window.to_string());
+                }
+                env.insert("HOST".into(), "127.0.0.1".into());
+                options.bin_dir.join(part)
+            };
+            let mut replicas = Vec::new();
+            for (i, port) in ports.iter().enumerate() {
+                let mut env = env.clone();
+                if *part == WEB {
+                    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}"));
+                } else {
+                    env.insert("PORT".into(), port.to_string());
+                }
+                let mut replica = Proc::new(&format!("{part}-{i}"), &program, Vec::new(), env.into_iter().collect(), &logs).with_port(*port);
+                replica.spawn()?;
+                replicas.push(replica);
+            }
+            parts.insert(part.to_string(), replicas);
+        }
+        let mut cluster = Self {
+            dir,
+            url: format!("http://127.0.0.1:{ingress_port}"),
+            nats,
+            nats_url,
+            surreal,
+            parts,
+            nginx,
+            stripe,
+            overrides,
+        };
+        for replicas in cluster.parts.values_mut() {
+            for replica in replicas {
+                wait_ready(replica, Duration::from_secs(90)).await?;
+            }
+        }
+        Ok(cluster)
+    }
+
+    pub fn replica(&mut self, part: &str, index: usize) -> anyhow::Result<&mut Proc> {
+        self.parts.get_mut(part).and_then(|r| r.get_mut(index)).with_context(|| format!("no replica {part}-{index}"))
+    }
+
+    /// Stops everything, the ingress first and the stores last, each by pid.
+    pub async fn stop(mut self) {
+        self.nginx.stop(Duration::from_secs(5)).await;
+        for part in [WEB].iter().chain(SERVICES.iter().rev()) {
+            if let Some(replicas) = self.parts.get_mut(*part) {
+                futures_util::future::join_all(replicas.iter_mut().map(|r| r.stop(Duration::from_secs(20)))).await;
+            }
+        }
+        self.surreal.stop(Duration::from_secs(20)).await;
+        futures_util::future::join_all(self.nats.iter_mut().map(|n| n.stop(Duration::from_secs(20)))).await;
+    }
+}
+
+/// Runs the users Job's own script (from `k8s/base`) against the SurrealDB server at `url`:
+/// each service's database and its user, as the cluster gets them. Returns what it printed.
+pub async fn run_users_job(manifests: &Manifests, url: &str, secret: impl Fn(&str, &str) -> Option<String>) -> anyhow::Result<String> {
+    let (script, mut env) = manifests.users_job(secret)?;
+    env.insert("SURREALDB_URL".into(), url.to_string());
+    let output = tokio::process::Command::new("/bin/sh")
+        .args(["-ec", &script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(&env)
+        .output()
+        .await
+        .context("running the users Job's script (needs curl)")?;
+    anyhow::ensure!(output.status.success(), "the users Job failed: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+}
+
+/// Ready as its readiness probe says, and (for a service with events) connected to NATS with its
+/// streams set up.
+pub async fn wait_ready(replica: &mut Proc, within: Duration) -> anyhow::Result<()> {
+    replica
+        .wait_http("/readyz", within, |body| {
+            let body: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+            body["nats"].as_object().is_none_or(|states| states.values().all(|s| s == "connected"))
+        })
+        .await
+}
+
+/// Debian's nginx is in /usr/sbin, which a user's PATH may lack.
+fn nginx_binary() -> PathBuf {
+    let sbin = Path::new("/usr/sbin/nginx");
+    if sbin.exists() {
+        sbin.to_path_buf()
+    } else {
+        PathBuf::from("nginx")
+    }
+}

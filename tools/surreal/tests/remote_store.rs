@@ -1,0 +1,208 @@
+//! The services' store over WebSocket against SurrealDB's own server (this package's `surreal`
+//! binary, SurrealKV), with database users made by the Kubernetes users Job's script: what every
+//! service does in the distributed topology.
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use shared::config::DatabaseSettings;
+use shared::store::{self, classify, ErrorKind, TxError};
+
+/// A SurrealDB server on a free port with a fresh SurrealKV folder; killed when dropped.
+struct Server {
+    child: Option<Child>,
+    port: u16,
+    dir: tempfile::TempDir,
+    /// Each service's database user and password, as the users Job made them.
+    users: HashMap<String, String>,
+}
+
+const ROOT_PASS: &str = "root-password-for-tests";
+
+impl Server {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port");
+        let mut server = Self { child: None, port, dir: tempfile::tempdir().expect("a data folder"), users: HashMap::new() };
+        server.spawn().await;
+        let manifests = cluster::manifests::Manifests::load().expect("k8s/base renders");
+        let users: HashMap<String, String> =
+            ["auth", "tickets", "orders", "payments"].iter().map(|s| (s.to_string(), format!("{s}-password"))).collect();
+        let secret = |name: &str, key: &str| -> Option<String> {
+            match (name, key) {
+                ("surrealdb-root", "username") => Some("root".into()),
+                ("surrealdb-root", "password") => Some(ROOT_PASS.into()),
+                (name, "username") => name.strip_prefix("db-").map(str::to_string),
+                (name, "password") => users.get(name.strip_prefix("db-")?).cloned(),
+                _ => None,
+            }
+        };
+        cluster::topology::run_users_job(&manifests, &format!("http://127.0.0.1:{port}"), secret).await.expect("the users Job runs");
+        server.users = users;
+        server
+    }
+
+    async fn spawn(&mut self) {
+        let child = Command::new(env!("CARGO_BIN_EXE_surreal"))
+            .args(["start", "--user", "root", "--pass", ROOT_PASS, "--bind", &format!("127.0.0.1:{}", self.port), "--log", "warn"])
+            .arg(format!("surrealkv://{}/ticketing.db", self.dir.path().display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the surreal binary starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let health = format!("http://127.0.0.1:{}/health", self.port);
+        while !reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+            assert!(Instant::now() < deadline, "the SurrealDB server did not answer /health");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// What a service's configuration says when it runs against this server.
+    fn settings(&self, database: &str, user: &str) -> DatabaseSettings {
+        DatabaseSettings {
+            url: format!("ws://127.0.0.1:{}", self.port),
+            namespace: "ticketing".into(),
+            database: database.into(),
+            credentials: Some((user.into(), self.users[user].clone())),
+        }
+    }
+
+    async fn restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: a plain kill(2) on our own child, not yet reaped: SIGTERM, as a pod's restart.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+            let _ = child.wait();
+        }
+        self.spawn().await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+const SCHEMA: &str = "
+DEFINE TABLE IF NOT EXISTS payment SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS stripe_id ON payment TYPE string;
+DEFINE INDEX IF NOT EXISTS payment_stripe ON payment FIELDS stripe_id UNIQUE;
+DEFINE TABLE IF NOT EXISTS counter SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS n ON counter TYPE int;
+";
+
+#[tokio::test]
+async fn every_kind_of_failure_is_told_apart_over_websocket() {
+    let server = Server::start().await;
+    let db = store::connect(&server.settings("payments", "payments"), SCHEMA).await.expect("payments connects as its own user");
+
+    let thrown = store::commit(db.query("BEGIN TRANSACTION; THROW 'STALE'; COMMIT TRANSACTION;")).await;
+    assert!(matches!(&thrown, Err(TxError::Refused(code)) if code.contains("STALE")), "a THROW: {thrown:?}");
+
+    db.query("CREATE payment:a SET stripe_id = 'pi_1'").await.unwrap().check().unwrap();
+    let record = store::commit(db.query("BEGIN TRANSACTION; CREATE payment:a SET stripe_id = 'pi_2'; COMMIT TRANSACTION;")).await;
+    assert!(matches!(record, Err(TxError::Exists(_))), "an existing record: {record:?}");
+    let index = store::commit(db.query("BEGIN TRANSACTION; CREATE payment:b SET stripe_id = 'pi_1'; COMMIT TRANSACTION;")).await;
+    assert!(matches!(index, Err(TxError::Exists(_))), "a unique index entry: {index:?}");
+
+    // Two transactions write the same record; the one that commits second conflicts.
+    db.query("CREATE counter:one SET n = 0").await.unwrap().check().unwrap();
+    let first = (*db).clone().begin().await.expect("a transaction");
+    let second = (*db).clone().begin().await.expect("another");
+    first.query("UPDATE counter:one SET n += 1").await.unwrap().check().unwrap();
+    second.query("UPDATE counter:one SET n += 10").await.unwrap().check().unwrap();
+    first.commit().await.expect("the first commits");
+    let error = match second.commit().await {
+        Ok(_) => panic!("the second transaction committed over the first"),
+        Err(error) => error,
+    };
+    assert_eq!(classify(&error), ErrorKind::Conflict, "{error:?}");
+}
+
+#[tokio::test]
+async fn transactions_racing_for_one_record_conflict_and_succeed_on_retry() {
+    let server = Server::start().await;
+    let db = store::connect(&server.settings("orders", "orders"), SCHEMA).await.expect("orders connects");
+    db.query("CREATE counter:race SET n = 0").await.unwrap().check().unwrap();
+    let attempts = futures_util::future::join_all((0..16).map(|_| {
+        let db = db.clone();
+        async move {
+            for attempt in 1.. {
+                let query = db.query(
+                    "BEGIN TRANSACTION; LET $n = (SELECT VALUE n FROM ONLY counter:race); UPDATE counter:race SET n = $n + 1; COMMIT TRANSACTION;",
+                );
+                match store::commit(query).await {
+                    Ok(_) => return attempt,
+                    Err(TxError::Conflict) => continue,
+                    Err(other) => panic!("a lost race must read as a conflict, not {other:?}"),
+                }
+            }
+            unreachable!()
+        }
+    }))
+    .await;
+    let n: Option<i64> = db.query("SELECT VALUE n FROM ONLY counter:race").await.unwrap().take(0).unwrap();
+    assert_eq!(n, Some(16), "every increment applied once (attempts: {attempts:?})");
+}
+
+#[tokio::test]
+async fn a_service_signs_in_once_however_often_its_handle_is_cloned() {
+    // Each request clones the service's handle. A clone that opened a session of its own would
+    // sign in again (the server verifying a password hash, ~80 ms) before every query: change
+    // the password after connecting, and such a clone could not even sign in.
+    let server = Server::start().await;
+    let db = store::connect(&server.settings("tickets", "tickets"), SCHEMA).await.expect("tickets connects");
+    let root = format!("http://127.0.0.1:{}/sql", server.port);
+    let rotate = "USE NS ticketing; USE DB tickets; DEFINE USER OVERWRITE tickets ON DATABASE PASSWORD 'rotated' ROLES EDITOR;";
+    let rotated = reqwest::Client::new().post(&root).basic_auth("root", Some(ROOT_PASS)).header("accept", "application/json").body(rotate).send().await;
+    assert!(rotated.is_ok_and(|r| r.status().is_success()), "the password was changed");
+    for _ in 0..5 {
+        let handle = db.clone();
+        let answer: Option<i64> = handle.query("RETURN 1").await.expect("a clone queries on the shared session").take(0).unwrap();
+        assert_eq!(answer, Some(1));
+    }
+}
+
+#[tokio::test]
+async fn each_service_reaches_only_its_own_database() {
+    let server = Server::start().await;
+    let mut settings = server.settings("orders", "tickets");
+    settings.credentials = Some(("tickets".into(), server.users["tickets"].clone()));
+    assert!(store::connect(&settings, "RETURN 1").await.is_err(), "tickets' user signed in to the orders database");
+}
+
+#[tokio::test]
+async fn a_query_waits_through_a_server_restart_and_finds_its_data() {
+    let mut server = Server::start().await;
+    let db = store::connect(&server.settings("auth", "auth"), SCHEMA).await.expect("auth connects");
+    db.query("CREATE counter:kept SET n = 7").await.unwrap().check().unwrap();
+    server.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let n = loop {
+        match db.query("SELECT VALUE n FROM ONLY counter:kept").await.and_then(|mut r| r.take::<Option<i64>>(0)) {
+            Ok(n) => break n,
+            Err(error) => {
+                assert!(Instant::now() < deadline, "no answer 30 s after the restart: {error}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(n, Some(7));
+}
+
+#[tokio::test]
+async fn replicas_starting_together_all_apply_their_schema() {
+    // Every replica of a service applies the schema at start; started together (a rollout, a
+    // restart of the whole deployment), they write the same definitions at the same moment.
+    let server = Server::start().await;
+    let settings = server.settings("tickets", "tickets");
+    let schema = format!("{SCHEMA}{}", (0..20).map(|i| format!("DEFINE FIELD IF NOT EXISTS f{i} ON counter TYPE option<int>;\n")).collect::<String>());
+    let started = futures_util::future::join_all((0..8).map(|_| store::connect(&settings, &schema))).await;
+    for result in started {
+        assert!(result.is_ok(), "a replica failed to start: {:?}", result.err());
+    }
+}
