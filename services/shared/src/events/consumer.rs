@@ -108,11 +108,17 @@ where
     // Failures per stream sequence, counted only while the dependency answered.
     let mut failures = HashMap::new();
     loop {
+        let started = std::time::Instant::now();
         let consumed = tokio::select! {
             consumed = consume(&js, &spec, &handler, &drain, &mut failures) => consumed,
             // Still setting up (NATS down): nothing in hand to finish.
             () = drain.stopped(), if !drain.is_stopping() => return,
         };
+        // A consumer that ran a while before it failed starts over from a short pause: each
+        // NATS server lost must not add to the next reconnection's wait.
+        if started.elapsed() > Duration::from_secs(10) {
+            backoff = Duration::from_millis(200);
+        }
         if drain.is_stopping() {
             tracing::info!(consumer = %spec.durable, "stopped consuming");
             return;
