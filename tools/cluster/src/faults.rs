@@ -32,14 +32,19 @@ pub struct Injected {
 /// After a part is back, answers may still fail for a moment (reconnects, nginx's fail timeout).
 const GRACE: Duration = Duration::from_secs(3);
 
-/// The faults of a run, in order: every kind at least once, then replica kills.
-pub fn plan(count: usize) -> Vec<Kind> {
-    let mut kinds = vec![Kind::KillReplica, Kind::KillStreamLeader, Kind::RestartDatabase, Kind::StripeOutage, Kind::KillNats];
-    while kinds.len() < count {
-        kinds.push(if fastrand::u8(0..4) == 0 { Kind::KillNats } else { Kind::KillReplica });
+/// The faults of a run, in order: every kind once, at random places among the first `sure`
+/// (the faults that fit in the run whatever the random gaps), the rest replica kills and, one in
+/// four, NATS server kills.
+pub fn plan(count: usize, sure: usize) -> Vec<Kind> {
+    let required = [Kind::KillReplica, Kind::KillStreamLeader, Kind::RestartDatabase, Kind::StripeOutage, Kind::KillNats];
+    let mut kinds: Vec<Kind> =
+        (0..count.max(required.len())).map(|_| if fastrand::u8(0..4) == 0 { Kind::KillNats } else { Kind::KillReplica }).collect();
+    let mut places: Vec<usize> = (0..sure.clamp(required.len(), kinds.len())).collect();
+    fastrand::shuffle(&mut places);
+    for (kind, place) in required.into_iter().zip(places) {
+        kinds[place] = kind;
     }
-    kinds.truncate(count.max(1));
-    fastrand::shuffle(&mut kinds[1..]);
+    kinds.truncate(count);
     kinds
 }
 
@@ -137,4 +142,21 @@ async fn stripe_outage(cluster: &mut Cluster) -> String {
     tokio::time::sleep(Duration::from_secs(8)).await;
     cluster.stripe.slow_by(None);
     "Stripe double: 500 on every call for 8 s, then every answer 3 s late for 8 s".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_fault_is_planned_where_it_surely_runs() {
+        for _ in 0..100 {
+            let plan = plan(20, 14);
+            assert_eq!(plan.len(), 20);
+            for kind in [Kind::KillReplica, Kind::KillStreamLeader, Kind::RestartDatabase, Kind::StripeOutage, Kind::KillNats] {
+                assert!(plan[..14].contains(&kind), "{kind:?} missing from the first 14 of {plan:?}");
+            }
+        }
+        assert!(plan(0, 0).is_empty());
+    }
 }

@@ -12,7 +12,7 @@ use cluster::topology::{Cluster, Options};
 
 const USAGE: &str = "usage:
   cluster up [--replicas N] [--expiration-window SECONDS] [--port PORT]
-  cluster faults [--short | --minutes M] [--seed N] [--keep]
+  cluster faults [--short | --minutes M] [--faults N] [--seed N] [--keep]
   cluster contract [<base-url>]   (without a URL: a single-machine server of its own)";
 
 #[tokio::main]
@@ -174,6 +174,10 @@ async fn fault_run(args: &[String]) -> anyhow::Result<()> {
         let duration = Duration::from_secs(minutes * 60);
         Run { load: Load { sellers: 4, buyers: 12, duration }, faults: (duration.as_secs() / 15) as usize, apart: 10..=20, window: 30 }
     };
+    let mut run = run;
+    if let Some(count) = flag::<usize>(args, "--faults")? {
+        run.faults = count;
+    }
     let name = run_name("faults");
     let mut options = options(args, &name)?;
     options.expiration_window = Some(run.window);
@@ -200,8 +204,10 @@ async fn drive(cluster: &mut Cluster, run: &Run, name: &str) -> anyhow::Result<b
     let recorder = Recorder::new(started);
     let api = Api::new(&cluster.url, recorder.clone())?;
     println!("[faults] {} sellers and {} buyers for {:?}; orders hold tickets for {} s", run.load.sellers, run.load.buyers, run.load.duration, run.window);
-    let plan = faults::plan(run.faults);
     let until = run.load.duration.saturating_sub(Duration::from_secs(10));
+    // The first fault comes at 10 s; these many fit even if every gap is the longest.
+    let sure = (until.as_secs().saturating_sub(10) / run.apart.end().max(&1) + 1) as usize;
+    let plan = faults::plan(run.faults, sure);
     let (_, injected) = tokio::join!(load::run(api.clone(), run.load, name), faults::inject(cluster, &plan, run.apart.clone(), started, until));
     let injected = injected?;
     let load_stopped = started.elapsed();
