@@ -11,3 +11,16 @@ export PATH="$HOME/.cargo/bin:$TICKETING_CACHE/venv/bin:$REPO_ROOT/style/node_mo
 # the SurrealDB server (tools/surreal) then shares surrealdb-core with the services, and
 # scripts/cluster runs exactly the binaries the tests built.
 TEST_PACKAGES=(-p shared -p auth -p tickets -p orders -p payments -p expiration -p stripe-double -p deploy-check -p server -p surreal -p cluster)
+
+# The services as their images build them (no embedded storage engine), for scripts/cluster.
+# They are copied out of the target folder, where the tests' build of the same binaries (both
+# engines) would replace them.
+cluster_binaries() {
+  local dir="$TICKETING_CACHE/cluster/bin"
+  cargo build --locked --no-default-features --features remote -p auth -p tickets -p orders -p payments -p expiration
+  mkdir -p "$dir"
+  for service in auth tickets orders payments expiration; do
+    cp -f "$CARGO_TARGET_DIR/debug/$service" "$dir/$service"
+  done
+  export CLUSTER_BIN_DIR="$dir"
+}

@@ -48,21 +48,22 @@ fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> anyhow::Result<Opt
 }
 
 fn options(args: &[String], run: &str) -> anyhow::Result<Options> {
+    // The SurrealDB server sits next to this tool (both come from the tests' build); the
+    // services come from CLUSTER_BIN_DIR (scripts/cluster builds them as the images do), or the
+    // tests' build; the web server is the release build `cargo leptos build --release` made.
     let exe = std::env::current_exe()?;
-    let bin_dir = match std::env::var_os("CLUSTER_BIN_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => exe.parent().context("the tool's folder")?.to_path_buf(),
-    };
-    // The web server is the release build `cargo leptos build --release` made, with its site.
+    let own_dir = exe.parent().context("the tool's folder")?.to_path_buf();
+    let services_dir = std::env::var_os("CLUSTER_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| own_dir.clone());
     let web_bin = match std::env::var_os("CLUSTER_WEB_BIN") {
         Some(path) => PathBuf::from(path),
-        None => bin_dir.parent().context("the target folder")?.join("release/server"),
+        None => own_dir.parent().context("the target folder")?.join("release/server"),
     };
     let cache = std::env::var_os("TICKETING_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ticketing"));
     Ok(Options {
-        bin_dir,
+        services_dir,
+        surreal_bin: own_dir.join("surreal"),
         web_bin,
         site_root: deploy_check::repo().join("target/site"),
         dir: cache.join("cluster").join(run),
@@ -86,6 +87,7 @@ async fn start(options: &Options) -> anyhow::Result<Cluster> {
     }
     let replicas: Vec<String> = cluster.parts.iter().map(|(part, r)| format!("{part} ×{}", r.len())).collect();
     println!("[cluster] {} NATS servers, SurrealDB, {}", cluster.nats.len(), replicas.join(", "));
+    println!("[cluster] services from {}", options.services_dir.display());
     Ok(cluster)
 }
 

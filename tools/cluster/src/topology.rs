@@ -11,7 +11,8 @@
 //!   double (which runs inside this tool, so that a fault run can make it fail and read its
 //!   ledger);
 //! - the web server is this machine's release build with `EMBEDDED_SERVICES=false`; the image
-//!   leaves the embedded services out at compile time instead.
+//!   leaves the embedded services out at compile time instead. The services are built as their
+//!   images build them (`--no-default-features --features remote`; `scripts/cluster` does it).
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,8 +27,10 @@ use crate::process::{free_port, Proc};
 /// Where the binaries are and how the run is set up.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The folder with `auth`, `tickets`, `orders`, `payments`, `expiration` and `surreal`.
-    pub bin_dir: PathBuf,
+    /// The folder with `auth`, `tickets`, `orders`, `payments` and `expiration`.
+    pub services_dir: PathBuf,
+    /// SurrealDB's server (`tools/surreal`).
+    pub surreal_bin: PathBuf,
     /// The web server's binary and its built site (`cargo leptos build --release`).
     pub web_bin: PathBuf,
     pub site_root: PathBuf,
@@ -152,7 +155,7 @@ impl Cluster {
             ("SURREAL_USER".to_string(), secret("surrealdb-root", "username").unwrap_or_default()),
             ("SURREAL_PASS".to_string(), secret("surrealdb-root", "password").unwrap_or_default()),
         ];
-        let mut surreal = Proc::new("surrealdb", &options.bin_dir.join("surreal"), args, env, &logs).with_port(surreal_port);
+        let mut surreal = Proc::new("surrealdb", &options.surreal_bin, args, env, &logs).with_port(surreal_port);
         surreal.spawn()?;
         surreal.wait_http("/health", Duration::from_secs(60), |_| true).await?;
         let database_url = format!("ws://127.0.0.1:{surreal_port}");
@@ -229,7 +232,7 @@ impl Cluster {
                     env.insert("EXPIRATION_WINDOW_SECONDS".into(), window.to_string());
                 }
                 env.insert("HOST".into(), "127.0.0.1".into());
-                options.bin_dir.join(part)
+                options.services_dir.join(part)
             };
             let mut replicas = Vec::new();
             for (i, port) in ports.iter().enumerate() {
