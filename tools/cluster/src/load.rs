@@ -113,22 +113,13 @@ impl Api {
                 return None;
             }
             match self.call("POST /api/users/signup", Method::POST, "/api/users/signup", None, Some(body.clone())).await {
-                Some((201, user, headers)) => {
-                    let token = headers
-                        .get_all(reqwest::header::SET_COOKIE)
-                        .iter()
-                        .filter_map(|v| v.to_str().ok())
-                        .find_map(|c| c.strip_prefix("session=").map(|rest| rest.split(';').next().unwrap_or_default().to_string()))?;
-                    return Some(User { id: user["id"].as_str()?.to_string(), token });
-                }
+                Some((201, user, headers)) => return session(&user, &headers),
                 // An earlier attempt got through but its answer was lost: sign in instead.
-                Some((400, body_, _)) if body_.to_string().contains("Email in use") => {
-                    let signin = json!({ "email": email, "password": "correct horse battery staple" });
-                    if let Some((200, user, headers)) = self.call("POST /api/users/signin", Method::POST, "/api/users/signin", None, Some(signin)).await {
-                        let token = headers.get_all(reqwest::header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
-                            c.strip_prefix("session=").map(|rest| rest.split(';').next().unwrap_or_default().to_string())
-                        })?;
-                        return Some(User { id: user["id"].as_str()?.to_string(), token });
+                Some((400, answer, _)) if answer.to_string().contains("Email in use") => {
+                    if let Some((200, user, headers)) =
+                        self.call("POST /api/users/signin", Method::POST, "/api/users/signin", None, Some(body.clone())).await
+                    {
+                        return session(&user, &headers);
                     }
                 }
                 _ => {}
@@ -137,6 +128,16 @@ impl Api {
         }
         None
     }
+}
+
+/// The user an auth answer names, with the session its cookie carries.
+fn session(user: &Value, headers: &reqwest::header::HeaderMap) -> Option<User> {
+    let token = headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("session=").map(|rest| rest.split(';').next().unwrap_or_default().to_string()))?;
+    Some(User { id: user["id"].as_str()?.to_string(), token })
 }
 
 /// How many of each, and for how long.

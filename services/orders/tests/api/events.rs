@@ -75,15 +75,22 @@ async fn expiration_cancels_an_open_order_and_publishes() {
     assert_eq!(after["status"], "cancelled");
 }
 
+/// Ann's order for a known ticket t1, paid: its id, and a spy on order events since the payment.
+async fn paid_order(app: &TestApp, nats: &test_support::NatsServer) -> (String, EventSpy) {
+    known_ticket(app, nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap().to_string();
+    let mut spy = EventSpy::new(nats, "order.>").await;
+    publish(nats, "payment.created", json!({ "id": "p1", "orderId": id, "stripeId": "pi_1" })).await;
+    assert_eq!(spy.expect("order.completed").await, json!({ "id": id, "version": 1, "ticket": { "id": "t1" } }));
+    (id, spy)
+}
+
 #[tokio::test]
 async fn expiration_leaves_a_completed_order_alone() {
     let (app, nats) = spawn_app().await;
-    known_ticket(&app, &nats, "t1").await;
-    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
-    let id = order["id"].as_str().unwrap();
-    let mut spy = EventSpy::new(&nats, "order.>").await;
-    publish(&nats, "payment.created", json!({ "id": "p1", "orderId": id, "stripeId": "pi_1" })).await;
-    assert_eq!(spy.expect("order.completed").await, json!({ "id": id, "version": 1, "ticket": { "id": "t1" } }));
+    let (id, mut spy) = paid_order(&app, &nats).await;
+    let id = id.as_str();
     publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
@@ -113,12 +120,8 @@ async fn an_order_paid_before_its_tickets_deletion_arrived_is_cancelled_for_a_re
     // The seller deleted the ticket while the buyer reserved and paid it: there is no ticket to
     // give, so the paid order is cancelled and order.cancelled tells payments to refund.
     let (app, nats) = spawn_app().await;
-    known_ticket(&app, &nats, "t1").await;
-    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
-    let id = order["id"].as_str().unwrap();
-    let mut spy = EventSpy::new(&nats, "order.>").await;
-    publish(&nats, "payment.created", json!({ "id": "p1", "orderId": id, "stripeId": "pi_1" })).await;
-    assert_eq!(spy.expect("order.completed").await["id"], id);
+    let (id, mut spy) = paid_order(&app, &nats).await;
+    let id = id.as_str();
     publish(&nats, "ticket.deleted", json!({ "id": "t1", "version": 1 })).await;
     let cancelled = spy.expect("order.cancelled").await;
     assert_eq!((cancelled["id"].as_str(), cancelled["version"].as_u64()), (Some(id), Some(2)));
