@@ -18,10 +18,9 @@ pub const SCHEDULE_PREFIX: &str = "expiration.schedule";
 /// The durable consumer all replicas share; its dead letters are `deadletter.expiration-service.>`.
 pub const DURABLE: &str = "expiration-service";
 
-/// Handling is one publish, so a short ack wait: the orders a killed replica had in hand are
-/// scheduled by another within seconds, not half a minute.
+/// Handling is one publish to JetStream: while JetStream does not answer, the consumer pauses.
 pub fn consumer() -> ConsumerSpec {
-    ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT], Dependency::JetStream).ack_wait(std::time::Duration::from_secs(5))
+    ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT], Dependency::JetStream)
 }
 
 pub async fn handle(js: &jetstream::Context, delivery: Delivery) -> anyhow::Result<Outcome> {

@@ -76,14 +76,25 @@ pub struct ConsumerSpec {
     pub dependency: Dependency,
 }
 
+/// How long a replica may hold an event without acking it, or saying it still works on it.
+/// Short, so that the events a killed replica held go to another within seconds; a handler that
+/// takes longer keeps its event with progress acks.
+pub const ACK_WAIT: Duration = Duration::from_secs(5);
+
+/// Events a replica pulls at a time: few, so that a killed replica held few of them.
+const PULL_BATCH: usize = 16;
+/// How long a pull request lasts, and how often the server must say it is alive meanwhile. When
+/// the NATS server leading the consumer is lost, its pending pulls are lost with it: the
+/// client's defaults (30 s, heartbeats every 15 s) left a replica idle for up to half a minute
+/// after each such loss while events waited.
+const PULL_EXPIRES: Duration = Duration::from_secs(5);
+const PULL_HEARTBEAT: Duration = Duration::from_secs(1);
+
 impl ConsumerSpec {
     pub fn new(durable: &str, subjects: Vec<&'static str>, dependency: Dependency) -> Self {
-        Self { durable: durable.to_string(), subjects, ack_wait: Duration::from_secs(30), dependency }
+        Self { durable: durable.to_string(), subjects, ack_wait: ACK_WAIT, dependency }
     }
 
-    pub fn ack_wait(self, ack_wait: Duration) -> Self {
-        Self { ack_wait, ..self }
-    }
 }
 
 fn retry_delay(failures: u32) -> Duration {
@@ -160,7 +171,8 @@ where
             ..Default::default()
         })
         .await?;
-    let mut messages = consumer.messages().await?;
+    let mut messages =
+        consumer.stream().max_messages_per_batch(PULL_BATCH).expires(PULL_EXPIRES).heartbeat(PULL_HEARTBEAT).messages().await?;
     tracing::info!(consumer = %spec.durable, subjects = ?spec.subjects, "consuming events");
     loop {
         let next = tokio::select! {
@@ -232,7 +244,21 @@ where
     let (attempt, sequence) = message.info().map(|info| (info.delivered, info.stream_sequence)).unwrap_or((1, 0));
     let subject = message.subject.to_string();
     let delivery = Delivery { subject: subject.clone(), payload: message.payload.clone(), attempt };
-    let outcome = handler(delivery).await;
+    // A slow handler (its database slow or reconnecting) keeps its event: another replica would
+    // get it after the ack wait.
+    let handling = handler(delivery);
+    tokio::pin!(handling);
+    let mut still_working = tokio::time::interval_at(tokio::time::Instant::now() + spec.ack_wait / 2, spec.ack_wait / 2);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut handling => break outcome,
+            _ = still_working.tick() => {
+                if let Err(error) = message.ack_with(AckKind::Progress).await {
+                    tracing::debug!(%subject, %error, "progress ack failed");
+                }
+            }
+        }
+    };
     let reachable = match &outcome {
         Err(_) => reachable(js, &spec.dependency).await,
         Ok(_) => true,
