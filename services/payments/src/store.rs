@@ -200,7 +200,10 @@ pub async fn insert_order(db: &Db, replica: &OrderReplica) -> Result<bool, TxErr
 /// payment, if it has one, becomes due for a refund in the same transaction.
 pub async fn apply_status(db: &Db, order_id: &str, version: i64, status: OrderStatus) -> Result<bool, TxError> {
     let refund = if status == OrderStatus::Cancelled {
-        "UPDATE payment SET refund = 'due' WHERE order_id = $order_id AND refund = 'none';"
+        // The payments of this order by their index, then the refund check: given both
+        // conditions, SurrealDB 3.3 also walked the `refund` index, every payment ever made
+        // with `refund = 'none'` (155 ms with 492 payments, against 5 ms this way).
+        "UPDATE (SELECT VALUE id FROM payment WHERE order_id = $order_id) SET refund = 'due' WHERE refund = 'none';"
     } else {
         ""
     };

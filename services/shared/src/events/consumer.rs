@@ -89,6 +89,8 @@ const PULL_BATCH: usize = 16;
 /// after each such loss while events waited.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
 const PULL_HEARTBEAT: Duration = Duration::from_secs(1);
+/// A replica handles one event at a time, so a handler this slow is worth a warning.
+const SLOW_HANDLER: Duration = Duration::from_millis(500);
 
 impl ConsumerSpec {
     pub fn new(durable: &str, subjects: Vec<&'static str>, dependency: Dependency) -> Self {
@@ -246,6 +248,7 @@ where
     let delivery = Delivery { subject: subject.clone(), payload: message.payload.clone(), attempt };
     // A slow handler (its database slow or reconnecting) keeps its event: another replica would
     // get it after the ack wait.
+    let started = std::time::Instant::now();
     let handling = handler(delivery);
     tokio::pin!(handling);
     let mut still_working = tokio::time::interval_at(tokio::time::Instant::now() + spec.ack_wait / 2, spec.ack_wait / 2);
@@ -259,6 +262,10 @@ where
             }
         }
     };
+    let took = started.elapsed();
+    if took > SLOW_HANDLER {
+        tracing::warn!(%subject, attempt, ?took, "slow event handler: the events behind it wait");
+    }
     let reachable = match &outcome {
         Err(_) => reachable(js, &spec.dependency).await,
         Ok(_) => true,
