@@ -35,12 +35,12 @@ const GRACE: Duration = Duration::from_secs(3);
 /// The faults of a run, in order: every kind once, at random places among the first `sure`
 /// (the faults that fit in the run whatever the random gaps), the rest replica kills and, one in
 /// four, NATS server kills.
-pub fn plan(count: usize, sure: usize) -> Vec<Kind> {
+pub fn plan(rng: &mut fastrand::Rng, count: usize, sure: usize) -> Vec<Kind> {
     let required = [Kind::KillReplica, Kind::KillStreamLeader, Kind::RestartDatabase, Kind::StripeOutage, Kind::KillNats];
     let mut kinds: Vec<Kind> =
-        (0..count.max(required.len())).map(|_| if fastrand::u8(0..4) == 0 { Kind::KillNats } else { Kind::KillReplica }).collect();
+        (0..count.max(required.len())).map(|_| if rng.u8(0..4) == 0 { Kind::KillNats } else { Kind::KillReplica }).collect();
     let mut places: Vec<usize> = (0..sure.clamp(required.len(), kinds.len())).collect();
-    fastrand::shuffle(&mut places);
+    rng.shuffle(&mut places);
     for (kind, place) in required.into_iter().zip(places) {
         kinds[place] = kind;
     }
@@ -51,6 +51,7 @@ pub fn plan(count: usize, sure: usize) -> Vec<Kind> {
 /// Injects `faults` one after the other, `apart` seconds apart (drawn from the range), starting
 /// 10 s in and none after `until`; returns what was done and when.
 pub async fn inject(
+    rng: &mut fastrand::Rng,
     cluster: &mut Cluster,
     faults: &[Kind],
     apart: std::ops::RangeInclusive<u64>,
@@ -68,11 +69,11 @@ pub async fn inject(
         }
         let start = started.elapsed();
         let what = match kind {
-            Kind::KillReplica => kill_replica(cluster).await?,
-            Kind::KillNats => kill_nats(cluster, None).await?,
+            Kind::KillReplica => kill_replica(rng, cluster).await?,
+            Kind::KillNats => kill_nats(rng, cluster, None).await?,
             Kind::KillStreamLeader => {
                 let leader = stream_leader(&cluster.nats_url).await?;
-                kill_nats(cluster, Some(&leader)).await?
+                kill_nats(rng, cluster, Some(&leader)).await?
             }
             Kind::RestartDatabase => restart_database(cluster).await?,
             Kind::StripeOutage => stripe_outage(cluster).await,
@@ -80,28 +81,28 @@ pub async fn inject(
         let end = started.elapsed() + GRACE;
         println!("[faults] {:>6.1}s {what} (back after {:.1}s)", start.as_secs_f64(), (end - start - GRACE).as_secs_f64());
         injected.push(Injected { what, start, end });
-        next = started.elapsed().max(start + Duration::from_secs(fastrand::u64(apart.clone())));
+        next = started.elapsed().max(start + Duration::from_secs(rng.u64(apart.clone())));
     }
     Ok(injected)
 }
 
-async fn kill_replica(cluster: &mut Cluster) -> anyhow::Result<String> {
+async fn kill_replica(rng: &mut fastrand::Rng, cluster: &mut Cluster) -> anyhow::Result<String> {
     let parts: Vec<String> = cluster.parts.keys().cloned().collect();
-    let part = &parts[fastrand::usize(0..parts.len())];
-    let index = fastrand::usize(0..cluster.parts[part].len());
+    let part = &parts[rng.usize(0..parts.len())];
+    let index = rng.usize(0..cluster.parts[part].len());
     let replica = cluster.replica(part, index)?;
     replica.kill().await;
     // Kubernetes restarts a killed container after a short back-off.
-    tokio::time::sleep(Duration::from_millis(fastrand::u64(1_000..3_000))).await;
+    tokio::time::sleep(Duration::from_millis(rng.u64(1_000..3_000))).await;
     replica.spawn()?;
     wait_ready(replica, Duration::from_secs(90)).await?;
     Ok(format!("SIGKILL {}, restarted", replica.name))
 }
 
-async fn kill_nats(cluster: &mut Cluster, name: Option<&str>) -> anyhow::Result<String> {
+async fn kill_nats(rng: &mut fastrand::Rng, cluster: &mut Cluster, name: Option<&str>) -> anyhow::Result<String> {
     let index = match name {
         Some(name) => cluster.nats.iter().position(|n| n.name == name).with_context(|| format!("no NATS server {name}"))?,
-        None => fastrand::usize(0..cluster.nats.len()),
+        None => rng.usize(0..cluster.nats.len()),
     };
     let server = &mut cluster.nats[index];
     server.kill().await;
@@ -150,13 +151,18 @@ mod tests {
 
     #[test]
     fn every_kind_of_fault_is_planned_where_it_surely_runs() {
-        for _ in 0..100 {
-            let plan = plan(20, 14);
+        for seed in 0..100 {
+            let plan = plan(&mut fastrand::Rng::with_seed(seed), 20, 14);
             assert_eq!(plan.len(), 20);
             for kind in [Kind::KillReplica, Kind::KillStreamLeader, Kind::RestartDatabase, Kind::StripeOutage, Kind::KillNats] {
                 assert!(plan[..14].contains(&kind), "{kind:?} missing from the first 14 of {plan:?}");
             }
         }
-        assert!(plan(0, 0).is_empty());
+        assert!(plan(&mut fastrand::Rng::new(), 0, 0).is_empty());
+    }
+
+    #[test]
+    fn a_seed_repeats_its_plan() {
+        assert_eq!(plan(&mut fastrand::Rng::with_seed(7), 20, 14), plan(&mut fastrand::Rng::with_seed(7), 20, 14));
     }
 }

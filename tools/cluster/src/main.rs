@@ -19,8 +19,15 @@ const USAGE: &str = "usage:
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("up") => up(&args[1..]).await,
-        Some("faults") => fault_run(&args[1..]).await,
+        Some("up") => match known(&args[1..], &["--replicas", "--expiration-window", "--port"], &[]) {
+            Ok(()) => up(&args[1..]).await,
+            Err(error) => Err(error),
+        },
+        Some("faults") => match known(&args[1..], &["--minutes", "--faults", "--seed"], &["--short", "--keep"]) {
+            Ok(()) => fault_run(&args[1..]).await,
+            Err(error) => Err(error),
+        },
+        Some("contract") if args.get(1).is_some_and(|a| a.starts_with('-')) => Err(anyhow::anyhow!("{USAGE}")),
         Some("contract") => match args.get(1) {
             Some(url) => contract(url).await,
             None => single_machine_contract().await,
@@ -34,6 +41,19 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A typo or `--help` prints the usage instead of starting a cluster that ignores it.
+fn known(args: &[String], with_value: &[&str], switches: &[&str]) -> anyhow::Result<()> {
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if with_value.contains(&arg.as_str()) {
+            rest.next();
+        } else if !switches.contains(&arg.as_str()) {
+            anyhow::bail!("{arg:?} is not an option here\n{USAGE}");
+        }
+    }
+    Ok(())
 }
 
 /// The value after `--name`, parsed.
@@ -165,9 +185,10 @@ struct Run {
 }
 
 async fn fault_run(args: &[String]) -> anyhow::Result<()> {
-    if let Some(seed) = flag::<u64>(args, "--seed")? {
-        fastrand::seed(seed);
-    }
+    // The faults (kinds, order, gaps, targets) come from this seed; the buyers' and sellers'
+    // choices vary from run to run.
+    let seed = flag::<u64>(args, "--seed")?.unwrap_or_else(|| fastrand::u64(..));
+    println!("[faults] seed {seed} (--seed {seed} repeats these faults)");
     let short = args.iter().any(|a| a == "--short");
     let mut run = if short {
         Run { load: Load { sellers: 3, buyers: 8, duration: Duration::from_secs(80) }, faults: 5, apart: 10..=12, window: 20 }
@@ -183,7 +204,7 @@ async fn fault_run(args: &[String]) -> anyhow::Result<()> {
     let mut options = options(args, &name)?;
     options.expiration_window = Some(run.window);
     let mut cluster = start(&options).await?;
-    let outcome = drive(&mut cluster, &run, &name).await;
+    let outcome = drive(&mut cluster, &run, &name, seed).await;
     let keep = args.iter().any(|a| a == "--keep") || !matches!(outcome, Ok(true));
     cluster.stop().await;
     if keep {
@@ -199,7 +220,7 @@ async fn fault_run(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// Contract, load with faults, settling, checks and figures; true when everything held.
-async fn drive(cluster: &mut Cluster, run: &Run, name: &str) -> anyhow::Result<bool> {
+async fn drive(cluster: &mut Cluster, run: &Run, name: &str, seed: u64) -> anyhow::Result<bool> {
     let contract_failures = cluster::contract::run(&cluster.url).await?;
     let started = Instant::now();
     let recorder = Recorder::new(started);
@@ -208,8 +229,10 @@ async fn drive(cluster: &mut Cluster, run: &Run, name: &str) -> anyhow::Result<b
     let until = run.load.duration.saturating_sub(Duration::from_secs(10));
     // The first fault comes at 10 s; these many fit even if every gap is the longest.
     let sure = (until.as_secs().saturating_sub(10) / run.apart.end().max(&1) + 1) as usize;
-    let plan = faults::plan(run.faults, sure);
-    let (_, injected) = tokio::join!(load::run(api.clone(), run.load, name), faults::inject(cluster, &plan, run.apart.clone(), started, until));
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let plan = faults::plan(&mut rng, run.faults, sure);
+    let injecting = faults::inject(&mut rng, cluster, &plan, run.apart.clone(), started, until);
+    let (_, injected) = tokio::join!(load::run(api.clone(), run.load, name), injecting);
     let injected = injected?;
     let load_stopped = started.elapsed();
     println!("[faults] load stopped at {:.1}s; waiting for the system to settle", load_stopped.as_secs_f64());

@@ -55,6 +55,8 @@ impl Proc {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", std::env::var("HOME").unwrap_or_default())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // `RUST_LOG=shared::events=debug scripts/cluster up`: more detail from every part.
+            .envs(std::env::var("RUST_LOG").ok().map(|filter| ("RUST_LOG", filter)))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
