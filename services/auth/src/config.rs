@@ -8,6 +8,9 @@ pub struct AuthConfig {
     pub email_failures_per_minute: u32,
     /// Failed sign-ins allowed per client address within a minute.
     pub address_failures_per_minute: u32,
+    /// Sign-ups allowed per client address within a minute (`SIGNUPS_PER_ADDRESS_PER_MINUTE`,
+    /// default 30: a shared address such as a campus NAT still signs up a class at once).
+    pub signups_per_address_per_minute: u32,
 }
 
 impl AuthConfig {
@@ -19,7 +22,8 @@ impl AuthConfig {
 
     pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
         let service = ServiceSettings::read(&mut env, "auth", Self::DEFAULT_PORT);
-        let config = Self { service, email_failures_per_minute: 10, address_failures_per_minute: 100 };
+        let signups_per_address_per_minute = env.or("SIGNUPS_PER_ADDRESS_PER_MINUTE", 30, "a whole number of sign-ups");
+        let config = Self { service, email_failures_per_minute: 10, address_failures_per_minute: 100, signups_per_address_per_minute };
         env.finish()?;
         Ok(config)
     }

@@ -114,51 +114,191 @@ mod tests {
 
 /// Argon2id with the OWASP parameters (the crate's defaults: 19 MiB, 2 passes, 1 lane), run off
 /// the async threads because each hash takes tens of milliseconds on purpose.
+///
+/// Each hash holds 19 MiB while it runs, so a burst of sign-ins must not start them all at once
+/// (100 unbounded sign-ups took the server from 723 MB to 2.18 GB; an auth pod gets 256 MiB).
+/// A [`hashing::Hasher`] runs one hash per core and lets a few more per core wait; beyond that
+/// the answer is "busy" at once.
 pub mod hashing {
-    use std::sync::OnceLock;
+    use std::sync::{Arc, Mutex, OnceLock};
 
     use anyhow::Context;
     use argon2::password_hash::rand_core::OsRng;
-    use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-    use argon2::Argon2;
+    use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+    use argon2::{Algorithm, Argon2, Block, Params, Version};
+    use tokio::sync::Semaphore;
 
     use super::{GivenPassword, NewPassword};
 
-    pub async fn hash(password: NewPassword) -> anyhow::Result<String> {
-        tokio::task::spawn_blocking(move || hash_blocking(password.expose())).await.context("hashing task failed")?
+    /// Hashes that may wait per core: a few hundred milliseconds of work, then "busy".
+    pub const QUEUE_PER_CORE: usize = 8;
+
+    #[derive(Debug, thiserror::Error)]
+    pub enum HashError {
+        #[error("too many password hashes queued")]
+        Busy,
+        #[error(transparent)]
+        Failed(#[from] anyhow::Error),
     }
 
-    fn hash_blocking(password: &str) -> anyhow::Result<String> {
+    /// Argon2's working memory, kept between hashes. Allocating 19 MiB for every hash left the
+    /// allocator holding over 500 MiB after a burst of 23 hashes, however few ran at once;
+    /// with one buffer per running hash, auth's memory is its base plus 19 MiB per core.
+    type Scratch = Vec<Block>;
+
+    #[derive(Clone)]
+    pub struct Hasher {
+        /// Hashes running or waiting to run.
+        admitted: Arc<Semaphore>,
+        /// Hashes running.
+        running: Arc<Semaphore>,
+        /// Working memory of hashes that ran: never more buffers than may run at once.
+        scratch: Arc<Mutex<Vec<Scratch>>>,
+    }
+
+    impl Hasher {
+        pub fn new(parallel: usize, queue: usize) -> Self {
+            let parallel = parallel.max(1);
+            Self {
+                admitted: Arc::new(Semaphore::new(parallel + queue)),
+                running: Arc::new(Semaphore::new(parallel)),
+                scratch: Arc::new(Mutex::new(Vec::new())),
+            }
+        }
+
+        /// One hash per core this process may use (cgroup limits included).
+        pub fn for_this_machine() -> Self {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            Self::new(cores, cores * QUEUE_PER_CORE)
+        }
+
+        async fn run<T: Send + 'static>(
+            &self,
+            work: impl FnOnce(&mut Scratch) -> anyhow::Result<T> + Send + 'static,
+        ) -> Result<T, HashError> {
+            let admitted = self.admitted.clone().try_acquire_owned().map_err(|_| HashError::Busy)?;
+            let running = self.running.clone().acquire_owned().await.map_err(|_| HashError::Busy)?;
+            let pool = self.scratch.clone();
+            // The permits go with the work: a client that hangs up does not free a slot while its
+            // hash still runs.
+            let task = tokio::task::spawn_blocking(move || {
+                let _permits = (admitted, running);
+                let mut scratch = pool.lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default();
+                let result = work(&mut scratch);
+                if let Ok(mut pool) = pool.lock() {
+                    pool.push(scratch);
+                }
+                result
+            });
+            Ok(task.await.context("hashing task failed")??)
+        }
+
+        pub async fn hash(&self, password: NewPassword) -> Result<String, HashError> {
+            self.run(move |scratch| hash_with(scratch, password.expose())).await
+        }
+
+        /// Checks `password` against `stored`. With no stored hash (unknown email) it verifies
+        /// against a dummy hash, so both cases take the same time and an attacker cannot tell
+        /// them apart.
+        pub async fn verify(&self, password: GivenPassword, stored: Option<String>) -> Result<bool, HashError> {
+            self.run(move |scratch| {
+                let known = stored.is_some();
+                let stored = match stored {
+                    Some(stored) => stored,
+                    None => dummy_hash(scratch)?.to_string(),
+                };
+                let matches = verify_with(scratch, password.expose(), &stored)?;
+                Ok(known && matches)
+            })
+            .await
+        }
+    }
+
+    /// Argon2id with the crate's default (OWASP) parameters, as a PHC string.
+    fn hash_with(scratch: &mut Scratch, password: &str) -> anyhow::Result<String> {
+        let argon = Argon2::default();
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+        let mut salt_bytes = [0u8; 64];
+        let salt_raw = salt.as_salt().decode_b64(&mut salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        compute(scratch, &argon, password, salt_raw, &mut out)?;
+        let hash = PasswordHash {
+            algorithm: argon2::ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(argon.params()).map_err(|e| anyhow::anyhow!("parameters: {e}"))?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("output: {e}"))?),
+        };
+        Ok(hash.to_string())
     }
 
-    /// Checks `password` against `stored`. With no stored hash (unknown email) it verifies against
-    /// a dummy hash, so both cases take the same time and an attacker cannot tell them apart.
-    pub async fn verify(password: GivenPassword, stored: Option<String>) -> anyhow::Result<bool> {
-        tokio::task::spawn_blocking(move || {
-            let known = stored.is_some();
-            let stored = match stored {
-                Some(stored) => stored,
-                None => dummy_hash()?.to_string(),
-            };
-            let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-            let matches = Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok();
-            Ok(known && matches)
-        })
-        .await
-        .context("verification task failed")?
+    /// Hashes `password` with the stored hash's own algorithm, version, parameters and salt, and
+    /// compares in constant time.
+    fn verify_with(scratch: &mut Scratch, password: &str, stored: &str) -> anyhow::Result<bool> {
+        let unreadable = |e: &dyn std::fmt::Display| anyhow::anyhow!("stored hash unreadable: {e}");
+        let parsed = PasswordHash::new(stored).map_err(|e| unreadable(&e))?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| unreadable(&e))?;
+        let version = parsed.version.map(Version::try_from).transpose().map_err(|e| unreadable(&e))?.unwrap_or_default();
+        let params = Params::try_from(&parsed).map_err(|e| unreadable(&e))?;
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return Err(anyhow::anyhow!("stored hash unreadable: no salt or no hash"));
+        };
+        let mut salt_bytes = [0u8; 64];
+        let salt_raw = salt.decode_b64(&mut salt_bytes).map_err(|e| unreadable(&e))?;
+        let mut out = vec![0u8; expected.len()];
+        compute(scratch, &Argon2::new(algorithm, version, params), password, salt_raw, &mut out)?;
+        Ok(Output::new(&out).map_err(|e| unreadable(&e))? == expected)
     }
 
-    fn dummy_hash() -> anyhow::Result<&'static str> {
+    fn compute(scratch: &mut Scratch, argon: &Argon2<'_>, password: &str, salt: &[u8], out: &mut [u8]) -> anyhow::Result<()> {
+        let blocks = argon.params().block_count();
+        if scratch.len() < blocks {
+            scratch.resize(blocks, Block::default());
+        }
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut scratch[..]).map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    }
+
+    fn dummy_hash(scratch: &mut Scratch) -> anyhow::Result<&'static str> {
         static DUMMY: OnceLock<String> = OnceLock::new();
         if let Some(hash) = DUMMY.get() {
             return Ok(hash);
         }
-        let hash = hash_blocking("not a password anyone has")?;
+        let hash = hash_with(scratch, "not a password anyone has")?;
         Ok(DUMMY.get_or_init(|| hash))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[tokio::test]
+        async fn beyond_the_queue_the_answer_is_busy_at_once() {
+            let hasher = Hasher::new(1, 2);
+            let password = || NewPassword::parse(Some("correct horse battery".into())).unwrap();
+            let results = futures_util::future::join_all((0..6).map(|_| hasher.hash(password()))).await;
+            let busy = results.iter().filter(|r| matches!(r, Err(HashError::Busy))).count();
+            assert_eq!(busy, 3, "1 running + 2 waiting admitted, the other 3 busy");
+            assert!(hasher.hash(password()).await.is_ok(), "slots are free again afterwards");
+        }
+
+        #[tokio::test]
+        async fn a_hash_verifies_its_password_only_and_reads_as_argon2id() {
+            let hasher = Hasher::new(1, 0);
+            let stored = hasher.hash(NewPassword::parse(Some("correct horse battery".into())).unwrap()).await.unwrap();
+            assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+            let given = |p: &str| GivenPassword::parse(Some(p.into())).unwrap();
+            assert!(hasher.verify(given("correct horse battery"), Some(stored.clone())).await.unwrap());
+            assert!(!hasher.verify(given("correct horse battery!"), Some(stored)).await.unwrap());
+            assert!(!hasher.verify(given("correct horse battery"), None).await.unwrap());
+        }
+
+        #[tokio::test]
+        async fn hashes_made_by_the_argon2_crate_itself_still_verify() {
+            use argon2::password_hash::PasswordHasher;
+            let salt = SaltString::generate(&mut OsRng);
+            let stored = Argon2::default().hash_password(b"an older account", &salt).unwrap().to_string();
+            let hasher = Hasher::new(1, 0);
+            assert!(hasher.verify(GivenPassword::parse(Some("an older account".into())).unwrap(), Some(stored)).await.unwrap());
+        }
     }
 }

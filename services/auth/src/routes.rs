@@ -11,8 +11,9 @@ use shared::session::{CurrentUser, Sessions, SESSION_COOKIE};
 use shared::store::Db;
 use shared::{parse_fields, ApiError};
 
-use crate::domain::{hashing, GivenPassword, NewPassword, UserEmail};
-use crate::limits::FailureWindow;
+use crate::domain::hashing::{HashError, Hasher};
+use crate::domain::{GivenPassword, NewPassword, UserEmail};
+use crate::limits::AttemptWindow;
 use crate::store::{self, Insert};
 
 #[derive(Clone)]
@@ -20,8 +21,26 @@ pub struct AppState {
     pub db: Db,
     pub sessions: Sessions,
     pub cookie_secure: bool,
-    pub email_failures: FailureWindow,
-    pub address_failures: FailureWindow,
+    pub hasher: Hasher,
+    /// Failed sign-ins per email, and per client address.
+    pub email_failures: AttemptWindow,
+    pub address_failures: AttemptWindow,
+    /// Sign-ups per client address, whatever their outcome.
+    pub address_signups: AttemptWindow,
+}
+
+impl From<HashError> for ApiError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => ApiError::Busy { retry_after: 1 },
+            HashError::Failed(error) => ApiError::Internal(error),
+        }
+    }
+}
+
+/// The key a client's attempts are counted under.
+fn address_key(address: Option<std::net::IpAddr>) -> String {
+    address.map_or_else(|| "unknown".to_string(), |a| a.to_string())
 }
 
 impl FromRef<AppState> for Sessions {
@@ -54,6 +73,7 @@ struct UserView {
 
 async fn signup(
     State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
     jar: CookieJar,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, CookieJar, Json<UserView>), ApiError> {
@@ -61,7 +81,12 @@ async fn signup(
         email = "email": UserEmail::parse(body.email),
         password = "password": NewPassword::parse(body.password),
     );
-    let hash = hashing::hash(password).await?;
+    let address = address_key(address);
+    if !state.address_signups.take(&address) {
+        tracing::warn!(client.address = %address, "sign-up refused: too many from this address");
+        return Err(ApiError::TooManyRequests);
+    }
+    let hash = state.hasher.hash(password).await?;
     let id = uuid::Uuid::now_v7().simple().to_string();
     // The unique index decides between concurrent sign-ups, not a prior lookup.
     match store::insert_user(&state.db, &id, email.as_str(), &hash).await? {
@@ -83,16 +108,18 @@ async fn signin(
         email = "email": UserEmail::parse(body.email),
         password = "password": GivenPassword::parse(body.password),
     );
-    let address = address.map_or_else(|| "unknown".to_string(), |a| a.to_string());
-    if state.email_failures.is_blocked(email.as_str()) || state.address_failures.is_blocked(&address) {
+    let address = address_key(address);
+    // Counted before the hash, taken back unless it fails: concurrent tries cannot all slip
+    // past the limit while the first ones are still hashing.
+    let (Some(by_address), Some(by_email)) = (state.address_failures.begin(&address), state.email_failures.begin(email.as_str())) else {
         tracing::warn!(client.address = %address, "sign-in refused: too many failures");
         return Err(ApiError::TooManyRequests);
-    }
+    };
     let user = store::find_by_email(&state.db, email.as_str()).await?;
-    let valid = hashing::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let valid = state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let Some(user) = user.filter(|_| valid) else {
-        state.email_failures.record_failure(email.as_str());
-        state.address_failures.record_failure(&address);
+        by_address.failed();
+        by_email.failed();
         return Err(ApiError::bad_request("Invalid credentials"));
     };
     let jar = jar.add(state.session_cookie(&user.id, &user.email)?);

@@ -6,7 +6,8 @@ use shared::session::Sessions;
 use shared::store::{self, Db};
 
 use crate::config::AuthConfig;
-use crate::limits::FailureWindow;
+use crate::domain::hashing::Hasher;
+use crate::limits::AttemptWindow;
 use crate::routes::{self, AppState};
 use crate::store::SCHEMA;
 
@@ -25,8 +26,10 @@ impl AuthService {
             db: db.clone(),
             sessions: Sessions::new(&settings.jwt_key, settings.session_ttl),
             cookie_secure: settings.cookie_secure,
-            email_failures: FailureWindow::new(config.email_failures_per_minute),
-            address_failures: FailureWindow::new(config.address_failures_per_minute),
+            hasher: Hasher::for_this_machine(),
+            email_failures: AttemptWindow::new(config.email_failures_per_minute),
+            address_failures: AttemptWindow::new(config.address_failures_per_minute),
+            address_signups: AttemptWindow::new(config.signups_per_address_per_minute),
         };
         let router = api_layers(routes::router(state), settings.trust_proxy);
         Ok(Self { router, db })

@@ -49,6 +49,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("Too many requests")]
     TooManyRequests,
+    /// Too much work queued (password hashing): try again after `retry_after` seconds.
+    #[error("Server busy, try again")]
+    Busy { retry_after: u32 },
     /// A dependency we cannot reach (NATS, Stripe); the message says which.
     #[error("{0}")]
     Unavailable(String),
@@ -80,7 +83,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -102,7 +105,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        (status, Json(ErrorBody { errors: self.items() })).into_response()
+        let retry_after = match &self {
+            Self::Busy { retry_after } => Some(*retry_after),
+            _ => None,
+        };
+        let mut response = (status, Json(ErrorBody { errors: self.items() })).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -16,8 +16,14 @@ pub struct TestApp {
 
 /// Starts the auth service on a free port with its own in-memory database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the auth service with some settings of the test's own.
+pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let vars: HashMap<String, String> = [("PORT", "0"), ("DATABASE_URL", "mem://"), ("JWT_KEY", JWT_KEY)]
-        .into_iter()
+        .iter()
+        .chain(settings)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let config = AuthConfig::read(EnvReader::from_map(vars)).expect("test configuration is valid");
@@ -35,6 +41,11 @@ impl TestApp {
 
     pub async fn signup(&self, email: &str, password: &str) -> Response {
         self.post_json("/api/users/signup", &json!({ "email": email, "password": password })).await
+    }
+
+    /// A sign-up, sent, whatever its answer (or none).
+    pub fn signup_request(&self, email: &str) -> impl std::future::Future<Output = reqwest::Result<Response>> + use<> {
+        self.client.post(format!("{}/api/users/signup", self.address)).json(&json!({ "email": email, "password": PASSWORD })).send()
     }
 
     pub async fn signin(&self, email: &str, password: &str) -> Response {
