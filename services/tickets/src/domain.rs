@@ -1,8 +1,11 @@
 //! Ticket input that has been parsed: a `Title` and a `Price` are valid by construction.
 use serde::Serialize;
 use shared::money::Cents;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-/// Trimmed, 1 to 200 characters, no control characters.
+/// Trimmed, 1 to 200 characters, no control or format characters: a bidirectional override
+/// (U+202E) would make a title read as something else wherever it is shown. The zero-width
+/// joiner is the one format character allowed, since emoji sequences (👩‍🎤) are made with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
@@ -18,6 +21,9 @@ impl Title {
         if title.chars().any(char::is_control) {
             return Err("Title must not contain control characters");
         }
+        if title.chars().any(|c| c != '\u{200D}' && c.general_category() == GeneralCategory::Format) {
+            return Err("Title must not contain invisible formatting characters");
+        }
         Ok(Self(title))
     }
 
@@ -26,12 +32,15 @@ impl Title {
     }
 }
 
-/// More than 0 and at most 1,000,000 dollars, with at most two decimals; from a JSON number or
-/// a string of digits (`"12.50"`: no sign, exponent or spaces).
+/// At least $0.50 (Stripe's smallest charge in USD: a cheaper ticket could be listed and
+/// reserved but never paid for) and at most $1,000,000, with at most two decimals; from a JSON
+/// number or a string of digits (`"12.50"`: no sign, exponent or spaces).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Price(Cents);
 
 const MAX_CENTS: i64 = 100_000_000;
+/// Stripe refuses a smaller USD charge (`amount_too_small`).
+pub const MIN_CENTS: i64 = 50;
 
 impl Price {
     pub fn parse(raw: Option<&serde_json::Value>) -> Result<Self, &'static str> {
@@ -50,6 +59,7 @@ impl Price {
         let cents = decimal_cents(&text).ok_or("Price must be a number with at most two decimals")?;
         match cents {
             c if c <= 0 => Err(POSITIVE),
+            c if c < MIN_CENTS => Err("Price must be at least $0.50"),
             c if c > MAX_CENTS => Err("Price must be at most 1000000"),
             c => Ok(Self(Cents(c))),
         }
@@ -103,6 +113,14 @@ mod tests {
         assert_eq!(price(json!("12.50")), Ok(1250));
         assert_eq!(price(json!(1_000_000)), Ok(100_000_000));
         assert_eq!(price(json!("7")), Ok(700));
+        assert_eq!(price(json!(0.5)), Ok(50));
+    }
+
+    #[test]
+    fn a_price_stripe_cannot_charge_is_refused() {
+        assert_eq!(price(json!(0.49)), Err("Price must be at least $0.50"));
+        assert_eq!(price(json!("0.01")), Err("Price must be at least $0.50"));
+        assert_eq!(price(json!(0)), Err("Price must be greater than 0"));
     }
 
     #[test]
@@ -133,5 +151,17 @@ mod tests {
         assert!(Title::parse(Some("é".repeat(200))).is_ok());
         assert!(Title::parse(Some("é".repeat(201))).is_err());
         assert!(Title::parse(Some("a\u{7}b".into())).is_err());
+    }
+
+    #[test]
+    fn titles_cannot_hide_what_they_say() {
+        for hidden in ["Concert\u{202E}gpj.exe", "a\u{2066}b\u{2069}", "zero\u{200B}width", "soft\u{AD}hyphen", "\u{FEFF}BOM"] {
+            assert_eq!(
+                Title::parse(Some(hidden.into())),
+                Err("Title must not contain invisible formatting characters"),
+                "{hidden:?}"
+            );
+        }
+        assert!(Title::parse(Some("Band 👩\u{200D}🎤 live, Zürich, 東京".into())).is_ok());
     }
 }

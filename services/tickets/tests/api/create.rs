@@ -38,6 +38,25 @@ async fn a_negative_zero_or_missing_price_is_refused() {
 }
 
 #[tokio::test]
+async fn a_price_below_stripes_minimum_is_refused_and_nothing_is_listed() {
+    let app = spawn_app().await;
+    for price in [json!(0.49), json!("0.01")] {
+        let response = app.create("u1", json!({ "title": "Cheap", "price": price })).await;
+        assert_eq!(errors(response, 400).await, vec![field("Price must be at least $0.50", "price")]);
+    }
+    assert_eq!(app.create("u1", json!({ "title": "Cheapest", "price": 0.5 })).await.status().as_u16(), 201);
+    let listed: Vec<serde_json::Value> = app.client.get(app.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.iter().map(|t| t["title"].clone()).collect::<Vec<_>>(), vec![json!("Cheapest")]);
+}
+
+#[tokio::test]
+async fn a_title_with_a_bidirectional_override_is_refused() {
+    let app = spawn_app().await;
+    let response = app.create("u1", json!({ "title": "Concert\u{202E}gpj.exe", "price": 10 })).await;
+    assert_eq!(errors(response, 400).await, vec![field("Title must not contain invisible formatting characters", "title")]);
+}
+
+#[tokio::test]
 async fn every_bad_field_is_reported_at_once() {
     let app = spawn_app().await;
     let errors = errors(app.create("u1", json!({ "title": "", "price": 0 })).await, 400).await;
