@@ -88,6 +88,19 @@ test.describe('without JavaScript', () => {
     await snapshot(page, 'nojs-landing-signed-in');
   });
 
+  test('a next address that a browser would read as another site is ignored', async ({ page, baseURL }) => {
+    const email = uniqueEmail('next');
+    await page.request.post('/api/users/signup', { data: { email, password: PASSWORD } });
+    // Browsers drop the tab, so `/<tab>/evil.example` is `//evil.example`: another host.
+    for (const next of ['/\t/evil.example', '/\\evil.example', '//evil.example']) {
+      await page.goto(`/auth/signin?next=${encodeURIComponent(next)}`);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign In' }).click();
+      await expect(page).toHaveURL(`${baseURL}/`);
+    }
+  });
+
   test('errors come back to the form after a plain post', async ({ page }) => {
     await page.goto('/auth/signup');
     await page.getByLabel('Email').fill('not-an-email');
