@@ -91,6 +91,8 @@ const PULL_EXPIRES: Duration = Duration::from_secs(5);
 const PULL_HEARTBEAT: Duration = Duration::from_secs(1);
 /// A replica handles one event at a time, so a handler this slow is worth a warning.
 const SLOW_HANDLER: Duration = Duration::from_millis(500);
+/// How long a replica keeps an event with progress acks while its handler runs.
+const MAX_HOLD: Duration = Duration::from_secs(60);
 
 impl ConsumerSpec {
     pub fn new(durable: &str, subjects: Vec<&'static str>, dependency: Dependency) -> Self {
@@ -137,7 +139,9 @@ where
             return;
         }
         match consumed {
-            Ok(()) => tracing::warn!(consumer = %spec.durable, "message stream ended; reconnecting"),
+            // What was pulled before the pause waited too long: pull anew, at once.
+            Ok(Ended::Paused) => continue,
+            Ok(Ended::Stream) => tracing::warn!(consumer = %spec.durable, "message stream ended; reconnecting"),
             Err(error) => {
                 tracing::warn!(consumer = %spec.durable, error = format!("{error:#}"), retry_in = ?backoff, "consumer failed; retrying")
             }
@@ -150,13 +154,21 @@ where
     }
 }
 
+/// Why [`consume`] returned without an error.
+enum Ended {
+    /// The message stream ended (or the process is stopping).
+    Stream,
+    /// The consumer paused for its dependency and may go on with a fresh pull.
+    Paused,
+}
+
 async fn consume<H, F>(
     js: &jetstream::Context,
     spec: &ConsumerSpec,
     handler: &H,
     drain: &super::drain::Drain,
     failures: &mut HashMap<u64, u32>,
-) -> anyhow::Result<()>
+) -> anyhow::Result<Ended>
 where
     H: Fn(Delivery) -> F + Send + Sync,
     F: Future<Output = anyhow::Result<Outcome>> + Send,
@@ -179,21 +191,28 @@ where
     loop {
         let next = tokio::select! {
             next = messages.next() => next,
-            () = drain.stopped() => return Ok(()),
+            () = drain.stopped() => return Ok(Ended::Stream),
         };
         let Some(message) = next else { break };
         let message = match message {
             Ok(message) => message,
+            // The server holding the pull is gone (a NATS server lost): pull anew now rather
+            // than wait for the client's own fallback.
+            Err(error) if matches!(error.kind(), pull::MessagesErrorKind::MissingHeartbeat) => {
+                return Err(anyhow::Error::new(error).context("the pull went unanswered"));
+            }
             Err(error) => {
                 tracing::warn!(consumer = %spec.durable, %error, "pull failed");
                 continue;
             }
         };
         if handle(js, spec, handler, message, failures).await == Flow::Pause {
+            // Events pulled meanwhile go back after the ack wait; a fresh pull follows.
             pause(js, spec, drain).await;
+            return Ok(Ended::Paused);
         }
     }
-    Ok(())
+    Ok(Ended::Stream)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -252,11 +271,16 @@ where
     let handling = handler(delivery);
     tokio::pin!(handling);
     let mut still_working = tokio::time::interval_at(tokio::time::Instant::now() + spec.ack_wait / 2, spec.ack_wait / 2);
+    let mut holding = true;
     let outcome = loop {
         tokio::select! {
             outcome = &mut handling => break outcome,
-            _ = still_working.tick() => {
-                if let Err(error) = message.ack_with(AckKind::Progress).await {
+            _ = still_working.tick(), if holding => {
+                if started.elapsed() >= MAX_HOLD {
+                    // A handler this stuck may never finish: let another replica try.
+                    tracing::warn!(%subject, attempt, held = ?started.elapsed(), "event handler still running; letting the event go to another replica");
+                    holding = false;
+                } else if let Err(error) = message.ack_with(AckKind::Progress).await {
                     tracing::debug!(%subject, %error, "progress ack failed");
                 }
             }
