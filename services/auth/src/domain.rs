@@ -252,10 +252,16 @@ pub mod hashing {
 
     fn compute(scratch: &mut Scratch, argon: &Argon2<'_>, password: &str, salt: &[u8], out: &mut [u8]) -> anyhow::Result<()> {
         let blocks = argon.params().block_count();
-        if scratch.len() < blocks {
-            scratch.resize(blocks, Block::default());
-        }
-        argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut scratch[..]).map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+        let hashed = if blocks <= Params::default().block_count() {
+            if scratch.len() < blocks {
+                scratch.resize(blocks, Block::default());
+            }
+            argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut scratch[..])
+        } else {
+            // A hash stored with more memory than ours: its buffer is not kept.
+            argon.hash_password_into(password.as_bytes(), salt, out)
+        };
+        hashed.map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
     }
 
     fn dummy_hash(scratch: &mut Scratch) -> anyhow::Result<&'static str> {

@@ -13,7 +13,7 @@ use shared::{parse_fields, ApiError};
 
 use crate::domain::hashing::{HashError, Hasher};
 use crate::domain::{GivenPassword, NewPassword, UserEmail};
-use crate::limits::AttemptWindow;
+use crate::limits::{Attempt, AttemptWindow};
 use crate::store::{self, Insert};
 
 #[derive(Clone)]
@@ -82,11 +82,18 @@ async fn signup(
         password = "password": NewPassword::parse(body.password),
     );
     let address = address_key(address);
-    if !state.address_signups.take(&address) {
+    let Some(attempt) = state.address_signups.begin(&address) else {
         tracing::warn!(client.address = %address, "sign-up refused: too many from this address");
         return Err(ApiError::TooManyRequests);
-    }
-    let hash = state.hasher.hash(password).await?;
+    };
+    let hash = match state.hasher.hash(password).await {
+        Ok(hash) => hash,
+        Err(error) => {
+            // Busy (or broken): the client is told to come back, so this one is not counted.
+            attempt.forgive();
+            return Err(error.into());
+        }
+    };
     let id = uuid::Uuid::now_v7().simple().to_string();
     // The unique index decides between concurrent sign-ups, not a prior lookup.
     match store::insert_user(&state.db, &id, email.as_str(), &hash).await? {
@@ -109,19 +116,32 @@ async fn signin(
         password = "password": GivenPassword::parse(body.password),
     );
     let address = address_key(address);
-    // Counted before the hash, taken back unless it fails: concurrent tries cannot all slip
-    // past the limit while the first ones are still hashing.
-    let (Some(by_address), Some(by_email)) = (state.address_failures.begin(&address), state.email_failures.begin(email.as_str())) else {
-        tracing::warn!(client.address = %address, "sign-in refused: too many failures");
-        return Err(ApiError::TooManyRequests);
+    // Counted before the hash, so concurrent tries cannot all slip past the limit while the
+    // first ones are still hashing; taken back when the sign-in succeeds or was never tried.
+    let (by_address, by_email) = match (state.address_failures.begin(&address), state.email_failures.begin(email.as_str())) {
+        (Some(by_address), Some(by_email)) => (by_address, by_email),
+        (by_address, by_email) => {
+            by_address.map(Attempt::forgive);
+            by_email.map(Attempt::forgive);
+            tracing::warn!(client.address = %address, "sign-in refused: too many failures");
+            return Err(ApiError::TooManyRequests);
+        }
     };
-    let user = store::find_by_email(&state.db, email.as_str()).await?;
-    let valid = state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-    let Some(user) = user.filter(|_| valid) else {
-        by_address.failed();
-        by_email.failed();
-        return Err(ApiError::bad_request("Invalid credentials"));
+    let checked = match store::find_by_email(&state.db, email.as_str()).await {
+        Ok(user) => state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await.map(|valid| user.filter(|_| valid)).map_err(ApiError::from),
+        Err(error) => Err(error.into()),
     };
+    let user = match checked {
+        Ok(Some(user)) => user,
+        Ok(None) => return Err(ApiError::bad_request("Invalid credentials")),
+        Err(error) => {
+            by_address.forgive();
+            by_email.forgive();
+            return Err(error);
+        }
+    };
+    by_address.forgive();
+    by_email.forgive();
     let jar = jar.add(state.session_cookie(&user.id, &user.email)?);
     Ok((jar, Json(UserView { id: user.id, email: user.email })))
 }
