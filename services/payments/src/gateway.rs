@@ -31,6 +31,17 @@ pub enum ChargeError {
     /// Stripe answered with something other than a result.
     #[error("Payment provider failed: {0}")]
     Failed(String),
+    /// Stripe answered with a 5xx, 401, 403, 409 or 429: trouble that passes, whatever the call.
+    #[error("Payment provider failed: {0}")]
+    ServerError(String),
+}
+
+impl ChargeError {
+    /// Whether trying the same call again later may succeed whatever it asks (Stripe down or
+    /// failing), rather than Stripe refusing this particular call.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unreachable(_) | Self::ServerError(_))
+    }
 }
 
 #[derive(Clone)]
@@ -138,6 +149,11 @@ fn charge_error(error: StripeError) -> ChargeError {
                 "card_error" => ChargeError::Declined(message),
                 "invalid_request_error" if code == "resource_missing" && param.starts_with("payment_method") => {
                     ChargeError::UnknownMethod(message)
+                }
+                // Stripe's own trouble, a rate limit, a request with the same key in flight, or
+                // a key being rotated: none says anything about this call.
+                kind if status >= 500 || [401, 403, 409, 429].contains(&status) => {
+                    ChargeError::ServerError(format!("HTTP {status} {kind} {code}: {message}"))
                 }
                 kind => ChargeError::Failed(format!("HTTP {status} {kind} {code}: {message}")),
             }

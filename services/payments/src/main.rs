@@ -9,6 +9,9 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         eprintln!("payments: {error}");
         std::process::exit(2);
     });
+    if let Some(code) = payments::refunds::command(&config).await {
+        return Ok(code);
+    }
     shared::telemetry::init(config.service.process.log_format);
     let server = payments::application(config).await?;
     tracing::info!(port = server.port(), "payments service listening");

@@ -79,7 +79,7 @@ async fn create(
             tracing::error!(order.id = %order.id, %why, "Stripe unreachable");
             ApiError::Unavailable("Payment provider unreachable, please try again".to_string())
         }
-        ChargeError::Failed(why) => {
+        ChargeError::Failed(why) | ChargeError::ServerError(why) => {
             tracing::error!(order.id = %order.id, %why, "Stripe failed");
             ApiError::BadGateway("Payment provider failed, please try again".to_string())
         }

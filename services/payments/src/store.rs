@@ -24,6 +24,9 @@ DEFINE FIELD IF NOT EXISTS amount ON payment TYPE int;
 DEFINE FIELD IF NOT EXISTS refund ON payment TYPE string;
 DEFINE FIELD IF NOT EXISTS refund_id ON payment TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS created_at ON payment TYPE datetime;
+DEFINE FIELD IF NOT EXISTS refund_attempts ON payment TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS refund_after ON payment TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS refund_error ON payment TYPE option<string>;
 DEFINE INDEX IF NOT EXISTS payment_stripe ON payment FIELDS stripe_id UNIQUE;
 DEFINE INDEX IF NOT EXISTS payment_order ON payment FIELDS order_id;
 DEFINE INDEX IF NOT EXISTS payment_refund ON payment FIELDS refund;
@@ -74,11 +77,16 @@ pub struct PaymentRow {
     pub order_id: String,
     pub stripe_id: String,
     pub amount: i64,
+    /// `none`, `due`, `done`, or `parked` (refused by Stripe too often: an operator looks).
     pub refund: String,
     pub refund_id: Option<String>,
+    /// Refunds Stripe refused so far.
+    pub refund_attempts: i64,
+    pub refund_error: Option<String>,
 }
 
-const PAYMENT_FIELDS: &str = "record::id(id) AS id, order_id, stripe_id, amount, refund, refund_id";
+const PAYMENT_FIELDS: &str =
+    "record::id(id) AS id, order_id, stripe_id, amount, refund, refund_id, refund_attempts ?? 0 AS refund_attempts, refund_error";
 
 pub async fn get_payment(db: &Db, id: &str) -> Result<Option<PaymentRow>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {PAYMENT_FIELDS} FROM ONLY $payment")).bind(("payment", payment(id))).await?;
@@ -162,12 +170,63 @@ pub async fn keep_for_refund(db: &Db, charge: &Charge<'_>) -> Result<(), TxError
     }
 }
 
-pub async fn due_refunds(db: &Db, limit: usize) -> Result<Vec<PaymentRow>, surrealdb::Error> {
+/// Refunds due now but those in `skip`: a refund Stripe refused waits until its next try.
+pub async fn due_refunds(db: &Db, limit: usize, skip: &[String]) -> Result<Vec<PaymentRow>, surrealdb::Error> {
     let mut response = db
-        .query(format!("SELECT {PAYMENT_FIELDS} FROM payment WHERE refund = 'due' ORDER BY id LIMIT $limit"))
+        .query(format!(
+            "SELECT {PAYMENT_FIELDS} FROM payment WHERE refund = 'due' AND (refund_after = NONE OR refund_after <= time::now())
+             AND record::id(id) NOTINSIDE $skip ORDER BY id LIMIT $limit"
+        ))
         .bind(("limit", limit as i64))
+        .bind(("skip", skip.to_vec()))
         .await?;
     response.take(0)
+}
+
+/// Refunds with `refund` in this state (`due`, `parked`), oldest first.
+pub async fn refunds_in(db: &Db, state: &str) -> Result<Vec<PaymentRow>, surrealdb::Error> {
+    let mut response =
+        db.query(format!("SELECT {PAYMENT_FIELDS} FROM payment WHERE refund = $state ORDER BY id")).bind(("state", state.to_string())).await?;
+    response.take(0)
+}
+
+/// Records that Stripe refused a refund: tried again after `retry_in`, or parked.
+pub async fn refund_refused(
+    db: &Db,
+    payment_id: &str,
+    attempts: i64,
+    error: &str,
+    retry_in: Option<std::time::Duration>,
+) -> Result<(), surrealdb::Error> {
+    let (state, after) = match retry_in {
+        Some(delay) => ("due", Some(surrealdb::types::Duration::from(delay))),
+        None => ("parked", None),
+    };
+    db.query(
+        "UPDATE $payment SET refund = $state, refund_attempts = $attempts, refund_error = $error,
+         refund_after = IF $after = NONE { NONE } ELSE { time::now() + $after } WHERE refund = 'due'",
+    )
+    .bind(("payment", payment(payment_id)))
+    .bind(("state", state.to_string()))
+    .bind(("attempts", attempts))
+    .bind(("error", error.to_string()))
+    .bind(("after", after))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Makes parked refunds (all, or one) due again, with their attempts counted from zero.
+pub async fn unpark_refunds(db: &Db, payment_id: Option<&str>) -> Result<usize, surrealdb::Error> {
+    let target = if payment_id.is_some() { "$payment" } else { "payment" };
+    let mut response = db
+        .query(format!(
+            "UPDATE {target} SET refund = 'due', refund_attempts = 0, refund_after = NONE WHERE refund = 'parked' RETURN VALUE id"
+        ))
+        .bind(("payment", payment(payment_id.unwrap_or_default())))
+        .await?;
+    let changed: Vec<RecordId> = response.take(0)?;
+    Ok(changed.len())
 }
 
 pub async fn mark_refunded(db: &Db, payment_id: &str, refund_id: &str) -> Result<(), surrealdb::Error> {

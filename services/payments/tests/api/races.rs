@@ -102,3 +102,42 @@ async fn a_refund_that_fails_at_stripe_is_retried_until_it_succeeds() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(app.stripe.refunds().len(), 1, "refunded once");
 }
+
+/// A charge Stripe does not know: every refund of it is refused (400, `resource_missing`). Its
+/// id sorts before every real payment's, so the refunder meets it first.
+async fn keep_unrefundable(app: &TestApp) -> &'static str {
+    let id = "00000000000000000000000000000000";
+    let charge = payments::store::Charge { payment_id: id, order_id: "o0", stripe_id: "pi_unknown", amount: 2000 };
+    payments::store::keep_for_refund(&app.db, &charge).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_refund_stripe_keeps_refusing_does_not_hold_up_the_others() {
+    let app = spawn_app().await;
+    let stuck = keep_unrefundable(&app).await;
+    app.order("o1", "ann", 20.0).await;
+    assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 201);
+    publish(&app.nats, "order.cancelled", json!({ "id": "o1", "version": 1, "ticket": { "id": "t-o1" } })).await;
+    assert!(app.wait_refunds(1).await, "the paid order's charge is refunded");
+    assert_eq!(app.stripe.refunds()[0].amount, 2000);
+    let stuck = payments::store::get_payment(&app.db, stuck).await.unwrap().unwrap();
+    assert_eq!((stuck.refund.as_str(), stuck.refund_attempts), ("due", 1), "counted once, to be tried again later");
+    assert!(stuck.refund_error.is_some_and(|e| e.contains("No such payment_intent")));
+}
+
+#[tokio::test]
+async fn a_refund_refused_too_often_is_parked_until_an_operator_retries_it() {
+    use payments::store;
+    let app = spawn_app().await;
+    let stuck = keep_unrefundable(&app).await;
+    store::refund_refused(&app.db, stuck, payments::refunds::MAX_ATTEMPTS, "refused", None).await.unwrap();
+    let parked = store::refunds_in(&app.db, "parked").await.unwrap();
+    assert_eq!(parked.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec![stuck]);
+    assert!(store::due_refunds(&app.db, 20, &[]).await.unwrap().is_empty(), "a parked refund is not tried");
+
+    assert_eq!(store::unpark_refunds(&app.db, Some(stuck)).await.unwrap(), 1);
+    // Due again (the refunder may already have been refused once more: it stays due).
+    assert_eq!(store::get_payment(&app.db, stuck).await.unwrap().unwrap().refund, "due");
+    assert!(store::refunds_in(&app.db, "parked").await.unwrap().is_empty());
+}
