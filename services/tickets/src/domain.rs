@@ -3,9 +3,11 @@ use serde::Serialize;
 use shared::money::Cents;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-/// Trimmed, 1 to 200 characters, no control or format characters: a bidirectional override
-/// (U+202E) would make a title read as something else wherever it is shown. The zero-width
-/// joiner is the one format character allowed, since emoji sequences (👩‍🎤) are made with it.
+/// Trimmed, 1 to 200 characters, no control or format characters nor line breaks: a
+/// bidirectional override (U+202E) would make a title read as something else wherever it is
+/// shown, and tag characters carry invisible text. The zero-width joiner is the one format
+/// character allowed, since emoji sequences (👩‍🎤) are made with it; flags made of tag
+/// characters are refused with the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
@@ -21,7 +23,12 @@ impl Title {
         if title.chars().any(char::is_control) {
             return Err("Title must not contain control characters");
         }
-        if title.chars().any(|c| c != '\u{200D}' && c.general_category() == GeneralCategory::Format) {
+        let hidden = |c: char| match c.general_category() {
+            GeneralCategory::Format => c != '\u{200D}',
+            GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => true,
+            _ => false,
+        };
+        if title.chars().any(hidden) {
             return Err("Title must not contain invisible formatting characters");
         }
         Ok(Self(title))
@@ -155,7 +162,7 @@ mod tests {
 
     #[test]
     fn titles_cannot_hide_what_they_say() {
-        for hidden in ["Concert\u{202E}gpj.exe", "a\u{2066}b\u{2069}", "zero\u{200B}width", "soft\u{AD}hyphen", "\u{FEFF}BOM"] {
+        for hidden in ["Concert\u{202E}gpj.exe", "a\u{2066}b\u{2069}", "zero\u{200B}width", "soft\u{AD}hyphen", "\u{FEFF}BOM", "line\u{2028}break"] {
             assert_eq!(
                 Title::parse(Some(hidden.into())),
                 Err("Title must not contain invisible formatting characters"),

@@ -12,7 +12,7 @@ use cluster::topology::{Cluster, Options};
 
 const USAGE: &str = "usage:
   cluster up [--replicas N] [--expiration-window SECONDS] [--port PORT]
-  cluster faults [--short | --minutes M] [--faults N] [--seed N] [--keep]
+  cluster faults [--short | --minutes M] [--faults N] [--seed N] [--keep] [--replicas N] [--port PORT]
   cluster contract [<base-url>]   (without a URL: a single-machine server of its own)";
 
 #[tokio::main]
@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
             Ok(()) => up(&args[1..]).await,
             Err(error) => Err(error),
         },
-        Some("faults") => match known(&args[1..], &["--minutes", "--faults", "--seed"], &["--short", "--keep"]) {
+        Some("faults") => match known(&args[1..], &["--minutes", "--faults", "--seed", "--replicas", "--port"], &["--short", "--keep"]) {
             Ok(()) => fault_run(&args[1..]).await,
             Err(error) => Err(error),
         },
