@@ -124,11 +124,8 @@ where
     let mut failures = HashMap::new();
     loop {
         let started = std::time::Instant::now();
-        let consumed = tokio::select! {
-            consumed = consume(&js, &spec, &handler, &drain, &mut failures) => consumed,
-            // Still setting up (NATS down): nothing in hand to finish.
-            () = drain.stopped(), if !drain.is_stopping() => return,
-        };
+        // Asked to stop, it returns between events: the one in hand is finished and acked.
+        let consumed = consume(&js, &spec, &handler, &drain, &mut failures).await;
         // A consumer that ran a while before it failed starts over from a short pause: each
         // NATS server lost must not add to the next reconnection's wait.
         if started.elapsed() > Duration::from_secs(10) {
@@ -173,20 +170,28 @@ where
     H: Fn(Delivery) -> F + Send + Sync,
     F: Future<Output = anyhow::Result<Outcome>> + Send,
 {
-    let stream = js.get_stream(STREAM).await?;
-    let consumer = stream
-        .create_consumer(pull::Config {
-            durable_name: Some(spec.durable.clone()),
-            filter_subjects: spec.subjects.iter().map(|s| s.to_string()).collect(),
-            ack_policy: AckPolicy::Explicit,
-            ack_wait: spec.ack_wait,
-            // We count failures ourselves: an outage must not use up an event's deliveries.
-            max_deliver: -1,
-            ..Default::default()
-        })
-        .await?;
-    let mut messages =
-        consumer.stream().max_messages_per_batch(PULL_BATCH).expires(PULL_EXPIRES).heartbeat(PULL_HEARTBEAT).messages().await?;
+    let setup = async {
+        let stream = js.get_stream(STREAM).await?;
+        let consumer = stream
+            .create_consumer(pull::Config {
+                durable_name: Some(spec.durable.clone()),
+                filter_subjects: spec.subjects.iter().map(|s| s.to_string()).collect(),
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: spec.ack_wait,
+                // We count failures ourselves: an outage must not use up an event's deliveries.
+                max_deliver: -1,
+                ..Default::default()
+            })
+            .await?;
+        let messages =
+            consumer.stream().max_messages_per_batch(PULL_BATCH).expires(PULL_EXPIRES).heartbeat(PULL_HEARTBEAT).messages().await?;
+        anyhow::Ok(messages)
+    };
+    let mut messages = tokio::select! {
+        messages = setup => messages?,
+        // Still setting up (NATS down): nothing in hand to finish.
+        () = drain.stopped() => return Ok(Ended::Stream),
+    };
     tracing::info!(consumer = %spec.durable, subjects = ?spec.subjects, "consuming events");
     loop {
         let next = tokio::select! {
