@@ -13,7 +13,7 @@ use shared::{parse_fields, ApiError};
 
 use crate::domain::hashing::{HashError, Hasher};
 use crate::domain::{GivenPassword, NewPassword, UserEmail};
-use crate::limits::{Attempt, AttemptWindow};
+use crate::limits::AttemptWindow;
 use crate::store::{self, Insert};
 
 #[derive(Clone)]
@@ -121,8 +121,9 @@ async fn signin(
     let (by_address, by_email) = match (state.address_failures.begin(&address), state.email_failures.begin(email.as_str())) {
         (Some(by_address), Some(by_email)) => (by_address, by_email),
         (by_address, by_email) => {
-            by_address.map(Attempt::forgive);
-            by_email.map(Attempt::forgive);
+            for attempt in [by_address, by_email].into_iter().flatten() {
+                attempt.forgive();
+            }
             tracing::warn!(client.address = %address, "sign-in refused: too many failures");
             return Err(ApiError::TooManyRequests);
         }

@@ -160,6 +160,8 @@ fn charge_error(error: StripeError) -> ChargeError {
         }
         StripeError::ClientError(message) => ChargeError::Unreachable(message),
         StripeError::Timeout => ChargeError::Unreachable("timed out".to_string()),
+        // A 5xx page that is not Stripe's JSON (a proxy's) loses its status here: trouble too.
+        StripeError::JSONDeserialize(why) => ChargeError::ServerError(format!("an answer that is not Stripe's: {why}")),
         other => ChargeError::Failed(other.to_string()),
     }
 }

@@ -58,6 +58,10 @@ const LAST_RETRY: Duration = Duration::from_secs(60);
 /// Refusals before a refund is parked: with the delays below, about an hour of trying.
 pub const MAX_ATTEMPTS: i64 = 8;
 
+/// Refunds in a row that meet Stripe's trouble (down, 5xx, rate limits) before a pass stops:
+/// one refund Stripe chokes on is skipped, an outage is not hammered with every due refund.
+const TROUBLE_IN_A_ROW: u32 = 3;
+
 /// After the n-th refusal: 30 s, 1 min, 2 min, … 32 min.
 fn retry_in(attempts: i64) -> Duration {
     Duration::from_secs(30u64 << (attempts - 1).clamp(0, 6))
@@ -68,7 +72,8 @@ async fn refund_due(db: &Db, gateway: &Gateway) -> anyhow::Result<()> {
     // holding up the rest.
     let mut skipped: Vec<String> = Vec::new();
     let mut trouble = None;
-    loop {
+    let mut in_a_row = 0;
+    'pass: loop {
         let due = store::due_refunds(db, 20, &skipped).await?;
         if due.is_empty() {
             break;
@@ -76,14 +81,22 @@ async fn refund_due(db: &Db, gateway: &Gateway) -> anyhow::Result<()> {
         for payment in due {
             match gateway.refund(&payment.id, &payment.stripe_id).await {
                 Ok(refund_id) => {
+                    in_a_row = 0;
                     store::mark_refunded(db, &payment.id, &refund_id).await?;
                     tracing::info!(order.id = %payment.order_id, stripe.id = %payment.stripe_id, refund.id = %refund_id, amount = payment.amount, "charge refunded");
                 }
                 Err(error) if error.is_transient() => {
                     trouble = Some(format!("refunding {} for order {}: {error}", payment.stripe_id, payment.order_id));
                     skipped.push(payment.id);
+                    in_a_row += 1;
+                    if in_a_row >= TROUBLE_IN_A_ROW {
+                        // Stripe itself is in trouble, not this refund: stop asking until later.
+                        break 'pass;
+                    }
+                    continue;
                 }
                 Err(error) => {
+                    in_a_row = 0;
                     let attempts = payment.refund_attempts + 1;
                     let retry = (attempts < MAX_ATTEMPTS).then(|| retry_in(attempts));
                     store::refund_refused(db, &payment.id, attempts, &error.to_string(), retry).await?;
