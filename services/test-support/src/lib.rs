@@ -120,7 +120,8 @@ pub async fn client(nats: &impl Nats) -> async_nats::Client {
     async_nats::connect(servers).await.expect("connects to NATS")
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now, for a process a test starts.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 

@@ -4,7 +4,7 @@ use std::process::{Child, Command, Stdio};
 
 use futures_util::future::join_all;
 use serde_json::json;
-use test_support::{general, wait_ready, JWT_KEY};
+use test_support::{free_port, general, wait_ready, JWT_KEY};
 
 use crate::helpers::{errors, spawn_app, spawn_app_with, PASSWORD};
 
@@ -59,7 +59,7 @@ fn peak_rss(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn two_hundred_sign_ins_at_once_keep_auth_within_its_pod_memory() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port");
+    let port = free_port();
     let auth = Auth(
         Command::new(env!("CARGO_BIN_EXE_auth"))
             .env("PORT", port.to_string())

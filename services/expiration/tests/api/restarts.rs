@@ -8,7 +8,7 @@ use test_support::{all_acked, eventually, NatsServer};
 use crate::helpers::*;
 
 fn start(nats: &NatsServer) -> Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port");
+    let port = test_support::free_port();
     Command::new(env!("CARGO_BIN_EXE_expiration"))
         .env("PORT", port.to_string())
         .env("NATS_URL", nats.url())

@@ -70,14 +70,11 @@ pub struct ConsumerSpec {
     /// `tickets-service`, `orders-service`, …
     pub durable: String,
     pub subjects: Vec<&'static str>,
-    /// How long a delivered message may go unacked before it is delivered again: also how long
-    /// the messages a killed replica had in hand wait before another replica gets them.
-    pub ack_wait: Duration,
     pub dependency: Dependency,
 }
 
-/// How long a replica may hold an event without acking it, or saying it still works on it.
-/// Short, so that the events a killed replica held go to another within seconds; a handler that
+/// How long a replica may hold an event without acking it, or saying it still works on it: also
+/// how long the events a killed replica had in hand wait before another gets them. Short, so that the events a killed replica held go to another within seconds; a handler that
 /// takes longer keeps its event with progress acks.
 pub const ACK_WAIT: Duration = Duration::from_secs(5);
 
@@ -96,7 +93,7 @@ const MAX_HOLD: Duration = Duration::from_secs(60);
 
 impl ConsumerSpec {
     pub fn new(durable: &str, subjects: Vec<&'static str>, dependency: Dependency) -> Self {
-        Self { durable: durable.to_string(), subjects, ack_wait: ACK_WAIT, dependency }
+        Self { durable: durable.to_string(), subjects, dependency }
     }
 
 }
@@ -177,7 +174,7 @@ where
                 durable_name: Some(spec.durable.clone()),
                 filter_subjects: spec.subjects.iter().map(|s| s.to_string()).collect(),
                 ack_policy: AckPolicy::Explicit,
-                ack_wait: spec.ack_wait,
+                ack_wait: ACK_WAIT,
                 // We count failures ourselves: an outage must not use up an event's deliveries.
                 max_deliver: -1,
                 ..Default::default()
@@ -275,7 +272,7 @@ where
     let started = std::time::Instant::now();
     let handling = handler(delivery);
     tokio::pin!(handling);
-    let mut still_working = tokio::time::interval_at(tokio::time::Instant::now() + spec.ack_wait / 2, spec.ack_wait / 2);
+    let mut still_working = tokio::time::interval_at(tokio::time::Instant::now() + ACK_WAIT / 2, ACK_WAIT / 2);
     let mut holding = true;
     let outcome = loop {
         tokio::select! {

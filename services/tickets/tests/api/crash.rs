@@ -4,7 +4,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
-use test_support::{eventually, token, EventSpy, NatsServer, JWT_KEY};
+use test_support::{eventually, free_port, token, EventSpy, NatsServer, JWT_KEY};
 
 fn start(data: &std::path::Path, port: u16, nats: &NatsServer) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tickets"))
@@ -17,10 +17,6 @@ fn start(data: &std::path::Path, port: u16, nats: &NatsServer) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("the tickets binary starts")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 async fn healthy(client: &reqwest::Client, port: u16) -> bool {
