@@ -13,7 +13,11 @@ pub const DURABLE: &str = "payments-service";
 
 /// Pauses while the service's database is unreachable.
 pub fn consumer(db: &Db) -> ConsumerSpec {
-    ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT], Dependency::Database(db.clone()))
+    ConsumerSpec::new(
+        DURABLE,
+        vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
+        Dependency::Database(db.clone()),
+    )
 }
 
 /// How long an early event waits for the one before it.

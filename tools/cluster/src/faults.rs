@@ -72,7 +72,7 @@ pub async fn inject(
             Kind::KillReplica => kill_replica(rng, cluster).await?,
             Kind::KillNats => kill_nats(rng, cluster, None).await?,
             Kind::KillStreamLeader => {
-                let leader = stream_leader(&cluster.nats_url).await?;
+                let leader = stream_leader(&cluster.nats_admin).await?;
                 kill_nats(rng, cluster, Some(&leader)).await?
             }
             Kind::RestartDatabase => restart_database(cluster).await?,
@@ -114,10 +114,8 @@ async fn kill_nats(rng: &mut fastrand::Rng, cluster: &mut Cluster, name: Option<
 }
 
 /// The NATS server that leads the `TICKETING` stream now.
-pub async fn stream_leader(nats_url: &str) -> anyhow::Result<String> {
-    let servers = shared_servers(nats_url)?;
-    let client = async_nats::ConnectOptions::new().connection_timeout(Duration::from_secs(5)).connect(servers).await?;
-    let js = async_nats::jetstream::new(client);
+pub async fn stream_leader(nats: &crate::topology::NatsAdmin) -> anyhow::Result<String> {
+    let js = async_nats::jetstream::new(nats.client().await?);
     let mut stream = js.get_stream("TICKETING").await?;
     let info = stream.info().await?;
     info.cluster.as_ref().and_then(|c| c.leader.clone()).context("the TICKETING stream has no leader")

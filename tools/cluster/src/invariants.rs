@@ -3,7 +3,6 @@
 //! dead-letter stream and the consumers' backlog). Money and seats first: no ticket sold twice,
 //! no charge without a settled order or a refund.
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
@@ -42,7 +41,7 @@ fn get_json(response: Option<(u16, Value, reqwest::header::HeaderMap)>) -> anyho
     Ok((status, body))
 }
 
-pub async fn snapshot(api: &Api, observed: &Observed, nats_url: &str) -> anyhow::Result<Snapshot> {
+pub async fn snapshot(api: &Api, observed: &Observed, nats: &crate::topology::NatsAdmin) -> anyhow::Result<Snapshot> {
     let mut orders = BTreeMap::new();
     for user in &observed.users {
         let (status, list) = get_json(api.call("check", Method::GET, "/api/orders", Some(&user.token), None).await)?;
@@ -60,7 +59,7 @@ pub async fn snapshot(api: &Api, observed: &Observed, nats_url: &str) -> anyhow:
         tickets.insert(id.clone(), (status == 200).then_some(ticket));
     }
     let last_expiry = orders.values().filter_map(|o| expires_at(o)).max();
-    let (dead_letters, backlog) = nats_state(nats_url).await?;
+    let (dead_letters, backlog) = nats_state(nats).await?;
     Ok(Snapshot { orders, tickets, last_expiry, dead_letters, backlog })
 }
 
@@ -68,12 +67,8 @@ fn expires_at(order: &Value) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(order["expiresAt"].as_str()?, &time::format_description::well_known::Rfc3339).ok()
 }
 
-async fn nats_state(nats_url: &str) -> anyhow::Result<(u64, Vec<(String, u64, usize)>)> {
-    let client = async_nats::ConnectOptions::new()
-        .connection_timeout(Duration::from_secs(5))
-        .connect(crate::faults::shared_servers(nats_url)?)
-        .await?;
-    let js = async_nats::jetstream::new(client);
+async fn nats_state(nats: &crate::topology::NatsAdmin) -> anyhow::Result<(u64, Vec<(String, u64, usize)>)> {
+    let js = async_nats::jetstream::new(nats.client().await?);
     let mut dead = js.get_stream("TICKETING_DEAD_LETTER").await?;
     let dead_letters = dead.info().await?.state.messages;
     let mut backlog = Vec::new();
@@ -138,7 +133,12 @@ pub fn check(snapshot: &Snapshot, observed: &Observed, stripe: &StripeDouble, no
         let kept: Vec<_> = charges_of.get(id).into_iter().flatten().filter(|pi| refunded(&pi.id) < pi.amount).collect();
         match kept.as_slice() {
             [charge] if charge.amount == cents(&order["ticket"]["price"]) && refunded(&charge.id) == 0 => {}
-            [charge] => paid_once.push(format!("order {id}: charged {} (refunded {}), price {}", charge.amount, refunded(&charge.id), order["ticket"]["price"])),
+            [charge] => paid_once.push(format!(
+                "order {id}: charged {} (refunded {}), price {}",
+                charge.amount,
+                refunded(&charge.id),
+                order["ticket"]["price"]
+            )),
             other => paid_once.push(format!("order {id} is complete with {} unrefunded charges", other.len())),
         }
     }

@@ -144,9 +144,12 @@ async fn single_machine_contract() -> anyhow::Result<()> {
     let logs = options.dir.join("logs");
     std::fs::create_dir_all(&logs)?;
     let (nats_port, web_port) = (free_port()?, free_port()?);
+    // The users and permissions of a development run (the server's services use their
+    // development passwords).
     let nats_args = ["-js", "-a", "127.0.0.1", "-p", &nats_port.to_string(), "-sd"].map(str::to_string);
     let mut nats_args = nats_args.to_vec();
     nats_args.push(options.dir.join("nats").display().to_string());
+    nats_args.extend(["-c".to_string(), deploy_check::repo().join("scripts/nats-dev.conf").display().to_string()]);
     let mut nats = Proc::new("nats", std::path::Path::new("nats-server"), nats_args, Vec::new(), &logs).with_port(nats_port);
     nats.spawn()?;
     nats.wait_port(Duration::from_secs(10)).await?;
@@ -225,7 +228,10 @@ async fn drive(cluster: &mut Cluster, run: &Run, name: &str, seed: u64) -> anyho
     let started = Instant::now();
     let recorder = Recorder::new(started);
     let api = Api::new(&cluster.url, recorder.clone())?;
-    println!("[faults] {} sellers and {} buyers for {:?}; orders hold tickets for {} s", run.load.sellers, run.load.buyers, run.load.duration, run.window);
+    println!(
+        "[faults] {} sellers and {} buyers for {:?}; orders hold tickets for {} s",
+        run.load.sellers, run.load.buyers, run.load.duration, run.window
+    );
     let until = run.load.duration.saturating_sub(Duration::from_secs(10));
     // The first fault comes at 10 s; these many fit even if every gap is the longest.
     let sure = (until.as_secs().saturating_sub(10) / run.apart.end().max(&1) + 1) as usize;
@@ -243,7 +249,7 @@ async fn drive(cluster: &mut Cluster, run: &Run, name: &str, seed: u64) -> anyho
     let checker = Api::new(&cluster.url, Recorder::new(started))?;
     let (checks, snapshot) = loop {
         let observed = recorder.observed();
-        let snapshot = invariants::snapshot(&checker, &observed, &cluster.nats_url).await;
+        let snapshot = invariants::snapshot(&checker, &observed, &cluster.nats_admin).await;
         let now = time::OffsetDateTime::now_utc();
         match snapshot {
             Ok(snapshot) => {

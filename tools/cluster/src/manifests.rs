@@ -87,6 +87,35 @@ impl Manifests {
         Ok(self.resource("ConfigMap", "nats-config")?["data"]["nats.conf"].as_str().context("nats-config has no nats.conf")?.to_string())
     }
 
+    /// Every file of the NATS ConfigMap (`nats.conf`, and `auth.conf` it includes), by name.
+    pub fn nats_config_files(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let data = self.resource("ConfigMap", "nats-config")?["data"].as_object().context("nats-config has no data")?;
+        let mut files = Vec::new();
+        for (name, text) in data {
+            let text = text.as_str().with_context(|| format!("nats-config/{name} is not text"))?;
+            files.push((name.clone(), text.to_string()));
+        }
+        Ok(files)
+    }
+
+    /// The NATS servers' variables that come from Secrets (each user's password), with the values
+    /// `secret(name, key)` gives.
+    pub fn nats_secret_env(&self, secret: impl Fn(&str, &str) -> Option<String>) -> anyhow::Result<Vec<(String, String)>> {
+        let container = self.container("StatefulSet", "nats")?;
+        let mut env = Vec::new();
+        for entry in container["env"].as_array().into_iter().flatten() {
+            let reference = &entry["valueFrom"]["secretKeyRef"];
+            let (Some(name), Some(secret_name), Some(key)) =
+                (entry["name"].as_str(), reference["name"].as_str(), reference["key"].as_str())
+            else {
+                continue;
+            };
+            let value = secret(secret_name, key).with_context(|| format!("{name}: secret {secret_name}/{key} is not set"))?;
+            env.push((name.to_string(), value));
+        }
+        Ok(env)
+    }
+
     /// How many NATS servers the StatefulSet runs.
     pub fn nats_servers(&self) -> anyhow::Result<usize> {
         Ok(self.resource("StatefulSet", "nats")?["spec"]["replicas"].as_u64().unwrap_or(1) as usize)

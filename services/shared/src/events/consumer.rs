@@ -20,7 +20,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::nats::{DEAD_LETTER_PREFIX, STREAM};
+use super::nats::{self, DEAD_LETTER_PREFIX, REPLAY_PREFIX, STREAM};
 use super::Event;
 use crate::store::Db;
 
@@ -69,6 +69,8 @@ pub enum Dependency {
 pub struct ConsumerSpec {
     /// `tickets-service`, `orders-service`, …
     pub durable: String,
+    /// The events it handles; it also reads its own replays (`replay.<durable>.<subject>`), which
+    /// handlers see under the original subject.
     pub subjects: Vec<&'static str>,
     pub dependency: Dependency,
 }
@@ -96,6 +98,21 @@ impl ConsumerSpec {
         Self { durable: durable.to_string(), subjects, dependency }
     }
 
+    /// The consumer's filter: its subjects and its own replays.
+    fn filter_subjects(&self) -> Vec<String> {
+        self.subjects.iter().map(|s| s.to_string()).chain([nats::replay_subject(&self.durable, ">")]).collect()
+    }
+}
+
+/// The subject an event was published on: a replay (`replay.<durable>.<subject>`) comes back
+/// under its original subject.
+fn original_subject<'a>(durable: &str, subject: &'a str) -> &'a str {
+    subject
+        .strip_prefix(REPLAY_PREFIX)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.strip_prefix(durable))
+        .and_then(|rest| rest.strip_prefix('.'))
+        .unwrap_or(subject)
 }
 
 fn retry_delay(failures: u32) -> Duration {
@@ -172,7 +189,7 @@ where
         let consumer = stream
             .create_consumer(pull::Config {
                 durable_name: Some(spec.durable.clone()),
-                filter_subjects: spec.subjects.iter().map(|s| s.to_string()).collect(),
+                filter_subjects: spec.filter_subjects(),
                 ack_policy: AckPolicy::Explicit,
                 ack_wait: ACK_WAIT,
                 // We count failures ourselves: an outage must not use up an event's deliveries.
@@ -229,7 +246,10 @@ enum Flow {
 enum Decision {
     Ack,
     /// Deliver again after the delay; `pause` stops the consumer until its dependency answers.
-    Retry { delay: Duration, pause: bool },
+    Retry {
+        delay: Duration,
+        pause: bool,
+    },
     DeadLetter(String),
 }
 
@@ -265,7 +285,7 @@ where
     F: Future<Output = anyhow::Result<Outcome>> + Send,
 {
     let (attempt, sequence) = message.info().map(|info| (info.delivered, info.stream_sequence)).unwrap_or((1, 0));
-    let subject = message.subject.to_string();
+    let subject = original_subject(&spec.durable, message.subject.as_str()).to_string();
     let delivery = Delivery { subject: subject.clone(), payload: message.payload.clone(), attempt };
     // A slow handler (its database slow or reconnecting) keeps its event: another replica would
     // get it after the ack wait.
@@ -306,7 +326,7 @@ where
         }
         Decision::DeadLetter(reason) => {
             failures.remove(&sequence);
-            dead_letter(js, spec, &message, &reason).await
+            dead_letter(js, spec, &message, &subject, &reason).await
         }
         Decision::Retry { delay, pause } => {
             match (&outcome, pause) {
@@ -354,24 +374,25 @@ async fn pause(js: &jetstream::Context, spec: &ConsumerSpec, drain: &super::drai
     }
 }
 
-/// Keeps the message in the dead-letter stream, then stops its redelivery. If the dead-letter
+/// Keeps the message in the dead-letter stream under its original `subject` (a replay that fails
+/// again is dead-lettered as the event it is), then stops its redelivery. If the dead-letter
 /// publish itself fails, the message is retried instead of being lost.
-async fn dead_letter(js: &jetstream::Context, spec: &ConsumerSpec, message: &jetstream::Message, reason: &str) -> AckKind {
-    let subject = format!("{DEAD_LETTER_PREFIX}.{}.{}", spec.durable, message.subject);
+async fn dead_letter(js: &jetstream::Context, spec: &ConsumerSpec, message: &jetstream::Message, subject: &str, reason: &str) -> AckKind {
+    let dead = format!("{DEAD_LETTER_PREFIX}.{}.{subject}", spec.durable);
     let mut headers = HeaderMap::new();
     headers.insert("Ticketing-Reason", reason.replace(['\r', '\n'], " ").as_str());
-    headers.insert("Ticketing-Original-Subject", message.subject.as_str());
-    let stored = match js.publish_with_headers(subject, headers, message.payload.clone()).await {
+    headers.insert("Ticketing-Original-Subject", subject);
+    let stored = match js.publish_with_headers(dead, headers, message.payload.clone()).await {
         Ok(ack) => ack.await.is_ok(),
         Err(_) => false,
     };
     match stored {
         true => {
-            tracing::error!(subject = %message.subject, consumer = %spec.durable, reason, "event dead-lettered");
+            tracing::error!(%subject, consumer = %spec.durable, reason, "event dead-lettered");
             AckKind::Term
         }
         false => {
-            tracing::error!(subject = %message.subject, "dead-letter publish failed; will retry the event");
+            tracing::error!(%subject, "dead-letter publish failed; will retry the event");
             AckKind::Nak(Some(Duration::from_secs(5)))
         }
     }
@@ -383,6 +404,16 @@ mod tests {
 
     fn failed() -> anyhow::Result<Outcome> {
         Err(anyhow::anyhow!("database query failed"))
+    }
+
+    #[test]
+    fn a_replay_is_handled_under_its_original_subject_by_its_own_consumer_only() {
+        assert_eq!(original_subject("orders-service", "replay.orders-service.payment.created"), "payment.created");
+        assert_eq!(original_subject("orders-service", "payment.created"), "payment.created");
+        assert_eq!(original_subject("orders-service", "replay.tickets-service.order.created"), "replay.tickets-service.order.created");
+        assert_eq!(original_subject("orders", "replay.orders-service.x"), "replay.orders-service.x");
+        let spec = ConsumerSpec::new("orders-service", vec!["payment.created"], Dependency::JetStream);
+        assert_eq!(spec.filter_subjects(), ["payment.created", "replay.orders-service.>"]);
     }
 
     #[test]

@@ -4,13 +4,15 @@
 //!
 //! ```text
 //! orders dead-letters list      # what orders-service gave up on, and why
-//! orders dead-letters replay    # publish each again on its subject, then remove it
+//! orders dead-letters replay    # send each back to orders-service, then remove it
 //! ```
 //!
 //! Every service binary that consumes events has the command (in Kubernetes:
-//! `kubectl exec deploy/orders -- orders dead-letters replay`); it reads `NATS_URL` like the
-//! service. A replayed event reaches every consumer of its subject again, which is harmless:
-//! handlers are idempotent, so the ones that handled it before ack it with no effect.
+//! `kubectl exec deploy/orders -- orders dead-letters replay`); it reads `NATS_URL` and the NATS
+//! credentials like the service, and runs as the service's own NATS user. A replayed event goes
+//! to the consumer that gave up on it alone, on `replay.<consumer>.<subject>`: the service may
+//! not publish the subjects it consumes (their owners do), and the other consumers had handled
+//! it already.
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -21,6 +23,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use super::nats::{self, NatsSettings, DEAD_LETTER_PREFIX, DEAD_LETTER_STREAM};
+use super::permissions;
 
 /// One event a consumer gave up on.
 #[derive(Debug, Clone)]
@@ -39,6 +42,9 @@ pub async fn list(js: &jetstream::Context, consumer: &str) -> anyhow::Result<Vec
     let prefix = format!("{DEAD_LETTER_PREFIX}.{consumer}.");
     let mut reader = stream
         .create_consumer(pull::OrderedConfig {
+            // Named, so that the filter is part of the API subject, which is all a service's NATS
+            // user may read the dead letters of: its own.
+            name: Some(format!("{consumer}-dead-letters-{}", uuid::Uuid::new_v4().simple())),
             filter_subject: format!("{prefix}>"),
             deliver_policy: DeliverPolicy::All,
             ..Default::default()
@@ -56,13 +62,19 @@ pub async fn list(js: &jetstream::Context, consumer: &str) -> anyhow::Result<Vec
         let subject = header("Ticketing-Original-Subject")
             .unwrap_or_else(|| message.subject.as_str().strip_prefix(&prefix).unwrap_or_default().to_string());
         let sequence = message.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence;
-        letters.push(DeadLetter { sequence, subject, reason: header("Ticketing-Reason").unwrap_or_default(), payload: message.payload.clone() });
+        letters.push(DeadLetter {
+            sequence,
+            subject,
+            reason: header("Ticketing-Reason").unwrap_or_default(),
+            payload: message.payload.clone(),
+        });
     }
     Ok(letters)
 }
 
-/// Publishes each dead letter of `consumer` again on its subject, and removes it from the
-/// dead-letter stream once the stream stored the replay. Returns how many were replayed.
+/// Sends each dead letter of `consumer` back to it (`replay.<consumer>.<subject>`, handled as the
+/// original subject), and removes it from the dead-letter stream once the stream stored the
+/// replay. Returns how many were replayed.
 pub async fn replay(js: &jetstream::Context, consumer: &str) -> anyhow::Result<usize> {
     let stream = js.get_stream(DEAD_LETTER_STREAM).await.context("opening the dead-letter stream")?;
     let letters = list(js, consumer).await?;
@@ -70,7 +82,7 @@ pub async fn replay(js: &jetstream::Context, consumer: &str) -> anyhow::Result<u
         let mut headers = HeaderMap::new();
         // A second run of the command within the duplicate window stores it once.
         headers.insert("Nats-Msg-Id", format!("replay-{consumer}-{}", letter.sequence).as_str());
-        js.publish_with_headers(letter.subject.clone(), headers, letter.payload.clone())
+        js.publish_with_headers(nats::replay_subject(consumer, &letter.subject), headers, letter.payload.clone())
             .await?
             .await
             .with_context(|| format!("replaying dead letter {} on {}", letter.sequence, letter.subject))?;
@@ -88,7 +100,9 @@ pub async fn command(consumer: &str) -> Option<ExitCode> {
         return None;
     }
     let mut env = crate::config::EnvReader::from_process();
-    let settings = NatsSettings::read(&mut env);
+    // The service's own user: a consumer's durable name is its service's (`orders-service`).
+    let user = permissions::of_durable(consumer).map_or_else(|| consumer.trim_end_matches("-service"), |service| service.name);
+    let settings = NatsSettings::read(&mut env, user);
     if let Err(error) = env.finish() {
         eprintln!("{error}");
         return Some(ExitCode::from(2));
@@ -111,7 +125,7 @@ pub async fn command(consumer: &str) -> Option<ExitCode> {
 }
 
 async fn jetstream(settings: &NatsSettings, consumer: &str) -> anyhow::Result<jetstream::Context> {
-    let client = async_nats::ConnectOptions::new()
+    let client = nats::connect_options(settings)
         .name(format!("{consumer} dead-letters"))
         .connection_timeout(Duration::from_secs(5))
         .connect(settings.servers.clone())

@@ -7,6 +7,7 @@ pub mod dead_letters;
 pub mod drain;
 pub mod nats;
 pub mod outbox;
+pub mod permissions;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

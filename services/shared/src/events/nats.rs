@@ -1,17 +1,33 @@
-//! The NATS connection, the `TICKETING` stream and the server version we support.
+//! The NATS connection, the streams and the server version we support.
 use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::{self, stream};
 use async_nats::{Client, ConnectOptions, ServerAddr};
 
-/// The stream every event lives in.
+use super::{permissions, Event, ExpirationComplete};
+use crate::config::{EnvReader, Environment};
+
+/// The stream every event lives in. `expiration.complete` comes into it from
+/// [`EXPIRATION_STREAM`] (a stream source), where the server fires the expiration service's
+/// schedules.
 pub const STREAM: &str = "TICKETING";
-/// Subjects of the stream.
-pub const SUBJECTS: &[&str] = &["ticket.>", "order.>", "expiration.>", "payment.>"];
+/// Subjects of the stream: the events its owners publish, and each consumer's replays.
+pub const SUBJECTS: &[&str] = &["ticket.>", "order.>", "payment.>", "replay.>"];
+/// The expiration service's schedules and what they fire. Scheduled messages are allowed in this
+/// stream only: a schedule's target must be a subject of its own stream, so no schedule can fire
+/// another owner's event (in `TICKETING`, a schedule on `payment.created` could fire
+/// `order.completed`).
+pub const EXPIRATION_STREAM: &str = "TICKETING_EXPIRATIONS";
+pub const EXPIRATION_SUBJECTS: &[&str] = &["expiration.>"];
+/// `expiration.schedule.<orderId>`: one schedule per order.
+pub const SCHEDULE_PREFIX: &str = "expiration.schedule";
 /// Messages that could never be handled, kept for a person to look at.
 pub const DEAD_LETTER_STREAM: &str = "TICKETING_DEAD_LETTER";
 pub const DEAD_LETTER_PREFIX: &str = "deadletter";
+/// `replay.<consumer>.<subject>`: a dead letter sent back to the one consumer that gave up on it,
+/// on a subject only that consumer's service may publish.
+pub const REPLAY_PREFIX: &str = "replay";
 /// A retried publish within this window is stored once (`Nats-Msg-Id`).
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 /// Older servers silently ignore stream options we rely on (message schedules, TTLs).
@@ -24,10 +40,27 @@ pub struct NatsSettings {
     pub servers: Vec<ServerAddr>,
     /// Replicas of the stream: 1 on one machine, 3 in a cluster.
     pub replicas: usize,
+    /// The service's own NATS user (`None` only when the configuration is invalid).
+    pub credentials: Option<NatsCredentials>,
+}
+
+/// A NATS user and its password (`NATS_USER`, `NATS_PASSWORD`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NatsCredentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NatsCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsCredentials").field("user", &self.user).finish_non_exhaustive()
+    }
 }
 
 impl NatsSettings {
-    pub fn read(env: &mut crate::config::EnvReader) -> Self {
+    /// Reads `NATS_URL`, `NATS_STREAM_REPLICAS` and the credentials of `user`, the service's own
+    /// NATS user (`tickets`, …, see [`permissions::SERVICES`]).
+    pub fn read(env: &mut EnvReader, user: &str) -> Self {
         let raw = env.or("NATS_URL", "nats://127.0.0.1:4222".to_string(), "nats:// URLs");
         let servers = match parse_servers(&raw) {
             Ok(servers) => servers,
@@ -40,12 +73,41 @@ impl NatsSettings {
         if !(1..=5).contains(&replicas) {
             env.problem(format!("NATS_STREAM_REPLICAS={replicas} is not valid: expected 1 to 5"));
         }
-        Self { servers, replicas }
+        let credentials = read_credentials(env, user);
+        Self { servers, replicas, credentials }
     }
 
     /// The servers as a `NATS_URL` value.
     pub fn url(&self) -> String {
         self.servers.iter().map(|s| s.clone().into_inner().to_string()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// `NATS_USER` and `NATS_PASSWORD`: both, or (in development only) neither, and then `user` with
+/// its development password, as `scripts/nats-dev.conf` and the tests' servers know it.
+fn read_credentials(env: &mut EnvReader, user: &str) -> Option<NatsCredentials> {
+    let production = env.raw("APP_ENV").and_then(|v| v.trim().parse::<Environment>().ok()) == Some(Environment::Production);
+    let name = env.raw("NATS_USER").map(|v| v.trim().to_string());
+    let password = env.raw("NATS_PASSWORD").map(str::to_string);
+    match (name, password) {
+        (Some(name), Some(password)) => {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                env.problem(format!("NATS_USER={name:?} is not valid: expected a user name of letters, digits, - and _"));
+            }
+            if production && password == permissions::development_password(&name) {
+                env.problem(format!("NATS_PASSWORD is the development password of {name}, refused when APP_ENV=production"));
+            }
+            Some(NatsCredentials { user: name, password })
+        }
+        (None, None) if production => {
+            env.problem("NATS_USER and NATS_PASSWORD are required when APP_ENV=production (the service's own NATS user)");
+            None
+        }
+        (None, None) => Some(NatsCredentials { user: user.to_string(), password: permissions::development_password(user) }),
+        _ => {
+            env.problem("NATS_USER and NATS_PASSWORD must be set together");
+            None
+        }
     }
 }
 
@@ -63,44 +125,120 @@ pub fn parse_servers(raw: &str) -> Result<Vec<ServerAddr>, String> {
     Ok(servers)
 }
 
+/// `replay.<consumer>.<subject>`: where `dead-letters replay` sends a dead letter of `consumer`
+/// back, to that consumer alone.
+pub fn replay_subject(consumer: &str, subject: &str) -> String {
+    format!("{REPLAY_PREFIX}.{consumer}.{subject}")
+}
+
+/// The options every connection of a service starts from: its own user, and replies under its
+/// own inbox prefix (`_INBOX.<user>`), the only subjects that user may subscribe to.
+pub fn connect_options(settings: &NatsSettings) -> ConnectOptions {
+    match &settings.credentials {
+        Some(credentials) => ConnectOptions::new()
+            .user_and_password(credentials.user.clone(), credentials.password.clone())
+            .custom_inbox_prefix(permissions::inbox_prefix(&credentials.user)),
+        None => ConnectOptions::new(),
+    }
+}
+
 /// Connects without waiting for the server: the client keeps reconnecting in the background, so
-/// a service starts (and reports NATS unreachable) while NATS is down.
+/// a service starts (and reports NATS unreachable) while NATS is down. What the server refuses
+/// (a publish or subscription the user may not make, a wrong password) is logged as an error.
 pub async fn connect(settings: &NatsSettings, name: &str) -> anyhow::Result<Client> {
-    ConnectOptions::new()
+    let service = name.to_string();
+    connect_options(settings)
         .name(name)
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(2))
         .max_reconnects(None)
         .reconnect_delay_callback(|attempt| Duration::from_millis((100 * 2u64.saturating_pow(attempt.min(5) as u32)).min(2_000)))
+        .event_callback(move |event| {
+            let service = service.clone();
+            async move {
+                match event {
+                    async_nats::Event::ServerError(error) => tracing::error!(%service, %error, "NATS refused this service"),
+                    async_nats::Event::ClientError(error) => tracing::warn!(%service, %error, "NATS client error"),
+                    _ => {}
+                }
+            }
+        })
         .connect(settings.servers.clone())
         .await
         .with_context(|| format!("connecting to NATS at {}", settings.url()))
 }
 
-/// Creates or updates the streams; safe to call on every start from every replica.
+/// The streams, in the order they are created: the expiration stream before `TICKETING`, which
+/// sources `expiration.complete` from it.
+pub fn stream_configs(settings: &NatsSettings) -> Vec<stream::Config> {
+    vec![
+        stream::Config {
+            name: EXPIRATION_STREAM.to_string(),
+            subjects: EXPIRATION_SUBJECTS.iter().map(|s| s.to_string()).collect(),
+            storage: stream::StorageType::File,
+            duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: settings.replicas,
+            allow_message_schedules: true,
+            ..Default::default()
+        },
+        stream::Config {
+            name: STREAM.to_string(),
+            subjects: SUBJECTS.iter().map(|s| s.to_string()).collect(),
+            storage: stream::StorageType::File,
+            duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: settings.replicas,
+            sources: Some(vec![stream::Source {
+                name: EXPIRATION_STREAM.to_string(),
+                filter_subject: Some(ExpirationComplete::SUBJECT.to_string()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        },
+        stream::Config {
+            name: DEAD_LETTER_STREAM.to_string(),
+            subjects: vec![format!("{DEAD_LETTER_PREFIX}.>")],
+            storage: stream::StorageType::File,
+            num_replicas: settings.replicas,
+            max_age: Duration::from_secs(30 * 24 * 3600),
+            ..Default::default()
+        },
+    ]
+}
+
+/// Creates the streams that do not exist yet; safe to call on every start from every replica. A
+/// service may create a stream but not change one (its NATS user has no such right): a stream
+/// whose configuration differs from this version's is reported for an operator to update.
 pub async fn ensure_streams(js: &jetstream::Context, settings: &NatsSettings) -> anyhow::Result<()> {
-    js.create_or_update_stream(stream::Config {
-        name: STREAM.to_string(),
-        subjects: SUBJECTS.iter().map(|s| s.to_string()).collect(),
-        storage: stream::StorageType::File,
-        duplicate_window: DUPLICATE_WINDOW,
-        num_replicas: settings.replicas,
-        allow_message_schedules: true,
-        ..Default::default()
-    })
-    .await
-    .with_context(|| format!("creating or updating stream {STREAM}"))?;
-    js.create_or_update_stream(stream::Config {
-        name: DEAD_LETTER_STREAM.to_string(),
-        subjects: vec![format!("{DEAD_LETTER_PREFIX}.>")],
-        storage: stream::StorageType::File,
-        num_replicas: settings.replicas,
-        max_age: Duration::from_secs(30 * 24 * 3600),
-        ..Default::default()
-    })
-    .await
-    .with_context(|| format!("creating or updating stream {DEAD_LETTER_STREAM}"))?;
+    for config in stream_configs(settings) {
+        let name = config.name.clone();
+        let stream = js.get_or_create_stream(config.clone()).await.with_context(|| {
+            format!("creating stream {name} (one of an earlier version in the way is updated by an operator: k8s/README.md)")
+        })?;
+        if let Some(difference) = differs(&stream.cached_info().config, &config) {
+            tracing::error!(stream = %name, %difference, "the stream's configuration is not this version's: an operator updates it (k8s/README.md)");
+        }
+    }
     Ok(())
+}
+
+/// What of `found` differs from `wanted` in what the services rely on: subjects, sources and
+/// scheduled messages.
+fn differs(found: &stream::Config, wanted: &stream::Config) -> Option<String> {
+    let subjects = |config: &stream::Config| {
+        let mut subjects = config.subjects.clone();
+        subjects.sort();
+        subjects
+    };
+    let sources =
+        |config: &stream::Config| config.sources.iter().flatten().map(|s| (s.name.clone(), s.filter_subject.clone())).collect::<Vec<_>>();
+    if subjects(found) != subjects(wanted) {
+        return Some(format!("subjects {:?}, expected {:?}", found.subjects, wanted.subjects));
+    }
+    if sources(found) != sources(wanted) {
+        return Some(format!("sources {:?}, expected {:?}", sources(found), sources(wanted)));
+    }
+    (found.allow_message_schedules != wanted.allow_message_schedules)
+        .then(|| format!("allow_msg_schedules {}, expected {}", found.allow_message_schedules, wanted.allow_message_schedules))
 }
 
 /// Why the connected server cannot be used, if it cannot.
@@ -122,6 +260,39 @@ pub fn version_problem(client: &Client) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> Result<NatsSettings, crate::config::ConfigError> {
+        let mut env = EnvReader::from_map(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        let settings = NatsSettings::read(&mut env, "payments");
+        env.finish().map(|()| settings)
+    }
+
+    #[test]
+    fn development_connects_as_the_services_own_user_and_production_needs_its_credentials() {
+        let development = read(&[]).expect("valid");
+        assert_eq!(
+            development.credentials,
+            Some(NatsCredentials { user: "payments".into(), password: permissions::development_password("payments") })
+        );
+        let error = read(&[("APP_ENV", "production")]).unwrap_err().to_string();
+        assert!(error.contains("NATS_USER and NATS_PASSWORD are required"), "{error}");
+        let production = read(&[("APP_ENV", "production"), ("NATS_USER", "payments"), ("NATS_PASSWORD", "from-a-secret")]).expect("valid");
+        assert_eq!(production.credentials.map(|c| c.user), Some("payments".to_string()));
+        let development_password = permissions::development_password("payments");
+        let error = read(&[("APP_ENV", "production"), ("NATS_USER", "payments"), ("NATS_PASSWORD", development_password.as_str())])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("development password"), "{error}");
+        assert!(read(&[("NATS_USER", "payments")]).unwrap_err().to_string().contains("set together"));
+        assert!(read(&[("NATS_USER", "a.b"), ("NATS_PASSWORD", "x")]).is_err(), "a user name is an inbox subject token");
+    }
+
+    #[test]
+    fn a_replay_comes_back_under_its_consumers_own_subject() {
+        assert_eq!(replay_subject("orders-service", "payment.created"), "replay.orders-service.payment.created");
+        let replays = format!("{REPLAY_PREFIX}.>");
+        assert!(SUBJECTS.contains(&replays.as_str()), "replays are stored in {STREAM}");
+    }
 
     #[test]
     fn nats_url_takes_one_server_or_a_cluster() {

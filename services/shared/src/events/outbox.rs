@@ -78,9 +78,10 @@ impl OutboxRecord {
         query: surrealdb::method::Query<'r, C>,
         slot: usize,
     ) -> surrealdb::method::Query<'r, C> {
-        query
-            .bind((format!("outbox_id_{slot}"), self.id))
-            .bind((format!("outbox_{slot}"), OutboxContent { subject: self.subject.to_string(), payload: self.payload, writer: writer().to_string() }))
+        query.bind((format!("outbox_id_{slot}"), self.id)).bind((
+            format!("outbox_{slot}"),
+            OutboxContent { subject: self.subject.to_string(), payload: self.payload, writer: writer().to_string() },
+        ))
     }
 }
 

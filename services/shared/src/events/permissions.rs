@@ -1,0 +1,270 @@
+//! Who may publish what on NATS (`spec/events.md`, "Who may publish"): each service that uses
+//! events connects as its own user, allowed to publish only the subjects it owns, its own
+//! consumer's internal subjects (acks, dead letters, replays) and the JetStream API calls its own
+//! durable consumer and the streams need; it may subscribe only to its own reply inbox
+//! (`_INBOX.<user>.>`: pulled events arrive there). A message on another owner's subject is refused
+//! by the server. The auth service and the web server do not connect to NATS and have no user.
+//!
+//! One table, rendered into the servers' `authorization` block wherever a server runs: Kubernetes
+//! (`auth.conf` in the `nats-config` ConfigMap, passwords from the environment, checked by
+//! `tools/deploy-check`), `scripts/dev` (`scripts/nats-dev.conf`, checked by a test below) and the
+//! tests (`test-support` writes it), so the three cannot drift.
+//!
+//! What a user's rights cannot narrow, and why it is acceptable: the filter of a durable consumer
+//! with several subjects is not part of the API subject, so a service could point its own consumer
+//! at other subjects (reading events, never forging them); and it may delete any message of the
+//! dead-letter stream (the `dead-letters replay` command deletes by sequence).
+use super::nats::{DEAD_LETTER_PREFIX, DEAD_LETTER_STREAM, EXPIRATION_STREAM, REPLAY_PREFIX, STREAM};
+use super::{Event, OrderCancelled, OrderCompleted, OrderCreated, PaymentCreated, TicketCreated, TicketDeleted, TicketUpdated};
+
+/// The operator's user: every right. No service runs as it; the tests' harness, the fault run's
+/// checks and an operator changing a stream's configuration do.
+pub const ADMIN: &str = "admin";
+
+/// A service's NATS user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceUser {
+    /// The user's name: the service's.
+    pub name: &'static str,
+    /// Its durable consumer on `TICKETING`.
+    pub durable: &'static str,
+    /// The subjects it owns, the only events it may publish.
+    pub owns: &'static [&'static str],
+}
+
+/// Every service that connects to NATS. `expiration.complete` has no publisher among them: the
+/// expiration service stores a schedule (`expiration.schedule.<orderId>`) in its own stream, which
+/// lets a schedule target only that stream's subjects, and the server publishes the
+/// `expiration.complete` when it is due.
+pub const SERVICES: &[ServiceUser] = &[
+    ServiceUser {
+        name: "tickets",
+        durable: "tickets-service",
+        owns: &[TicketCreated::SUBJECT, TicketUpdated::SUBJECT, TicketDeleted::SUBJECT],
+    },
+    ServiceUser {
+        name: "orders",
+        durable: "orders-service",
+        owns: &[OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
+    },
+    ServiceUser { name: "payments", durable: "payments-service", owns: &[PaymentCreated::SUBJECT] },
+    ServiceUser { name: "expiration", durable: "expiration-service", owns: &[SCHEDULE_SUBJECTS] },
+];
+
+/// The expiration service's schedules, one subject per order (`SCHEDULE_PREFIX`, checked below).
+const SCHEDULE_SUBJECTS: &str = "expiration.schedule.*";
+
+/// The user named `name`, if a service runs as it.
+pub fn service(name: &str) -> Option<&'static ServiceUser> {
+    SERVICES.iter().find(|s| s.name == name)
+}
+
+/// The user whose durable consumer is `durable` (`orders-service`, …).
+pub fn of_durable(durable: &str) -> Option<&'static ServiceUser> {
+    SERVICES.iter().find(|s| s.durable == durable)
+}
+
+/// Every user of the servers' configuration: the services', then the operator's.
+pub fn users() -> Vec<&'static str> {
+    SERVICES.iter().map(|s| s.name).chain([ADMIN]).collect()
+}
+
+/// Where a user's replies arrive (`ConnectOptions::custom_inbox_prefix`): under its own prefix,
+/// so that no user may subscribe to another's replies.
+pub fn inbox_prefix(user: &str) -> String {
+    format!("_INBOX.{user}")
+}
+
+/// The password a development run and the tests use for `user` (never valid in production).
+pub fn development_password(user: &str) -> String {
+    format!("{user}-dev-password")
+}
+
+/// The environment variable a server reads `user`'s password from (`NATS_PASSWORD_TICKETS`, …).
+pub fn password_variable(user: &str) -> String {
+    format!("NATS_PASSWORD_{}", user.to_ascii_uppercase())
+}
+
+impl ServiceUser {
+    /// What it may publish: its own events, its consumer's acks, dead letters and replays, and
+    /// the JetStream API requests it makes (account info for readiness, stream info and
+    /// creation, its own durable consumer, and reading its own dead letters).
+    pub fn publish_allow(&self) -> Vec<String> {
+        let durable = self.durable;
+        let mut allow: Vec<String> = self.owns.iter().map(|s| s.to_string()).collect();
+        allow.extend([
+            format!("$JS.ACK.{STREAM}.{durable}.>"),
+            format!("{DEAD_LETTER_PREFIX}.{durable}.>"),
+            format!("{REPLAY_PREFIX}.{durable}.>"),
+            "$JS.API.INFO".to_string(),
+        ]);
+        for stream in [STREAM, EXPIRATION_STREAM, DEAD_LETTER_STREAM] {
+            // Create only: an existing stream's configuration is changed by an operator.
+            allow.push(format!("$JS.API.STREAM.INFO.{stream}"));
+            allow.push(format!("$JS.API.STREAM.CREATE.{stream}"));
+        }
+        allow.extend([
+            format!("$JS.API.CONSUMER.CREATE.{STREAM}.{durable}"),
+            format!("$JS.API.CONSUMER.INFO.{STREAM}.{durable}"),
+            format!("$JS.API.CONSUMER.MSG.NEXT.{STREAM}.{durable}"),
+            // `dead-letters list`: a named ordered consumer whose filter is in the API subject,
+            // so only its own dead letters can be read.
+            format!("$JS.API.CONSUMER.CREATE.{DEAD_LETTER_STREAM}.*.{DEAD_LETTER_PREFIX}.{durable}.>"),
+            format!("$JS.API.CONSUMER.INFO.{DEAD_LETTER_STREAM}.*"),
+            format!("$JS.API.CONSUMER.MSG.NEXT.{DEAD_LETTER_STREAM}.*"),
+            // An ordered consumer that falls behind replaces itself, deleting the one before.
+            format!("$JS.API.CONSUMER.DELETE.{DEAD_LETTER_STREAM}.*"),
+            // `dead-letters replay` removes what it sent back.
+            format!("$JS.API.STREAM.MSG.DELETE.{DEAD_LETTER_STREAM}"),
+        ]);
+        allow
+    }
+
+    /// What it may subscribe to: its own replies (JetStream API answers, publish acks, pulled
+    /// events).
+    pub fn subscribe_allow(&self) -> Vec<String> {
+        vec![format!("{}.>", inbox_prefix(self.name))]
+    }
+}
+
+/// How the rendered configuration gives each user's password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passwords {
+    /// `$NATS_PASSWORD_TICKETS`, …: the server reads each from its environment (Kubernetes gives
+    /// it the Secrets, `scripts/cluster` the ones it generates).
+    Environment,
+    /// The development passwords, written out (`scripts/dev`, the tests).
+    Development,
+}
+
+impl Passwords {
+    fn render(self, user: &str) -> String {
+        match self {
+            Self::Environment => format!("${}", password_variable(user)),
+            Self::Development => format!("\"{}\"", development_password(user)),
+        }
+    }
+}
+
+/// The servers' `authorization` block: every service's user with its permissions, and the
+/// operator's user with every right.
+pub fn authorization(passwords: Passwords) -> String {
+    let mut out = String::from("authorization {\n  users = [\n");
+    for service in SERVICES {
+        out += "    {\n";
+        out += &format!("      user: {}\n", service.name);
+        out += &format!("      password: {}\n", passwords.render(service.name));
+        out += "      permissions: {\n";
+        allow_list(&mut out, "publish", &service.publish_allow());
+        allow_list(&mut out, "subscribe", &service.subscribe_allow());
+        out += "      }\n";
+        out += "    }\n";
+    }
+    out += "    {\n";
+    out += &format!("      user: {ADMIN}\n");
+    out += &format!("      password: {}\n", passwords.render(ADMIN));
+    out += "    }\n";
+    out += "  ]\n}\n";
+    out
+}
+
+fn allow_list(out: &mut String, kind: &str, subjects: &[String]) {
+    *out += &format!("        {kind}: {{ allow: [\n");
+    for subject in subjects {
+        *out += &format!("          \"{subject}\"\n");
+    }
+    *out += "        ] }\n";
+}
+
+/// A configuration's lines that matter: no comments, no blank lines, no indentation. Two
+/// renderings of the same users and permissions are equal under it.
+pub fn significant_lines(config: &str) -> Vec<&str> {
+    config.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).collect()
+}
+
+/// Whether a NATS subject pattern (`*` one token, `>` the rest) covers `subject`.
+pub fn covers(pattern: &str, subject: &str) -> bool {
+    let mut subject = subject.split('.');
+    for token in pattern.split('.') {
+        match (token, subject.next()) {
+            (">", Some(_)) => return true,
+            ("*", Some(_)) => {}
+            (token, Some(found)) if token == found => {}
+            _ => return false,
+        }
+    }
+    subject.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `spec/events.md`'s table: each subject and the only service that may publish it.
+    const OWNERS: &[(&str, Option<&str>)] = &[
+        ("ticket.created", Some("tickets")),
+        ("ticket.updated", Some("tickets")),
+        ("ticket.deleted", Some("tickets")),
+        ("order.created", Some("orders")),
+        ("order.cancelled", Some("orders")),
+        ("order.completed", Some("orders")),
+        // Published by the server from the expiration service's schedule.
+        ("expiration.complete", None),
+        ("expiration.schedule.o1", Some("expiration")),
+        ("payment.created", Some("payments")),
+    ];
+
+    #[test]
+    fn every_subject_is_published_by_its_owner_alone() {
+        for (subject, owner) in OWNERS {
+            let publishers: Vec<&str> =
+                SERVICES.iter().filter(|s| s.publish_allow().iter().any(|p| covers(p, subject))).map(|s| s.name).collect();
+            assert_eq!(publishers, owner.iter().copied().collect::<Vec<_>>(), "who may publish {subject}");
+        }
+    }
+
+    #[test]
+    fn a_service_acks_dead_letters_and_replays_only_for_its_own_consumer() {
+        let payments = service("payments").unwrap();
+        let allow = payments.publish_allow();
+        let may = |subject: &str| allow.iter().any(|p| covers(p, subject));
+        assert!(may("$JS.ACK.TICKETING.payments-service.1.2.3.4.5"));
+        assert!(!may("$JS.ACK.TICKETING.orders-service.1.2.3.4.5"));
+        assert!(may("replay.payments-service.order.created"));
+        assert!(!may("replay.orders-service.payment.created"));
+        assert!(may("deadletter.payments-service.order.created"));
+        assert!(!may("deadletter.orders-service.payment.created"));
+        assert!(!may("$JS.API.STREAM.UPDATE.TICKETING"), "an existing stream is changed by an operator only");
+        assert!(!may("$JS.API.STREAM.DELETE.TICKETING"));
+        assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING.orders-service"));
+        assert!(may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.payments-service.>"));
+        assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.orders-service.>"));
+        assert_eq!(payments.subscribe_allow(), ["_INBOX.payments.>"]);
+    }
+
+    #[test]
+    fn the_schedule_subjects_are_the_expiration_prefix() {
+        assert_eq!(SCHEDULE_SUBJECTS, format!("{}.*", crate::events::nats::SCHEDULE_PREFIX));
+    }
+
+    #[test]
+    fn covers_follows_nats_wildcards() {
+        assert!(covers("a.>", "a.b.c"));
+        assert!(!covers("a.>", "a"));
+        assert!(covers("a.*", "a.b"));
+        assert!(!covers("a.*", "a.b.c"));
+        assert!(covers("a.b", "a.b"));
+        assert!(!covers("a.b", "a.b.c"));
+    }
+
+    #[test]
+    fn scripts_dev_runs_the_rendered_configuration() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/nats-dev.conf");
+        let file = std::fs::read_to_string(&path).expect("scripts/nats-dev.conf exists");
+        assert_eq!(
+            significant_lines(&file),
+            significant_lines(&authorization(Passwords::Development)),
+            "scripts/nats-dev.conf differs from permissions::authorization(Passwords::Development): regenerate it"
+        );
+    }
+}
