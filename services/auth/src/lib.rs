@@ -1,9 +1,11 @@
 //! The auth service: sign-up, sign-in, sign-out and the current user (`/api/users`).
 //!
 //! Inner layout, as in every service: `domain` (types that parse input), `store` (its own
-//! database), `routes` (HTTP), `startup` (wiring). Auth consumes and publishes no events.
+//! database), `routes` (HTTP), `startup` (wiring). Auth consumes and publishes no events. It is
+//! the only service that signs sessions; `keygen` makes the key pair for it.
 pub mod config;
 pub mod domain;
+pub mod keygen;
 pub mod limits;
 pub mod routes;
 pub mod startup;

@@ -1,7 +1,10 @@
 use auth::AuthConfig;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
+    if let Some(code) = auth::keygen::command() {
+        return Ok(code);
+    }
     let config = AuthConfig::from_env().unwrap_or_else(|error| {
         eprintln!("auth: {error}");
         std::process::exit(2);
@@ -10,5 +13,5 @@ async fn main() -> anyhow::Result<()> {
     let server = auth::application(config).await?;
     tracing::info!(port = server.port(), "auth service listening");
     server.run_until_stopped().await?;
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -21,7 +21,7 @@ impl OrdersConfig {
 
     pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
         let service = ServiceSettings::read(&mut env, "orders", Self::DEFAULT_PORT);
-        let nats = NatsSettings::read(&mut env);
+        let nats = NatsSettings::read(&mut env, "orders");
         let window: u64 = env.or("EXPIRATION_WINDOW_SECONDS", 900, "a number of seconds");
         if window == 0 {
             env.problem("EXPIRATION_WINDOW_SECONDS must be greater than 0");

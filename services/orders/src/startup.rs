@@ -31,11 +31,11 @@ impl OrdersService {
         });
         let state = AppState {
             db: db.clone(),
-            sessions: Sessions::new(&settings.jwt_key, settings.session_ttl),
+            sessions: Sessions::verifier(&settings.session_keys),
             backbone: backbone.clone(),
             expiration_window: config.expiration_window,
         };
-        let router = api_layers(routes::router(state), settings.trust_proxy);
+        let router = api_layers(routes::router(state), settings.trusted_proxies);
         Ok(Self { router, db, backbone })
     }
 

@@ -1,5 +1,8 @@
 //! Test harness shared by every service's tests: a real `nats-server` on a free port with its own
-//! temporary store, environment maps for configuration, session tokens and a spy on events.
+//! temporary store and the users and permissions every server runs with
+//! (`shared::events::permissions`), environment maps for configuration, session tokens and a spy
+//! on events. A service under test connects as its own NATS user (the development password); the
+//! harness itself as the operator's.
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -7,15 +10,37 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use shared::config::EnvReader;
-use shared::session::{JwtKey, Sessions};
-
-pub const JWT_KEY: &str = "test-key-that-is-at-least-32-bytes-long";
+use shared::events::permissions::{self, Passwords};
+use shared::session::{Sessions, SigningKey, AUDIENCE, ISSUER};
 
 /// A JetStream-enabled nats-server owned by one test; killed when dropped.
 pub struct NatsServer {
     child: Option<Child>,
     pub port: u16,
     store: tempfile::TempDir,
+}
+
+/// Writes the servers' users and permissions (development passwords, as `scripts/nats-dev.conf`)
+/// into `dir`, for `nats-server -c`.
+fn nats_config(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("nats.conf");
+    std::fs::write(&path, permissions::authorization(Passwords::Development)).expect("the NATS configuration is written");
+    path
+}
+
+/// How the harness connects: as the operator's user, which may do anything (spy on events,
+/// publish as any service, read streams and consumers).
+pub fn admin_options() -> async_nats::ConnectOptions {
+    async_nats::ConnectOptions::new()
+        .user_and_password(permissions::ADMIN.to_string(), permissions::development_password(permissions::ADMIN))
+}
+
+/// How a service connects (`tickets`, `orders`, `payments`, `expiration`): as its own user, with
+/// its replies under its own inbox prefix.
+pub fn service_options(user: &str) -> async_nats::ConnectOptions {
+    async_nats::ConnectOptions::new()
+        .user_and_password(user.to_string(), permissions::development_password(user))
+        .custom_inbox_prefix(permissions::inbox_prefix(user))
 }
 
 fn nats_binary() -> PathBuf {
@@ -60,6 +85,7 @@ impl NatsServer {
 
     fn spawn(store: &tempfile::TempDir, port: &str, ports_dir: Option<&std::path::Path>) -> Child {
         let mut command = Command::new(nats_binary());
+        command.arg("-c").arg(nats_config(store.path()));
         command.args(["-js", "-a", "127.0.0.1", "-p", port, "-sd"]).arg(store.path());
         if let Some(dir) = ports_dir {
             command.arg("--ports_file_dir").arg(dir);
@@ -114,10 +140,10 @@ impl Nats for NatsServer {
     }
 }
 
-/// A client of `nats`, connected to any member.
+/// A client of `nats` as the operator's user, connected to any member.
 pub async fn client(nats: &impl Nats) -> async_nats::Client {
     let servers = shared::events::nats::parse_servers(&nats.url()).expect("valid NATS URLs");
-    async_nats::connect(servers).await.expect("connects to NATS")
+    admin_options().connect(servers).await.expect("connects to NATS")
 }
 
 /// A port nothing listens on now, for a process a test starts.
@@ -158,7 +184,7 @@ impl NatsCluster {
         }
         let ready = eventually(Duration::from_secs(30), || async {
             let Ok(servers) = shared::events::nats::parse_servers(&cluster.url()) else { return false };
-            let Ok(client) = async_nats::connect(servers).await else { return false };
+            let Ok(client) = admin_options().connect(servers).await else { return false };
             async_nats::jetstream::new(client).query_account().await.is_ok()
         })
         .await;
@@ -170,6 +196,8 @@ impl NatsCluster {
         let routes = self.nodes.iter().map(|n| format!("nats://127.0.0.1:{}", n.cluster_port)).collect::<Vec<_>>().join(",");
         let node = &mut self.nodes[index];
         let child = Command::new(nats_binary())
+            .arg("-c")
+            .arg(nats_config(node.store.path()))
             .args(["-js", "-a", "127.0.0.1", "-p", &node.port.to_string(), "-n", &node.name, "--cluster_name", "ticketing"])
             .args(["--cluster", &format!("nats://127.0.0.1:{}", node.cluster_port), "--routes", &routes, "-sd"])
             .arg(node.store.path())
@@ -221,12 +249,11 @@ impl Drop for NatsCluster {
     }
 }
 
-/// An environment for a service under test: in-memory database, free port, the test key.
+/// An environment for a service under test: in-memory database, free port on loopback, and no
+/// session keys, so the built-in development pair verifies what [`token`] signs.
 pub fn env(nats: &impl Nats, extra: &[(&str, &str)]) -> EnvReader {
-    let mut vars: HashMap<String, String> = [("PORT", "0"), ("DATABASE_URL", "mem://"), ("JWT_KEY", JWT_KEY)]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let mut vars: HashMap<String, String> =
+        [("PORT", "0"), ("DATABASE_URL", "mem://")].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     vars.insert("NATS_URL".into(), nats.url());
     for (key, value) in extra {
         vars.insert(key.to_string(), value.to_string());
@@ -234,10 +261,47 @@ pub fn env(nats: &impl Nats, extra: &[(&str, &str)]) -> EnvReader {
     EnvReader::from_map(vars)
 }
 
-/// A session token for a user, as the auth service would issue it.
+/// A session token for a user, as the auth service issues it with the development key pair
+/// (what every service under test verifies with when no key is configured).
 pub fn token(user_id: &str) -> String {
-    let key = JwtKey::parse(JWT_KEY).expect("valid test key");
-    Sessions::new(&key, Duration::from_secs(3600)).issue(user_id, &format!("{user_id}@example.com")).expect("token")
+    token_signed_by(&SigningKey::development(), user_id)
+}
+
+/// A session token for a user, as auth configured with `key` issues it.
+pub fn token_signed_by(key: &SigningKey, user_id: &str) -> String {
+    Sessions::issuer(key, &key.verifying_keys(), Duration::from_secs(3600))
+        .issue(user_id, &format!("{user_id}@example.com"))
+        .expect("token")
+}
+
+/// The claims auth puts in a session for `user_id`, valid for an hour: for tests that change
+/// one of them and [`sign`] the result.
+pub fn session_claims(user_id: &str) -> serde_json::Value {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    serde_json::json!({
+        "id": user_id,
+        "email": format!("{user_id}@example.com"),
+        "iat": now,
+        "exp": now + 3600,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+    })
+}
+
+/// Any claims, signed as auth signs (EdDSA, header `kid`) with `key` under `kid` (`None`: no
+/// `kid` header).
+pub fn sign(key: &SigningKey, kid: Option<&str>, claims: &serde_json::Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = kid.map(str::to_string);
+    jsonwebtoken::encode(&header, claims, &key.encoding_key()).expect("token")
+}
+
+/// Any claims as an HS256 token with a shared `secret`, as sessions were made before auth alone
+/// signed them: every service must refuse it.
+pub fn sign_hs256(secret: &[u8], kid: Option<&str>, claims: &serde_json::Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = kid.map(str::to_string);
+    jsonwebtoken::encode(&header, claims, &jsonwebtoken::EncodingKey::from_secret(secret)).expect("token")
 }
 
 /// Polls `check` until it is true or `timeout` passes; true if it became true.
@@ -358,7 +422,7 @@ pub async fn consumer_state(nats: &impl Nats, durable: &str) -> ConsumerState {
 /// True once the service has created its durable consumer.
 pub async fn consumer_exists(nats: &impl Nats, durable: &str) -> bool {
     let Ok(servers) = shared::events::nats::parse_servers(&nats.url()) else { return false };
-    let Ok(client) = async_nats::connect(servers).await else {
+    let Ok(client) = admin_options().connect(servers).await else {
         return false;
     };
     let js = async_nats::jetstream::new(client);
@@ -394,7 +458,8 @@ pub async fn stored(nats: &impl Nats, subject: &str) -> Vec<Stored> {
     let (consumer, pending) = loop {
         let opened = async {
             let stream = js.get_stream("TICKETING").await?;
-            let config = pull::OrderedConfig { filter_subject: subject.to_string(), deliver_policy: DeliverPolicy::All, ..Default::default() };
+            let config =
+                pull::OrderedConfig { filter_subject: subject.to_string(), deliver_policy: DeliverPolicy::All, ..Default::default() };
             let mut consumer = stream.create_consumer(config).await?;
             let pending = consumer.info().await?.num_pending;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>((consumer, pending))

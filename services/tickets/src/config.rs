@@ -17,7 +17,7 @@ impl TicketsConfig {
 
     pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
         let service = ServiceSettings::read(&mut env, "tickets", Self::DEFAULT_PORT);
-        let nats = NatsSettings::read(&mut env);
+        let nats = NatsSettings::read(&mut env, "tickets");
         env.finish()?;
         Ok(Self { service, nats })
     }

@@ -29,9 +29,8 @@ impl TicketsService {
             let (db, signal) = (consumer_db.clone(), signal.clone());
             async move { events::handle(db, move || signal.wake(), delivery).await }
         });
-        let state =
-            AppState { db: db.clone(), sessions: Sessions::new(&settings.jwt_key, settings.session_ttl), backbone: backbone.clone() };
-        let router = api_layers(routes::router(state), settings.trust_proxy);
+        let state = AppState { db: db.clone(), sessions: Sessions::verifier(&settings.session_keys), backbone: backbone.clone() };
+        let router = api_layers(routes::router(state), settings.trusted_proxies);
         Ok(Self { router, db, backbone })
     }
 

@@ -4,8 +4,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use deploy_check::{named, of_kind, render, repo, yaml_documents};
 use serde_json::Value;
 use shared::config::{EnvReader, NamesRead};
+use shared::session::SigningKey;
 
 const OVERLAYS: &[&str] = &["dev", "prod"];
+
+/// The session key pair the secrets hold, as `auth keygen` prints it.
+fn session_key() -> SigningKey {
+    SigningKey::from_seed("deploy-check", [7; 32]).expect("a valid key id")
+}
 
 /// A Deployment's environment, with ConfigMap references resolved and secrets replaced by
 /// values of the right shape (what the secrets' README asks for).
@@ -13,8 +19,12 @@ fn environment(resources: &[Value], deployment: &Value) -> BTreeMap<String, Stri
     let container = &deployment["spec"]["template"]["spec"]["containers"][0];
     deploy_check::environment(resources, container, |_, key| {
         Some(match key {
-            "JWT_KEY" => "k".repeat(48),
+            "SESSION_KEY_ID" => session_key().kid().to_string(),
+            "SESSION_SIGNING_KEY" => session_key().to_base64(),
+            "SESSION_PUBLIC_KEYS" => session_key().verifying_keys().to_string(),
             "STRIPE_SECRET_KEY" => "sk_live_from_the_secret".to_string(),
+            "STRIPE_WEBHOOK_SECRET" => "whsec_from_the_secret".to_string(),
+            "INTERNAL_SECRET" => "i".repeat(48),
             _ => "from-the-secret".to_string(),
         })
     })
@@ -46,6 +56,10 @@ const WEB_VARIABLES: &[&str] = &[
     "ORDERS_URL",
     "PAYMENTS_URL",
     "STRIPE_PUBLISHABLE_KEY",
+    // server/src/security.rs: the edge.
+    "APP_ENV",
+    "TRUSTED_PROXIES",
+    "INTERNAL_SECRET",
     "LEPTOS_SITE_ADDR",
     "LEPTOS_SITE_ROOT",
     "LEPTOS_SITE_PKG_DIR",
@@ -75,7 +89,7 @@ fn every_deployment_sets_what_its_service_requires_and_nothing_it_ignores() {
 
 #[test]
 fn a_deployment_missing_a_required_variable_is_caught() {
-    // The check above can fail: without JWT_KEY or STRIPE_SECRET_KEY in production, payments
+    // The check above can fail: without SESSION_PUBLIC_KEYS or STRIPE_SECRET_KEY in production, payments
     // refuses to start.
     let resources = render("prod").expect("the overlay renders");
     let deployment = named(&resources, "Deployment", "payments").expect("payments is deployed");
@@ -83,6 +97,84 @@ fn a_deployment_missing_a_required_variable_is_caught() {
     vars.remove("STRIPE_SECRET_KEY");
     let error = read_config("payments", &vars).unwrap_err();
     assert!(error.contains("STRIPE_SECRET_KEY"), "{error}");
+}
+
+/// The Secret holding the private key sessions are signed with.
+const SIGNING_SECRET: &str = "session-signing-key";
+
+/// The Secrets a pod template's containers read: env and envFrom references, and volumes.
+fn secrets_read(template: &Value) -> BTreeSet<String> {
+    let spec = &template["spec"];
+    let mut names = BTreeSet::new();
+    let containers = spec["containers"].as_array().into_iter().flatten().chain(spec["initContainers"].as_array().into_iter().flatten());
+    for container in containers {
+        for entry in container["env"].as_array().into_iter().flatten() {
+            names.extend(entry["valueFrom"]["secretKeyRef"]["name"].as_str().map(str::to_string));
+        }
+        for source in container["envFrom"].as_array().into_iter().flatten() {
+            names.extend(source["secretRef"]["name"].as_str().map(str::to_string));
+        }
+    }
+    for volume in spec["volumes"].as_array().into_iter().flatten() {
+        names.extend(volume["secret"]["secretName"].as_str().map(str::to_string));
+        for source in volume["projected"]["sources"].as_array().into_iter().flatten() {
+            names.extend(source["secret"]["name"].as_str().map(str::to_string));
+        }
+    }
+    names
+}
+
+#[test]
+fn only_auth_is_given_the_session_signing_key() {
+    for overlay in OVERLAYS {
+        let resources = render(overlay).expect("the overlay renders");
+        let mut readers = Vec::new();
+        for kind in ["Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"] {
+            for workload in of_kind(&resources, kind) {
+                let spec = &workload["spec"];
+                let template = if kind == "CronJob" { &spec["jobTemplate"]["spec"]["template"] } else { &spec["template"] };
+                if secrets_read(template).contains(SIGNING_SECRET) {
+                    readers.push(workload["metadata"]["name"].as_str().unwrap_or_default().to_string());
+                }
+            }
+        }
+        assert_eq!(readers, ["auth"], "{overlay}: who reads the Secret {SIGNING_SECRET}");
+        // And what it holds is read by auth alone: no other service's configuration asks for it.
+        for name in ["tickets", "orders", "payments", "expiration"] {
+            let deployment = named(&resources, "Deployment", name).expect("deployed");
+            let vars = environment(&resources, deployment);
+            assert!(!vars.contains_key("SESSION_SIGNING_KEY") && !vars.contains_key("SESSION_KEY_ID"), "{overlay}/{name}");
+        }
+    }
+}
+
+/// The Secret holding `INTERNAL_SECRET`, with which the web server proves to auth the client
+/// addresses it names.
+const INTERNAL_SECRET: &str = "web-auth-internal";
+
+#[test]
+fn only_the_web_server_and_auth_share_the_internal_secret() {
+    for overlay in OVERLAYS {
+        let resources = render(overlay).expect("the overlay renders");
+        let mut readers = Vec::new();
+        for kind in ["Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"] {
+            for workload in of_kind(&resources, kind) {
+                let spec = &workload["spec"];
+                let template = if kind == "CronJob" { &spec["jobTemplate"]["spec"]["template"] } else { &spec["template"] };
+                if secrets_read(template).contains(INTERNAL_SECRET) {
+                    readers.push(workload["metadata"]["name"].as_str().unwrap_or_default().to_string());
+                }
+            }
+        }
+        readers.sort();
+        assert_eq!(readers, ["auth", "web"], "{overlay}: who reads the Secret {INTERNAL_SECRET}");
+        for name in ["auth", "web"] {
+            let deployment = named(&resources, "Deployment", name).expect("deployed");
+            let vars = environment(&resources, deployment);
+            assert!(vars.contains_key("INTERNAL_SECRET"), "{overlay}/{name} is given INTERNAL_SECRET");
+            assert_eq!(vars.get("TRUSTED_PROXIES").map(String::as_str), Some("1"), "{overlay}/{name}: behind the ingress");
+        }
+    }
 }
 
 /// `spec/api.md`: each prefix and the service that answers it; everything else is the web server.

@@ -4,7 +4,7 @@ use std::process::{Child, Command, Stdio};
 
 use futures_util::future::join_all;
 use serde_json::json;
-use test_support::{free_port, general, wait_ready, JWT_KEY};
+use test_support::{free_port, general, wait_ready};
 
 use crate::helpers::{errors, spawn_app, spawn_app_with, PASSWORD};
 
@@ -64,7 +64,6 @@ async fn two_hundred_sign_ins_at_once_keep_auth_within_its_pod_memory() {
         Command::new(env!("CARGO_BIN_EXE_auth"))
             .env("PORT", port.to_string())
             .env("DATABASE_URL", "mem://")
-            .env("JWT_KEY", JWT_KEY)
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -79,7 +78,8 @@ async fn two_hundred_sign_ins_at_once_keep_auth_within_its_pod_memory() {
     let before = peak_rss(auth.0.id());
 
     let tries = (0..200).map(|i| {
-        let (email, password) = if i % 2 == 0 { ("ann@example.com".to_string(), PASSWORD) } else { (format!("nobody{i}@example.com"), "wrong password") };
+        let (email, password) =
+            if i % 2 == 0 { ("ann@example.com".to_string(), PASSWORD) } else { (format!("nobody{i}@example.com"), "wrong password") };
         client.post(format!("{base}/api/users/signin")).json(&json!({ "email": email, "password": password })).send()
     });
     let statuses: Vec<u16> = join_all(tries).await.into_iter().map(|r| r.expect("an answer").status().as_u16()).collect();

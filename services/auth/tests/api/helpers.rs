@@ -5,7 +5,7 @@ use reqwest::header::SET_COOKIE;
 use reqwest::Response;
 use serde_json::{json, Value};
 use shared::config::EnvReader;
-pub use test_support::{errors, field, general, JWT_KEY};
+pub use test_support::{errors, field, general};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -21,11 +21,9 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the auth service with some settings of the test's own.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
-    let vars: HashMap<String, String> = [("PORT", "0"), ("DATABASE_URL", "mem://"), ("JWT_KEY", JWT_KEY)]
-        .iter()
-        .chain(settings)
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    // No session keys: on loopback the built-in development pair signs and verifies.
+    let vars: HashMap<String, String> =
+        [("PORT", "0"), ("DATABASE_URL", "mem://")].iter().chain(settings).map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let config = AuthConfig::read(EnvReader::from_map(vars)).expect("test configuration is valid");
     let app = auth::application(config).await.expect("the auth service starts");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -4,14 +4,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
-use test_support::{eventually, free_port, token, EventSpy, NatsServer, JWT_KEY};
+use test_support::{eventually, free_port, token, EventSpy, NatsServer};
 
 fn start(data: &std::path::Path, port: u16, nats: &NatsServer) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tickets"))
         .env("PORT", port.to_string())
         .env("DATABASE_URL", format!("surrealkv://{}", data.join("tickets").display()))
         .env("NATS_URL", nats.url())
-        .env("JWT_KEY", JWT_KEY)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,4 +1,3 @@
-
 use reqwest::Response;
 use serde_json::{json, Value};
 use test_support::{env, token, NatsServer};

@@ -6,6 +6,7 @@ mod events;
 mod helpers;
 mod list;
 mod operations;
+mod sessions;
 mod show;
 mod update;
 mod versions;

@@ -56,7 +56,16 @@ async fn an_orders_creation_and_cancellation_handled_at_once_leave_its_ticket_fr
     };
     for n in 0..60 {
         let id = format!("t{n}");
-        let row = TicketRow { id: id.clone(), title: "t".into(), price: 100, user_id: "u".into(), version: 0, order_id: None, sold: false, deleted: false };
+        let row = TicketRow {
+            id: id.clone(),
+            title: "t".into(),
+            price: 100,
+            user_id: "u".into(),
+            version: 0,
+            order_id: None,
+            sold: false,
+            deleted: false,
+        };
         let created = OutboxRecord::new(&shared::events::TicketDeleted { id: id.clone(), version: 0 }).unwrap();
         store::insert(&db, &row, created).await.unwrap();
         let order = format!("o{n}");
@@ -67,4 +76,3 @@ async fn an_orders_creation_and_cancellation_handled_at_once_leave_its_ticket_fr
         assert_eq!(ticket.order_id, None, "ticket {id} is held by {order}, which is cancelled");
     }
 }
-
