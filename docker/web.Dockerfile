@@ -31,6 +31,6 @@ COPY --from=builder /out /app
 WORKDIR /app
 USER nonroot:nonroot
 ENV LEPTOS_SITE_ADDR=0.0.0.0:3000 LEPTOS_SITE_ROOT=site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=ticketing \
-    LEPTOS_ENV=PROD LOG_FORMAT=json
+    LEPTOS_ENV=PROD LOG_FORMAT=json APP_ENV=production
 EXPOSE 3000
 ENTRYPOINT ["/app/server"]

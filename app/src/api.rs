@@ -18,13 +18,14 @@ pub struct ApiConfig {
     pub payments_url: String,
     /// Stripe.js's key; without it the order page offers Stripe's test cards (test mode).
     pub stripe_publishable_key: Option<String>,
+    /// `INTERNAL_SECRET`, shared with auth only: proves the visitor's address sent with a call to
+    /// auth (see [`ssr::client_address_headers`]).
+    #[cfg(feature = "ssr")]
+    pub internal_secret: shared::http::InternalSecret,
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use std::net::SocketAddr;
-
-    use axum::extract::ConnectInfo;
     use http::header::{COOKIE, SET_COOKIE};
     use http::request::Parts;
     use leptos::prelude::*;
@@ -68,7 +69,19 @@ pub mod ssr {
         Payments,
     }
 
-    /// Calls `method path` on `service` with the visitor's session and address, copies any
+    /// For a call to auth: the visitor's address as this server derived it at its edge
+    /// (`TRUSTED_PROXIES`), named in `X-Client-Address` with an HMAC proof that only the holders of
+    /// `INTERNAL_SECRET` (this server and auth) can make. Auth counts sign-ins and sign-ups under
+    /// it; without it every visitor would share the web server's address. Nothing when the
+    /// address is unknown.
+    pub fn client_address_headers(parts: &Parts, config: &ApiConfig) -> Vec<(&'static str, String)> {
+        match parts.extensions.get::<shared::extract::ClientAddr>() {
+            Some(shared::extract::ClientAddr(Some(address))) => config.internal_secret.client_address_headers(*address),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Calls `method path` on `service` with the visitor's session (and, to auth, address), copies any
     /// `Set-Cookie` back to the browser, and turns an error answer into an [`AppError`].
     pub async fn call<T: DeserializeOwned>(
         service: Service,
@@ -89,8 +102,12 @@ pub mod ssr {
             if let Some(token) = session_token(parts) {
                 request = request.header(COOKIE, format!("session={token}"));
             }
-            if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-                request = request.header("x-forwarded-for", peer.ip().to_string());
+            // Only auth limits by address, and only auth can check the proof: the others are not
+            // handed proofs they could replay.
+            if matches!(service, Service::Auth) {
+                for (name, value) in client_address_headers(parts, &config) {
+                    request = request.header(name, value);
+                }
             }
         }
         if let Some(body) = body {

@@ -18,6 +18,7 @@ use shared::ApiError;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+mod security;
 mod services;
 
 #[tokio::main]
@@ -33,21 +34,26 @@ async fn main() -> anyhow::Result<()> {
     let routes = generate_route_list(App);
     let context = {
         let api = api.clone();
-        move || provide_context(api.clone())
+        move || {
+            provide_context(api.clone());
+            security::provide_request_nonce();
+        }
     };
     let app = Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(security::provide_request_nonce, shell))
         .with_state(options)
         .merge(services.router)
         // Unknown `/api` paths get the API's JSON 404, everything else the app's HTML 404.
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .layer(middleware::from_fn(reject_cross_site))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    // The client's address derived once, the Content-Security-Policy and the other headers.
+    let app = security::layers(app, &services.edge)
         // Probes stay out of the request log: a 503 while the services start is not an error.
         .merge(health_routes(services.readiness));
 

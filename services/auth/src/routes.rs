@@ -129,7 +129,12 @@ async fn signin(
         }
     };
     let checked = match store::find_by_email(&state.db, email.as_str()).await {
-        Ok(user) => state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await.map(|valid| user.filter(|_| valid)).map_err(ApiError::from),
+        Ok(user) => state
+            .hasher
+            .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .await
+            .map(|valid| user.filter(|_| valid))
+            .map_err(ApiError::from),
         Err(error) => Err(error.into()),
     };
     let user = match checked {

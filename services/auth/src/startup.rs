@@ -1,7 +1,7 @@
 //! Wiring: from configuration to a router, and from a router to a listening server.
 use anyhow::Context;
 use axum::Router;
-use shared::http::{api_layers, Readiness, Server};
+use shared::http::{accept_signed_client_address, api_layers, Readiness, Server};
 use shared::session::Sessions;
 use shared::store::{self, Db};
 
@@ -24,14 +24,16 @@ impl AuthService {
         let db = store::connect(&settings.database, SCHEMA).await.context("auth database")?;
         let state = AppState {
             db: db.clone(),
-            sessions: Sessions::new(&settings.jwt_key, settings.session_ttl),
+            sessions: Sessions::issuer(&config.signing_key, &settings.session_keys, settings.session_ttl),
             cookie_secure: settings.cookie_secure,
             hasher: Hasher::for_this_machine(),
             email_failures: AttemptWindow::new(config.email_failures_per_minute),
             address_failures: AttemptWindow::new(config.address_failures_per_minute),
             address_signups: AttemptWindow::new(config.signups_per_address_per_minute),
         };
-        let router = api_layers(routes::router(state), settings.trust_proxy);
+        // The web server's signed address for its visitor replaces the one derived at the edge.
+        let api = accept_signed_client_address(routes::router(state), config.internal_secret.clone());
+        let router = api_layers(api, settings.trusted_proxies);
         Ok(Self { router, db })
     }
 

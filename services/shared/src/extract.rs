@@ -79,31 +79,20 @@ fn capitalize(message: &str) -> String {
     }
 }
 
-/// The client's address: the first `X-Forwarded-For` hop when a trusted proxy sits in front
-/// (see [`TrustProxy`]), otherwise the peer's address.
+/// The client's address, as derived once at the edge ([`crate::http::derive_client_address`],
+/// part of [`crate::http::api_layers`]; for auth, a signed address from the web server
+/// replaces it). `None` when not even the peer is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub Option<IpAddr>);
-
-/// Put into the request extensions (by a layer) when `X-Forwarded-For` may be believed.
-#[derive(Debug, Clone, Copy)]
-pub struct TrustProxy(pub bool);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let trusted = parts.extensions.get::<TrustProxy>().is_some_and(|t| t.0);
-        if trusted {
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|hop| hop.trim().parse::<IpAddr>().ok());
-            if forwarded.is_some() {
-                return Ok(Self(forwarded));
-            }
+        if let Some(derived) = parts.extensions.get::<ClientAddr>() {
+            return Ok(*derived);
         }
+        // Outside the edge layer nothing in front is trusted: the peer is the client.
         Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
     }
 }
