@@ -44,6 +44,8 @@ function server(listen: number, nats: number, data: string, window: string, extr
       DATA_DIR: data,
       NATS_URL: `nats://127.0.0.1:${nats}`,
       EXPIRATION_WINDOW_SECONDS: window,
+      // The order is cancelled this long after its expiry (payments refuses it at the expiry).
+      EXPIRATION_GRACE_SECONDS: '1',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       // Every browser of the tests signs up from 127.0.0.1.
       SIGNUPS_PER_ADDRESS_PER_MINUTE: '1000',
@@ -53,9 +55,10 @@ function server(listen: number, nats: number, data: string, window: string, extr
 }
 
 function natsServer(port: number, data: string) {
-  // A JetStream server of its own, store in this run's data folder (setup put it on PATH).
+  // A JetStream server of its own, store in this run's data folder (setup put it on PATH), with the
+  // users and permissions of a development run (each service connects as its own user).
   return {
-    command: `nats-server -js -a 127.0.0.1 -p ${port} -sd ${path.join(data, 'nats')} -l ${path.join(data, 'nats.log')}`,
+    command: `nats-server -c ${path.join(repo, 'scripts', 'nats-dev.conf')} -js -a 127.0.0.1 -p ${port} -sd ${path.join(data, 'nats')} -l ${path.join(data, 'nats.log')}`,
     port,
     timeout: 30_000,
     reuseExistingServer: false,

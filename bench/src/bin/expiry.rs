@@ -55,6 +55,8 @@ async fn main() -> anyhow::Result<()> {
     let mut service = Command::new(&binary)
         .env("PORT", port.to_string())
         .env("NATS_URL", nats.url())
+        // Lateness is measured from expiresAt itself.
+        .env("EXPIRATION_GRACE_SECONDS", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()?;
@@ -62,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
     while !client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let js = jetstream::new(async_nats::connect(nats.url()).await?);
+    let js = jetstream::new(test_support::client(&nats).await);
 
     let started = Instant::now();
     let later = OffsetDateTime::now_utc() + Duration::from_secs(3600);

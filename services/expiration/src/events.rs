@@ -1,10 +1,13 @@
 //! `order.created` becomes a JetStream scheduled message (`Nats-Schedule: @at <expiresAt>`,
 //! nats-server 2.12+) that the server itself publishes as `expiration.complete` when it is due.
 //!
-//! Why scheduled messages: the schedule is stored in the `TICKETING` stream (file storage,
-//! replicated in a cluster), so a restart of this service or of NATS loses nothing, and this
-//! process holds no timer or task per pending order: 100,000 pending expiries cost it nothing.
-//! The server fires a one-shot schedule once and purges it in the same step.
+//! Why scheduled messages: the schedule is stored in the `TICKETING_EXPIRATIONS` stream (file
+//! storage, replicated in a cluster), so a restart of this service or of NATS loses nothing, and
+//! this process holds no timer or task per pending order: 100,000 pending expiries cost it
+//! nothing. The server fires a one-shot schedule once and purges it in the same step; the fired
+//! `expiration.complete` reaches `TICKETING` as a stream source. Schedules live in a stream of
+//! their own because a schedule may fire any subject of its stream: in `TICKETING` one could fire
+//! another service's events.
 use async_nats::jetstream;
 use async_nats::HeaderMap;
 use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
@@ -13,7 +16,7 @@ use time::format_description::well_known::Rfc3339;
 
 /// Subject of an order's schedule: `expiration.schedule.<orderId>`. One schedule per subject, so
 /// scheduling an order again replaces its schedule instead of adding one.
-pub const SCHEDULE_PREFIX: &str = "expiration.schedule";
+pub const SCHEDULE_PREFIX: &str = shared::events::nats::SCHEDULE_PREFIX;
 
 /// The durable consumer all replicas share; its dead letters are `deadletter.expiration-service.>`.
 pub const DURABLE: &str = "expiration-service";
@@ -23,7 +26,8 @@ pub fn consumer() -> ConsumerSpec {
     ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT], Dependency::JetStream)
 }
 
-pub async fn handle(js: &jetstream::Context, delivery: Delivery) -> anyhow::Result<Outcome> {
+/// Schedules the order's expiry `grace` after its `expiresAt` (see `ExpirationConfig::grace`).
+pub async fn handle(js: &jetstream::Context, grace: std::time::Duration, delivery: Delivery) -> anyhow::Result<Outcome> {
     let event = match delivery.parse::<OrderCreated>() {
         Ok(event) => event,
         Err(outcome) => return Ok(outcome),
@@ -32,7 +36,7 @@ pub async fn handle(js: &jetstream::Context, delivery: Delivery) -> anyhow::Resu
     if event.id.is_empty() || !event.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Ok(Outcome::Reject(format!("order id {:?} cannot name a schedule", event.id)));
     }
-    schedule(js, &event.id, event.expires_at).await?;
+    schedule(js, &event.id, event.expires_at + grace).await?;
     tracing::debug!(order.id = %event.id, expires_at = %event.expires_at, "expiry scheduled");
     Ok(Outcome::Ack)
 }
