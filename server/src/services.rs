@@ -9,26 +9,29 @@ use app::api::ApiConfig;
 use axum::Router;
 use shared::http::Readiness;
 
+use crate::security::EdgeSettings;
+
 pub struct Services {
     pub router: Router,
     pub readiness: Readiness,
     pub api: ApiConfig,
+    /// The web server's own edge (client address, security headers), in both topologies.
+    pub edge: EdgeSettings,
 }
 
 pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
     let mut env = shared::config::EnvReader::from_process();
+    let edge = EdgeSettings::read(&mut env, address);
     #[cfg(feature = "embedded")]
     if env.flag("EMBEDDED_SERVICES", true) {
         env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
-        return embedded(address).await;
+        return embedded(address, edge).await;
     }
-    #[cfg(not(feature = "embedded"))]
-    let _ = address; // only the embedded services call back on the web server's own address
-    remote(env)
+    remote(env, edge)
 }
 
 #[cfg(feature = "embedded")]
-async fn embedded(address: SocketAddr) -> anyhow::Result<Services> {
+async fn embedded(address: SocketAddr, edge: EdgeSettings) -> anyhow::Result<Services> {
     use anyhow::Context;
 
     let auth_config = auth::AuthConfig::from_env().map_err(|e| anyhow::anyhow!("auth: {e}"))?;
@@ -36,14 +39,26 @@ async fn embedded(address: SocketAddr) -> anyhow::Result<Services> {
     let orders_config = orders::OrdersConfig::from_env().map_err(|e| anyhow::anyhow!("orders: {e}"))?;
     let expiration_config = expiration::ExpirationConfig::from_env().map_err(|e| anyhow::anyhow!("expiration: {e}"))?;
     shared::telemetry::init(auth_config.service.process.log_format);
+    // The services answer on this server's address, not on their HOST: the built-in development
+    // session keys (anyone can sign with them) are only for a server on loopback.
+    if !address.ip().is_loopback() && auth_config.service.session_keys.has_development_key() {
+        anyhow::bail!(
+            "auth: the built-in development session keys are refused on {address}, which is not a loopback address: set SESSION_KEY_ID, SESSION_SIGNING_KEY and SESSION_PUBLIC_KEYS (`auth keygen` makes a key pair)"
+        );
+    }
 
     // Without a Stripe key, payments go to a Stripe double in this process: test mode.
     let mut vars: std::collections::HashMap<String, String> = std::env::vars().collect();
     let configured = |name: &str| vars.get(name).is_some_and(|v| !v.trim().is_empty());
     if !configured("STRIPE_SECRET_KEY") && !configured("STRIPE_API_BASE") {
-        let (_, stripe) = stripe_double::StripeDouble::start(([127, 0, 0, 1], 0).into()).await.context("starting the Stripe double")?;
+        let (double, stripe) =
+            stripe_double::StripeDouble::start(([127, 0, 0, 1], 0).into()).await.context("starting the Stripe double")?;
         tracing::warn!(stripe = %stripe, "no STRIPE_SECRET_KEY: payments are in test mode, against a local Stripe double");
         vars.insert("STRIPE_API_BASE".into(), format!("http://{stripe}"));
+        // Its webhooks come back to this server, as Stripe's would through the ingress.
+        let secret =
+            vars.get("STRIPE_WEBHOOK_SECRET").cloned().unwrap_or_else(|| payments::config::StripeSettings::DOUBLE_WEBHOOK_SECRET.into());
+        double.send_webhooks_to(format!("http://{address}/api/payments/webhook"), secret);
     }
     let payments_config =
         payments::PaymentsConfig::read(shared::config::EnvReader::from_map(vars)).map_err(|e| anyhow::anyhow!("payments: {e}"))?;
@@ -65,12 +80,14 @@ async fn embedded(address: SocketAddr) -> anyhow::Result<Services> {
         orders_url: url("ORDERS_URL"),
         payments_url: url("PAYMENTS_URL"),
         stripe_publishable_key: std::env::var("STRIPE_PUBLISHABLE_KEY").ok().filter(|k| !k.trim().is_empty()),
+        // The embedded auth read the same INTERNAL_SECRET.
+        internal_secret: edge.internal_secret.clone(),
     };
-    Ok(Services { router, readiness, api })
+    Ok(Services { router, readiness, api, edge })
 }
 
 /// The web server alone: server functions call the services where the environment says.
-fn remote(mut env: shared::config::EnvReader) -> anyhow::Result<Services> {
+fn remote(mut env: shared::config::EnvReader, edge: EdgeSettings) -> anyhow::Result<Services> {
     use shared::telemetry::LogFormat;
 
     let format = env.or("LOG_FORMAT", LogFormat::Json, "pretty or json");
@@ -80,8 +97,9 @@ fn remote(mut env: shared::config::EnvReader) -> anyhow::Result<Services> {
         orders_url: env.or("ORDERS_URL", "http://orders:3000".to_string(), "a URL"),
         payments_url: env.or("PAYMENTS_URL", "http://payments:3000".to_string(), "a URL"),
         stripe_publishable_key: env.raw("STRIPE_PUBLISHABLE_KEY").map(str::to_string),
+        internal_secret: edge.internal_secret.clone(),
     };
     env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
     shared::telemetry::init(format);
-    Ok(Services { router: Router::new(), readiness: Readiness::default(), api })
+    Ok(Services { router: Router::new(), readiness: Readiness::default(), api, edge })
 }

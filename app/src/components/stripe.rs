@@ -27,6 +27,25 @@ pub fn PaymentElement(
     let stripe = mount::start(publishable_key.clone(), amount_cents, ready);
     #[cfg(not(feature = "hydrate"))]
     let _ = (&publishable_key, amount_cents);
+    // A card that needs 3-D Secure: Stripe.js shows the bank's challenge, Stripe tells the
+    // payments service the outcome, and the page is loaded again to show it.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(Some(client_secret))) = action.value().get() {
+            working.set(true);
+            leptos::task::spawn_local(async move {
+                match mount::next_action(stripe, client_secret).await {
+                    Ok(()) => {
+                        let _ = window().location().reload();
+                    }
+                    Err(message) => {
+                        local_error.set(Some(message));
+                        working.set(false);
+                    }
+                }
+            });
+        }
+    });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         #[cfg(feature = "hydrate")]
@@ -143,6 +162,21 @@ mod mount {
             }
         });
         mounted
+    }
+
+    /// Lets Stripe.js take the buyer through what the payment still needs (3-D Secure); Stripe's
+    /// message if it failed.
+    pub async fn next_action(mounted: Mounted, client_secret: String) -> Result<(), String> {
+        let (stripe, _) = mounted.get_value().ok_or("The card form is not ready yet.")?;
+        let handled = call(&stripe, "handleNextAction", &[object(&[("clientSecret", client_secret.into())])])?;
+        let result = JsFuture::from(Promise::from(handled)).await.map_err(|_| "Stripe did not answer.")?;
+        match get(&result, "error").ok().filter(|e| !e.is_undefined() && !e.is_null()) {
+            Some(error) => Err(get(&error, "message")
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_else(|| "The card was not authenticated.".to_string())),
+            None => Ok(()),
+        }
     }
 
     /// Asks Stripe.js for a PaymentMethod from what the buyer entered: its id, or Stripe's

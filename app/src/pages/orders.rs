@@ -62,11 +62,27 @@ pub async fn cancel_order(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Pays for an order. `Some(client secret)` when the card needs the buyer's authentication
+/// (3-D Secure), which Stripe.js then completes in the browser; the order completes when
+/// Stripe tells the payments service.
 #[server(prefix = "/_fn", endpoint = "pay")]
-pub async fn pay(order_id: String, token: String) -> Result<(), AppError> {
+pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppError> {
     use forward::*;
     let body = serde_json::json!({ "orderId": order_id, "token": token });
-    let _: serde_json::Value = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
+    let paid: serde_json::Value = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
+    if paid["status"] == "requires_action" {
+        let with_stripe_js = use_context::<crate::api::ApiConfig>().is_some_and(|config| config.stripe_publishable_key.is_some());
+        return match paid["clientSecret"].as_str() {
+            Some(secret) if with_stripe_js => Ok(Some(secret.to_string())),
+            _ => Err(AppError::Api {
+                status: 402,
+                messages: vec![crate::error::ApiMessage {
+                    message: "This card needs 3-D Secure authentication, which only Stripe.js can do, and payments are in test mode here. Nothing was charged: choose another card.".to_string(),
+                    field: None,
+                }],
+            }),
+        };
+    }
     // The order completes when payment.created reaches the orders service, milliseconds later:
     // wait for it so the page the buyer lands on says "Paid".
     let path = format!("/api/orders/{order_id}");
@@ -78,7 +94,7 @@ pub async fn pay(order_id: String, token: String) -> Result<(), AppError> {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     leptos_axum::redirect(&format!("/orders/{order_id}"));
-    Ok(())
+    Ok(None)
 }
 
 /// An order's status in words and colour.
@@ -226,7 +242,8 @@ fn tick_every_second(now: RwSignal<i64>) {
 }
 
 /// Paying in test mode (no Stripe publishable key): a choice of Stripe's test cards, one that
-/// succeeds and one that is declined. It works without JavaScript.
+/// succeeds, one that is declined and one that needs 3-D Secure (which only Stripe.js can
+/// complete: the page says so). It works without JavaScript.
 #[component]
 fn PaymentForm(action: ServerAction<Pay>, order_id: String, price: String, error: Memo<Option<AppError>>) -> impl IntoView {
     let radio = "h-4 w-4 accent-indigo-600 focus-visible:outline-2 focus-visible:outline-indigo-600";
@@ -243,6 +260,10 @@ fn PaymentForm(action: ServerAction<Pay>, order_id: String, price: String, error
                 <label class="flex items-center gap-2">
                     <input type="radio" name="token" value="pm_card_chargeDeclined" class=radio />
                     "Visa ending 0002 (declined)"
+                </label>
+                <label class="flex items-center gap-2">
+                    <input type="radio" name="token" value="pm_card_threeDSecure2Required" class=radio />
+                    "Visa ending 3220 (needs 3-D Secure)"
                 </label>
             </fieldset>
             <p data-testid="test-mode" class="text-sm text-amber-800 dark:text-amber-300">"Payments are in test mode: no real card is charged."</p>

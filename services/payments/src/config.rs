@@ -7,11 +7,17 @@ pub struct StripeSettings {
     pub secret_key: String,
     /// `None` is Stripe's own API.
     pub api_base: Option<String>,
+    /// The secret Stripe signs this endpoint's webhooks with (`whsec_…`).
+    pub webhook_secret: String,
+    /// When the reconciler first asks Stripe about an attempt that has no outcome.
+    pub reconcile_after: std::time::Duration,
 }
 
 impl StripeSettings {
     /// The key a Stripe double accepts when no real key is configured.
     pub const DOUBLE_KEY: &str = "sk_test_double";
+    /// The webhook secret the Stripe double signs with unless told otherwise.
+    pub const DOUBLE_WEBHOOK_SECRET: &str = "whsec_double";
 
     pub fn read(env: &mut EnvReader, environment: Environment) -> Self {
         let api_base = env.raw("STRIPE_API_BASE").map(str::to_string);
@@ -36,7 +42,28 @@ impl StripeSettings {
             }
             None => Self::DOUBLE_KEY.to_string(),
         };
-        Self { secret_key, api_base }
+        let webhook_secret = match env.raw("STRIPE_WEBHOOK_SECRET") {
+            Some(secret) if secret.starts_with("whsec_") && secret.len() > 6 => secret.to_string(),
+            Some(_) => {
+                env.problem("STRIPE_WEBHOOK_SECRET is not valid: expected the endpoint's signing secret (whsec_…)");
+                String::new()
+            }
+            // Without it anyone could post "payment succeeded": real Stripe needs the real secret.
+            None if environment == Environment::Production || api_base.is_none() => {
+                env.problem("STRIPE_WEBHOOK_SECRET is required to talk to Stripe (the webhook endpoint's signing secret, whsec_…)");
+                String::new()
+            }
+            None => Self::DOUBLE_WEBHOOK_SECRET.to_string(),
+        };
+        let reconcile_after = match env.raw("PAYMENT_RECONCILE_AFTER_SECONDS").map(str::parse::<u64>) {
+            None => std::time::Duration::from_secs(60),
+            Some(Ok(seconds)) if (1..=3600).contains(&seconds) => std::time::Duration::from_secs(seconds),
+            Some(_) => {
+                env.problem("PAYMENT_RECONCILE_AFTER_SECONDS is not valid: expected whole seconds from 1 to 3600");
+                std::time::Duration::from_secs(60)
+            }
+        };
+        Self { secret_key, api_base, webhook_secret, reconcile_after }
     }
 
     /// Charges are not real: a test key, or no Stripe at all.
@@ -62,7 +89,7 @@ impl PaymentsConfig {
 
     pub fn read(mut env: EnvReader) -> Result<Self, ConfigError> {
         let service = ServiceSettings::read(&mut env, "payments", Self::DEFAULT_PORT);
-        let nats = NatsSettings::read(&mut env);
+        let nats = NatsSettings::read(&mut env, "payments");
         let stripe = StripeSettings::read(&mut env, service.process.environment);
         env.finish()?;
         Ok(Self { service, nats, stripe })
@@ -81,16 +108,25 @@ mod tests {
     fn a_double_needs_no_key_but_production_needs_one() {
         let config = read(&[("STRIPE_API_BASE", "http://127.0.0.1:12111")]).expect("valid");
         assert!(config.stripe.test_mode());
-        let error = read(&[("APP_ENV", "production"), ("JWT_KEY", &"k".repeat(32))]).unwrap_err();
+        let error = read(&[("APP_ENV", "production")]).unwrap_err();
         assert!(error.to_string().contains("STRIPE_SECRET_KEY is required"), "{error}");
         assert!(read(&[]).unwrap_err().to_string().contains("STRIPE_API_BASE"));
     }
 
     #[test]
     fn a_live_key_is_not_test_mode_and_a_bad_key_is_refused() {
-        let config = read(&[("STRIPE_SECRET_KEY", "sk_live_abc")]).expect("valid");
+        let config = read(&[("STRIPE_SECRET_KEY", "sk_live_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_abc")]).expect("valid");
         assert!(!config.stripe.test_mode());
         assert!(config.stripe.api_base.is_none());
-        assert!(read(&[("STRIPE_SECRET_KEY", "pk_test_abc")]).is_err());
+        assert!(read(&[("STRIPE_SECRET_KEY", "pk_test_abc"), ("STRIPE_WEBHOOK_SECRET", "whsec_abc")]).is_err());
+    }
+
+    #[test]
+    fn real_stripe_needs_the_webhook_secret_and_a_double_has_its_own() {
+        let error = read(&[("STRIPE_SECRET_KEY", "sk_test_abc")]).unwrap_err();
+        assert!(error.to_string().contains("STRIPE_WEBHOOK_SECRET is required"), "{error}");
+        assert!(read(&[("STRIPE_SECRET_KEY", "sk_test_abc"), ("STRIPE_WEBHOOK_SECRET", "secret")]).is_err());
+        let config = read(&[("STRIPE_API_BASE", "http://127.0.0.1:12111")]).expect("valid");
+        assert_eq!(config.stripe.webhook_secret, StripeSettings::DOUBLE_WEBHOOK_SECRET);
     }
 }

@@ -1,6 +1,8 @@
-//! Stripe, through async-stripe: one call creates and confirms a PaymentIntent, another refunds
-//! it. Idempotency keys make a repeated call (a double submit, a retried refund) replay the
-//! first result instead of charging or refunding again.
+//! Stripe, through async-stripe: a PaymentIntent is created for a payment attempt, then
+//! confirmed (the charge), retrieved when an answer was lost, and refunded. Every call that
+//! changes something carries an idempotency key derived from the attempt (or the payment), so a
+//! repeated call replays the first result instead of charging or refunding again; a new attempt
+//! (another card after a decline) gets new keys.
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -8,13 +10,58 @@ use serde::Serialize;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_core::payment_intent::{
-    CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects,
+    CancelPaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
+    CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, RetrievePaymentIntent,
 };
 use stripe_core::refund::CreateRefund;
 use stripe_core::PaymentIntent;
 
 use crate::config::StripeSettings;
 use crate::domain::PaymentToken;
+use crate::store::AttemptRow;
+
+/// A PaymentIntent as far as an attempt cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub id: String,
+    pub state: IntentState,
+    /// The attempt it was made for, from its metadata.
+    pub attempt_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntentState {
+    /// Charged.
+    Succeeded,
+    /// Waiting for the customer (3-D Secure); the client secret lets Stripe.js finish it.
+    NeedsAction { client_secret: Option<String> },
+    /// Declined or cancelled: no charge; Stripe's message, for the buyer.
+    Failed(String),
+    /// Not confirmed: no charge was asked for.
+    Unconfirmed,
+    /// Confirmed, and Stripe is still working on it.
+    Processing,
+}
+
+impl From<&PaymentIntent> for Intent {
+    fn from(intent: &PaymentIntent) -> Self {
+        let state = match intent.status.as_str() {
+            "succeeded" => IntentState::Succeeded,
+            "requires_action" => IntentState::NeedsAction { client_secret: intent.client_secret.clone() },
+            "requires_payment_method" if intent.last_payment_error.is_some() => IntentState::Failed(
+                intent
+                    .last_payment_error
+                    .as_ref()
+                    .and_then(|error| error.message.clone())
+                    .unwrap_or_else(|| "Your card was declined.".to_string()),
+            ),
+            "canceled" => IntentState::Failed("The payment was cancelled.".to_string()),
+            "requires_payment_method" | "requires_confirmation" => IntentState::Unconfirmed,
+            _ => IntentState::Processing,
+        };
+        Self { id: intent.id.to_string(), state, attempt_id: intent.metadata.get("attempt_id").cloned() }
+    }
+}
 
 /// Why a charge did not go through.
 #[derive(Debug, thiserror::Error)]
@@ -77,19 +124,19 @@ impl Gateway {
         self.test_mode
     }
 
-    /// Charges `amount` cents in USD for `order_id` and returns the PaymentIntent's id. The key
-    /// is the order and the payment method: the same card twice is one charge; another card
-    /// after a decline is a new attempt.
-    pub async fn charge(&self, order_id: &str, amount: i64, token: &PaymentToken) -> Result<String, ChargeError> {
-        let key = idempotency_key(&format!("charge-{order_id}-{}", token.as_str()))?;
-        let metadata = HashMap::from([("order_id".to_string(), order_id.to_string())]);
+    /// Creates the PaymentIntent for an attempt, unconfirmed: no money moves yet, and a repeat
+    /// (the same attempt) is the same intent. Returns its id.
+    pub async fn create_intent(&self, attempt: &AttemptRow) -> Result<String, ChargeError> {
+        let key = idempotency_key(&format!("attempt-{}", attempt.id))?;
+        let metadata = HashMap::from([("order_id".to_string(), attempt.order_id.clone()), ("attempt_id".to_string(), attempt.id.clone())]);
+        let token = PaymentToken::parse(Some(attempt.token.clone())).map_err(|why| ChargeError::Failed(why.to_string()))?;
         let result = match token {
             PaymentToken::Method(method) => {
+                // Our flow has no page to come back to from a redirect: cards and the like only.
                 let mut automatic = CreatePaymentIntentAutomaticPaymentMethods::new(true);
                 automatic.allow_redirects = Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never);
-                CreatePaymentIntent::new(amount, stripe_types::Currency::USD)
-                    .confirm(true)
-                    .payment_method(method.clone())
+                CreatePaymentIntent::new(attempt.amount, stripe_types::Currency::USD)
+                    .payment_method(method)
                     .automatic_payment_methods(automatic)
                     .metadata(metadata)
                     .customize()
@@ -98,20 +145,41 @@ impl Gateway {
                     .await
             }
             PaymentToken::CardToken(token) => {
-                ConfirmWithCardToken::new(amount, token, metadata)
+                CreateWithCardToken::new(attempt.amount, &token, metadata)
                     .customize()
                     .request_strategy(RequestStrategy::Idempotent(key))
                     .send(&self.client)
                     .await
             }
         };
-        let intent = result.map_err(charge_error)?;
-        let status = intent.status.as_str().to_string();
-        if status != "succeeded" {
-            // Cards that need 3-D Secure or similar; our flow has no page to finish them on.
-            return Err(ChargeError::Declined(format!("The payment could not be completed (status {status}).")));
-        }
-        Ok(intent.id.to_string())
+        Ok(result.map_err(charge_error)?.id.to_string())
+    }
+
+    /// Confirms an attempt's intent: the charge. A decline is an error; a card that needs the
+    /// customer's authentication is [`IntentState::NeedsAction`].
+    pub async fn confirm(&self, attempt_id: &str, intent_id: &str) -> Result<Intent, ChargeError> {
+        let key = idempotency_key(&format!("attempt-{attempt_id}-confirm"))?;
+        let intent = ConfirmPaymentIntent::new(intent_id)
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&self.client)
+            .await
+            .map_err(charge_error)?;
+        Ok(Intent::from(&intent))
+    }
+
+    /// Cancels an intent nobody will confirm, so that it can never charge. An intent that has
+    /// moved on (succeeded, say) cannot be cancelled: Stripe's answer is an error, and the
+    /// caller asks where it stands instead.
+    pub async fn cancel(&self, intent_id: &str) -> Result<Intent, ChargeError> {
+        let intent = CancelPaymentIntent::new(intent_id).send(&self.client).await.map_err(charge_error)?;
+        Ok(Intent::from(&intent))
+    }
+
+    /// Asks Stripe where an intent stands.
+    pub async fn retrieve(&self, intent_id: &str) -> Result<Intent, ChargeError> {
+        let intent = RetrievePaymentIntent::new(intent_id).send(&self.client).await.map_err(charge_error)?;
+        Ok(Intent::from(&intent))
     }
 
     /// Refunds a PaymentIntent in full; `payment_id` keys the call so a retry is one refund.
@@ -166,14 +234,13 @@ fn charge_error(error: StripeError) -> ChargeError {
     }
 }
 
-/// A PaymentIntent confirmed with a legacy card token as its payment method data. async-stripe's
+/// A PaymentIntent with a legacy card token as its payment method data. async-stripe's
 /// typed request has no `payment_method_data[card]` (Stripe documents it only for tokens), so
 /// this request is ours; it goes through the same client and parses into the same type.
 #[derive(Serialize)]
-struct ConfirmWithCardToken {
+struct CreateWithCardToken {
     amount: i64,
     currency: &'static str,
-    confirm: bool,
     payment_method_data: CardTokenData,
     automatic_payment_methods: AutomaticMethods,
     metadata: HashMap<String, String>,
@@ -197,12 +264,11 @@ struct AutomaticMethods {
     allow_redirects: &'static str,
 }
 
-impl ConfirmWithCardToken {
+impl CreateWithCardToken {
     fn new(amount: i64, token: &str, metadata: HashMap<String, String>) -> Self {
         Self {
             amount,
             currency: "usd",
-            confirm: true,
             payment_method_data: CardTokenData { kind: "card", card: CardToken { token: token.to_string() } },
             automatic_payment_methods: AutomaticMethods { enabled: true, allow_redirects: "never" },
             metadata,
@@ -210,7 +276,7 @@ impl ConfirmWithCardToken {
     }
 }
 
-impl StripeRequest for ConfirmWithCardToken {
+impl StripeRequest for CreateWithCardToken {
     type Output = PaymentIntent;
 
     fn build(&self) -> RequestBuilder {

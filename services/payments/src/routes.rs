@@ -1,29 +1,28 @@
 //! `/api/payments`. Checks run in the order auth, validation, 404, owner, cancelled, already
-//! paid; then Stripe; then the payment is recorded, or the charge is given back.
+//! paid, another attempt in flight; then the attempt is recorded and Stripe is called (see
+//! `attempts` for how a charge is never lost). `/api/payments/webhook` takes Stripe's events.
+use axum::body::Bytes;
 use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use shared::events::outbox::OutboxRecord;
-use shared::events::{Backbone, OrderStatus, PaymentCreated};
 use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
-use shared::store::Db;
 use shared::{parse_fields, ApiError};
+use stripe_webhook::{EventObject, Webhook, WebhookError};
 
+use crate::attempts::{self, Attempts, Outcome};
 use crate::domain::{OrderId, PaymentToken, PaymentView};
-use crate::gateway::{ChargeError, Gateway};
-use crate::refunds::Refunder;
-use crate::store::{self, Charge, Settled};
+use crate::gateway::{ChargeError, Intent};
+use crate::store::{self, Begun};
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
     pub sessions: Sessions,
-    pub backbone: Backbone,
-    pub gateway: Gateway,
-    pub refunder: Refunder,
+    pub attempts: Attempts,
+    /// The endpoint secret Stripe signs webhooks with.
+    pub webhook_secret: String,
 }
 
 impl FromRef<AppState> for Sessions {
@@ -33,7 +32,7 @@ impl FromRef<AppState> for Sessions {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/api/payments", post(create)).with_state(state)
+    Router::new().route("/api/payments", post(create)).route("/api/payments/webhook", post(webhook)).with_state(state)
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,7 +44,7 @@ struct PaymentBody {
 
 const CANCELLED: &str = "Cannot pay for a cancelled order";
 const PAID: &str = "Order has already been paid";
-const ATTEMPTS: usize = 5;
+const IN_PROGRESS: &str = "A payment for this order is in progress";
 
 async fn create(
     State(state): State<AppState>,
@@ -56,72 +55,139 @@ async fn create(
         order_id = "orderId": OrderId::parse(body.order_id),
         token = "token": PaymentToken::parse(body.token),
     );
-    let order = store::get_order(&state.db, order_id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let Attempts { db, gateway, .. } = &state.attempts;
+    let order = store::get_order(db, order_id.as_str()).await?.ok_or(ApiError::NotFound)?;
     if order.user_id != user.id {
         return Err(ApiError::Unauthorized);
     }
-    match order.status() {
-        OrderStatus::Cancelled => return Err(ApiError::bad_request(CANCELLED)),
-        OrderStatus::Complete => return Err(ApiError::bad_request(PAID)),
-        OrderStatus::Created | OrderStatus::AwaitingPayment if order.payment_id.is_some() => {
-            return Err(ApiError::bad_request(PAID));
+    let attempt_id = uuid::Uuid::now_v7().simple().to_string();
+    let mut begun = Begun::Retry;
+    for _ in 0..5 {
+        begun =
+            store::begin_attempt(db, &attempt_id, &order.id, order.price, token.as_str(), attempts::HOLD, state.attempts.reconcile_after)
+                .await?;
+        if begun != Begun::Retry {
+            break;
         }
-        OrderStatus::Created | OrderStatus::AwaitingPayment => {}
     }
-
-    let stripe_id = state.gateway.charge(&order.id, order.price, &token).await.map_err(|error| match error {
-        ChargeError::Declined(message) => {
-            tracing::info!(order.id = %order.id, %message, "card declined");
-            ApiError::PaymentRequired(message)
+    let attempt = match begun {
+        Begun::Started(attempt) => attempt,
+        Begun::Cancelled => return Err(ApiError::bad_request(CANCELLED)),
+        Begun::Paid => return Err(ApiError::bad_request(PAID)),
+        Begun::InProgress => return Err(ApiError::Conflict(IN_PROGRESS.to_string())),
+        Begun::Retry => {
+            return Err(ApiError::Internal(anyhow::anyhow!("order {} kept changing while starting a payment", order.id)));
         }
+    };
+
+    let intent_id = match gateway.create_intent(&attempt).await {
+        Ok(id) => id,
+        Err(error) => {
+            // No intent was confirmed, so nothing was charged, whatever the error.
+            let state_name = if error.is_transient() { "abandoned" } else { "failed" };
+            store::end_attempt(db, &attempt.id, &attempt.order_id, state_name, Some(&error.to_string())).await?;
+            return Err(charge_error(&order.id, error));
+        }
+    };
+    store::set_intent(db, &attempt.id, &intent_id).await?;
+    let outcome = match gateway.confirm(&attempt.id, &intent_id).await {
+        Ok(intent) => state.attempts.conclude(&attempt, &intent).await.map_err(ApiError::Internal)?,
+        Err(ChargeError::Declined(message)) => {
+            store::end_attempt(db, &attempt.id, &attempt.order_id, "failed", Some(&message)).await?;
+            Outcome::Declined(message)
+        }
+        Err(error) if attempts::charge_is_uncertain(&error) => {
+            // Stripe may have charged: the attempt stays open for a webhook or the reconciler.
+            tracing::error!(order.id = %order.id, attempt.id = %attempt.id, stripe.id = %intent_id, %error, "no answer to a charge; reconciling later");
+            return Err(ApiError::BadGateway(
+                "The payment provider did not answer. If the payment went through, the order completes shortly; otherwise try again in a minute.".to_string(),
+            ));
+        }
+        Err(error) => {
+            store::end_attempt(db, &attempt.id, &attempt.order_id, "failed", Some(&error.to_string())).await?;
+            return Err(charge_error(&order.id, error));
+        }
+    };
+    match outcome {
+        Outcome::Paid(id) => Ok((StatusCode::CREATED, Json(PaymentView::paid(id)))),
+        Outcome::NeedsAction { client_secret } => {
+            tracing::info!(order.id = %order.id, attempt.id = %attempt.id, "payment needs the customer's authentication");
+            Ok((StatusCode::ACCEPTED, Json(PaymentView::needs_action(attempt.id, client_secret))))
+        }
+        Outcome::Declined(message) => {
+            tracing::info!(order.id = %order.id, %message, "card declined");
+            Err(ApiError::PaymentRequired(message))
+        }
+        Outcome::Cancelled => Err(ApiError::bad_request(CANCELLED)),
+        Outcome::AlreadyPaid => Err(ApiError::bad_request(PAID)),
+        Outcome::Unknown => {
+            Err(ApiError::BadGateway("The payment is still being processed. If it goes through, the order completes shortly.".to_string()))
+        }
+    }
+}
+
+fn charge_error(order_id: &str, error: ChargeError) -> ApiError {
+    match error {
+        ChargeError::Declined(message) => ApiError::PaymentRequired(message),
         ChargeError::UnknownMethod(message) => ApiError::field("token", message),
         ChargeError::Unreachable(why) => {
-            tracing::error!(order.id = %order.id, %why, "Stripe unreachable");
+            tracing::error!(order.id = %order_id, %why, "Stripe unreachable");
             ApiError::Unavailable("Payment provider unreachable, please try again".to_string())
         }
         ChargeError::Failed(why) | ChargeError::ServerError(why) => {
-            tracing::error!(order.id = %order.id, %why, "Stripe failed");
+            tracing::error!(order.id = %order_id, %why, "Stripe failed");
             ApiError::BadGateway("Payment provider failed, please try again".to_string())
         }
-    })?;
-
-    let payment_id = uuid::Uuid::now_v7().simple().to_string();
-    let charge = Charge { payment_id: &payment_id, order_id: &order.id, stripe_id: &stripe_id, amount: order.price };
-    let event = PaymentCreated { id: payment_id.clone(), order_id: order.id.clone(), stripe_id: stripe_id.clone() };
-    for _ in 0..ATTEMPTS {
-        match store::settle(&state.db, &charge, OutboxRecord::new(&event)?).await? {
-            Settled::Paid => {
-                state.backbone.outbox.wake();
-                tracing::info!(order.id = %order.id, payment.id = %payment_id, stripe.id = %stripe_id, amount = order.price, "payment recorded");
-                return Ok((StatusCode::CREATED, Json(PaymentView { id: payment_id })));
-            }
-            Settled::Retry => continue,
-            Settled::Cancelled => {
-                give_back(&state, &charge).await?;
-                return Err(ApiError::bad_request(CANCELLED));
-            }
-            Settled::AlreadyPaid => {
-                let winner = store::get_order(&state.db, &order.id).await?.and_then(|o| o.payment_id);
-                let winner = match winner {
-                    Some(id) => store::get_payment(&state.db, &id).await?,
-                    None => None,
-                };
-                // A replayed charge (the same card submitted twice) is the payment itself.
-                if winner.is_none_or(|w| w.stripe_id != stripe_id) {
-                    give_back(&state, &charge).await?;
-                }
-                return Err(ApiError::bad_request(PAID));
-            }
-        }
     }
-    Err(ApiError::Internal(anyhow::anyhow!("order {} kept changing while recording its payment", order.id)))
 }
 
-/// A charge that cannot settle the order is refunded; it is recorded first so that a crash
-/// cannot forget it.
-async fn give_back(state: &AppState, charge: &Charge<'_>) -> Result<(), ApiError> {
-    store::keep_for_refund(&state.db, charge).await?;
-    tracing::warn!(order.id = %charge.order_id, stripe.id = %charge.stripe_id, "charge cannot settle the order; refunding");
-    state.refunder.wake();
-    Ok(())
+/// Stripe's events about our charges, signed with the endpoint's secret. Each event id is
+/// handled once; an event that fails to be handled answers 500, so Stripe sends it again.
+async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<serde_json::Value>, ApiError> {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| ApiError::bad_request("Missing Stripe-Signature header"))?;
+    let payload = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Webhook body is not UTF-8"))?;
+    let event = Webhook::construct_event(payload, signature, &state.webhook_secret).map_err(|error| match error {
+        WebhookError::BadParse(why) => {
+            tracing::warn!(%why, "malformed webhook event");
+            ApiError::bad_request("Malformed webhook event")
+        }
+        WebhookError::BadTimestamp(at) => {
+            tracing::warn!(signed_at = at, "stale webhook signature");
+            ApiError::bad_request("Stale Stripe-Signature timestamp")
+        }
+        other => {
+            tracing::warn!(error = %other, "webhook signature refused");
+            ApiError::bad_request("Invalid Stripe-Signature")
+        }
+    })?;
+    let db = &state.attempts.db;
+    let event_id = event.id.to_string();
+    if store::webhook_seen(db, &event_id).await? {
+        return Ok(Json(serde_json::json!({ "received": true, "duplicate": true })));
+    }
+    let kind = event.type_.as_str().to_string();
+    match &event.data.object {
+        EventObject::PaymentIntentSucceeded(intent) | EventObject::PaymentIntentPaymentFailed(intent) => {
+            state.attempts.on_intent(&Intent::from(intent.as_ref())).await.map_err(ApiError::Internal)?;
+        }
+        EventObject::ChargeRefunded(charge) => {
+            if let Some(intent) = &charge.payment_intent {
+                let intent_id = intent.id().to_string();
+                match store::refunded_at_stripe(db, &intent_id, charge.refunded).await? {
+                    Some(payment) if payment.refund == "none" => tracing::warn!(
+                        order.id = %payment.order_id, stripe.id = %intent_id,
+                        "a paid order's charge was refunded at Stripe, not by Ticketing; the order stays complete"
+                    ),
+                    Some(_) => {}
+                    None => tracing::info!(stripe.id = %intent_id, "refund of a charge that is not ours; ignored"),
+                }
+            }
+        }
+        _ => tracing::debug!(event.id = %event_id, %kind, "webhook event not used"),
+    }
+    store::webhook_handled(db, &event_id, &kind).await?;
+    Ok(Json(serde_json::json!({ "received": true })))
 }

@@ -1,4 +1,5 @@
-//! Wiring: database, Stripe, event backbone (outbox relay and consumer), refunds, routes.
+//! Wiring: database, Stripe, event backbone (outbox relay and consumer), refunds, the attempts'
+//! reconciler, routes.
 use anyhow::Context;
 use axum::Router;
 use shared::events::Backbone;
@@ -6,6 +7,7 @@ use shared::http::{api_layers, Readiness, Server};
 use shared::session::Sessions;
 use shared::store::{self, Db};
 
+use crate::attempts::Attempts;
 use crate::config::PaymentsConfig;
 use crate::gateway::Gateway;
 use crate::refunds::Refunder;
@@ -41,14 +43,20 @@ impl PaymentsService {
             let (db, on_cancel) = (consumer_db.clone(), on_cancel.clone());
             async move { events::handle(db, move || on_cancel.wake(), delivery).await }
         });
-        let state = AppState {
+        let attempts = Attempts {
             db: db.clone(),
-            sessions: Sessions::new(&settings.jwt_key, settings.session_ttl),
             backbone: backbone.clone(),
             gateway: gateway.clone(),
             refunder,
+            reconcile_after: config.stripe.reconcile_after,
         };
-        let router = api_layers(routes::router(state), settings.trust_proxy);
+        attempts.spawn_reconciler();
+        let state = AppState {
+            sessions: Sessions::verifier(&settings.session_keys),
+            attempts,
+            webhook_secret: config.stripe.webhook_secret.clone(),
+        };
+        let router = api_layers(routes::router(state), settings.trusted_proxies);
         Ok(Self { router, db, backbone, gateway })
     }
 

@@ -1,6 +1,13 @@
-//! The payments service's own database: a replica of each order, and the payments. An order
-//! records the payment that settled it, so of two payments for one order only one can win; a
-//! charge that lost (or whose order was cancelled meanwhile) is kept with `refund = 'due'`
+//! The payments service's own database: a replica of each order, the payment attempts, the
+//! payments, and the Stripe webhook events already handled.
+//!
+//! An attempt is written before Stripe is called, and its id keys every Stripe call for it, so
+//! whatever happens after (a crash, a timeout, a lost answer) the attempt says where to look. An
+//! order is marked as being paid by one attempt at a time (`paying`, until `paying_until`: the
+//! mark expires, so a lost process never locks an order). A payment's id is its attempt's.
+//!
+//! An order records the payment that settled it, so of two payments for one order only one can
+//! win; a charge that lost (or whose order was cancelled meanwhile) is kept with `refund = 'due'`
 //! until Stripe has refunded it.
 use shared::events::outbox::{self, OutboxRecord};
 use shared::events::OrderStatus;
@@ -17,6 +24,23 @@ DEFINE FIELD IF NOT EXISTS status ON orders TYPE string;
 DEFINE FIELD IF NOT EXISTS expires_at ON orders TYPE string;
 DEFINE FIELD IF NOT EXISTS version ON orders TYPE int;
 DEFINE FIELD IF NOT EXISTS payment_id ON orders TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS paying ON orders TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS paying_until ON orders TYPE option<datetime>;
+DEFINE TABLE IF NOT EXISTS attempt SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS order_id ON attempt TYPE string;
+DEFINE FIELD IF NOT EXISTS amount ON attempt TYPE int;
+DEFINE FIELD IF NOT EXISTS token ON attempt TYPE string;
+DEFINE FIELD IF NOT EXISTS state ON attempt TYPE string;
+DEFINE FIELD IF NOT EXISTS intent_id ON attempt TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS error ON attempt TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS created_at ON attempt TYPE datetime;
+DEFINE FIELD IF NOT EXISTS check_after ON attempt TYPE datetime;
+DEFINE FIELD IF NOT EXISTS checks ON attempt TYPE int;
+DEFINE INDEX IF NOT EXISTS attempt_state ON attempt FIELDS state;
+DEFINE INDEX IF NOT EXISTS attempt_order ON attempt FIELDS order_id;
+DEFINE TABLE IF NOT EXISTS webhook_event SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS kind ON webhook_event TYPE string;
+DEFINE FIELD IF NOT EXISTS received_at ON webhook_event TYPE datetime;
 DEFINE TABLE IF NOT EXISTS payment SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS order_id ON payment TYPE string;
 DEFINE FIELD IF NOT EXISTS stripe_id ON payment TYPE string;
@@ -41,6 +65,190 @@ fn order(id: &str) -> RecordId {
 
 fn payment(id: &str) -> RecordId {
     RecordId::new("payment", id)
+}
+
+fn attempt(id: &str) -> RecordId {
+    RecordId::new("attempt", id)
+}
+
+/// A payment attempt: one card submitted for one order.
+#[derive(Debug, Clone, PartialEq, Eq, SurrealValue)]
+pub struct AttemptRow {
+    pub id: String,
+    pub order_id: String,
+    /// In cents.
+    pub amount: i64,
+    pub token: String,
+    /// `pending` (Stripe called, no outcome yet), `action` (the customer must authenticate),
+    /// `succeeded`, `failed` or `abandoned` (never confirmed at Stripe).
+    pub state: String,
+    pub intent_id: Option<String>,
+    pub error: Option<String>,
+    /// Seconds since the attempt began.
+    pub age: i64,
+    /// Times the reconciler asked Stripe about it.
+    pub checks: i64,
+}
+
+const ATTEMPT_FIELDS: &str = "record::id(id) AS id, order_id, amount, token, state, intent_id, error, \
+    duration::secs(time::now() - created_at) AS age, checks";
+
+pub async fn get_attempt(db: &Db, id: &str) -> Result<Option<AttemptRow>, surrealdb::Error> {
+    let mut response = db.query(format!("SELECT {ATTEMPT_FIELDS} FROM ONLY $attempt")).bind(("attempt", attempt(id))).await?;
+    response.take(0)
+}
+
+/// Why an attempt could not begin.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Begun {
+    Started(AttemptRow),
+    Cancelled,
+    Paid,
+    /// Another attempt for the order is in flight.
+    InProgress,
+    Retry,
+}
+
+/// Records a new attempt and marks the order as being paid by it for `hold`, unless the order
+/// is cancelled, paid, being paid by another attempt whose mark has not expired, or has an
+/// attempt that reached Stripe without an outcome yet.
+pub async fn begin_attempt(
+    db: &Db,
+    id: &str,
+    order_id: &str,
+    amount: i64,
+    token: &str,
+    hold: std::time::Duration,
+    check_after: std::time::Duration,
+) -> Result<Begun, TxError> {
+    // An attempt that reached Stripe and has no outcome (`$unsure`) may have charged: until a
+    // webhook or the reconciler tells, another card could be a second charge.
+    let query = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $o = (SELECT status, payment_id, paying, paying_until, expires_at FROM ONLY $order);
+             IF $o = NONE OR $o.status = 'cancelled' OR type::datetime($o.expires_at) <= time::now() { THROW 'CANCELLED'; };
+             IF $o.payment_id != NONE OR $o.status = 'complete' { THROW 'PAID'; };
+             IF $o.paying != NONE AND $o.paying_until > time::now() { THROW 'IN_PROGRESS'; };
+             LET $unsure = (SELECT VALUE id FROM attempt WHERE order_id = $order_id AND state = 'pending' AND intent_id != NONE LIMIT 1);
+             IF array::len($unsure) > 0 { THROW 'IN_PROGRESS'; };
+             UPDATE $order SET paying = $attempt_id, paying_until = time::now() + $hold;
+             CREATE $attempt SET order_id = $order_id, amount = $amount, token = $card, state = 'pending',
+                 created_at = time::now(), check_after = time::now() + $check_after, checks = 0;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("order", order(order_id)))
+        .bind(("attempt", attempt(id)))
+        .bind(("attempt_id", id.to_string()))
+        .bind(("order_id", order_id.to_string()))
+        .bind(("amount", amount))
+        // `$token` is SurrealDB's own (the session's token): a protected name.
+        .bind(("card", token.to_string()))
+        .bind(("hold", surrealdb::types::Duration::from(hold)))
+        .bind(("check_after", surrealdb::types::Duration::from(check_after)));
+    match commit(query).await {
+        Ok(_) => Ok(Begun::Started(AttemptRow {
+            id: id.to_string(),
+            order_id: order_id.to_string(),
+            amount,
+            token: token.to_string(),
+            state: "pending".to_string(),
+            intent_id: None,
+            error: None,
+            age: 0,
+            checks: 0,
+        })),
+        Err(TxError::Refused(code)) if code.contains("CANCELLED") => Ok(Begun::Cancelled),
+        Err(TxError::Refused(code)) if code.contains("IN_PROGRESS") => Ok(Begun::InProgress),
+        Err(TxError::Refused(code)) if code.contains("PAID") => Ok(Begun::Paid),
+        Err(TxError::Conflict) => Ok(Begun::Retry),
+        Err(error) => Err(error),
+    }
+}
+
+/// Remembers the intent made for an attempt: from here on Stripe can be asked about it.
+pub async fn set_intent(db: &Db, attempt_id: &str, intent_id: &str) -> Result<(), surrealdb::Error> {
+    db.query("UPDATE $attempt SET intent_id = $intent_id WHERE intent_id = NONE")
+        .bind(("attempt", attempt(attempt_id)))
+        .bind(("intent_id", intent_id.to_string()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// Ends an attempt that charged nothing (`failed`, `abandoned`) or waits for the customer
+/// (`action`), and frees the order for another attempt.
+pub async fn end_attempt(db: &Db, attempt_id: &str, order_id: &str, state: &str, error: Option<&str>) -> Result<(), surrealdb::Error> {
+    db.query(
+        "BEGIN TRANSACTION;
+         UPDATE $attempt SET state = $state, error = $error WHERE state IN ['pending', 'action'];
+         UPDATE $order SET paying = NONE, paying_until = NONE WHERE paying = $attempt_id;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("attempt", attempt(attempt_id)))
+    .bind(("order", order(order_id)))
+    .bind(("attempt_id", attempt_id.to_string()))
+    .bind(("state", state.to_string()))
+    .bind(("error", error.map(str::to_string)))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// Attempts without an outcome whose next check is due, oldest first.
+pub async fn unsettled_attempts(db: &Db, limit: usize) -> Result<Vec<AttemptRow>, surrealdb::Error> {
+    let mut response = db
+        .query(format!(
+            "SELECT {ATTEMPT_FIELDS} FROM attempt WHERE state IN ['pending', 'action'] AND check_after <= time::now()
+             ORDER BY id LIMIT $limit"
+        ))
+        .bind(("limit", limit as i64))
+        .await?;
+    response.take(0)
+}
+
+/// Counts a check of an attempt and sets the next one `after` from now.
+pub async fn checked(db: &Db, attempt_id: &str, after: std::time::Duration) -> Result<(), surrealdb::Error> {
+    db.query("UPDATE $attempt SET checks += 1, check_after = time::now() + $after")
+        .bind(("attempt", attempt(attempt_id)))
+        .bind(("after", surrealdb::types::Duration::from(after)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// Records a webhook event as handled; `false` if it was before.
+pub async fn webhook_handled(db: &Db, event_id: &str, kind: &str) -> Result<bool, TxError> {
+    let query = db
+        .query("CREATE $event SET kind = $kind, received_at = time::now()")
+        .bind(("event", RecordId::new("webhook_event", event_id)))
+        .bind(("kind", kind.to_string()));
+    match commit(query).await {
+        Ok(_) => Ok(true),
+        Err(TxError::Exists(_)) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+pub async fn webhook_seen(db: &Db, event_id: &str) -> Result<bool, surrealdb::Error> {
+    let mut response = db.query("RETURN record::exists($event)").bind(("event", RecordId::new("webhook_event", event_id))).await?;
+    Ok(response.take::<Option<bool>>(0)?.unwrap_or(false))
+}
+
+/// Stripe refunded a charge (we asked, or someone did in Stripe's dashboard); `in_full` unless
+/// only part of it. Returns the payment as it was, if the charge is one of ours. A partial
+/// refund changes nothing here: a refund that is due stays due for the rest.
+pub async fn refunded_at_stripe(db: &Db, intent_id: &str, in_full: bool) -> Result<Option<PaymentRow>, surrealdb::Error> {
+    let mut response = db
+        .query(format!(
+            "SELECT {PAYMENT_FIELDS} FROM payment WHERE stripe_id = $stripe_id;
+             IF $in_full {{ UPDATE payment SET refund = 'done' WHERE stripe_id = $stripe_id AND refund != 'done'; }};"
+        ))
+        .bind(("stripe_id", intent_id.to_string()))
+        .bind(("in_full", in_full))
+        .await?;
+    let before: Vec<PaymentRow> = response.take(0)?;
+    Ok(before.into_iter().next())
 }
 
 /// What payments knows of an order, from the orders service's events.
@@ -101,7 +309,7 @@ pub async fn payments_of(db: &Db, order_id: &str) -> Result<Vec<PaymentRow>, sur
     response.take(0)
 }
 
-/// A charge Stripe accepted.
+/// A charge Stripe accepted, for an attempt (whose id the payment takes).
 pub struct Charge<'a> {
     pub payment_id: &'a str,
     pub order_id: &'a str,
@@ -117,50 +325,66 @@ pub enum Settled {
     Cancelled,
     /// Another payment settled it first.
     AlreadyPaid,
+    /// This charge was recorded before (by the request, a webhook or the reconciler).
+    Recorded,
     /// Something changed while writing: read and decide again.
     Retry,
 }
 
 /// Records a charge as the order's payment with `payment.created`, in one transaction. Writing
-/// the order record makes this conflict with a concurrent cancellation or a second payment.
+/// the order record makes this conflict with a concurrent cancellation or a second payment. An
+/// order past its expiry counts as cancelled even before `order.cancelled` arrives: orders
+/// cancels it when the expiry fires, and a `payment.created` sent now could arrive after that
+/// (Stripe slow, NATS failing over), leaving a buyer who saw "paid" with a cancelled order.
 pub async fn settle(db: &Db, charge: &Charge<'_>, event: OutboxRecord) -> Result<Settled, TxError> {
     let query = db
         .query(format!(
             "BEGIN TRANSACTION;
-             LET $o = (SELECT status, payment_id FROM ONLY $order);
-             IF $o = NONE OR $o.status = 'cancelled' {{ THROW 'CANCELLED'; }};
+             LET $o = (SELECT status, payment_id, expires_at FROM ONLY $order);
+             IF $o.payment_id = $payment_id {{ THROW 'RECORDED'; }};
+             IF $o = NONE OR $o.status = 'cancelled' OR type::datetime($o.expires_at) <= time::now() {{ THROW 'CANCELLED'; }};
              IF $o.payment_id != NONE {{ THROW 'PAID'; }};
-             UPDATE $order SET payment_id = $payment_id;
+             UPDATE $order SET payment_id = $payment_id, paying = NONE, paying_until = NONE;
              CREATE $payment SET order_id = $order_id, stripe_id = $stripe_id, amount = $amount, refund = 'none', created_at = time::now();
+             UPDATE $attempt SET state = 'succeeded', intent_id = $stripe_id, error = NONE;
              {}
              COMMIT TRANSACTION;",
             OutboxRecord::statement(0)
         ))
         .bind(("order", order(charge.order_id)))
         .bind(("payment", payment(charge.payment_id)))
+        .bind(("attempt", attempt(charge.payment_id)))
         .bind(("payment_id", charge.payment_id.to_string()))
         .bind(("order_id", charge.order_id.to_string()))
         .bind(("stripe_id", charge.stripe_id.to_string()))
         .bind(("amount", charge.amount));
     match commit(event.bind(query, 0)).await {
         Ok(_) => Ok(Settled::Paid),
+        Err(TxError::Refused(code)) if code.contains("RECORDED") => Ok(Settled::Recorded),
         Err(TxError::Refused(code)) if code.contains("CANCELLED") => Ok(Settled::Cancelled),
         Err(TxError::Refused(code)) if code.contains("PAID") => Ok(Settled::AlreadyPaid),
-        // The same Stripe charge recorded already (a replayed double submit).
-        Err(TxError::Exists(_)) => Ok(Settled::AlreadyPaid),
+        // The same charge kept for a refund already.
+        Err(TxError::Exists(_)) => Ok(Settled::Recorded),
         Err(TxError::Conflict) => Ok(Settled::Retry),
         Err(error) => Err(error),
     }
 }
 
 /// Keeps a charge that must be given back; the refunder does it. A charge already on record
-/// (a replay of the one that settled the order) is left alone.
+/// is left alone. Its attempt succeeded (at Stripe) and no longer holds the order.
 pub async fn keep_for_refund(db: &Db, charge: &Charge<'_>) -> Result<(), TxError> {
     let query = db
         .query(
-            "CREATE $payment SET order_id = $order_id, stripe_id = $stripe_id, amount = $amount, refund = 'due', created_at = time::now()",
+            "BEGIN TRANSACTION;
+             CREATE $payment SET order_id = $order_id, stripe_id = $stripe_id, amount = $amount, refund = 'due', created_at = time::now();
+             UPDATE $attempt SET state = 'succeeded', intent_id = $stripe_id, error = NONE;
+             UPDATE $order SET paying = NONE, paying_until = NONE WHERE paying = $payment_id;
+             COMMIT TRANSACTION;",
         )
         .bind(("payment", payment(charge.payment_id)))
+        .bind(("attempt", attempt(charge.payment_id)))
+        .bind(("order", order(charge.order_id)))
+        .bind(("payment_id", charge.payment_id.to_string()))
         .bind(("order_id", charge.order_id.to_string()))
         .bind(("stripe_id", charge.stripe_id.to_string()))
         .bind(("amount", charge.amount));
@@ -185,8 +409,10 @@ pub async fn due_refunds(db: &Db, limit: usize, skip: &[String]) -> Result<Vec<P
 
 /// Refunds with `refund` in this state (`due`, `parked`), oldest first.
 pub async fn refunds_in(db: &Db, state: &str) -> Result<Vec<PaymentRow>, surrealdb::Error> {
-    let mut response =
-        db.query(format!("SELECT {PAYMENT_FIELDS} FROM payment WHERE refund = $state ORDER BY id")).bind(("state", state.to_string())).await?;
+    let mut response = db
+        .query(format!("SELECT {PAYMENT_FIELDS} FROM payment WHERE refund = $state ORDER BY id"))
+        .bind(("state", state.to_string()))
+        .await?;
     response.take(0)
 }
 
@@ -230,7 +456,8 @@ pub async fn unpark_refunds(db: &Db, payment_id: Option<&str>) -> Result<usize, 
 }
 
 pub async fn mark_refunded(db: &Db, payment_id: &str, refund_id: &str) -> Result<(), surrealdb::Error> {
-    db.query("UPDATE $payment SET refund = 'done', refund_id = $refund_id WHERE refund = 'due'")
+    // The refund's webhook may have marked it done already; the id comes from here.
+    db.query("UPDATE $payment SET refund = 'done', refund_id = $refund_id WHERE refund = 'due' OR (refund = 'done' AND refund_id = NONE)")
         .bind(("payment", payment(payment_id)))
         .bind(("refund_id", refund_id.to_string()))
         .await?

@@ -49,6 +49,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("Too many requests")]
     TooManyRequests,
+    /// The request clashes with work in flight (a payment for the same order); the message says which.
+    #[error("{0}")]
+    Conflict(String),
     /// Too much work queued (password hashing): try again after `retry_after` seconds.
     #[error("Server busy, try again")]
     Busy { retry_after: u32 },
@@ -83,6 +86,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -55,6 +55,8 @@ pub struct Cluster {
     pub nats: Vec<Proc>,
     /// Every NATS server's client URL, as a `NATS_URL` list.
     pub nats_url: String,
+    /// How this tool reaches NATS itself.
+    pub nats_admin: NatsAdmin,
     pub surreal: Proc,
     /// The replicas of each part (`auth`, …, `web`).
     pub parts: BTreeMap<String, Vec<Proc>>,
@@ -64,27 +66,84 @@ pub struct Cluster {
     pub overrides: Vec<(String, &'static str)>,
 }
 
+/// How this tool itself reaches NATS (to read consumers, find a stream's leader): every server,
+/// as the operator's user (`admin`, Secret nats-admin); the services connect as their own.
+#[derive(Debug, Clone)]
+pub struct NatsAdmin {
+    pub url: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl NatsAdmin {
+    pub async fn client(&self) -> anyhow::Result<async_nats::Client> {
+        let client = async_nats::ConnectOptions::new()
+            .user_and_password(self.user.clone(), self.password.clone())
+            .connection_timeout(Duration::from_secs(5))
+            .connect(crate::faults::shared_servers(&self.url)?)
+            .await?;
+        Ok(client)
+    }
+}
+
 struct Secrets(BTreeMap<(String, String), String>);
 
 impl Secrets {
-    fn generate() -> Self {
+    /// What an operator creates (the README's "Running on Kubernetes"): random passwords, and
+    /// the session key pair from `auth keygen` of this run's auth binary.
+    async fn generate(auth_bin: &Path) -> anyhow::Result<Self> {
+        let session_keys = session_key_pair(auth_bin).await?;
         let random = |n: usize| (0..n).map(|_| fastrand::alphanumeric()).collect::<String>();
         let mut values = BTreeMap::new();
         let mut put = |secret: &str, key: &str, value: String| values.insert((secret.to_string(), key.to_string()), value);
-        put("ticketing-secrets", "JWT_KEY", random(48));
+        for (key, value) in session_keys {
+            // The private key in auth's Secret alone, the public keys in the one every service reads.
+            let secret = if key == "SESSION_PUBLIC_KEYS" { "session-public-keys" } else { "session-signing-key" };
+            put(secret, &key, value);
+        }
         put("ticketing-secrets", "STRIPE_SECRET_KEY", format!("sk_test_cluster{}", random(12)));
+        put("ticketing-secrets", "STRIPE_WEBHOOK_SECRET", format!("whsec_cluster{}", random(24)));
+        // The web server's proof to auth of the client addresses it names: those two alone.
+        put("web-auth-internal", "INTERNAL_SECRET", random(48));
         put("surrealdb-root", "username", "root".to_string());
         put("surrealdb-root", "password", random(24));
         for service in ["auth", "tickets", "orders", "payments"] {
             put(&format!("db-{service}"), "username", service.to_string());
             put(&format!("db-{service}"), "password", random(24));
         }
-        Self(values)
+        // Each NATS user's password (k8s/base/nats.yaml): letters and digits, never digits
+        // alone (nats-server would read a number).
+        for user in ["tickets", "orders", "payments", "expiration", "admin"] {
+            put(&format!("nats-{user}"), "password", format!("n{}", random(24)));
+        }
+        Ok(Self(values))
     }
 
     fn get(&self, secret: &str, key: &str) -> Option<String> {
         self.0.get(&(secret.to_string(), key.to_string())).cloned()
     }
+}
+
+/// The session key pair as `auth keygen` prints it: (variable, value) for SESSION_KEY_ID,
+/// SESSION_SIGNING_KEY and SESSION_PUBLIC_KEYS.
+async fn session_key_pair(auth_bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let output = tokio::process::Command::new(auth_bin)
+        .arg("keygen")
+        .output()
+        .await
+        .with_context(|| format!("running {} keygen", auth_bin.display()))?;
+    anyhow::ensure!(output.status.success(), "auth keygen failed: {}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).context("auth keygen printed something other than UTF-8")?;
+    let pairs: Vec<(String, String)> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    for name in ["SESSION_KEY_ID", "SESSION_SIGNING_KEY", "SESSION_PUBLIC_KEYS"] {
+        anyhow::ensure!(pairs.iter().any(|(printed, _)| printed == name), "auth keygen printed no {name}");
+    }
+    Ok(pairs)
 }
 
 fn replace_arg(args: &mut [String], flag: &str, value: String) -> anyhow::Result<()> {
@@ -101,15 +160,20 @@ impl Cluster {
         for sub in ["logs", "nginx", "surrealdb"] {
             std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("creating {}", dir.join(sub).display()))?;
         }
-        let secrets = Secrets::generate();
+        let secrets = Secrets::generate(&options.services_dir.join("auth")).await?;
         let secret = |name: &str, key: &str| secrets.get(name, key);
         let mut overrides = Vec::new();
 
         let (stripe, stripe_address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.context("starting the Stripe double")?;
 
-        // NATS: the ConfigMap's file, with the addresses of this machine on the command line.
+        // NATS: the ConfigMap's files (nats.conf and the users it includes), with the addresses of
+        // this machine on the command line and the users' passwords in the environment, as the
+        // StatefulSet gives them from the Secrets.
         let nats_conf = dir.join("nats.conf");
-        std::fs::write(&nats_conf, manifests.nats_config()?)?;
+        for (file, text) in manifests.nats_config_files()? {
+            std::fs::write(dir.join(&file), text).with_context(|| format!("writing {file}"))?;
+        }
+        let nats_passwords = manifests.nats_secret_env(secret)?;
         let count = manifests.nats_servers()?;
         let cluster_ports: Vec<u16> = (0..count).map(|_| free_port()).collect::<Result<_, _>>()?;
         let routes = cluster_ports.iter().map(|p| format!("nats://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
@@ -133,7 +197,8 @@ impl Cluster {
                 routes.clone(),
             ];
             // What the StatefulSet gives each pod: its name, and where its volume is.
-            let env = vec![("POD_NAME".to_string(), format!("nats-{i}")), ("STORE_DIR".to_string(), store.display().to_string())];
+            let mut env = vec![("POD_NAME".to_string(), format!("nats-{i}")), ("STORE_DIR".to_string(), store.display().to_string())];
+            env.extend(nats_passwords.iter().cloned());
             let mut server = Proc::new(&format!("nats-{i}"), Path::new("nats-server"), args, env, &logs).with_port(monitor);
             server.spawn()?;
             nats.push(server);
@@ -143,6 +208,11 @@ impl Cluster {
             server.wait_http("/healthz?js-enabled-only=true", Duration::from_secs(30), |_| true).await?;
         }
         let nats_url = client_urls.join(",");
+        let nats_admin = NatsAdmin {
+            url: nats_url.clone(),
+            user: "admin".to_string(),
+            password: secret("nats-admin", "password").context("no NATS admin password generated")?,
+        };
         overrides.push((format!("NATS_URL={nats_url}"), "every NATS server (the client moves between them), for the Service nats:4222"));
 
         // SurrealDB: the StatefulSet's arguments, bound to loopback, data in this run's folder.
@@ -196,6 +266,9 @@ impl Cluster {
 
         overrides.push(("COOKIE_SECURE=false".into(), "this ingress serves plain HTTP; browsers drop Secure cookies over it"));
         overrides.push((format!("STRIPE_API_BASE=http://{stripe_address}"), "Stripe is unreachable here: the Stripe double"));
+        // The double's webhooks come in through the ingress, as Stripe's would.
+        let webhook_secret = secrets.get("ticketing-secrets", "STRIPE_WEBHOOK_SECRET").context("no webhook secret generated")?;
+        stripe.send_webhooks_to(format!("http://127.0.0.1:{ingress_port}/api/payments/webhook"), webhook_secret);
         if let Some(window) = options.expiration_window {
             overrides.push((format!("EXPIRATION_WINDOW_SECONDS={window}"), "short holds, so orders expire during the run"));
         }
@@ -207,7 +280,9 @@ impl Cluster {
             let mut env = manifests.environment(part, secret)?;
             let program = if *part == WEB {
                 env.insert("EMBEDDED_SERVICES".into(), "false".into());
-                for (var, service) in [("AUTH_URL", "auth"), ("TICKETS_URL", "tickets"), ("ORDERS_URL", "orders"), ("PAYMENTS_URL", "payments")] {
+                for (var, service) in
+                    [("AUTH_URL", "auth"), ("TICKETS_URL", "tickets"), ("ORDERS_URL", "orders"), ("PAYMENTS_URL", "payments")]
+                {
                     env.insert(var.into(), service_url(service));
                 }
                 env.insert("LEPTOS_SITE_ROOT".into(), options.site_root.display().to_string());
@@ -242,7 +317,8 @@ impl Cluster {
                 } else {
                     env.insert("PORT".into(), port.to_string());
                 }
-                let mut replica = Proc::new(&format!("{part}-{i}"), &program, Vec::new(), env.into_iter().collect(), &logs).with_port(*port);
+                let mut replica =
+                    Proc::new(&format!("{part}-{i}"), &program, Vec::new(), env.into_iter().collect(), &logs).with_port(*port);
                 replica.spawn()?;
                 replicas.push(replica);
             }
@@ -253,6 +329,7 @@ impl Cluster {
             url: format!("http://127.0.0.1:{ingress_port}"),
             nats,
             nats_url,
+            nats_admin,
             surreal,
             parts,
             nginx,

@@ -69,7 +69,10 @@ async fn a_valid_payment_charges_the_price_in_cents_and_records_stripes_id() {
     let charges = app.stripe.charges();
     assert_eq!(charges.len(), 1);
     assert_eq!((charges[0].amount, charges[0].currency.as_str()), (2050, "usd"));
-    assert_eq!(charges[0].metadata, vec![("order_id".to_string(), "o1".to_string())]);
+    let mut metadata = charges[0].metadata.clone();
+    metadata.sort();
+    let expected = vec![("attempt_id".to_string(), payment_id.to_string()), ("order_id".to_string(), "o1".to_string())];
+    assert_eq!(metadata, expected, "the intent names its order and the attempt, whose id the payment takes");
 
     let stored = payments::store::get_payment(&app.db, payment_id).await.unwrap().expect("payment stored");
     assert_eq!((stored.order_id.as_str(), stored.stripe_id.as_str(), stored.amount), ("o1", charges[0].id.as_str(), 2050));

@@ -13,24 +13,40 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub stripe: StripeDouble,
+    /// Where the double answers, for a test that calls it as a process of ours would.
+    pub stripe_url: String,
     pub nats: NatsServer,
 }
 
-/// Starts a Stripe double, then the payments service against it and `nats`.
+/// Starts a Stripe double, then the payments service against it and `nats`; the double's
+/// webhooks go to the service.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let nats = NatsServer::start();
     let (stripe, stripe_address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.expect("the Stripe double starts");
     let base = format!("http://{stripe_address}");
-    spawn_with(nats, stripe, &[("STRIPE_API_BASE", &base)]).await
+    let mut vars = vec![("STRIPE_API_BASE", base.as_str())];
+    vars.extend_from_slice(extra);
+    spawn_with(nats, stripe, &vars).await
 }
 
 pub async fn spawn_with(nats: NatsServer, stripe: StripeDouble, extra: &[(&str, &str)]) -> TestApp {
+    // `TEST_LOG=1 cargo test …` shows the service's logs next to a failing test.
+    if std::env::var_os("TEST_LOG").is_some() {
+        shared::telemetry::init(shared::telemetry::LogFormat::Pretty);
+    }
     let config = PaymentsConfig::read(env(&nats, extra)).expect("test configuration is valid");
     let service = payments::PaymentsService::build(&config).await.expect("the payments service starts");
     let db = service.db.clone();
     let readiness = service.readiness();
     let server = shared::http::Server::bind(config.service.address(), service.router, readiness).await.expect("binds");
-    let app = TestApp { address: format!("http://127.0.0.1:{}", server.port()), client: reqwest::Client::new(), db, stripe, nats };
+    let address = format!("http://127.0.0.1:{}", server.port());
+    stripe.send_webhooks_to(format!("{address}/api/payments/webhook"), config.stripe.webhook_secret.clone());
+    let stripe_url = config.stripe.api_base.clone().unwrap_or_default();
+    let app = TestApp { address, client: reqwest::Client::new(), db, stripe, stripe_url, nats };
     tokio::spawn(server.run_until_stopped());
     app.wait_until_ready().await;
     app
@@ -74,6 +90,18 @@ impl TestApp {
         })
         .await;
         assert!(reached, "order {id} never reached version {version}");
+    }
+
+    /// Waits until the order is paid and returns its payment's id.
+    pub async fn wait_paid(&self, id: &str) -> Option<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::time::Instant::now() < deadline {
+            if let Some(paid) = payments::store::get_order(&self.db, id).await.ok().flatten().and_then(|o| o.payment_id) {
+                return Some(paid);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
     }
 
     /// Waits until Stripe has `count` refunds.

@@ -6,36 +6,70 @@ use serde_json::json;
 use test_support::eventually;
 
 use crate::helpers::*;
+use payments::store;
+
+/// The one that lost: 409 while the other attempt is in flight, or "already paid" after it.
+async fn lost(response: reqwest::Response) {
+    match response.status().as_u16() {
+        409 => assert_eq!(errors(response, 409).await, vec![general("A payment for this order is in progress")]),
+        _ => assert_eq!(errors(response, 400).await, vec![general("Order has already been paid")]),
+    }
+}
 
 #[tokio::test]
 async fn a_double_submit_is_one_charge_and_one_201() {
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
     let (first, second) = tokio::join!(app.pay("ann", "o1", "pm_card_visa"), app.pay("ann", "o1", "pm_card_visa"));
-    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
-    statuses.sort();
-    assert_eq!(statuses, [201, 400]);
-    let loser = if first.status().as_u16() == 400 { first } else { second };
-    assert_eq!(errors(loser, 400).await, vec![general("Order has already been paid")]);
-    assert_eq!(app.stripe.charges().len(), 1, "Stripe replayed the first charge for the same key");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(app.stripe.refunds().is_empty(), "the one charge is kept");
+    let (winner, loser) = if first.status().as_u16() == 201 { (first, second) } else { (second, first) };
+    assert_eq!(winner.status().as_u16(), 201);
+    lost(loser).await;
+    assert_eq!(app.stripe.payment_intents().len(), 1, "the second submission never reached Stripe");
+    assert_eq!(app.stripe.charges().len(), 1);
 }
 
 #[tokio::test]
-async fn two_cards_at_once_keep_one_charge_and_refund_the_other() {
+async fn a_second_card_while_the_first_is_at_stripe_gets_409_and_is_never_charged() {
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
-    let (first, second) = tokio::join!(app.pay("ann", "o1", "pm_card_visa"), app.pay("ann", "o1", "pm_card_mastercard"));
-    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
-    statuses.sort();
-    assert_eq!(statuses, [201, 400]);
+    app.stripe.hold();
+    let first = tokio::spawn({
+        let (client, url) = (app.client.clone(), app.url("/api/payments"));
+        async move {
+            client
+                .post(url)
+                .bearer_auth(test_support::token("ann"))
+                .json(&json!({ "orderId": "o1", "token": "pm_card_visa" }))
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the first attempt reached Stripe");
+    let second = app.pay("ann", "o1", "pm_card_mastercard").await;
+    assert_eq!(errors(second, 409).await, vec![general("A payment for this order is in progress")]);
+    app.stripe.release();
+    assert_eq!(first.await.unwrap().status().as_u16(), 201);
     let charges = app.stripe.charges();
-    // Either both reached Stripe (one is refunded) or the second was refused before it.
-    assert!(app.wait_refunds(charges.len() - 1).await, "every charge but one is refunded");
-    let kept = app.replica("o1").await.payment_id.expect("the order is paid");
-    let kept = payments::store::get_payment(&app.db, &kept).await.unwrap().unwrap();
-    assert!(app.stripe.refunds().iter().all(|r| r.payment_intent != kept.stripe_id), "the kept charge is not refunded");
+    assert_eq!(charges.len(), 1);
+    assert_eq!(charges[0].payment_method, "pm_card_visa");
+    assert!(app.stripe.refunds().is_empty(), "nothing to give back");
+    // Once the first is settled, the order is paid, not in progress.
+    assert_eq!(errors(app.pay("ann", "o1", "pm_card_mastercard").await, 400).await, vec![general("Order has already been paid")]);
+}
+
+#[tokio::test]
+async fn an_attempt_whose_process_died_holds_the_order_only_until_its_mark_expires() {
+    let app = spawn_app().await;
+    app.order("o1", "ann", 20.0).await;
+    // An attempt begun by a process that died before calling Stripe, its mark already expired.
+    let begun = store::begin_attempt(&app.db, "a-dead", "o1", 2000, "pm_card_visa", Duration::ZERO, Duration::from_secs(60)).await.unwrap();
+    assert!(matches!(begun, store::Begun::Started(_)));
+    assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 201);
+    // The same, with its mark still valid: 409.
+    app.order("o2", "ann", 20.0).await;
+    store::begin_attempt(&app.db, "a-live", "o2", 2000, "pm_card_visa", Duration::from_secs(60), Duration::from_secs(60)).await.unwrap();
+    assert_eq!(app.pay("ann", "o2", "pm_card_visa").await.status().as_u16(), 409);
 }
 
 #[tokio::test]
@@ -140,4 +174,26 @@ async fn a_refund_refused_too_often_is_parked_until_an_operator_retries_it() {
     // Due again (the refunder may already have been refused once more: it stays due).
     assert_eq!(store::get_payment(&app.db, stuck).await.unwrap().unwrap().refund, "due");
     assert!(store::refunds_in(&app.db, "parked").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_charge_that_completes_after_the_orders_expiry_is_refunded_not_settled() {
+    let app = spawn_app().await;
+    let expires = time::OffsetDateTime::now_utc() + Duration::from_secs(2);
+    let mut order = order_created("o1", "ann", 20.0);
+    order["expiresAt"] = json!(expires.format(&time::format_description::well_known::Rfc3339).unwrap());
+    publish(&app.nats, "order.created", order).await;
+    app.wait_version("o1", 0).await;
+    let mut spy = EventSpy::new(&app.nats, "payment.created").await;
+    // Stripe charges at once but answers after the order's expiry, before order.cancelled came,
+    // and no webhook tells earlier.
+    app.stripe.webhooks(stripe_double::WebhookMode::Drop);
+    app.stripe.slow_charges_by(Some(Duration::from_secs(3)));
+    let response = app.pay("ann", "o1", "pm_card_visa").await;
+    assert_eq!(errors(response, 400).await, vec![general("Cannot pay for a cancelled order")]);
+    assert!(app.wait_refunds(1).await, "the charge is given back");
+    assert!(spy.next(Duration::from_millis(500)).await.is_none(), "no payment.created that could race the expiry");
+    // And an order past its expiry is not charged at all.
+    assert_eq!(errors(app.pay("ann", "o1", "pm_card_visa").await, 400).await, vec![general("Cannot pay for a cancelled order")]);
+    assert_eq!(app.stripe.charges().len(), 1);
 }

@@ -140,3 +140,20 @@ async fn a_paid_orders_completion_that_arrives_before_its_creation_still_sells_t
     let listed: Vec<Value> = app.client.get(app.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
     assert!(listed.is_empty(), "a paid ticket is never back on sale");
 }
+
+#[tokio::test]
+async fn a_sold_ticket_can_be_neither_edited_nor_deleted() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    until(&app, &ticket, |t| t["orderId"] == "o1").await;
+    app.publish("order.completed", json!({ "id": "o1", "version": 1, "ticket": { "id": ticket["id"] } })).await;
+    until(&app, &ticket, |t| t["sold"] == true).await;
+
+    let id = ticket["id"].as_str().unwrap();
+    let edit = app.put(Some("seller"), id, json!({ "title": "x", "price": 1 })).await;
+    assert_eq!(errors(edit, 400).await, vec![general("Cannot edit a reserved ticket")]);
+    assert_eq!(errors(app.delete("seller", id).await, 400).await, vec![general("Cannot delete a reserved ticket")]);
+    let kept = ticket_json(&app, &ticket).await;
+    assert_eq!((kept["title"].as_str(), kept["orderId"].as_str(), kept["sold"].as_bool()), (Some("t"), Some("o1"), Some(true)));
+}

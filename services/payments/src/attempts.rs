@@ -1,0 +1,286 @@
+//! A payment attempt from start to outcome, whoever learns the outcome.
+//!
+//! Stripe's advice for never losing a charge, as this service follows it:
+//! 1. The attempt is recorded before Stripe is called, and the order is marked as being paid by
+//!    it (a second submission meanwhile gets a 409). Its id keys every Stripe call made for it.
+//! 2. A PaymentIntent is created (no money moves), its id is recorded, and only then is it
+//!    confirmed (the charge). So an attempt without an intent id never charged anyone.
+//! 3. The outcome arrives by one of three roads, and each goes through [`Attempts::conclude`]:
+//!    Stripe's answer to the request; a webhook (`payment_intent.succeeded`, `…payment_failed`);
+//!    or the reconciler, which asks Stripe about attempts that have had no outcome for a while
+//!    (the process died, the answer timed out, the webhook was lost). Concluding twice is
+//!    harmless: the payment's id is the attempt's, and recording it is one transaction.
+//!
+//! A charge that cannot settle its order (cancelled meanwhile, or paid by another attempt) is
+//! kept for a refund, so every successful charge ends up settling its order or refunded.
+use std::time::Duration;
+
+use shared::events::outbox::OutboxRecord;
+use shared::events::{Backbone, PaymentCreated};
+use shared::store::Db;
+
+use crate::gateway::{ChargeError, Gateway, Intent, IntentState};
+use crate::refunds::Refunder;
+use crate::store::{self, AttemptRow, Charge, Settled};
+
+/// What an attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The charge settled the order; the payment's id.
+    Paid(String),
+    /// The customer must authenticate (3-D Secure) before anything is charged.
+    NeedsAction { client_secret: Option<String> },
+    /// Declined: nothing charged; Stripe's message for the buyer.
+    Declined(String),
+    /// Charged, but the order was cancelled meanwhile: the charge is being refunded.
+    Cancelled,
+    /// Charged, but another payment settled the order first: refunded.
+    AlreadyPaid,
+    /// Stripe has not told yet.
+    Unknown,
+}
+
+/// How long a new attempt holds its order against other attempts. Longer than the two Stripe
+/// calls can take; if a process dies holding it, the order is free again after this.
+pub const HOLD: Duration = Duration::from_secs(60);
+
+/// After this long, an attempt's calls to Stripe cannot still be in flight (two calls with
+/// the gateway's 20 s timeout): an attempt whose intent was never confirmed never will be.
+const IN_FLIGHT_LIMIT: Duration = Duration::from_secs(45);
+
+/// An intent still waiting for its customer after this long is given up.
+const ACTION_LIMIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+#[derive(Clone)]
+pub struct Attempts {
+    pub db: Db,
+    pub backbone: Backbone,
+    pub gateway: Gateway,
+    pub refunder: Refunder,
+    /// When the reconciler first asks Stripe about an attempt without an outcome.
+    pub reconcile_after: Duration,
+}
+
+impl Attempts {
+    /// Concludes an attempt from what Stripe says of its intent.
+    pub async fn conclude(&self, attempt: &AttemptRow, intent: &Intent) -> anyhow::Result<Outcome> {
+        match &intent.state {
+            IntentState::Succeeded => self.settle(attempt, &intent.id).await,
+            IntentState::NeedsAction { client_secret } => {
+                // The customer may take minutes, or leave: the order is free for another card
+                // meanwhile (if both went through, the second charge is refunded).
+                store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "action", None).await?;
+                Ok(Outcome::NeedsAction { client_secret: client_secret.clone() })
+            }
+            IntentState::Failed(message) => {
+                store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "failed", Some(message)).await?;
+                Ok(Outcome::Declined(message.clone()))
+            }
+            IntentState::Unconfirmed | IntentState::Processing => Ok(Outcome::Unknown),
+        }
+    }
+
+    /// Records a successful charge as the order's payment, or keeps it for a refund.
+    async fn settle(&self, attempt: &AttemptRow, intent_id: &str) -> anyhow::Result<Outcome> {
+        let charge = Charge { payment_id: &attempt.id, order_id: &attempt.order_id, stripe_id: intent_id, amount: attempt.amount };
+        let event = PaymentCreated { id: attempt.id.clone(), order_id: attempt.order_id.clone(), stripe_id: intent_id.to_string() };
+        for _ in 0..5 {
+            match store::settle(&self.db, &charge, OutboxRecord::new(&event)?).await? {
+                Settled::Paid => {
+                    self.backbone.outbox.wake();
+                    tracing::info!(order.id = %attempt.order_id, payment.id = %attempt.id, stripe.id = %intent_id, amount = attempt.amount, "payment recorded");
+                    return Ok(Outcome::Paid(attempt.id.clone()));
+                }
+                Settled::Recorded => return self.recorded(attempt).await,
+                Settled::Retry => continue,
+                Settled::Cancelled => {
+                    self.give_back(&charge).await?;
+                    return Ok(Outcome::Cancelled);
+                }
+                Settled::AlreadyPaid => {
+                    self.give_back(&charge).await?;
+                    return Ok(Outcome::AlreadyPaid);
+                }
+            }
+        }
+        anyhow::bail!("order {} kept changing while recording its payment", attempt.order_id)
+    }
+
+    /// What a charge recorded before came to.
+    async fn recorded(&self, attempt: &AttemptRow) -> anyhow::Result<Outcome> {
+        let order = store::get_order(&self.db, &attempt.order_id).await?;
+        Ok(match order {
+            Some(order) if order.payment_id.as_deref() == Some(attempt.id.as_str()) => Outcome::Paid(attempt.id.clone()),
+            Some(order) if order.payment_id.is_some() => Outcome::AlreadyPaid,
+            _ => Outcome::Cancelled,
+        })
+    }
+
+    /// A charge that cannot settle the order is refunded; it is recorded first so that a crash
+    /// cannot forget it.
+    async fn give_back(&self, charge: &Charge<'_>) -> anyhow::Result<()> {
+        store::keep_for_refund(&self.db, charge).await?;
+        tracing::warn!(order.id = %charge.order_id, stripe.id = %charge.stripe_id, "charge cannot settle the order; refunding");
+        self.refunder.wake();
+        Ok(())
+    }
+
+    /// A webhook about an intent: concluded if it is one of our attempts.
+    pub async fn on_intent(&self, intent: &Intent) -> anyhow::Result<()> {
+        let Some(attempt_id) = &intent.attempt_id else {
+            tracing::info!(stripe.id = %intent.id, "webhook for an intent that is not an attempt of ours; ignored");
+            return Ok(());
+        };
+        let Some(attempt) = store::get_attempt(&self.db, attempt_id).await? else {
+            tracing::warn!(stripe.id = %intent.id, attempt.id = %attempt_id, "webhook for an unknown attempt; ignored");
+            return Ok(());
+        };
+        if attempt.intent_id.is_none() {
+            store::set_intent(&self.db, &attempt.id, &intent.id).await?;
+        }
+        let outcome = self.conclude(&attempt, intent).await?;
+        tracing::info!(attempt.id = %attempt.id, order.id = %attempt.order_id, stripe.id = %intent.id, ?outcome, "attempt concluded by webhook");
+        Ok(())
+    }
+
+    /// Asks Stripe about attempts without an outcome, for as long as the process runs.
+    pub fn spawn_reconciler(&self) {
+        let attempts = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = attempts.reconcile().await {
+                    tracing::warn!(error = format!("{error:#}"), "reconciling payment attempts failed; will retry");
+                }
+                tokio::time::sleep(RECONCILE_EVERY.min(attempts.reconcile_after)).await;
+            }
+        });
+    }
+
+    /// One pass over the attempts whose check is due. One attempt that cannot be checked is
+    /// looked at again later without holding up the others; Stripe in trouble ends the pass.
+    pub async fn reconcile(&self) -> anyhow::Result<()> {
+        for attempt in store::unsettled_attempts(&self.db, 20).await? {
+            match self.check(&attempt).await {
+                Ok(()) => {}
+                Err(Checked::StripeTrouble(error)) => return Err(error.into()),
+                Err(Checked::Failed(error)) => {
+                    tracing::error!(attempt.id = %attempt.id, order.id = %attempt.order_id, error = format!("{error:#}"), "checking an attempt failed; will look again");
+                    store::checked(&self.db, &attempt.id, next_check(attempt.checks)).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn check(&self, attempt: &AttemptRow) -> Result<(), Checked> {
+        let age = Duration::from_secs(attempt.age.max(0) as u64);
+        let Some(intent_id) = attempt.intent_id.clone() else {
+            if age >= IN_FLIGHT_LIMIT {
+                // No intent was recorded, so none was confirmed: nothing was charged.
+                store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "abandoned", Some("never confirmed")).await?;
+                tracing::info!(attempt.id = %attempt.id, order.id = %attempt.order_id, "attempt abandoned: it never reached a charge");
+            } else {
+                store::checked(&self.db, &attempt.id, IN_FLIGHT_LIMIT - age).await?;
+            }
+            return Ok(());
+        };
+        let intent = self.gateway.retrieve(&intent_id).await?;
+        let outcome = match (&intent.state, attempt.state.as_str()) {
+            // Waiting for the customer, as known: only look again later.
+            (IntentState::NeedsAction { .. }, "action") => Outcome::Unknown,
+            _ => self.conclude(attempt, &intent).await?,
+        };
+        match outcome {
+            Outcome::Unknown | Outcome::NeedsAction { .. } => {
+                let never_confirmed = intent.state == IntentState::Unconfirmed && age >= IN_FLIGHT_LIMIT;
+                if never_confirmed || age >= ACTION_LIMIT {
+                    self.give_up(attempt, &intent_id).await?;
+                } else {
+                    store::checked(&self.db, &attempt.id, next_check(attempt.checks)).await?;
+                }
+            }
+            outcome => {
+                tracing::info!(attempt.id = %attempt.id, order.id = %attempt.order_id, stripe.id = %intent_id, ?outcome, "attempt concluded by the reconciler");
+            }
+        }
+        Ok(())
+    }
+
+    /// Cancels an attempt's intent at Stripe, so that nothing can charge it later (a confirm
+    /// still on its way, a buyer finishing 3-D Secure after a day), then abandons the attempt.
+    /// An intent that succeeded meanwhile is concluded instead.
+    async fn give_up(&self, attempt: &AttemptRow, intent_id: &str) -> Result<(), Checked> {
+        match self.gateway.cancel(intent_id).await {
+            Ok(_) => {
+                store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "abandoned", Some("no outcome at Stripe; cancelled")).await?;
+                tracing::info!(attempt.id = %attempt.id, stripe.id = %intent_id, "attempt abandoned and its intent cancelled");
+                Ok(())
+            }
+            Err(error) if error.is_transient() => Err(Checked::StripeTrouble(error)),
+            Err(error) => {
+                // Not cancellable: it moved on. What it moved to decides.
+                let intent = self.gateway.retrieve(intent_id).await?;
+                let outcome = self.conclude(attempt, &intent).await?;
+                tracing::warn!(attempt.id = %attempt.id, stripe.id = %intent_id, %error, ?outcome, "an intent being given up had moved on");
+                if outcome == Outcome::Unknown {
+                    store::checked(&self.db, &attempt.id, next_check(attempt.checks)).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Why checking one attempt stopped.
+enum Checked {
+    /// Stripe unreachable or failing: every other check would meet the same.
+    StripeTrouble(ChargeError),
+    Failed(anyhow::Error),
+}
+
+impl From<ChargeError> for Checked {
+    fn from(error: ChargeError) -> Self {
+        if error.is_transient() {
+            Self::StripeTrouble(error)
+        } else {
+            Self::Failed(error.into())
+        }
+    }
+}
+
+impl From<anyhow::Error> for Checked {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<surrealdb::Error> for Checked {
+    fn from(error: surrealdb::Error) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+/// How often the reconciler looks for attempts to check.
+const RECONCILE_EVERY: Duration = Duration::from_secs(5);
+
+/// After the n-th check: 10 s, 20 s, 40 s, … up to an hour.
+fn next_check(checks: i64) -> Duration {
+    Duration::from_secs(10u64 << checks.clamp(0, 9)).min(Duration::from_secs(3600))
+}
+
+/// The answer for a charge error after the intent was confirmed: whether it may have charged.
+pub fn charge_is_uncertain(error: &ChargeError) -> bool {
+    matches!(error, ChargeError::Unreachable(_) | ChargeError::ServerError(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_back_off_to_an_hour() {
+        assert_eq!(next_check(0), Duration::from_secs(10));
+        assert_eq!(next_check(1), Duration::from_secs(20));
+        assert_eq!(next_check(20), Duration::from_secs(3600));
+    }
+}
