@@ -83,6 +83,22 @@ pub mod ssr {
 
     /// Calls `method path` on `service` with the visitor's session (and, to auth, address), copies any
     /// `Set-Cookie` back to the browser, and turns an error answer into an [`AppError`].
+    /// A server function called from script answers with the status of its error, so a refused
+    /// sign-in is a 400, not a server error. Plain form posts and page renders (which accept
+    /// HTML) keep theirs: a form post must stay a redirect back to the form.
+    pub fn answer_with_status(status: u16) {
+        let accepts_html = use_context::<Parts>()
+            .as_ref()
+            .and_then(|p| p.headers.get(http::header::ACCEPT))
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if !accepts_html {
+            if let (Some(options), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status)) {
+                options.set_status(code);
+            }
+        }
+    }
+
     pub async fn call<T: DeserializeOwned>(
         service: Service,
         method: Method,
@@ -127,18 +143,8 @@ pub mod ssr {
             tracing::error!(%error, ?service, path, "reading a service's answer");
             AppError::Unavailable("The service answer was cut off. Please try again.".into())
         })?;
-        // A server function called from script answers with the service's status, so a refused
-        // sign-in is a 400, not a server error. Plain form posts and page renders (which accept
-        // HTML) keep theirs: a form post must stay a redirect back to the form.
-        let accepts_html = parts
-            .as_ref()
-            .and_then(|p| p.headers.get(http::header::ACCEPT))
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
-        if !status.is_success() && !accepts_html {
-            if let (Some(options), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status.as_u16())) {
-                options.set_status(code);
-            }
+        if !status.is_success() {
+            answer_with_status(status.as_u16());
         }
         if status.is_success() {
             // A 204 has no body: read it as `null`, which `()` accepts.

@@ -96,6 +96,28 @@ test('a declined card shows the error and the order stays payable', async ({ pag
   await expect(buyer.getByTestId('order-status')).toHaveText('Paid');
 });
 
+test('a card that needs 3-D Secure says in test mode that nothing was charged, and another card pays', async ({ page, newUserPage }) => {
+  const title = `Three D ${unique()}`;
+  await signUp(page, 'seller');
+  const ticketPath = await sell(page, title, '9');
+  const buyer = await newUserPage();
+  await signUp(buyer, 'buyer');
+  await purchase(buyer, ticketPath);
+  const serverErrors: string[] = [];
+  buyer.on('response', (response) => {
+    if (response.status() >= 500) serverErrors.push(`${response.status()} ${response.url()}`);
+  });
+  await buyer.getByLabel('Visa ending 3220 (needs 3-D Secure)').check();
+  await buyer.getByRole('button', { name: 'Pay $9.00' }).click();
+  await expect(buyer.getByRole('alert')).toContainText('needs 3-D Secure authentication');
+  await expect(buyer.getByRole('alert')).toContainText('Nothing was charged');
+  await expect(buyer.getByTestId('order-status')).toHaveText('Awaiting payment');
+  expect(serverErrors, 'a card that needs authentication is no server error').toEqual([]);
+  await buyer.getByLabel('Visa ending 4242 (succeeds)').check();
+  await buyer.getByRole('button', { name: 'Pay $9.00' }).click();
+  await expect(buyer.getByTestId('order-status')).toHaveText('Paid');
+});
+
 test('a buyer cancels an order and the ticket is on sale again', async ({ page, newUserPage }) => {
   const title = `Changed my mind ${unique()}`;
   await signUp(page, 'seller');

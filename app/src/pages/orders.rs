@@ -14,7 +14,7 @@ use crate::model::{dollars, Order};
 
 #[cfg(feature = "ssr")]
 mod forward {
-    pub use crate::api::ssr::{call, Service};
+    pub use crate::api::ssr::{answer_with_status, call, Service};
     pub use reqwest::Method;
 }
 
@@ -72,16 +72,17 @@ pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppE
     let paid: serde_json::Value = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
     if paid["status"] == "requires_action" {
         let with_stripe_js = use_context::<crate::api::ApiConfig>().is_some_and(|config| config.stripe_publishable_key.is_some());
-        return match paid["clientSecret"].as_str() {
-            Some(secret) if with_stripe_js => Ok(Some(secret.to_string())),
-            _ => Err(AppError::Api {
-                status: 402,
-                messages: vec![crate::error::ApiMessage {
-                    message: "This card needs 3-D Secure authentication, which only Stripe.js can do, and payments are in test mode here. Nothing was charged: choose another card.".to_string(),
-                    field: None,
-                }],
-            }),
-        };
+        if let (Some(secret), true) = (paid["clientSecret"].as_str(), with_stripe_js) {
+            return Ok(Some(secret.to_string()));
+        }
+        answer_with_status(402);
+        return Err(AppError::Api {
+            status: 402,
+            messages: vec![crate::error::ApiMessage {
+                message: "This card needs 3-D Secure authentication, which only Stripe.js can do, and payments are in test mode here. Nothing was charged: choose another card.".to_string(),
+                field: None,
+            }],
+        });
     }
     // The order completes when payment.created reaches the orders service, milliseconds later:
     // wait for it so the page the buyer lands on says "Paid".

@@ -31,6 +31,27 @@ impl FromRef<AppState> for Sessions {
     }
 }
 
+/// `GET /metrics` in Prometheus' text format: what needs an operator (parked refunds above
+/// all). Served on the service's own port only (the ingress routes `/api/payments`), and
+/// counted when scraped, so every replica reports the same shared figures.
+pub fn metrics_router(db: shared::store::Db) -> Router {
+    Router::new().route("/metrics", axum::routing::get(metrics)).with_state(db)
+}
+
+async fn metrics(State(db): State<shared::store::Db>) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+    let backlog = store::backlog(&db).await?;
+    let body = format!(
+        "# HELP payments_refunds_parked Refunds Stripe refused too often, waiting for an operator (payments refunds list).\n\
+         # TYPE payments_refunds_parked gauge\npayments_refunds_parked {}\n\
+         # HELP payments_refunds_due Charges to give back that are not refunded yet.\n\
+         # TYPE payments_refunds_due gauge\npayments_refunds_due {}\n\
+         # HELP payments_attempts_unsettled Payment attempts without an outcome yet (in flight, or waiting for the customer).\n\
+         # TYPE payments_attempts_unsettled gauge\npayments_attempts_unsettled {}\n",
+        backlog.refunds_parked, backlog.refunds_due, backlog.attempts_unsettled
+    );
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body))
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new().route("/api/payments", post(create)).route("/api/payments/webhook", post(webhook)).with_state(state)
 }

@@ -69,5 +69,6 @@ impl PaymentsService {
 pub async fn application(config: PaymentsConfig) -> anyhow::Result<Server> {
     let service = PaymentsService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind(config.service.address(), service.router, readiness).await
+    let router = service.router.merge(routes::metrics_router(service.db.clone()));
+    Server::bind(config.service.address(), router, readiness).await
 }

@@ -407,6 +407,28 @@ pub async fn due_refunds(db: &Db, limit: usize, skip: &[String]) -> Result<Vec<P
     response.take(0)
 }
 
+/// What an operator watches: refunds due and parked, and attempts without an outcome.
+#[derive(Debug, Clone, PartialEq, Eq, SurrealValue)]
+pub struct Backlog {
+    pub refunds_due: i64,
+    pub refunds_parked: i64,
+    pub attempts_unsettled: i64,
+}
+
+pub async fn backlog(db: &Db) -> Result<Backlog, surrealdb::Error> {
+    let mut response = db
+        .query(
+            "RETURN {
+                refunds_due: count(SELECT id FROM payment WHERE refund = 'due'),
+                refunds_parked: count(SELECT id FROM payment WHERE refund = 'parked'),
+                attempts_unsettled: count(SELECT id FROM attempt WHERE state IN ['pending', 'action'])
+            }",
+        )
+        .await?;
+    let backlog: Option<Backlog> = response.take(0)?;
+    Ok(backlog.unwrap_or(Backlog { refunds_due: 0, refunds_parked: 0, attempts_unsettled: 0 }))
+}
+
 /// Refunds with `refund` in this state (`due`, `parked`), oldest first.
 pub async fn refunds_in(db: &Db, state: &str) -> Result<Vec<PaymentRow>, surrealdb::Error> {
     let mut response = db

@@ -124,20 +124,26 @@ fn secrets_read(template: &Value) -> BTreeSet<String> {
     names
 }
 
+/// The workloads (of every kind that runs pods) that read the Secret `secret`.
+fn readers_of(resources: &[Value], secret: &str) -> Vec<String> {
+    let mut readers = Vec::new();
+    for kind in ["Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"] {
+        for workload in of_kind(resources, kind) {
+            let spec = &workload["spec"];
+            let template = if kind == "CronJob" { &spec["jobTemplate"]["spec"]["template"] } else { &spec["template"] };
+            if secrets_read(template).contains(secret) {
+                readers.push(workload["metadata"]["name"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    readers
+}
+
 #[test]
 fn only_auth_is_given_the_session_signing_key() {
     for overlay in OVERLAYS {
         let resources = render(overlay).expect("the overlay renders");
-        let mut readers = Vec::new();
-        for kind in ["Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"] {
-            for workload in of_kind(&resources, kind) {
-                let spec = &workload["spec"];
-                let template = if kind == "CronJob" { &spec["jobTemplate"]["spec"]["template"] } else { &spec["template"] };
-                if secrets_read(template).contains(SIGNING_SECRET) {
-                    readers.push(workload["metadata"]["name"].as_str().unwrap_or_default().to_string());
-                }
-            }
-        }
+        let readers = readers_of(&resources, SIGNING_SECRET);
         assert_eq!(readers, ["auth"], "{overlay}: who reads the Secret {SIGNING_SECRET}");
         // And what it holds is read by auth alone: no other service's configuration asks for it.
         for name in ["tickets", "orders", "payments", "expiration"] {
@@ -156,16 +162,7 @@ const INTERNAL_SECRET: &str = "web-auth-internal";
 fn only_the_web_server_and_auth_share_the_internal_secret() {
     for overlay in OVERLAYS {
         let resources = render(overlay).expect("the overlay renders");
-        let mut readers = Vec::new();
-        for kind in ["Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"] {
-            for workload in of_kind(&resources, kind) {
-                let spec = &workload["spec"];
-                let template = if kind == "CronJob" { &spec["jobTemplate"]["spec"]["template"] } else { &spec["template"] };
-                if secrets_read(template).contains(INTERNAL_SECRET) {
-                    readers.push(workload["metadata"]["name"].as_str().unwrap_or_default().to_string());
-                }
-            }
-        }
+        let mut readers = readers_of(&resources, INTERNAL_SECRET);
         readers.sort();
         assert_eq!(readers, ["auth", "web"], "{overlay}: who reads the Secret {INTERNAL_SECRET}");
         for name in ["auth", "web"] {

@@ -42,7 +42,8 @@ pub async fn spawn_with(nats: NatsServer, stripe: StripeDouble, extra: &[(&str, 
     let service = payments::PaymentsService::build(&config).await.expect("the payments service starts");
     let db = service.db.clone();
     let readiness = service.readiness();
-    let server = shared::http::Server::bind(config.service.address(), service.router, readiness).await.expect("binds");
+    let router = service.router.merge(payments::routes::metrics_router(db.clone()));
+    let server = shared::http::Server::bind(config.service.address(), router, readiness).await.expect("binds");
     let address = format!("http://127.0.0.1:{}", server.port());
     stripe.send_webhooks_to(format!("{address}/api/payments/webhook"), config.stripe.webhook_secret.clone());
     let stripe_url = config.stripe.api_base.clone().unwrap_or_default();
@@ -69,6 +70,13 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Pays in a task of its own, for a test that acts while the payment is at Stripe.
+    pub fn pay_in_background(&self, user: &str, order_id: &str, token_: &str) -> tokio::task::JoinHandle<Response> {
+        let request =
+            self.client.post(self.url("/api/payments")).bearer_auth(token(user)).json(&json!({ "orderId": order_id, "token": token_ }));
+        tokio::spawn(async move { request.send().await.expect("request sent") })
     }
 
     /// Publishes `order.created` for `user` at `price` dollars and waits until payments knows it.

@@ -33,18 +33,7 @@ async fn a_second_card_while_the_first_is_at_stripe_gets_409_and_is_never_charge
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
     app.stripe.hold();
-    let first = tokio::spawn({
-        let (client, url) = (app.client.clone(), app.url("/api/payments"));
-        async move {
-            client
-                .post(url)
-                .bearer_auth(test_support::token("ann"))
-                .json(&json!({ "orderId": "o1", "token": "pm_card_visa" }))
-                .send()
-                .await
-                .unwrap()
-        }
-    });
+    let first = app.pay_in_background("ann", "o1", "pm_card_visa");
     assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the first attempt reached Stripe");
     let second = app.pay("ann", "o1", "pm_card_mastercard").await;
     assert_eq!(errors(second, 409).await, vec![general("A payment for this order is in progress")]);
@@ -77,18 +66,7 @@ async fn an_order_cancelled_while_its_charge_is_at_stripe_is_refunded_and_refuse
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
     app.stripe.hold();
-    let paying = tokio::spawn({
-        let (client, url) = (app.client.clone(), app.url("/api/payments"));
-        async move {
-            client
-                .post(url)
-                .bearer_auth(test_support::token("ann"))
-                .json(&json!({ "orderId": "o1", "token": "pm_card_visa" }))
-                .send()
-                .await
-                .unwrap()
-        }
-    });
+    let paying = app.pay_in_background("ann", "o1", "pm_card_visa");
     assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the charge reached Stripe");
     // The order expires while Stripe is charging the card.
     publish(&app.nats, "order.cancelled", json!({ "id": "o1", "version": 1, "ticket": { "id": "t-o1" } })).await;
@@ -168,12 +146,17 @@ async fn a_refund_refused_too_often_is_parked_until_an_operator_retries_it() {
     store::refund_refused(&app.db, stuck, payments::refunds::MAX_ATTEMPTS, "refused", None).await.unwrap();
     let parked = store::refunds_in(&app.db, "parked").await.unwrap();
     assert_eq!(parked.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec![stuck]);
+    // What an operator's alert watches.
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == "payments_refunds_parked 1"), "{metrics}");
     assert!(store::due_refunds(&app.db, 20, &[]).await.unwrap().is_empty(), "a parked refund is not tried");
 
     assert_eq!(store::unpark_refunds(&app.db, Some(stuck)).await.unwrap(), 1);
     // Due again (the refunder may already have been refused once more: it stays due).
     assert_eq!(store::get_payment(&app.db, stuck).await.unwrap().unwrap().refund, "due");
     assert!(store::refunds_in(&app.db, "parked").await.unwrap().is_empty());
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == "payments_refunds_parked 0"), "{metrics}");
 }
 
 #[tokio::test]
