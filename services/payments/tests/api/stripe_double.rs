@@ -8,6 +8,7 @@ use stripe_core::refund::CreateRefund;
 use stripe_double::StripeDouble;
 
 async fn client() -> (StripeDouble, stripe::Client) {
+    install_crypto();
     let (double, address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.unwrap();
     let client = stripe::ClientBuilder::new("sk_test_double").url(format!("http://{address}/")).build().unwrap();
     (double, client)
@@ -73,10 +74,80 @@ async fn an_idempotency_key_replays_the_first_result() {
     assert!(matches!(&other, StripeError::Stripe(e, 400) if e.type_.as_str() == "idempotency_error"), "{other:?}");
 }
 
+/// async-stripe asks rustls for the process's provider, as the gateway does (see gateway.rs); a
+/// test that builds its own client must not depend on another test having built a gateway.
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 #[tokio::test]
 async fn a_key_that_is_not_a_test_key_is_refused() {
+    install_crypto();
     let (_, address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.unwrap();
     let client = stripe::ClientBuilder::new("sk_live_real").url(format!("http://{address}/")).build().unwrap();
     let refused = visa(1000).send(&client).await.unwrap_err();
     assert!(matches!(refused, StripeError::Stripe(_, 401)), "{refused:?}");
+}
+
+fn key(raw: &str) -> RequestStrategy {
+    RequestStrategy::Idempotent(IdempotencyKey::new(raw).unwrap())
+}
+
+#[tokio::test]
+async fn a_500_in_the_middle_of_execution_is_kept_for_its_key_and_a_validation_error_is_not() {
+    let (double, client) = client().await;
+    double.fail_after_charge(1);
+    let first = visa(1000).customize().request_strategy(key("k1")).send(&client).await.unwrap_err();
+    assert!(matches!(first, StripeError::Stripe(_, 500)), "{first:?}");
+    assert_eq!(double.charges().len(), 1, "the charge happened");
+    // The same key replays the 500: only a new attempt (a new key) or a retrieval tells more.
+    let again = visa(1000).customize().request_strategy(key("k1")).send(&client).await.unwrap_err();
+    assert!(matches!(again, StripeError::Stripe(_, 500)), "{again:?}");
+    assert_eq!(double.charges().len(), 1, "and was not made again");
+
+    // A request refused before execution is not kept: the same key then works.
+    let invalid = visa(10).customize().request_strategy(key("k2")).send(&client).await.unwrap_err();
+    assert!(matches!(&invalid, StripeError::Stripe(e, 400) if e.code.as_ref().map(|c| c.as_str()) == Some("amount_too_small")));
+    visa(1000).customize().request_strategy(key("k2")).send(&client).await.expect("the key was free");
+}
+
+#[tokio::test]
+async fn a_key_in_use_by_a_request_in_flight_gets_a_409() {
+    let (double, client) = client().await;
+    double.slow_charges_by(Some(std::time::Duration::from_secs(2)));
+    let first = tokio::spawn({
+        let client = client.clone();
+        async move { visa(1000).customize().request_strategy(key("k1")).send(&client).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let second = visa(1000).customize().request_strategy(key("k1")).send(&client).await.unwrap_err();
+    assert!(matches!(&second, StripeError::Stripe(e, 409) if e.type_.as_str() == "idempotency_error"), "{second:?}");
+    first.await.unwrap().expect("the first goes through");
+    assert_eq!(double.charges().len(), 1);
+}
+
+#[tokio::test]
+async fn redirect_capable_methods_need_a_return_url_and_3ds_needs_action() {
+    use stripe_core::payment_intent::{ConfirmPaymentIntent, CreatePaymentIntentAutomaticPaymentMethods};
+    let (double, client) = client().await;
+    let redirects = CreatePaymentIntent::new(1000, stripe_types::Currency::USD)
+        .confirm(true)
+        .payment_method("pm_card_visa")
+        .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods::new(true))
+        .send(&client)
+        .await
+        .unwrap_err();
+    assert!(matches!(&redirects, StripeError::Stripe(e, 400) if e.param.as_deref() == Some("return_url")), "{redirects:?}");
+    assert!(double.payment_intents().is_empty());
+
+    let intent = CreatePaymentIntent::new(1000, stripe_types::Currency::USD)
+        .payment_method("pm_card_threeDSecure2Required")
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(intent.status.as_str(), "requires_confirmation");
+    let confirmed = ConfirmPaymentIntent::new(intent.id.clone()).send(&client).await.unwrap();
+    assert_eq!(confirmed.status.as_str(), "requires_action");
+    assert!(confirmed.next_action.is_some() && confirmed.client_secret.is_some());
+    assert!(double.charges().is_empty());
 }
