@@ -92,10 +92,8 @@ pub mod ssr {
             .and_then(|p| p.headers.get(http::header::ACCEPT))
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
-        if !accepts_html {
-            if let (Some(options), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status)) {
-                options.set_status(code);
-            }
+        if !accepts_html && let (Some(options), Ok(code)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(status)) {
+            options.set_status(code);
         }
     }
 

@@ -2,10 +2,14 @@ import { test as base, expect, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/// Every test fails on a console error or a hydration warning. Two failed loads are expected and
-/// are checked through the page instead: a server function that answers an error status (a
-/// refused sign-in), and the document itself when a test visits a missing page.
+/// Every test fails on a console error, a hydration warning, or any answer of 500 or more. Two
+/// failed loads are expected and are checked through the page instead: a server function that
+/// answers a 4xx (a refused sign-in), and the document itself when a test visits a missing page.
+/// A server function's 5xx is a server error whatever the page shows, so it always fails.
 function listen(page: Page, problems: string[]) {
+  page.on('response', (response) => {
+    if (response.status() >= 500) problems.push(`${response.status()} from ${response.request().method()} ${response.url()}`);
+  });
   page.on('console', (message) => {
     const text = message.text();
     const url = message.location().url;

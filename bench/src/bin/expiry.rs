@@ -4,7 +4,8 @@
 //! nats-server and the real `expiration` binary (next to this one in the target directory), then:
 //! 1. publishes 100,000 `order.created` expiring in an hour (pending, never due here);
 //! 2. publishes 10,000 more expiring evenly over the next 30 s;
-//! and prints the lateness of each of the 10,000 (when the stream stored its
+//!
+//! It prints the lateness of each of the 10,000 (when the stream stored its
 //! `expiration.complete` minus its `expiresAt`: p50, p99, max), plus the peak resident memory of
 //! the expiration process and of nats-server, where the schedules live.
 use std::collections::HashMap;

@@ -95,15 +95,15 @@ async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome
         // An order placed before the deletion arrived must not keep a ticket that is gone, even
         // if its buyer paid meanwhile: it is cancelled, and payments refunds the charge. (A
         // ticket held by an order cannot be deleted, so only such a race gets here.)
-        if let Some(order_id) = store::reservation_of(db, &event.id).await? {
-            if let Some(order) = store::get_order(db, &order_id).await? {
-                let paid = order.status() == OrderStatus::Complete;
-                if order.status().is_open() || paid {
-                    if !cancel_order(db, &order, Closing::Withdraw).await? {
-                        return Ok(Outcome::Wait(Duration::ZERO));
-                    }
-                    tracing::warn!(order.id = %order.id, ticket.id = %event.id, paid, "order cancelled: its ticket was deleted");
+        if let Some(order_id) = store::reservation_of(db, &event.id).await?
+            && let Some(order) = store::get_order(db, &order_id).await?
+        {
+            let paid = order.status() == OrderStatus::Complete;
+            if order.status().is_open() || paid {
+                if !cancel_order(db, &order, Closing::Withdraw).await? {
+                    return Ok(Outcome::Wait(Duration::ZERO));
                 }
+                tracing::warn!(order.id = %order.id, ticket.id = %event.id, paid, "order cancelled: its ticket was deleted");
             }
         }
     }

@@ -197,7 +197,9 @@ pub enum Closing {
 pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closing: Closing, event: OutboxRecord) -> Result<bool, TxError> {
     let (status, from, reason, release) = match closing {
         Closing::Complete => (OrderStatus::Complete, "['created', 'awaiting:payment']", None, ""),
-        Closing::Cancel => (OrderStatus::Cancelled, "['created', 'awaiting:payment']", None, "DELETE $reservation WHERE order_id = $order_id;"),
+        Closing::Cancel => {
+            (OrderStatus::Cancelled, "['created', 'awaiting:payment']", None, "DELETE $reservation WHERE order_id = $order_id;")
+        }
         Closing::Withdraw => (
             OrderStatus::Cancelled,
             "['created', 'awaiting:payment', 'complete']",

@@ -21,10 +21,10 @@ impl StripeSettings {
 
     pub fn read(env: &mut EnvReader, environment: Environment) -> Self {
         let api_base = env.raw("STRIPE_API_BASE").map(str::to_string);
-        if let Some(base) = &api_base {
-            if !(base.starts_with("http://") || base.starts_with("https://")) {
-                env.problem(format!("STRIPE_API_BASE={base:?} is not valid: expected an http:// or https:// URL"));
-            }
+        if let Some(base) = &api_base
+            && !(base.starts_with("http://") || base.starts_with("https://"))
+        {
+            env.problem(format!("STRIPE_API_BASE={base:?} is not valid: expected an http:// or https:// URL"));
         }
         let secret_key = match env.raw("STRIPE_SECRET_KEY") {
             Some(key) if ["sk_test_", "sk_live_", "rk_test_", "rk_live_"].iter().any(|p| key.starts_with(p)) => key.to_string(),

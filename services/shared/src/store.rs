@@ -30,10 +30,10 @@ pub type Db = Arc<Surreal<Any>>;
 /// Connects, selects the service's namespace and database, and applies `schema` (statements that
 /// are safe to run on every start: `DEFINE ... IF NOT EXISTS` / `OVERWRITE`).
 pub async fn connect(settings: &DatabaseSettings, schema: &str) -> anyhow::Result<Db> {
-    if let Some(path) = settings.url.strip_prefix("surrealkv://") {
-        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating data folder {}", parent.display()))?;
-        }
+    if let Some(path) = settings.url.strip_prefix("surrealkv://")
+        && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating data folder {}", parent.display()))?;
     }
     let db = surrealdb::engine::any::connect(settings.url.as_str())
         .await

@@ -3,6 +3,7 @@
 //! (`shared::events::permissions`), environment maps for configuration, session tokens and a spy
 //! on events. A service under test connects as its own NATS user (the development password); the
 //! harness itself as the operator's.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -252,6 +253,10 @@ impl Drop for NatsCluster {
 /// An environment for a service under test: in-memory database, free port on loopback, and no
 /// session keys, so the built-in development pair verifies what [`token`] signs.
 pub fn env(nats: &impl Nats, extra: &[(&str, &str)]) -> EnvReader {
+    // `TEST_LOG=1 cargo test …`: the services' logs next to a failing test (as zero2prod does).
+    if std::env::var_os("TEST_LOG").is_some() {
+        shared::telemetry::init(shared::telemetry::LogFormat::Pretty);
+    }
     let mut vars: HashMap<String, String> =
         [("PORT", "0"), ("DATABASE_URL", "mem://")].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     vars.insert("NATS_URL".into(), nats.url());

@@ -162,12 +162,10 @@ mod tests {
 
     #[test]
     fn titles_cannot_hide_what_they_say() {
-        for hidden in ["Concert\u{202E}gpj.exe", "a\u{2066}b\u{2069}", "zero\u{200B}width", "soft\u{AD}hyphen", "\u{FEFF}BOM", "line\u{2028}break"] {
-            assert_eq!(
-                Title::parse(Some(hidden.into())),
-                Err("Title must not contain invisible formatting characters"),
-                "{hidden:?}"
-            );
+        for hidden in
+            ["Concert\u{202E}gpj.exe", "a\u{2066}b\u{2069}", "zero\u{200B}width", "soft\u{AD}hyphen", "\u{FEFF}BOM", "line\u{2028}break"]
+        {
+            assert_eq!(Title::parse(Some(hidden.into())), Err("Title must not contain invisible formatting characters"), "{hidden:?}");
         }
         assert!(Title::parse(Some("Band 👩\u{200D}🎤 live, Zürich, 東京".into())).is_ok());
     }

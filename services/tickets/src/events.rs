@@ -15,7 +15,11 @@ pub const DURABLE: &str = "tickets-service";
 
 /// Pauses while the service's database is unreachable.
 pub fn consumer(db: &Db) -> ConsumerSpec {
-    ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT], Dependency::Database(db.clone()))
+    ConsumerSpec::new(
+        DURABLE,
+        vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
+        Dependency::Database(db.clone()),
+    )
 }
 
 /// Waiting for an earlier event (a cancellation that frees the ticket) to arrive.
@@ -42,14 +46,14 @@ pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Resu
 }
 
 fn updated(row: &TicketRow, order_id: Option<String>) -> anyhow::Result<OutboxRecord> {
-    Ok(OutboxRecord::new(&TicketUpdated {
+    OutboxRecord::new(&TicketUpdated {
         id: row.id.clone(),
         version: row.version as u64 + 1,
         title: row.title.clone(),
         price: Cents(row.price),
         user_id: row.user_id.clone(),
         order_id,
-    })?)
+    })
 }
 
 async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> {

@@ -176,11 +176,7 @@ pub async fn apply_order(
         ),
         None => String::new(),
     };
-    let not_held = if set.is_none() {
-        "IF (SELECT VALUE order_id FROM ONLY $ticket) = $order_id { THROW 'STALE'; };"
-    } else {
-        ""
-    };
+    let not_held = if set.is_none() { "IF (SELECT VALUE order_id FROM ONLY $ticket) = $order_id { THROW 'STALE'; };" } else { "" };
     let outbox = if event.is_some() { OutboxRecord::statement(0) } else { String::new() };
     let query = db
         .query(format!(

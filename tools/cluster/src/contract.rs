@@ -41,7 +41,13 @@ fn cases() -> Vec<Case> {
         case("an unknown ticket", Method::GET, "/api/tickets/no-such-ticket", 404, Body::Error("Not Found")),
         case("selling while signed out", Method::POST, "/api/tickets", 401, Body::Error("Not authorized")),
         case("orders while signed out", Method::GET, "/api/orders", 401, Body::Error("Not authorized")),
-        case("the current user while signed out", Method::GET, "/api/users/currentuser", 200, Body::Json(|| json!({ "currentUser": null }))),
+        case(
+            "the current user while signed out",
+            Method::GET,
+            "/api/users/currentuser",
+            200,
+            Body::Json(|| json!({ "currentUser": null })),
+        ),
         case("an unknown page", Method::GET, "/no-such-page", 404, Body::Html),
         Case {
             name: "malformed JSON",
@@ -69,7 +75,8 @@ pub async fn run(base: &str) -> anyhow::Result<Vec<String>> {
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build()?;
     let mut failures = Vec::new();
     for case in cases() {
-        let mut request = client.request(case.method.clone(), format!("{base}{}", case.path)).header("accept", "application/json, text/html");
+        let mut request =
+            client.request(case.method.clone(), format!("{base}{}", case.path)).header("accept", "application/json, text/html");
         if let Some(content_type) = case.content_type {
             request = request.header("content-type", content_type);
         }

@@ -58,7 +58,7 @@ pub async fn snapshot(api: &Api, observed: &Observed, nats: &crate::topology::Na
         anyhow::ensure!(status == 200 || status == 404, "GET /api/tickets/{id} answered {status}");
         tickets.insert(id.clone(), (status == 200).then_some(ticket));
     }
-    let last_expiry = orders.values().filter_map(|o| expires_at(o)).max();
+    let last_expiry = orders.values().filter_map(expires_at).max();
     let (dead_letters, backlog) = nats_state(nats).await?;
     Ok(Snapshot { orders, tickets, last_expiry, dead_letters, backlog })
 }
@@ -169,10 +169,10 @@ pub fn check(snapshot: &Snapshot, observed: &Observed, stripe: &StripeDouble, no
             continue;
         }
         let ticket_id = order["ticket"]["id"].as_str().unwrap_or_default();
-        if let Some(Some(ticket)) = snapshot.tickets.get(ticket_id) {
-            if ticket["orderId"].as_str() == Some(id) {
-                expired.push(format!("ticket {ticket_id} is still held by order {id}, which is cancelled"));
-            }
+        if let Some(Some(ticket)) = snapshot.tickets.get(ticket_id)
+            && ticket["orderId"].as_str() == Some(id)
+        {
+            expired.push(format!("ticket {ticket_id} is still held by order {id}, which is cancelled"));
         }
     }
     checks.push(Check { name: "every order not paid before its expiry is cancelled and holds nothing", violations: expired });

@@ -82,7 +82,14 @@ impl Api {
     }
 
     /// Sends a request; `None` when no answer came (connection refused or reset, timeout).
-    pub async fn call(&self, route: &'static str, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Option<(u16, Value, reqwest::header::HeaderMap)> {
+    pub async fn call(
+        &self,
+        route: &'static str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Option<(u16, Value, reqwest::header::HeaderMap)> {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -195,17 +202,19 @@ async fn seller(api: Api, email: String, stop: Arc<AtomicBool>) {
             api.call("PUT /api/tickets/:id", Method::PUT, &format!("/api/tickets/{id}"), Some(&user.token), Some(body)).await;
         } else if roll < 15 && !mine.is_empty() {
             let id = mine.swap_remove(fastrand::usize(0..mine.len()));
-            if let Some((204, _, _)) = api.call("DELETE /api/tickets/:id", Method::DELETE, &format!("/api/tickets/{id}"), Some(&user.token), None).await {
+            if let Some((204, _, _)) =
+                api.call("DELETE /api/tickets/:id", Method::DELETE, &format!("/api/tickets/{id}"), Some(&user.token), None).await
+            {
                 api.recorder.observed().deleted.insert(id);
             }
         } else {
             n += 1;
             let body = json!({ "title": format!("{email} ticket {n}"), "price": price() });
-            if let Some((201, ticket, _)) = api.call("POST /api/tickets", Method::POST, "/api/tickets", Some(&user.token), Some(body)).await {
-                if let Some(id) = ticket["id"].as_str() {
-                    api.recorder.observed().tickets.insert(id.to_string(), me);
-                    mine.push(id.to_string());
-                }
+            if let Some((201, ticket, _)) = api.call("POST /api/tickets", Method::POST, "/api/tickets", Some(&user.token), Some(body)).await
+                && let Some(id) = ticket["id"].as_str()
+            {
+                api.recorder.observed().tickets.insert(id.to_string(), me);
+                mine.push(id.to_string());
             }
         }
         think(600..1_400).await;
@@ -255,7 +264,10 @@ async fn buyer(api: Api, email: String, stop: Arc<AtomicBool>) {
                 let (a, b) = (api.clone(), api.clone());
                 let (u1, u2) = (user.clone(), user.clone());
                 let (o1, o2) = (order_id.clone(), order_id.clone());
-                tokio::join!(async move { pay(&a, &u1, &o1, "pm_card_visa").await }, async move { pay(&b, &u2, &o2, "pm_card_visa").await });
+                tokio::join!(
+                    async move { pay(&a, &u1, &o1, "pm_card_visa").await },
+                    async move { pay(&b, &u2, &o2, "pm_card_visa").await }
+                );
             }
             22..60 => pay(&api, &user, &order_id, "pm_card_visa").await,
             60..78 => {

@@ -247,8 +247,9 @@ async fn drive(cluster: &mut Cluster, run: &Run, name: &str, seed: u64) -> anyho
     let limit = Duration::from_secs(run.window + 120);
     let settle_started = Instant::now();
     let checker = Api::new(&cluster.url, Recorder::new(started))?;
+    // The load has stopped: what its clients were told is final.
+    let observed = std::mem::take(&mut *recorder.observed());
     let (checks, snapshot) = loop {
-        let observed = recorder.observed();
         let snapshot = invariants::snapshot(&checker, &observed, &cluster.nats_admin).await;
         let now = time::OffsetDateTime::now_utc();
         match snapshot {
@@ -262,11 +263,10 @@ async fn drive(cluster: &mut Cluster, run: &Run, name: &str, seed: u64) -> anyho
             Err(error) if settle_started.elapsed() > limit => return Err(error.context("reading the final state")),
             Err(_) => {}
         }
-        drop(observed);
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
     let settled = Settled { checks, snapshot, took: settle_started.elapsed(), contract_failures };
-    report(&recorder.observed(), &injected, &settled, cluster);
+    report(&observed, &injected, &settled, cluster);
     Ok(settled.contract_failures.is_empty() && settled.checks.iter().all(Check::holds))
 }
 

@@ -57,7 +57,12 @@ pub fn config(
     }
     writeln!(conf, "  server {{\n    listen 127.0.0.1:{ingress_port};")?;
     for rule in paths {
-        anyhow::ensure!(upstreams.contains_key(&rule.service), "the Ingress routes {} to {}, which has no replicas", rule.path, rule.service);
+        anyhow::ensure!(
+            upstreams.contains_key(&rule.service),
+            "the Ingress routes {} to {}, which has no replicas",
+            rule.path,
+            rule.service
+        );
         let target = format!("proxy_pass http://{};", rule.service);
         match rule.path_type.as_str() {
             "Exact" => writeln!(conf, "    location = {} {{ {target} }}", rule.path)?,

@@ -47,7 +47,11 @@ impl Proc {
     }
 
     pub fn spawn(&mut self) -> anyhow::Result<()> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).with_context(|| format!("opening {}", self.log.display()))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .with_context(|| format!("opening {}", self.log.display()))?;
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
@@ -114,10 +118,11 @@ impl Proc {
         let url = format!("http://127.0.0.1:{port}{path}");
         let deadline = Instant::now() + within;
         loop {
-            if let Ok(response) = client.get(&url).send().await {
-                if response.status().is_success() && accept(&response.text().await.unwrap_or_default()) {
-                    return Ok(());
-                }
+            if let Ok(response) = client.get(&url).send().await
+                && response.status().is_success()
+                && accept(&response.text().await.unwrap_or_default())
+            {
+                return Ok(());
             }
             if !self.running() {
                 anyhow::bail!("{} exited while starting; see {}", self.name, self.log.display());

@@ -1,5 +1,6 @@
 //! The ingress of the local topology is generated from the Ingress manifest; nginx accepts it, and
 //! every API prefix of the contract reaches the Service the manifest names.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 use std::collections::BTreeMap;
 
 use cluster::manifests::Manifests;
@@ -9,7 +10,9 @@ fn nginx_accepts_the_configuration_generated_from_the_manifests() {
     let manifests = Manifests::load().expect("k8s/base renders");
     let paths = manifests.ingress_paths().expect("the Ingress has paths");
     let routed: BTreeMap<&str, &str> = paths.iter().map(|p| (p.path.as_str(), p.service.as_str())).collect();
-    for (prefix, service) in [("/api/users", "auth"), ("/api/tickets", "tickets"), ("/api/orders", "orders"), ("/api/payments", "payments"), ("/", "web")] {
+    for (prefix, service) in
+        [("/api/users", "auth"), ("/api/tickets", "tickets"), ("/api/orders", "orders"), ("/api/payments", "payments"), ("/", "web")]
+    {
         assert_eq!(routed.get(prefix), Some(&service), "{prefix}");
     }
     let mut upstreams = BTreeMap::new();

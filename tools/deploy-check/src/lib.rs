@@ -7,6 +7,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use serde_json::Value;
 
+#[allow(clippy::expect_used, reason = "a check run from a checkout: without the folder there is nothing to check")]
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository folder")
 }
@@ -64,7 +65,8 @@ pub fn environment(
         } else if let Some(reference) = entry["valueFrom"]["configMapKeyRef"].as_object() {
             let map_name = reference["name"].as_str().unwrap_or_default();
             let key = reference["key"].as_str().unwrap_or_default();
-            let map = named(resources, "ConfigMap", map_name).with_context(|| format!("{name}: ConfigMap {map_name} is not in the manifests"))?;
+            let map =
+                named(resources, "ConfigMap", map_name).with_context(|| format!("{name}: ConfigMap {map_name} is not in the manifests"))?;
             Some(map["data"][key].as_str().with_context(|| format!("{name}: key {key} missing from ConfigMap {map_name}"))?.to_string())
         } else if let Some(reference) = entry["valueFrom"]["secretKeyRef"].as_object() {
             let secret_name = reference["name"].as_str().unwrap_or_default();

@@ -1,4 +1,5 @@
 //! The manifests agree with the code: run with `cargo test -p deploy-check`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use deploy_check::{named, of_kind, render, repo, yaml_documents};

@@ -3,6 +3,7 @@
 //! `shared::events::permissions` renders them, from its own Secret; and the network policies
 //! isolate every pod and open only the paths the marketplace uses. Run with `cargo test -p
 //! deploy-check`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -70,10 +71,10 @@ fn each_service_connects_to_nats_as_its_own_user_with_its_own_secrets() {
             }
             // No other part's NATS user nor database user.
             for (variable, entry) in &env {
-                if let Some((secret, _)) = secret_of(entry) {
-                    if let Some(owner) = secret.strip_prefix("nats-").or_else(|| secret.strip_prefix("db-")) {
-                        assert_eq!(owner, name, "{overlay}/{name}: {variable} reads the Secret {secret}");
-                    }
+                if let Some((secret, _)) = secret_of(entry)
+                    && let Some(owner) = secret.strip_prefix("nats-").or_else(|| secret.strip_prefix("db-"))
+                {
+                    assert_eq!(owner, name, "{overlay}/{name}: {variable} reads the Secret {secret}");
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! The services' store over WebSocket against SurrealDB's own server (this package's `surreal`
 //! binary, SurrealKV), with database users made by the Kubernetes users Job's script: what every
 //! service does in the distributed topology.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -158,7 +159,13 @@ async fn a_service_signs_in_once_however_often_its_handle_is_cloned() {
     let db = store::connect(&server.settings("tickets", "tickets"), SCHEMA).await.expect("tickets connects");
     let root = format!("http://127.0.0.1:{}/sql", server.port);
     let rotate = "USE NS ticketing; USE DB tickets; DEFINE USER OVERWRITE tickets ON DATABASE PASSWORD 'rotated' ROLES EDITOR;";
-    let rotated = reqwest::Client::new().post(&root).basic_auth("root", Some(ROOT_PASS)).header("accept", "application/json").body(rotate).send().await;
+    let rotated = reqwest::Client::new()
+        .post(&root)
+        .basic_auth("root", Some(ROOT_PASS))
+        .header("accept", "application/json")
+        .body(rotate)
+        .send()
+        .await;
     assert!(rotated.is_ok_and(|r| r.status().is_success()), "the password was changed");
     for _ in 0..5 {
         let handle = db.clone();
@@ -200,7 +207,10 @@ async fn replicas_starting_together_all_apply_their_schema() {
     // restart of the whole deployment), they write the same definitions at the same moment.
     let server = Server::start().await;
     let settings = server.settings("tickets", "tickets");
-    let schema = format!("{SCHEMA}{}", (0..20).map(|i| format!("DEFINE FIELD IF NOT EXISTS f{i} ON counter TYPE option<int>;\n")).collect::<String>());
+    let schema = format!(
+        "{SCHEMA}{}",
+        (0..20).map(|i| format!("DEFINE FIELD IF NOT EXISTS f{i} ON counter TYPE option<int>;\n")).collect::<String>()
+    );
     let started = futures_util::future::join_all((0..8).map(|_| store::connect(&settings, &schema))).await;
     for result in started {
         assert!(result.is_ok(), "a replica failed to start: {:?}", result.err());

@@ -63,7 +63,7 @@ async fn a_client_address_without_valid_proof_is_ignored() {
     let forged = |n: usize| {
         let mut headers = from_the_web_server("not the secret auth and the web server share!", &format!("192.0.2.{n}"));
         // A second kind of forgery: a proof with the right shape and no right to it.
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             headers[1].1 = format!("{}.{}", headers[1].1.split('.').next().unwrap_or_default(), "00".repeat(32));
         }
         headers

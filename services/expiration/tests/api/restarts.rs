@@ -36,6 +36,7 @@ async fn the_service_killed_with_pending_expiries_fires_them_all_once_after_rest
     assert!(eventually(Duration::from_secs(20), || all_acked(&nats, "expiration-service")).await);
     let fired = wait_fired(&nats, 100).await;
     let _ = service.kill();
+    let _ = service.wait();
     assert_eq!(fired.len(), 100, "every expiry fired");
     assert!(fired.values().all(|f| f.len() == 1), "none fired twice");
 }

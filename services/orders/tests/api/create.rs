@@ -46,7 +46,7 @@ async fn an_order_reserves_the_ticket_and_publishes_order_created() {
     let event = spy.expect("order.created").await;
     assert_eq!(event["id"], order["id"]);
     assert_eq!(event["ticket"], json!({ "id": "t1", "price": 20.0, "version": 0 }));
-    assert_eq!(event["expiresAt"].as_str().map(|s| s.len() > 0), Some(true));
+    assert_eq!(event["expiresAt"].as_str().map(|s| !s.is_empty()), Some(true));
 
     assert_eq!(errors(app.order("other-buyer", "t1").await, 400).await, vec![general("Ticket is already reserved")]);
 }

@@ -161,6 +161,7 @@ async fn an_order_keeps_the_price_and_version_its_buyer_saw_when_the_ticket_chan
     assert!(applied, "the edit was applied to the replica");
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!(after["ticket"], seen, "the order still shows what its buyer saw");
-    let listed: Vec<Value> = app.client.get(app.url("/api/orders")).bearer_auth(test_support::token("ann")).send().await.unwrap().json().await.unwrap();
+    let listed: Vec<Value> =
+        app.client.get(app.url("/api/orders")).bearer_auth(test_support::token("ann")).send().await.unwrap().json().await.unwrap();
     assert_eq!(listed[0]["ticket"], seen);
 }

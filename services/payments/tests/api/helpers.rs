@@ -34,10 +34,6 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 }
 
 pub async fn spawn_with(nats: NatsServer, stripe: StripeDouble, extra: &[(&str, &str)]) -> TestApp {
-    // `TEST_LOG=1 cargo test …` shows the service's logs next to a failing test.
-    if std::env::var_os("TEST_LOG").is_some() {
-        shared::telemetry::init(shared::telemetry::LogFormat::Pretty);
-    }
     let config = PaymentsConfig::read(env(&nats, extra)).expect("test configuration is valid");
     let service = payments::PaymentsService::build(&config).await.expect("the payments service starts");
     let db = service.db.clone();

@@ -1,5 +1,6 @@
 //! API tests: each spawns the real tickets service on a random port with an in-memory database
 //! and its own nats-server.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 mod crash;
 mod create;
 mod events;
