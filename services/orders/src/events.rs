@@ -10,7 +10,6 @@ use shared::store::Db;
 
 use shared::events::outbox::OutboxRecord;
 
-use crate::routes::cancel_order;
 use crate::store::{self, Closing, TicketReplica};
 
 /// The durable consumer all replicas share; its dead letters are `deadletter.orders-service.>`.
@@ -100,7 +99,7 @@ async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome
         {
             let paid = order.status() == OrderStatus::Complete;
             if order.status().is_open() || paid {
-                if !cancel_order(db, &order, Closing::Withdraw).await? {
+                if !store::cancel(db, &order, Closing::Withdraw).await? {
                     return Ok(Outcome::Wait(Duration::ZERO));
                 }
                 tracing::warn!(order.id = %order.id, ticket.id = %event.id, paid, "order cancelled: its ticket was deleted");
@@ -115,7 +114,7 @@ async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Resu
         return Ok(Outcome::Wait(EARLY));
     };
     // Complete and cancelled orders are left alone.
-    if order.status().is_open() && !cancel_order(db, &order, Closing::Cancel).await? {
+    if order.status().is_open() && !store::cancel(db, &order, Closing::Cancel).await? {
         return Ok(Outcome::Wait(Duration::ZERO));
     }
     Ok(Outcome::Ack)

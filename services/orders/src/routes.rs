@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use shared::events::outbox::OutboxRecord;
-use shared::events::{Backbone, OrderCancelled, OrderCreated, OrderStatus, OrderTicket, TicketRef};
+use shared::events::{Backbone, OrderCreated, OrderStatus, OrderTicket};
 use shared::extract::ApiJson;
 use shared::money::Cents;
 use shared::session::{RequireUser, Sessions};
@@ -104,7 +104,7 @@ async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, P
             OrderStatus::Complete => return Err(ApiError::bad_request("Cannot cancel a completed order")),
             OrderStatus::Cancelled => return Ok(StatusCode::NO_CONTENT),
             OrderStatus::Created | OrderStatus::AwaitingPayment => {
-                if cancel_order(&state.db, &row, Closing::Cancel).await? {
+                if store::cancel(&state.db, &row, Closing::Cancel).await? {
                     state.backbone.outbox.wake();
                     tracing::info!(order.id = %id, "order cancelled by its buyer");
                     return Ok(StatusCode::NO_CONTENT);
@@ -113,11 +113,4 @@ async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, P
         }
     }
     Err(ApiError::Internal(anyhow::anyhow!("order {id} kept changing while cancelling it")))
-}
-
-/// Cancels an order with `order.cancelled` (an open one, or with [`Closing::Withdraw`] a paid
-/// one too); `false` if it changed meanwhile.
-pub async fn cancel_order(db: &Db, row: &OrderRow, closing: Closing) -> anyhow::Result<bool> {
-    let event = OrderCancelled { id: row.id.clone(), version: row.version as u64 + 1, ticket: TicketRef { id: row.ticket_id.clone() } };
-    Ok(store::close(db, &row.id, &row.ticket_id, row.version, closing, OutboxRecord::new(&event)?).await?)
 }

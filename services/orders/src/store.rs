@@ -2,7 +2,7 @@
 //! ticket. The reservation's record id is the ticket's id, so a second active order for a ticket
 //! cannot be written: the database refuses it, whatever the timing.
 use shared::events::outbox::{self, OutboxRecord};
-use shared::events::OrderStatus;
+use shared::events::{OrderCancelled, OrderStatus, TicketRef};
 use shared::money::Cents;
 use shared::store::{commit, Db, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
@@ -190,6 +190,14 @@ pub enum Closing {
     /// Its ticket was deleted by a seller in a race with the reservation: cancelled even when
     /// already paid (payments then refunds), since there is no ticket to give.
     Withdraw,
+}
+
+/// Cancels an order with `order.cancelled` (an open one, or with [`Closing::Withdraw`] a paid
+/// one too); `false` if it changed meanwhile. The buyer's route and the event handlers (expiry,
+/// a withdrawn ticket) both cancel through here.
+pub async fn cancel(db: &Db, row: &OrderRow, closing: Closing) -> anyhow::Result<bool> {
+    let event = OrderCancelled { id: row.id.clone(), version: row.version as u64 + 1, ticket: TicketRef { id: row.ticket_id.clone() } };
+    Ok(close(db, &row.id, &row.ticket_id, row.version, closing, OutboxRecord::new(&event)?).await?)
 }
 
 /// Ends an order at `version` with its event, in one transaction; a cancelled order gives its
