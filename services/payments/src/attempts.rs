@@ -268,11 +268,6 @@ fn next_check(checks: i64) -> Duration {
     Duration::from_secs(10u64 << checks.clamp(0, 9)).min(Duration::from_secs(3600))
 }
 
-/// The answer for a charge error after the intent was confirmed: whether it may have charged.
-pub fn charge_is_uncertain(error: &ChargeError) -> bool {
-    matches!(error, ChargeError::Unreachable(_) | ChargeError::ServerError(_))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

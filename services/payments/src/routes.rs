@@ -117,8 +117,9 @@ async fn create(
             store::end_attempt(db, &attempt.id, &attempt.order_id, "failed", Some(&message)).await?;
             Outcome::Declined(message)
         }
-        Err(error) if attempts::charge_is_uncertain(&error) => {
-            // Stripe may have charged: the attempt stays open for a webhook or the reconciler.
+        // Stripe down or failing after the confirm was sent: it may have charged, so the attempt
+        // stays open for a webhook or the reconciler.
+        Err(error) if error.is_transient() => {
             tracing::error!(order.id = %order.id, attempt.id = %attempt.id, stripe.id = %intent_id, %error, "no answer to a charge; reconciling later");
             return Err(ApiError::BadGateway(
                 "The payment provider did not answer. If the payment went through, the order completes shortly; otherwise try again in a minute.".to_string(),
