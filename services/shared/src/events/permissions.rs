@@ -2,8 +2,9 @@
 //! events connects as its own user, allowed to publish only the subjects it owns, its own
 //! consumer's internal subjects (acks, dead letters, replays) and the JetStream API calls its own
 //! durable consumer and the streams need; it may subscribe only to its own reply inbox
-//! (`_INBOX.<user>.>`: pulled events arrive there). A message on another owner's subject is refused
-//! by the server. The auth service and the web server do not connect to NATS and have no user.
+//! (`_INBOX.<user>.>`: pulled events arrive there) and to the subjects it owns (its replicas hear
+//! each other's writes). A message on another owner's subject is refused by the server. The auth
+//! service and the web server do not connect to NATS and have no user.
 //!
 //! One table, rendered into the servers' `authorization` block wherever a server runs: Kubernetes
 //! (`auth.conf` in the `nats-config` ConfigMap, passwords from the environment, checked by
@@ -120,10 +121,13 @@ impl ServiceUser {
         allow
     }
 
-    /// What it may subscribe to: its own replies (JetStream API answers, publish acks, pulled
-    /// events).
+    /// What it may subscribe to: the subjects it owns, and its own replies (JetStream API
+    /// answers, publish acks, pulled events). Its own events tell it nothing it could not know;
+    /// they tell a replica what the others wrote (the tickets replicas' cached lists).
     pub fn subscribe_allow(&self) -> Vec<String> {
-        vec![format!("{}.>", inbox_prefix(self.name))]
+        let mut allow: Vec<String> = self.owns.iter().map(|s| s.to_string()).collect();
+        allow.push(format!("{}.>", inbox_prefix(self.name)));
+        allow
     }
 }
 
@@ -239,7 +243,7 @@ mod tests {
         assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING.orders-service"));
         assert!(may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.payments-service.>"));
         assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.orders-service.>"));
-        assert_eq!(payments.subscribe_allow(), ["_INBOX.payments.>"]);
+        assert_eq!(payments.subscribe_allow(), ["payment.created", "_INBOX.payments.>"]);
     }
 
     #[test]
