@@ -25,24 +25,26 @@ pub fn consumer(db: &Db) -> ConsumerSpec {
 /// Waiting for an earlier event (a cancellation that frees the ticket) to arrive.
 const EARLY: Duration = Duration::from_millis(100);
 
+/// `wake` runs after every handler that may have written, failed ones included: an error can
+/// come after a commit (its answer lost on the way back).
 pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
-    let outcome = match delivery.subject.as_str() {
+    let handled = match delivery.subject.as_str() {
         OrderCreated::SUBJECT => match delivery.parse::<OrderCreated>() {
-            Ok(event) => order_created(&db, event).await?,
+            Ok(event) => order_created(&db, event).await,
             Err(outcome) => return Ok(outcome),
         },
         OrderCancelled::SUBJECT => match delivery.parse::<OrderCancelled>() {
-            Ok(event) => order_cancelled(&db, event).await?,
+            Ok(event) => order_cancelled(&db, event).await,
             Err(outcome) => return Ok(outcome),
         },
         OrderCompleted::SUBJECT => match delivery.parse::<OrderCompleted>() {
-            Ok(event) => order_completed(&db, event).await?,
+            Ok(event) => order_completed(&db, event).await,
             Err(outcome) => return Ok(outcome),
         },
-        other => Outcome::Reject(format!("no handler for {other}")),
+        other => return Ok(Outcome::Reject(format!("no handler for {other}"))),
     };
     wake();
-    Ok(outcome)
+    handled
 }
 
 fn updated(row: &TicketRow, order_id: Option<String>) -> anyhow::Result<OutboxRecord> {

@@ -2,10 +2,12 @@
 //!
 //! Inner layout, as in every service: `domain` (types that parse input), `store` (its own
 //! database, each write with its event in one transaction), `routes` (HTTP), `events` (what it
-//! consumes), `startup` (wiring).
+//! consumes), `startup` (wiring). Besides: `listing`, the answers of the list kept in memory
+//! until a write (of any replica) makes them stale.
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod listing;
 pub mod routes;
 pub mod startup;
 pub mod store;

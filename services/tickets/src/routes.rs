@@ -2,9 +2,11 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRef, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use bytes::Bytes;
 use serde::Deserialize;
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, TicketCreated, TicketDeleted, TicketUpdated};
@@ -14,6 +16,7 @@ use shared::store::Db;
 use shared::{parse_fields, ApiError};
 
 use crate::domain::{Price, TicketView, Title};
+use crate::listing::Listing;
 use crate::store::{self, Guarded, TicketRow};
 
 #[derive(Clone)]
@@ -21,6 +24,7 @@ pub struct AppState {
     pub db: Db,
     pub sessions: Sessions,
     pub backbone: Backbone,
+    pub listing: Listing,
 }
 
 impl FromRef<AppState> for Sessions {
@@ -42,8 +46,10 @@ struct TicketBody {
     price: Option<serde_json::Value>,
 }
 
-/// A write and its event are committed; wake the relay so the event leaves at once.
+/// A write and its event are committed: the lists kept are stale (before the response, so the
+/// writer's next list shows its write), and the relay wakes so the event leaves at once.
 fn committed(state: &AppState) {
+    state.listing.invalidate();
     state.backbone.outbox.wake();
 }
 
@@ -73,7 +79,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(row.view())))
 }
 
-async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Result<Json<Vec<TicketView>>, ApiError> {
+/// Served from the answers kept (`listing`) when it can be. Only answers that passed every check
+/// are kept, and a `before` that was a ticket's id stays one (deleting a ticket only marks it).
+async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
     let mut errors = shared::error::FieldErrors::new();
     let limit = errors.check(
         "limit",
@@ -83,13 +91,29 @@ async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String,
         },
     );
     let before = query.get("before").cloned();
+    if let Some(limit) = limit
+        && let Some(body) = state.listing.get(limit, before.as_deref())
+    {
+        return Ok(json_body(body));
+    }
+    // Before any read: a write committed from now on makes this answer one not to keep.
+    let generation = state.listing.generation();
     if let Some(before) = &before {
         let known = store::get(&state.db, before).await?.is_some();
         errors.check("before", if known { Ok(()) } else { Err("Before must be the id of a ticket") });
     }
     errors.finish()?;
-    let rows = store::list_available(&state.db, limit.unwrap_or(50), before.as_deref()).await?;
-    Ok(Json(rows.iter().map(TicketRow::view).collect()))
+    let limit = limit.unwrap_or(50);
+    let rows = store::list_available(&state.db, limit, before.as_deref()).await?;
+    let views: Vec<TicketView> = rows.iter().map(TicketRow::view).collect();
+    let body = Bytes::from(serde_json::to_vec(&views).map_err(anyhow::Error::from)?);
+    state.listing.put(limit, before.as_deref(), generation, body.clone());
+    Ok(json_body(body))
+}
+
+/// A JSON body already serialized: the response `Json` gives.
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {

@@ -7,6 +7,7 @@ use shared::session::Sessions;
 use shared::store::{self, Db};
 
 use crate::config::TicketsConfig;
+use crate::listing::Listing;
 use crate::routes::{self, AppState};
 use crate::{events, store as tickets_store};
 
@@ -20,16 +21,30 @@ pub struct TicketsService {
 
 impl TicketsService {
     pub async fn build(config: &TicketsConfig) -> anyhow::Result<Self> {
+        let db = store::connect(&config.service.database, &tickets_store::schema()).await.context("tickets database")?;
+        Self::on_database(config, db).await
+    }
+
+    /// A replica on a database already connected: the API tests run two replicas on one
+    /// in-memory database, as Kubernetes runs several on one server.
+    pub async fn on_database(config: &TicketsConfig, db: Db) -> anyhow::Result<Self> {
         let settings = &config.service;
-        let db = store::connect(&settings.database, &tickets_store::schema()).await.context("tickets database")?;
         let backbone = Backbone::connect(&config.nats, "tickets").await?;
         backbone.spawn_relay(db.clone());
-        let (consumer_db, signal) = (db.clone(), backbone.outbox.clone());
+        // One cache of the lists, made stale by this replica's writes (routes and events) and by
+        // the other replicas' events.
+        let listing = Listing::new();
+        listing.spawn_listener(backbone.client.clone());
+        let (consumer_db, signal, consumer_listing) = (db.clone(), backbone.outbox.clone(), listing.clone());
         backbone.spawn_consumer(events::consumer(&db), move |delivery| {
-            let (db, signal) = (consumer_db.clone(), signal.clone());
-            async move { events::handle(db, move || signal.wake(), delivery).await }
+            let (db, signal, listing) = (consumer_db.clone(), signal.clone(), consumer_listing.clone());
+            let wake = move || {
+                listing.invalidate();
+                signal.wake();
+            };
+            async move { events::handle(db, wake, delivery).await }
         });
-        let state = AppState { db: db.clone(), sessions: Sessions::verifier(&settings.session_keys), backbone: backbone.clone() };
+        let state = AppState { db: db.clone(), sessions: Sessions::verifier(&settings.session_keys), backbone: backbone.clone(), listing };
         let router = api_layers(routes::router(state), settings.trusted_proxies);
         Ok(Self { router, db, backbone })
     }

@@ -1,8 +1,9 @@
 use reqwest::Response;
 use serde_json::{json, Value};
+use shared::http::Server;
 use test_support::{env, token, NatsServer};
 pub use test_support::{errors, field, general};
-use tickets::TicketsConfig;
+use tickets::{TicketsConfig, TicketsService};
 
 pub struct TestApp {
     pub address: String,
@@ -19,6 +20,28 @@ pub async fn spawn_app() -> TestApp {
     let app = TestApp { address, client: reqwest::Client::new(), nats };
     app.wait_until_ready().await;
     app
+}
+
+/// Two replicas on one database and one NATS server, as Kubernetes runs several on one database
+/// server: the first as a `TestApp`, and the second's address.
+pub async fn spawn_replicas() -> (TestApp, String) {
+    let nats = NatsServer::start();
+    let config = TicketsConfig::read(env(&nats, &[])).expect("test configuration is valid");
+    let first = TicketsService::build(&config).await.expect("the first replica starts");
+    let second = TicketsService::on_database(&config, first.db.clone()).await.expect("the second replica starts");
+    let client = reqwest::Client::new();
+    let mut addresses = Vec::new();
+    for service in [first, second] {
+        let readiness = service.readiness();
+        let server = Server::bind(config.service.address(), service.router, readiness).await.expect("a replica binds its port");
+        let address = format!("http://127.0.0.1:{}", server.port());
+        tokio::spawn(server.run_until_stopped());
+        test_support::wait_ready(&client, &address).await;
+        addresses.push(address);
+    }
+    let second = addresses.pop().expect("the second replica's address");
+    let first = addresses.pop().expect("the first replica's address");
+    (TestApp { address: first, client, nats }, second)
 }
 
 impl TestApp {
