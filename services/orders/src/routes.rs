@@ -43,6 +43,8 @@ struct OrderBody {
 
 const ATTEMPTS: usize = 5;
 
+const RESERVED: &str = "Ticket is already reserved";
+
 async fn create(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -50,9 +52,13 @@ async fn create(
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     parse_fields!(ticket_id = "ticketId": TicketId::parse(body.ticket_id));
     for _ in 0..ATTEMPTS {
-        let ticket = store::get_ticket(&state.db, ticket_id.as_str()).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
+        let (ticket, holder) = store::ticket_and_holder(&state.db, ticket_id.as_str()).await?;
+        let ticket = ticket.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
         if ticket.user_id == user.id {
             return Err(ApiError::bad_request("You cannot buy your own ticket"));
+        }
+        if holder.is_some() {
+            return Err(ApiError::bad_request(RESERVED));
         }
         let id = uuid::Uuid::now_v7().simple().to_string();
         let expires_at = time::OffsetDateTime::now_utc() + state.expiration_window;
@@ -67,7 +73,7 @@ async fn create(
         };
         let new = NewOrder { id: &id, user_id: &user.id, ticket: &ticket, expires_at: &expires };
         match store::place(&state.db, &new, OutboxRecord::new(&event)?).await? {
-            Placed::Reserved => return Err(ApiError::bad_request("Ticket is already reserved")),
+            Placed::Reserved => return Err(ApiError::bad_request(RESERVED)),
             Placed::Stale => continue,
             Placed::Created => {
                 state.backbone.outbox.wake();

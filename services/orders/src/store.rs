@@ -61,12 +61,23 @@ pub struct TicketReplica {
     pub deleted: bool,
 }
 
+const TICKET_FIELDS: &str = "record::id(id) AS id, title, price, user_id, version, deleted";
+
 pub async fn get_ticket(db: &Db, id: &str) -> Result<Option<TicketReplica>, surrealdb::Error> {
-    let mut response = db
-        .query("SELECT record::id(id) AS id, title, price, user_id, version, deleted FROM ONLY $ticket")
-        .bind(("ticket", ticket(id)))
-        .await?;
+    let mut response = db.query(format!("SELECT {TICKET_FIELDS} FROM ONLY $ticket")).bind(("ticket", ticket(id))).await?;
     response.take(0)
+}
+
+/// The ticket's replica and the order holding it, if any, in one round trip: in a rush most
+/// buyers find the ticket taken, and this read answers them without a transaction. (It decides
+/// nothing: the transaction in [`place`] still refuses a second reservation.)
+pub async fn ticket_and_holder(db: &Db, id: &str) -> Result<(Option<TicketReplica>, Option<String>), surrealdb::Error> {
+    let mut response = db
+        .query(format!("SELECT {TICKET_FIELDS} FROM ONLY $ticket; SELECT VALUE order_id FROM ONLY $reservation;"))
+        .bind(("ticket", ticket(id)))
+        .bind(("reservation", reservation(id)))
+        .await?;
+    Ok((response.take(0)?, response.take(1)?))
 }
 
 #[derive(Debug, Clone, SurrealValue)]
