@@ -14,3 +14,130 @@ pub fn summary(mut samples: Vec<Duration>) -> String {
         ms(*samples.last().unwrap_or(&Duration::ZERO))
     )
 }
+
+/// What one `wrk` run measured, read from the `done` hook of [`WRK_REPORT`].
+#[derive(Debug, Clone, Default)]
+pub struct WrkRun {
+    pub requests: u64,
+    pub seconds: f64,
+    /// Latency percentiles in milliseconds: p50, p90, p99, max.
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    /// Answers that were not 2xx or 3xx, and connect/read/write/timeout errors.
+    pub non_2xx: u64,
+    pub socket_errors: u64,
+    /// Answers by status, when the script counts them (`status <code> <n>` lines).
+    pub statuses: std::collections::BTreeMap<u16, u64>,
+}
+
+impl WrkRun {
+    pub fn rate(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.requests as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// `12,345 req/s, p50 1.23 ms, p99 4.56 ms`
+    pub fn line(&self) -> String {
+        format!("{} req/s, p50 {:.2} ms, p99 {:.2} ms", thousands(self.rate()), self.p50, self.p99)
+    }
+}
+
+/// The `done` hook every run's script ends with: the figures on lines the bench reads.
+pub const WRK_REPORT: &str = r#"
+function done(summary, latency, requests)
+  io.write(string.format("bench requests %d\n", summary.requests))
+  io.write(string.format("bench seconds %f\n", summary.duration / 1e6))
+  io.write(string.format("bench p50 %f\n", latency:percentile(50) / 1000))
+  io.write(string.format("bench p90 %f\n", latency:percentile(90) / 1000))
+  io.write(string.format("bench p99 %f\n", latency:percentile(99) / 1000))
+  io.write(string.format("bench max %f\n", latency.max / 1000))
+  io.write(string.format("bench non2xx %d\n", summary.errors.status))
+  local e = summary.errors
+  io.write(string.format("bench socket %d\n", e.connect + e.read + e.write + e.timeout))
+  if counted_thread then
+    local counts = counted_thread:get("counts")
+    for status, n in pairs(counts) do io.write(string.format("bench status %d %d\n", status, n)) end
+  end
+end
+"#;
+
+/// Runs `wrk` (Debian's; `scripts/setup` installs it) with one thread, `connections`
+/// connections, for `seconds` (or until the script stops it), `script` prepended to
+/// [`WRK_REPORT`], and `args` after `--` for the script's `init`.
+pub fn wrk(url: &str, connections: usize, seconds: u64, script: &str, args: &[&str]) -> anyhow::Result<WrkRun> {
+    use anyhow::Context;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("run.lua");
+    std::fs::write(&path, format!("{script}\n{WRK_REPORT}"))?;
+    let mut child = std::process::Command::new("wrk")
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s"), "--timeout", "10s", "-s"])
+        .arg(&path)
+        .arg(url)
+        .arg("--")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("running wrk (scripts/setup installs it: apt-get install wrk)")?;
+    // A script that stops its thread (`bench stopped`) leaves wrk waiting out the duration;
+    // SIGINT ends it then, and its summary covers the time until the stop.
+    let started = std::time::Instant::now();
+    let mut stopped_after = None;
+    let mut text = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line?;
+            if line == "bench stopped" && stopped_after.is_none() {
+                stopped_after = Some(started.elapsed());
+                let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    let output = child.wait_with_output()?;
+    anyhow::ensure!(output.status.success(), "wrk failed: {}{}", text, String::from_utf8_lossy(&output.stderr));
+    let mut run = WrkRun::default();
+    for line in text.lines().filter_map(|l| l.strip_prefix("bench ")) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let number = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or_default();
+        match fields.first().copied() {
+            Some("requests") => run.requests = number(1) as u64,
+            Some("seconds") => run.seconds = number(1),
+            Some("p50") => run.p50 = number(1),
+            Some("p90") => run.p90 = number(1),
+            Some("p99") => run.p99 = number(1),
+            Some("max") => run.max = number(1),
+            Some("non2xx") => run.non_2xx = number(1) as u64,
+            Some("socket") => run.socket_errors = number(1) as u64,
+            Some("status") => {
+                run.statuses.insert(number(1) as u16, number(2) as u64);
+            }
+            _ => {}
+        }
+    }
+    if let Some(elapsed) = stopped_after {
+        run.seconds = run.seconds.min(elapsed.as_secs_f64());
+    }
+    anyhow::ensure!(run.requests > 0, "wrk made no requests: {text}");
+    Ok(run)
+}
+
+/// `12345.6` as `12,346`.
+pub fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
