@@ -91,24 +91,33 @@ async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String,
         },
     );
     let before = query.get("before").cloned();
-    if let Some(limit) = limit
-        && let Some(body) = state.listing.get(limit, before.as_deref())
-    {
-        return Ok(json_body(body));
-    }
-    // Before any read: a write committed from now on makes this answer one not to keep.
-    let generation = state.listing.generation();
-    if let Some(before) = &before {
+    let Some(limit) = limit else {
+        // Refused whatever else: report `before`'s problem with it.
+        check_before(&state, before.as_deref(), &mut errors).await?;
+        return Err(errors.finish().err().unwrap_or_else(|| ApiError::Internal(anyhow::anyhow!("a refused limit without an error"))));
+    };
+    let (state, before) = (&state, before.as_deref());
+    let body = state
+        .listing
+        .get_or_read(limit, before, move || async move {
+            let mut errors = shared::error::FieldErrors::new();
+            check_before(state, before, &mut errors).await?;
+            errors.finish()?;
+            let rows = store::list_available(&state.db, limit, before).await?;
+            let views: Vec<TicketView> = rows.iter().map(TicketRow::view).collect();
+            Ok::<_, ApiError>(Bytes::from(serde_json::to_vec(&views).map_err(anyhow::Error::from)?))
+        })
+        .await?;
+    Ok(json_body(body))
+}
+
+/// `before` must be a ticket's id (deleting a ticket only marks it, so an id stays one).
+async fn check_before(state: &AppState, before: Option<&str>, errors: &mut shared::error::FieldErrors) -> Result<(), ApiError> {
+    if let Some(before) = before {
         let known = store::get(&state.db, before).await?.is_some();
         errors.check("before", if known { Ok(()) } else { Err("Before must be the id of a ticket") });
     }
-    errors.finish()?;
-    let limit = limit.unwrap_or(50);
-    let rows = store::list_available(&state.db, limit, before.as_deref()).await?;
-    let views: Vec<TicketView> = rows.iter().map(TicketRow::view).collect();
-    let body = Bytes::from(serde_json::to_vec(&views).map_err(anyhow::Error::from)?);
-    state.listing.put(limit, before.as_deref(), generation, body.clone());
-    Ok(json_body(body))
+    Ok(())
 }
 
 /// A JSON body already serialized: the response `Json` gives.
