@@ -132,7 +132,7 @@ pub fn replay_subject(consumer: &str, subject: &str) -> String {
 }
 
 /// The options every connection of a service starts from: its own user, and replies under its
-/// own inbox prefix (`_INBOX.<user>`), the only subjects that user may subscribe to.
+/// own inbox prefix (`_INBOX.<user>`), which no other user may subscribe to.
 pub fn connect_options(settings: &NatsSettings) -> ConnectOptions {
     match &settings.credentials {
         Some(credentials) => ConnectOptions::new()
