@@ -1,7 +1,7 @@
 //! The on-sale figures: what the single-machine server serves when a drop goes on sale, and
-//! whether that stays flat as the catalogue grows. Every figure is printed beside a ceiling
-//! measured in the same run (an axum handler in this process returning the same bytes), so a
-//! slower or faster day moves both.
+//! whether that stays flat as the catalogue grows. Each rate of the list and the page is printed
+//! beside a ceiling measured in the same run (an axum handler in this process returning the same
+//! bytes), so a slower or faster day moves both.
 //!
 //! ```sh
 //! scripts/bench        # builds the release server and this benchmark, then runs it
@@ -306,7 +306,9 @@ async fn rush_phase() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let buyers = tempfile::NamedTempFile::new()?;
-    let lines: Vec<String> = (0..BUYERS).map(|b| format!("{} {}", token(&format!("buyer{b}")), drop[(b * 7_919) % DROP])).collect();
+    // A ticket's ten buyers one after another: they are in flight together, as in a real drop
+    // where everyone wants the front row at the same second.
+    let lines: Vec<String> = (0..BUYERS).map(|b| format!("{} {}", token(&format!("buyer{b}")), drop[b / (BUYERS / DROP)])).collect();
     std::fs::write(buyers.path(), lines.join("\n") + "\n")?;
 
     // Doors open: watch the list and the consumers while wrk runs.
