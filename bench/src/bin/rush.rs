@@ -52,10 +52,14 @@ function setup(thread) counted_thread = thread end
 local function count(status) counts[status] = (counts[status] or 0) + 1 end
 "#;
 
-/// Each buyer once, then stop: the file holds one `token ticketId` line per buyer.
+/// Each buyer once, then stop: the file holds one `token ticketId` line per buyer. wrk keeps
+/// every connection busy until it stops, so once every buyer is sent the connections ask for
+/// `/readyz` (a 200, which no order answer is, and not counted) while the last buyers are
+/// answered.
 const RACE: &str = r#"
 local buyers = {}
 local sent, answered = 0, 0
+local idle = wrk.format("GET", "/readyz")
 function init(args)
   for line in io.lines(args[1]) do
     local token, ticket = line:match("^(%S+) (%S+)$")
@@ -66,9 +70,11 @@ function init(args)
 end
 function request()
   sent = sent + 1
-  return buyers[((sent - 1) % #buyers) + 1]
+  if sent > #buyers then return idle end
+  return buyers[sent]
 end
 function response(status)
+  if status == 200 then return end
   if answered < #buyers then
     count(status)
     answered = answered + 1
@@ -347,8 +353,9 @@ async fn rush_phase() -> anyhow::Result<()> {
         by_status.iter().map(|(s, n)| format!("{s}: {}", thousands(*n as f64))).collect::<Vec<_>>().join(", ")
     );
     println!(
-        "  POST /api/orders: {} req/s sustained over {:.2} s; latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        thousands(race.rate()),
+        "  POST /api/orders: {} answers/s sustained over {:.2} s; latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms \
+         (with the few /readyz of the tail)",
+        thousands(answered as f64 / race.seconds.max(f64::EPSILON)),
         race.seconds,
         race.p50,
         race.p90,
