@@ -28,8 +28,13 @@ pub struct WrkRun {
     /// Answers that were not 2xx or 3xx, and connect/read/write/timeout errors.
     pub non_2xx: u64,
     pub socket_errors: u64,
+    /// `connect 0, read 1, write 0, timeout 0`
+    pub socket_kinds: String,
     /// Answers by status, when the script counts them (`status <code> <n>` lines).
     pub statuses: std::collections::BTreeMap<u16, u64>,
+    /// Seconds from the first request to the last counted answer, when the script keeps them
+    /// (globals `first` and `last`).
+    pub span: Option<f64>,
 }
 
 impl WrkRun {
@@ -59,9 +64,12 @@ function done(summary, latency, requests)
   io.write(string.format("bench non2xx %d\n", summary.errors.status))
   local e = summary.errors
   io.write(string.format("bench socket %d\n", e.connect + e.read + e.write + e.timeout))
+  io.write(string.format("bench socket_kinds connect %d, read %d, write %d, timeout %d\n", e.connect, e.read, e.write, e.timeout))
   if counted_thread then
     local counts = counted_thread:get("counts")
     for status, n in pairs(counts) do io.write(string.format("bench status %d %d\n", status, n)) end
+    local first, last = counted_thread:get("first"), counted_thread:get("last")
+    if first and last then io.write(string.format("bench span %f\n", last - first)) end
   end
 end
 "#;
@@ -116,6 +124,8 @@ pub fn wrk(url: &str, connections: usize, seconds: u64, script: &str, args: &[&s
             Some("max") => run.max = number(1),
             Some("non2xx") => run.non_2xx = number(1) as u64,
             Some("socket") => run.socket_errors = number(1) as u64,
+            Some("socket_kinds") => run.socket_kinds = fields[1..].join(" "),
+            Some("span") => run.span = Some(number(1)),
             Some("status") => {
                 run.statuses.insert(number(1) as u16, number(2) as u64);
             }

@@ -1,4 +1,4 @@
-//! The on-sale figures: what the single-machine server serves when a drop goes on sale, and
+//! The on-sale figures: what the marketplace serves when a drop goes on sale, and
 //! whether that stays flat as the catalogue grows. Each rate of the list and the page is printed
 //! beside a ceiling measured in the same run (an axum handler in this process returning the same
 //! bytes), so a slower or faster day moves both.
@@ -7,8 +7,11 @@
 //! scripts/bench        # builds the release server and this benchmark, then runs it
 //! ```
 //!
-//! It runs the release `server` binary (as `cargo leptos build --release` makes it) against a
-//! nats-server of its own, in three phases, each on a fresh data folder:
+//! It measures a marketplace of its own in up to two topologies (`RUSH_TOPOLOGY=single`, the
+//! default, `distributed` or `both`): the release `server` binary with every service embedded
+//! and a nats-server of its own; or the distributed topology of `scripts/cluster` built for
+//! release (every service a process, two replicas each, on a SurrealDB server over WebSocket, a
+//! 3-node NATS cluster and nginx in front). In each, three phases, each on a fresh store:
 //!
 //! 1. **50 tickets, then the rush.** `GET /api/tickets` and the server-rendered `/` at 64
 //!    connections; then 1,000 more tickets go on sale and 10,000 buyers (one session each, ten
@@ -17,9 +20,9 @@
 //!    and when every consumer (tickets, payments, expiration) had acked every event; exactly
 //!    1,000 orders must succeed and the tickets service must hold each ticket reserved. Then
 //!    100 sign-ups at once, and the server's memory before and after.
-//! 2. **1,000 tickets** (a quarter reserved) written straight into the tickets database before
-//!    the server starts: the list's first page and a page deep in it (`before=`), at 64
-//!    connections and at one.
+//! 2. **1,000 tickets** (a quarter reserved) written straight into the tickets database (before
+//!    the server starts; in the distributed topology, as the tickets service's database user):
+//!    the list's first page and a page deep in it (`before=`), at 64 connections and at one.
 //! 3. **100,000 tickets**, the same; and the server's idle memory with them stored.
 //!
 //! The load generator is `wrk` (Debian's); its Lua scripts are below. wrk drives one
@@ -34,10 +37,12 @@ use axum::http::header;
 use axum::routing::get;
 use bench::{thousands, wrk, WrkRun};
 use bytes::Bytes;
+use cluster::topology::Cluster;
 use serde_json::{json, Value};
 use shared::events::permissions;
+use shared::session::SigningKey;
 use surrealdb::types::{RecordId, SurrealValue};
-use test_support::{consumer_state, token, NatsServer};
+use test_support::{token_signed_by, NatsServer};
 
 const RUN_SECONDS: u64 = 5;
 const DROP: usize = 1_000;
@@ -55,10 +60,22 @@ local function count(status) counts[status] = (counts[status] or 0) + 1 end
 /// Each buyer once, then stop: the file holds one `token ticketId` line per buyer. wrk keeps
 /// every connection busy until it stops, so once every buyer is sent the connections ask for
 /// `/readyz` (a 200, which no order answer is, and not counted) while the last buyers are
-/// answered.
+/// answered. An answer that never comes (a socket error) would keep it waiting: five seconds
+/// after the last buyer's answer it stops anyway, and the bench prints how many were lost.
+/// The idle requests are cheap but not free: they share the server with the last buyers.
+/// The rate is over the time from the first buyer sent to the last one answered (LuaJIT's FFI
+/// reads the monotonic clock; Lua's own clocks count seconds or CPU time).
 const RACE: &str = r#"
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clock, bench_timespec *at);
+]]
+local clock = ffi.new("bench_timespec")
+local function now() ffi.C.clock_gettime(1, clock); return tonumber(clock.tv_sec) + tonumber(clock.tv_nsec) / 1e9 end
 local buyers = {}
 local sent, answered = 0, 0
+first, last = nil, nil
 local idle = wrk.format("GET", "/readyz")
 function init(args)
   for line in io.lines(args[1]) do
@@ -68,17 +85,26 @@ function init(args)
       '{"ticketId":"' .. ticket .. '"}')
   end
 end
+local verified = false
 function request()
+  -- wrk calls it once before any connection, to check that it makes a request: that call
+  -- sends nothing, so it must not use up a buyer.
+  if not verified then verified = true; return buyers[1] end
+  if not first then first = now(); last = first end
   sent = sent + 1
   if sent > #buyers then return idle end
   return buyers[sent]
 end
+local function stop() wrk.thread:stop(); io.write("bench stopped\n"); io.flush() end
 function response(status)
-  if status == 200 then return end
-  if answered < #buyers then
+  if answered >= #buyers then return end
+  if status ~= 200 then
     count(status)
     answered = answered + 1
-    if answered == #buyers then wrk.thread:stop(); io.write("bench stopped\n"); io.flush() end
+    last = now()
+    if answered == #buyers then stop() end
+  elseif sent > #buyers and now() - last > 5 then
+    stop()
   end
 end
 "#;
@@ -136,15 +162,190 @@ impl Server {
         }
         Ok(server)
     }
+}
 
-    /// Resident memory now and at its peak, in MiB.
-    fn memory(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let kib = |key: &str| {
-            status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0)
-        };
-        (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
+/// Resident memory of a process now and at its peak, in MiB (0 when it is gone).
+fn memory(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| {
+        status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0)
+    };
+    (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
+}
+
+/// Which deployment the figures are of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Topology {
+    /// The release web server with every service embedded, on embedded SurrealDB (surrealkv)
+    /// and a nats-server of its own.
+    Single,
+    /// `scripts/cluster`'s topology: every service a process of its own (release builds, two
+    /// replicas each, and two of the web server), on the SurrealDB server over WebSocket and a
+    /// 3-node NATS cluster, behind nginx.
+    Distributed,
+}
+
+impl Topology {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Single => "single machine",
+            Self::Distributed => "distributed",
+        }
     }
+}
+
+enum Running {
+    Single { _server: Server, _nats: NatsServer, _data: tempfile::TempDir },
+    Distributed(Box<Cluster>),
+}
+
+/// A marketplace to measure: where it answers, how its sessions are signed, how to read its
+/// consumers, and which processes to weigh.
+struct Target {
+    base: String,
+    key: SigningKey,
+    nats: async_nats::Client,
+    /// The marketplace's own processes (the web server and the services), whose memory is summed.
+    pids: Vec<u32>,
+    running: Running,
+}
+
+impl Target {
+    /// A fresh marketplace with `seeded` tickets already stored (every fourth one reserved);
+    /// returns it and the seeded tickets' ids, oldest first.
+    async fn start(topology: Topology, seeded: usize) -> anyhow::Result<(Self, Vec<String>)> {
+        match topology {
+            Topology::Single => {
+                let data = tempfile::tempdir()?;
+                let mut ids = Vec::new();
+                if seeded > 0 {
+                    let db = surrealdb::engine::any::connect(format!("surrealkv://{}", data.path().join("tickets").display())).await?;
+                    db.use_ns("ticketing").use_db("tickets").await?;
+                    db.query(tickets::store::schema()).await?.check()?;
+                    ids = seed(&db, seeded).await?;
+                    drop(db);
+                    // The embedded store closes its files in the background.
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                let nats = NatsServer::start();
+                let server = Server::start(data.path(), &nats).await?;
+                let target = Self {
+                    base: server.base.clone(),
+                    key: SigningKey::development(),
+                    nats: test_support::client(&nats).await,
+                    pids: vec![server.child.id()],
+                    running: Running::Single { _server: server, _nats: nats, _data: data },
+                };
+                Ok((target, ids))
+            }
+            Topology::Distributed => {
+                let cluster = Cluster::start(&cluster_options()?).await?;
+                let secret = |name: &str, key: &str| {
+                    cluster.secrets.get(name, key).ok_or_else(|| anyhow::anyhow!("the cluster generated no {name}/{key}"))
+                };
+                let key = SigningKey::parse(
+                    &secret("session-signing-key", "SESSION_KEY_ID")?,
+                    &secret("session-signing-key", "SESSION_SIGNING_KEY")?,
+                )
+                .map_err(|why| anyhow::anyhow!("the cluster's session key: {why}"))?;
+                let mut ids = Vec::new();
+                if seeded > 0 {
+                    // As the tickets service's own database user, into its database (the
+                    // service made the schema when it started).
+                    let db = surrealdb::engine::any::connect(cluster.database_url.as_str()).await?;
+                    db.signin(surrealdb::opt::auth::Database {
+                        namespace: "ticketing".into(),
+                        database: "tickets".into(),
+                        username: secret("db-tickets", "username")?,
+                        password: secret("db-tickets", "password")?,
+                    })
+                    .await?;
+                    db.use_ns("ticketing").use_db("tickets").await?;
+                    ids = seed(&db, seeded).await?;
+                    // Written behind the services' backs: no event bumps the replicas' kept
+                    // pages, so wait out their lifetime.
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                let pids = cluster.parts.values().flatten().filter_map(|p| p.pid()).collect();
+                let target = Self {
+                    base: cluster.url.clone(),
+                    key,
+                    nats: cluster.nats_admin.client().await?,
+                    pids,
+                    running: Running::Distributed(Box::new(cluster)),
+                };
+                Ok((target, ids))
+            }
+        }
+    }
+
+    async fn stop(self) {
+        if let Running::Distributed(cluster) = self.running {
+            cluster.stop().await;
+        }
+    }
+
+    /// A session for `user`, signed as this marketplace's auth signs them.
+    fn token(&self, user: &str) -> String {
+        token_signed_by(&self.key, user)
+    }
+
+    /// Resident memory of the marketplace's processes, summed: now and the sum of their peaks.
+    fn memory(&self) -> (f64, f64) {
+        self.pids.iter().map(|pid| memory(*pid)).fold((0.0, 0.0), |(now, peak), (n, p)| (now + n, peak + p))
+    }
+
+    /// `server` or `12 processes`, for the memory lines.
+    fn processes(&self) -> String {
+        match self.pids.len() {
+            1 => "server".to_string(),
+            n => format!("{n} processes (services and web servers, summed)"),
+        }
+    }
+
+    /// The SurrealDB server's memory, when there is one.
+    fn database_memory(&self) -> Option<f64> {
+        match &self.running {
+            Running::Distributed(cluster) => cluster.surreal.pid().map(|pid| memory(pid).0),
+            Running::Single { .. } => None,
+        }
+    }
+
+    /// True when every consumer of `TICKETING` has acked everything.
+    async fn all_delivered(&self) -> bool {
+        let js = async_nats::jetstream::new(self.nats.clone());
+        for service in permissions::SERVICES {
+            let consumer: Result<async_nats::jetstream::consumer::PullConsumer, _> =
+                js.get_consumer_from_stream(service.durable, "TICKETING").await;
+            let Ok(mut consumer) = consumer else { return false };
+            match consumer.info().await {
+                Ok(info) if info.num_pending == 0 && info.num_ack_pending == 0 => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// The distributed topology's processes as `scripts/cluster` runs them, but release builds:
+/// the services, the web server and the SurrealDB server from `target/release` (scripts/bench
+/// builds them), each run in a folder of its own under the cache.
+fn cluster_options() -> anyhow::Result<cluster::topology::Options> {
+    let release = server_binary()?.parent().map(Path::to_path_buf).unwrap_or_default();
+    let cache = std::env::var_os("TICKETING_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ticketing"));
+    let run = format!("bench-{}", time::OffsetDateTime::now_utc().unix_timestamp_nanos());
+    Ok(cluster::topology::Options {
+        services_dir: release.clone(),
+        surreal_bin: release.join("surreal"),
+        web_bin: release.join("server"),
+        site_root: repo_root().join("target/site"),
+        dir: cache.join("cluster").join(run),
+        replicas: None,
+        expiration_window: None,
+        ingress_port: None,
+    })
 }
 
 /// The ceilings: the same bytes the server answered, from a handler that does nothing else.
@@ -166,7 +367,7 @@ fn get_run(url: &str, connections: usize) -> anyhow::Result<WrkRun> {
 fn versus(label: &str, run: &WrkRun, ceiling: &WrkRun) {
     println!("{label:<58} {:<44} ceiling {:<44} {:>5.1} % of it", run.line(), ceiling.line(), 100.0 * run.rate() / ceiling.rate());
     if run.non_2xx + run.socket_errors > 0 {
-        println!("{:<58} !! {} non-2xx answers, {} socket errors", "", run.non_2xx, run.socket_errors);
+        println!("{:<58} !! {} non-2xx answers, socket errors: {}", "", run.non_2xx, run.socket_kinds);
     }
 }
 
@@ -182,13 +383,11 @@ struct Seed {
     deleted: bool,
 }
 
-/// Writes `count` tickets (every fourth one reserved) into the tickets database of `data`, as
-/// the service would have stored them, and returns their ids, oldest first.
-async fn seed(data: &Path, count: usize) -> anyhow::Result<Vec<String>> {
+/// Writes `count` tickets (every fourth one reserved) into the tickets database `db` (its
+/// namespace and database selected), as the service would have stored them, and returns their
+/// ids, oldest first.
+async fn seed<C: surrealdb::Connection>(db: &surrealdb::Surreal<C>, count: usize) -> anyhow::Result<Vec<String>> {
     let started = Instant::now();
-    let db = surrealdb::engine::any::connect(format!("surrealkv://{}", data.join("tickets").display())).await?;
-    db.use_ns("ticketing").use_db("tickets").await?;
-    db.query(tickets::store::schema()).await?.check()?;
     let ids: Vec<String> = (0..count).map(|_| uuid::Uuid::now_v7().simple().to_string()).collect();
     for (batch, chunk) in ids.chunks(2_000).enumerate() {
         let rows: Vec<Seed> = chunk
@@ -207,39 +406,41 @@ async fn seed(data: &Path, count: usize) -> anyhow::Result<Vec<String>> {
             .collect();
         db.query("INSERT INTO ticket $rows RETURN NONE").bind(("rows", rows)).await?.check()?;
     }
-    drop(db);
-    // The embedded store closes its files in the background.
-    tokio::time::sleep(Duration::from_secs(1)).await;
     println!("seeded {} tickets in {:.1} s", thousands(count as f64), started.elapsed().as_secs_f64());
     Ok(ids)
 }
 
 /// The list at `count` tickets: first page and a deep page, 64 connections and one.
-async fn list_phase(count: usize) -> anyhow::Result<(WrkRun, WrkRun)> {
-    let data = tempfile::tempdir()?;
-    let ids = seed(data.path(), count).await?;
-    let nats = NatsServer::start();
-    let server = Server::start(data.path(), &nats).await?;
+async fn list_phase(topology: Topology, count: usize) -> anyhow::Result<(WrkRun, WrkRun)> {
+    let (target, ids) = Target::start(topology, count).await?;
+    let result = list_runs(&target, &ids, count).await;
+    target.stop().await;
+    result
+}
+
+async fn list_runs(target: &Target, ids: &[String], count: usize) -> anyhow::Result<(WrkRun, WrkRun)> {
+    let base = &target.base;
     let client = reqwest::Client::new();
-    let body = client.get(format!("{}/api/tickets", server.base)).send().await?.bytes().await?;
+    let body = client.get(format!("{base}/api/tickets")).send().await?.bytes().await?;
     let first: Vec<Value> = serde_json::from_slice(&body)?;
     anyhow::ensure!(first.len() == 50, "the first page has {} tickets", first.len());
     let ceil = ceiling(body, Bytes::new()).await?;
     let middle = &ids[ids.len() / 2];
-    let deep = format!("{}/api/tickets?before={middle}", server.base);
+    let deep = format!("{base}/api/tickets?before={middle}");
     let page: Vec<Value> = client.get(&deep).send().await?.json().await?;
     anyhow::ensure!(page.len() == 50, "the deep page has {} tickets", page.len());
     if count >= 100_000 {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let (rss, _) = server.memory();
-        println!("server idle RSS with {} tickets stored: {rss:.1} MiB", thousands(count as f64));
+        let (rss, _) = target.memory();
+        let database = target.database_memory().map(|m| format!("; SurrealDB server {m:.1} MiB")).unwrap_or_default();
+        println!("idle RSS with {} tickets stored: {} {rss:.1} MiB{database}", thousands(count as f64), target.processes());
     }
     let n = thousands(count as f64);
     let ceiling64 = get_run(&format!("{ceil}/tickets"), 64)?;
-    let first64 = get_run(&format!("{}/api/tickets", server.base), 64)?;
+    let first64 = get_run(&format!("{base}/api/tickets"), 64)?;
     versus(&format!("GET /api/tickets, {n} tickets, 64 connections"), &first64, &ceiling64);
     let ceiling1 = get_run(&format!("{ceil}/tickets"), 1)?;
-    let first1 = get_run(&format!("{}/api/tickets", server.base), 1)?;
+    let first1 = get_run(&format!("{base}/api/tickets"), 1)?;
     versus(&format!("GET /api/tickets, {n} tickets, 1 connection"), &first1, &ceiling1);
     let deep64 = get_run(&deep, 64)?;
     versus(&format!("GET /api/tickets?before=<middle>, {n} tickets, 64 conn."), &deep64, &ceiling64);
@@ -248,44 +449,36 @@ async fn list_phase(count: usize) -> anyhow::Result<(WrkRun, WrkRun)> {
     Ok((first1, deep1))
 }
 
-async fn sell(client: &reqwest::Client, base: &str, seller: &str, n: usize) -> anyhow::Result<String> {
+async fn sell(target: &Target, client: &reqwest::Client, seller: &str, n: usize) -> anyhow::Result<String> {
     let response = client
-        .post(format!("{base}/api/tickets"))
-        .bearer_auth(token(seller))
+        .post(format!("{}/api/tickets", target.base))
+        .bearer_auth(target.token(seller))
         .json(&json!({ "title": format!("Drop ticket {n}"), "price": 40 + n % 60 }))
         .send()
         .await?;
     anyhow::ensure!(response.status().as_u16() == 201, "listing a ticket: {}", response.status());
-    Ok(response.json::<Value>().await?["id"].as_str().unwrap_or_default().to_string())
+    let id = response.json::<Value>().await?["id"].as_str().map(str::to_string);
+    id.ok_or_else(|| anyhow::anyhow!("a listed ticket's answer has no id"))
 }
 
-/// True when every consumer of `TICKETING` has acked everything.
-async fn all_delivered(nats: &NatsServer) -> bool {
-    for service in permissions::SERVICES {
-        let state = consumer_state(nats, service.durable).await;
-        if state.pending > 0 || state.ack_pending > 0 {
-            return false;
-        }
-    }
-    true
+/// How many tickets the list shows, up to 200 (`None` when it could not be read).
+async fn listed(client: &reqwest::Client, base: &str) -> Option<usize> {
+    let response = client.get(format!("{base}/api/tickets?limit=200")).send().await.ok()?;
+    response.json::<Vec<Value>>().await.ok().map(|list| list.len())
 }
 
-async fn listed(client: &reqwest::Client, base: &str) -> usize {
-    let response = client.get(format!("{base}/api/tickets?limit=200")).send().await;
-    match response {
-        Ok(r) => r.json::<Vec<Value>>().await.map_or(usize::MAX, |l| l.len()),
-        Err(_) => usize::MAX,
-    }
+async fn rush_phase(topology: Topology) -> anyhow::Result<()> {
+    let (target, _) = Target::start(topology, 0).await?;
+    let result = rush(&target).await;
+    target.stop().await;
+    result
 }
 
-async fn rush_phase() -> anyhow::Result<()> {
-    let data = tempfile::tempdir()?;
-    let nats = NatsServer::start();
-    let server = Server::start(data.path(), &nats).await?;
-    let base = server.base.clone();
+async fn rush(target: &Target) -> anyhow::Result<()> {
+    let base = target.base.clone();
     let client = reqwest::Client::new();
     for n in 0..50 {
-        sell(&client, &base, "seller", n).await?;
+        sell(target, &client, "seller", n).await?;
     }
     let json = client.get(format!("{base}/api/tickets")).send().await?.bytes().await?;
     let html = client.get(format!("{base}/")).send().await?.bytes().await?;
@@ -301,62 +494,64 @@ async fn rush_phase() -> anyhow::Result<()> {
         let mut ids = Vec::with_capacity(DROP);
         for chunk in (0..DROP).collect::<Vec<_>>().chunks(16) {
             let listed =
-                chunk.iter().map(|&n| sell(&client, &base, ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"][n % 10], n));
+                chunk.iter().map(|&n| sell(target, &client, ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"][n % 10], n));
             ids.extend(futures_util::future::try_join_all(listed).await?);
         }
         ids
     };
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !all_delivered(&nats).await {
+    while !target.all_delivered().await {
         anyhow::ensure!(Instant::now() < deadline, "the drop's events were not delivered within a minute");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let buyers = tempfile::NamedTempFile::new()?;
     // A ticket's ten buyers one after another: they are in flight together, as in a real drop
     // where everyone wants the front row at the same second.
-    let lines: Vec<String> = (0..BUYERS).map(|b| format!("{} {}", token(&format!("buyer{b}")), drop[b / (BUYERS / DROP)])).collect();
+    let lines: Vec<String> = (0..BUYERS).map(|b| format!("{} {}", target.token(&format!("buyer{b}")), drop[b / (BUYERS / DROP)])).collect();
     std::fs::write(buyers.path(), lines.join("\n") + "\n")?;
 
     // Doors open: watch the list and the consumers while wrk runs.
     let started = Instant::now();
-    let watcher = {
-        let (client, base) = (client.clone(), base.clone());
-        tokio::spawn(async move {
-            let (mut sold_out, mut delivered) = (None, None);
-            while delivered.is_none() && started.elapsed() < Duration::from_secs(120) {
-                if sold_out.is_none() && listed(&client, &base).await <= 50 {
-                    sold_out = Some(started.elapsed());
-                }
-                if sold_out.is_some() && all_delivered(&nats).await {
-                    delivered = Some(started.elapsed());
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
+    let watch = async {
+        let (mut sold_out, mut delivered) = (None, None);
+        while delivered.is_none() && started.elapsed() < Duration::from_secs(120) {
+            if sold_out.is_none() && listed(&client, &base).await.is_some_and(|n| n <= 50) {
+                sold_out = Some(started.elapsed());
             }
-            (sold_out, delivered)
-        })
+            if sold_out.is_some() && target.all_delivered().await {
+                delivered = Some(started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        (sold_out, delivered)
     };
     let url = format!("{base}/api/orders");
     let path = buyers.path().to_string_lossy().to_string();
-    let race = tokio::task::spawn_blocking(move || wrk(&url, RUSH_CONNECTIONS, 120, &format!("{COUNTING}{RACE}"), &[&path])).await??;
-    let wrk_done = started.elapsed();
-    let (sold_out, delivered) = watcher.await?;
-    let (rss, peak) = server.memory();
+    let race = async {
+        let race = tokio::task::spawn_blocking(move || wrk(&url, RUSH_CONNECTIONS, 120, &format!("{COUNTING}{RACE}"), &[&path])).await;
+        (race, started.elapsed())
+    };
+    let ((sold_out, delivered), (race, wrk_done)) = tokio::join!(watch, race);
+    let race = race??;
+    let (rss, peak) = target.memory();
 
     let by_status: BTreeMap<u16, u64> = race.statuses.clone();
     let created = by_status.get(&201).copied().unwrap_or(0);
     let server_errors: u64 = by_status.iter().filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum();
     let answered: u64 = by_status.values().sum();
+    let lost = (BUYERS as u64).saturating_sub(answered);
     println!("on-sale: {} buyers, {RUSH_CONNECTIONS} connections, for {} tickets", thousands(BUYERS as f64), thousands(DROP as f64));
     println!(
-        "  answers: {} ({})",
+        "  answers: {} ({}); no answer: {lost} (socket errors: {})",
         thousands(answered as f64),
-        by_status.iter().map(|(s, n)| format!("{s}: {}", thousands(*n as f64))).collect::<Vec<_>>().join(", ")
+        by_status.iter().map(|(s, n)| format!("{s}: {}", thousands(*n as f64))).collect::<Vec<_>>().join(", "),
+        race.socket_kinds
     );
+    let span = race.span.unwrap_or(race.seconds);
     println!(
-        "  POST /api/orders: {} answers/s sustained over {:.2} s; latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms \
-         (with the few /readyz of the tail)",
-        thousands(answered as f64 / race.seconds.max(f64::EPSILON)),
-        race.seconds,
+        "  POST /api/orders: {} answers/s over {span:.2} s (first buyer sent to last answered); latency p50 {:.2} ms, p90 {:.2} ms, \
+         p99 {:.2} ms, max {:.2} ms (with the few /readyz of the tail)",
+        thousands(answered as f64 / span.max(f64::EPSILON)),
         race.p50,
         race.p90,
         race.p99,
@@ -365,19 +560,20 @@ async fn rush_phase() -> anyhow::Result<()> {
     let ms = |d: Option<Duration>| d.map_or("not within 2 minutes".to_string(), |d| format!("{:.0} ms", d.as_secs_f64() * 1000.0));
     println!("  wrk finished after {:.0} ms; the list showed the drop sold out after {}", wrk_done.as_secs_f64() * 1000.0, ms(sold_out));
     println!("  every event acked by every consumer (tickets, payments, expiration) after {}", ms(delivered));
-    println!("  server RSS after the rush: {rss:.1} MiB (peak {peak:.1} MiB)");
-    let reserved = listed(&client, &base).await;
-    let verdict = created == DROP as u64 && server_errors == 0 && reserved == 50 && delivered.is_some();
+    println!("  RSS after the rush, {}: {rss:.1} MiB (peak {peak:.1} MiB)", target.processes());
+    let still_listed = listed(&client, &base).await;
+    let verdict = created == DROP as u64 && server_errors == 0 && lost == 0 && still_listed == Some(50) && delivered.is_some();
     println!(
-        "  {}: {created} orders created for {DROP} tickets, {server_errors} server errors, {} of the drop still listed",
+        "  {}: {created} orders created for {DROP} tickets, {server_errors} server errors, {lost} buyers without an answer, {} listed \
+         (the 50 before the drop, none of it)",
         if verdict { "ok" } else { "NOT OK" },
-        reserved.saturating_sub(50)
+        still_listed.map_or("unreadable".to_string(), |n| n.to_string()),
     );
 
     // A burst of sign-ups, each from its own address: Argon2 is bounded (one hash per core, a
     // queue of eight per core; the rest are told to come back). One request each, at once: a
     // load generator would send the refused ones again at once.
-    let (before, _) = server.memory();
+    let (before, _) = target.memory();
     let burst = (0..SIGNUPS).map(|n| {
         client
             .post(format!("{base}/api/users/signup"))
@@ -389,10 +585,11 @@ async fn rush_phase() -> anyhow::Result<()> {
     for answer in futures_util::future::join_all(burst).await {
         *statuses.entry(answer.map_or(0, |r| r.status().as_u16())).or_default() += 1;
     }
-    let (after, peak) = server.memory();
+    let (after, peak) = target.memory();
     println!(
-        "{SIGNUPS} sign-ups at once: {}; RSS {before:.1} -> {after:.1} MiB (peak {peak:.1} MiB)",
-        statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", ")
+        "{SIGNUPS} sign-ups at once: {}; RSS of the {} {before:.1} -> {after:.1} MiB (peak {peak:.1} MiB)",
+        statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", "),
+        target.processes()
     );
     anyhow::ensure!(verdict, "the rush did not end as it must");
     Ok(())
@@ -400,25 +597,37 @@ async fn rush_phase() -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    println!("(wrk -t1, loopback, release build; ceiling = an axum handler returning the same bytes, same run)");
-    // `RUSH_PHASES=rush` or `=lists` runs one part (to profile it).
+    // `RUSH_PHASES=rush` or `=lists` runs one part (to profile it); `RUSH_TOPOLOGY=distributed`
+    // or `=both` measures the distributed topology too.
     let phases = std::env::var("RUSH_PHASES").unwrap_or_else(|_| "rush,lists".into());
-    if phases.contains("rush") {
-        rush_phase().await?;
+    let topologies = match std::env::var("RUSH_TOPOLOGY").as_deref() {
+        Ok("distributed") => vec![Topology::Distributed],
+        Ok("both") => vec![Topology::Single, Topology::Distributed],
+        Ok("single") | Err(_) => vec![Topology::Single],
+        Ok(other) => anyhow::bail!("RUSH_TOPOLOGY={other:?}: single, distributed or both"),
+    };
+    for topology in topologies {
+        println!(
+            "\n== {}  (wrk -t1, loopback, release build; ceiling = an axum handler returning the same bytes, same run)",
+            topology.name()
+        );
+        if phases.contains("rush") {
+            rush_phase(topology).await?;
+        }
+        if !phases.contains("lists") {
+            continue;
+        }
+        let (small_first, small_deep) = list_phase(topology, 1_000).await?;
+        let (large_first, large_deep) = list_phase(topology, 100_000).await?;
+        println!(
+            "flat in the table size, 1 connection p50: first page {:.2} -> {:.2} ms ({:.2}x), deep page {:.2} -> {:.2} ms ({:.2}x)",
+            small_first.p50,
+            large_first.p50,
+            large_first.p50 / small_first.p50,
+            small_deep.p50,
+            large_deep.p50,
+            large_deep.p50 / small_deep.p50
+        );
     }
-    if !phases.contains("lists") {
-        return Ok(());
-    }
-    let (small_first, small_deep) = list_phase(1_000).await?;
-    let (large_first, large_deep) = list_phase(100_000).await?;
-    println!(
-        "flat in the table size, 1 connection p50: first page {:.2} -> {:.2} ms ({:.2}x), deep page {:.2} -> {:.2} ms ({:.2}x)",
-        small_first.p50,
-        large_first.p50,
-        large_first.p50 / small_first.p50,
-        small_deep.p50,
-        large_deep.p50,
-        large_deep.p50 / small_deep.p50
-    );
     Ok(())
 }

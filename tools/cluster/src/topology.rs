@@ -64,6 +64,11 @@ pub struct Cluster {
     pub stripe: StripeDouble,
     /// Variables that differ from what the manifests say, with why.
     pub overrides: Vec<(String, &'static str)>,
+    /// The Secrets this run generated (the benchmark signs sessions with the session key and
+    /// writes seed data as a service's database user).
+    pub secrets: Secrets,
+    /// The SurrealDB server, as the services reach it (`ws://…`).
+    pub database_url: String,
 }
 
 /// How this tool itself reaches NATS (to read consumers, find a stream's leader): every server,
@@ -86,7 +91,8 @@ impl NatsAdmin {
     }
 }
 
-struct Secrets(BTreeMap<(String, String), String>);
+/// The values of the Kubernetes Secrets, by (Secret, key).
+pub struct Secrets(BTreeMap<(String, String), String>);
 
 impl Secrets {
     /// What an operator creates (the README's "Running on Kubernetes"): random passwords, and
@@ -119,7 +125,7 @@ impl Secrets {
         Ok(Self(values))
     }
 
-    fn get(&self, secret: &str, key: &str) -> Option<String> {
+    pub fn get(&self, secret: &str, key: &str) -> Option<String> {
         self.0.get(&(secret.to_string(), key.to_string())).cloned()
     }
 }
@@ -335,6 +341,8 @@ impl Cluster {
             nginx,
             stripe,
             overrides,
+            secrets,
+            database_url,
         };
         for replicas in cluster.parts.values_mut() {
             for replica in replicas {
