@@ -1,4 +1,5 @@
 //! `/api/orders`. Checks run in the order auth, validation, 404, own ticket, reserved.
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRef, Path, State};
@@ -23,6 +24,37 @@ pub struct AppState {
     pub sessions: Sessions,
     pub backbone: Backbone,
     pub expiration_window: Duration,
+    pub turns: Arc<Turns>,
+}
+
+/// Buyers of one ticket take turns in this replica. When a drop opens, a ticket's buyers arrive
+/// together: without turns each of them reads the ticket free and runs a reservation
+/// transaction, and all but one lose it on a conflict, read again and are told it is reserved.
+/// With turns the first one's transaction decides and the others read its reservation and are
+/// answered without a transaction of their own. The transaction still decides every
+/// reservation, across replicas too: turns only save this replica the conflicts. Striped (a
+/// fixed set of locks, a ticket hashed to one), so it needs no cleanup and never grows; two
+/// tickets on one stripe only wait for each other.
+pub struct Turns(Box<[tokio::sync::Mutex<()>]>);
+
+impl Turns {
+    const STRIPES: usize = 1024;
+
+    pub fn new() -> Self {
+        Self((0..Self::STRIPES).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+
+    async fn take(&self, ticket_id: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let stripe = BuildHasherDefault::<DefaultHasher>::default().hash_one(ticket_id) as usize % self.0.len();
+        self.0[stripe].lock().await
+    }
+}
+
+impl Default for Turns {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl FromRef<AppState> for Sessions {
@@ -51,6 +83,7 @@ async fn create(
     ApiJson(body): ApiJson<OrderBody>,
 ) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     parse_fields!(ticket_id = "ticketId": TicketId::parse(body.ticket_id));
+    let _turn = state.turns.take(ticket_id.as_str()).await;
     for _ in 0..ATTEMPTS {
         let (ticket, holder) = store::ticket_and_holder(&state.db, ticket_id.as_str()).await?;
         let ticket = ticket.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;

@@ -34,6 +34,7 @@ impl OrdersService {
             sessions: Sessions::verifier(&settings.session_keys),
             backbone: backbone.clone(),
             expiration_window: config.expiration_window,
+            turns: Default::default(),
         };
         let router = api_layers(routes::router(state), settings.trusted_proxies);
         Ok(Self { router, db, backbone })
