@@ -21,6 +21,9 @@ use tower_http::trace::TraceLayer;
 mod security;
 mod services;
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let conf = get_configuration(None).context("reading the Leptos configuration")?;

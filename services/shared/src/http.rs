@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -361,6 +362,14 @@ async fn ready(State(readiness): State<Readiness>) -> Response {
 /// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish. Peer addresses are kept
 /// for the rate limits.
 pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
+    // Nagle's algorithm holds a response's second small write (a streamed page's next chunk)
+    // until the first is acknowledged, and the client delays that acknowledgement by up to
+    // 40 ms: every server-rendered page paid it, 23 pages a second on one connection.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY could not be set");
+        }
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await
 }
 
