@@ -1,6 +1,6 @@
 //! The API's answers that must not depend on the topology: the same requests, run against the
 //! single-machine server and against the distributed topology's ingress, must get the same
-//! statuses and the same error shapes (`spec/api.md`: every error is
+//! statuses and the same error shapes (the HTTP contract: every error is
 //! `{"errors":[{"message", "field"?}]}`, unknown `/api` paths are a JSON 404, other unknown
 //! paths the web client's HTML 404).
 use reqwest::Method;

@@ -95,7 +95,7 @@ impl NatsAdmin {
 pub struct Secrets(BTreeMap<(String, String), String>);
 
 impl Secrets {
-    /// What an operator creates (the README's "Running on Kubernetes"): random passwords, and
+    /// What an operator creates (docs/operations.md, "Running on Kubernetes"): random passwords, and
     /// the session key pair from `auth keygen` of this run's auth binary.
     async fn generate(auth_bin: &Path) -> anyhow::Result<Self> {
         let session_keys = session_key_pair(auth_bin).await?;

@@ -175,7 +175,7 @@ fn only_the_web_server_and_auth_share_the_internal_secret() {
     }
 }
 
-/// `spec/api.md`: each prefix and the service that answers it; everything else is the web server.
+/// The HTTP contract: each prefix and the service that answers it; everything else is the web server.
 const ROUTES: &[(&str, &str)] =
     &[("/api/users", "auth"), ("/api/tickets", "tickets"), ("/api/orders", "orders"), ("/api/payments", "payments"), ("/", "web")];
 

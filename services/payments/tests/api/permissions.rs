@@ -1,4 +1,4 @@
-//! `spec/events.md`, "Who may publish": a message on a subject from any user but its owner is
+//! docs/events.md, "Who may publish": a message on a subject from any user but its owner is
 //! refused by the server. The server runs the users and permissions of every deployment
 //! (`shared::events::permissions`); payments connects as its own user, as the service does.
 use std::time::{Duration, Instant};

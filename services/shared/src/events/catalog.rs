@@ -1,4 +1,4 @@
-//! Every event of `spec/events.md`, as the JSON (camelCase) that travels on NATS.
+//! Every event of the events contract (docs/events.md), as the JSON (camelCase) that travels on NATS.
 use serde::{Deserialize, Serialize};
 
 use super::Event;

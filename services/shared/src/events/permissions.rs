@@ -1,4 +1,4 @@
-//! Who may publish what on NATS (`spec/events.md`, "Who may publish"): each service that uses
+//! Who may publish what on NATS (docs/events.md, "Who may publish"): each service that uses
 //! events connects as its own user, allowed to publish only the subjects it owns, its own
 //! consumer's internal subjects (acks, dead letters, replays) and the JetStream API calls its own
 //! durable consumer and the streams need; it may subscribe only to its own reply inbox
@@ -204,7 +204,7 @@ pub fn covers(pattern: &str, subject: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// `spec/events.md`'s table: each subject and the only service that may publish it.
+    /// The events contract's table (docs/events.md): each subject and the only service that may publish it.
     const OWNERS: &[(&str, Option<&str>)] = &[
         ("ticket.created", Some("tickets")),
         ("ticket.updated", Some("tickets")),
