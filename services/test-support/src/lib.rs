@@ -444,6 +444,26 @@ pub async fn all_acked(nats: &impl Nats, durable: &str) -> bool {
     state.ack_pending == 0 && state.pending == 0
 }
 
+/// Waits until `durable` has handled and acked every event published so far (none left to
+/// deliver, none delivered and unacked) and returns its state then; fails the test, with the
+/// last state seen, if that takes longer than `within`. Called after a publish, it makes an
+/// assertion that nothing changed mean something: the handler ran.
+pub async fn wait_acked(nats: &impl Nats, durable: &str, within: Duration) -> ConsumerState {
+    let deadline = Instant::now() + within;
+    let mut last = None;
+    loop {
+        if consumer_exists(nats, durable).await {
+            let state = consumer_state(nats, durable).await;
+            if state.ack_pending == 0 && state.pending == 0 {
+                return state;
+            }
+            last = Some(state);
+        }
+        assert!(Instant::now() < deadline, "{durable} did not ack every event within {within:?}; last state: {last:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// One message as the `TICKETING` stream stored it: its payload and when the server stored it
 /// (for a scheduled message, when the schedule fired).
 #[derive(Debug, Clone)]

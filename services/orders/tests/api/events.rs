@@ -2,7 +2,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use test_support::{eventually, EventSpy};
+use test_support::{eventually, wait_acked, EventSpy, NatsServer};
 
 use crate::helpers::{known_ticket, publish, spawn_app, ticket_created, TestApp};
 
@@ -16,6 +16,11 @@ async fn ticket_in_order(app: &TestApp, user: &str, ticket: &str) -> Value {
 
 fn updated(id: &str, version: u64, title: &str) -> Value {
     json!({ "id": id, "version": version, "title": title, "price": 30.0, "userId": "seller" })
+}
+
+/// Until the consumer has handled and acked every event published so far.
+async fn handled(nats: &NatsServer) {
+    wait_acked(nats, "orders-service", Duration::from_secs(10)).await;
 }
 
 #[tokio::test]
@@ -36,9 +41,8 @@ async fn ticket_updated_applies_in_version_order_even_when_it_arrives_out_of_ord
     publish(&nats, "ticket.updated", updated("t1", 1, "v1")).await;
     // Version 3 arrives before version 2: it is not acked, it waits, then both apply in order.
     publish(&nats, "ticket.updated", updated("t1", 3, "v3")).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let redelivered =
-        eventually(Duration::from_secs(2), || async { test_support::consumer_state(&nats, "orders-service").await.redelivered > 0 }).await;
+        eventually(Duration::from_secs(5), || async { test_support::consumer_state(&nats, "orders-service").await.redelivered > 0 }).await;
     assert!(redelivered, "version 3 is not acked while version 2 is missing: it comes back");
     assert_eq!(ticket_in_order(&app, "buyer", "t1").await["version"], 1, "and it is not applied");
     publish(&nats, "ticket.updated", updated("t1", 2, "v2")).await;
@@ -48,6 +52,8 @@ async fn ticket_updated_applies_in_version_order_even_when_it_arrives_out_of_ord
     })
     .await;
     assert!(applied);
+    // Both applied updates were acked: version 3 no longer comes back.
+    handled(&nats).await;
 }
 
 #[tokio::test]
@@ -57,7 +63,7 @@ async fn a_duplicate_or_old_ticket_updated_has_no_effect() {
     publish(&nats, "ticket.updated", updated("t1", 1, "first")).await;
     publish(&nats, "ticket.updated", updated("t1", 1, "duplicate")).await;
     publish(&nats, "ticket.created", ticket_created("t1", 99.0)).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    handled(&nats).await;
     let ticket = ticket_in_order(&app, "buyer", "t1").await;
     assert_eq!((ticket["title"].as_str(), ticket["version"].as_u64(), ticket["price"].as_f64()), (Some("first"), Some(1), Some(30.0)));
 }
@@ -73,10 +79,12 @@ async fn expiration_cancels_an_open_order_and_publishes() {
     assert_eq!(spy.expect("order.cancelled").await["id"], id);
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!(after["status"], "cancelled");
+    // expiration.complete was acked, not left to come back.
+    handled(&nats).await;
 }
 
 /// Ann's order for a known ticket t1, paid: its id, and a spy on order events since the payment.
-async fn paid_order(app: &TestApp, nats: &test_support::NatsServer) -> (String, EventSpy) {
+async fn paid_order(app: &TestApp, nats: &NatsServer) -> (String, EventSpy) {
     known_ticket(app, nats, "t1").await;
     let order: Value = app.order("ann", "t1").await.json().await.unwrap();
     let id = order["id"].as_str().unwrap().to_string();
@@ -92,7 +100,7 @@ async fn expiration_leaves_a_completed_order_alone() {
     let (id, mut spy) = paid_order(&app, &nats).await;
     let id = id.as_str();
     publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    handled(&nats).await;
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!((after["status"].as_str(), after["version"].as_u64()), (Some("complete"), Some(1)));
     assert!(spy.next(Duration::from_millis(200)).await.is_none(), "no order.cancelled for a complete order");
@@ -140,7 +148,7 @@ async fn a_payment_for_an_order_already_cancelled_leaves_it_cancelled() {
     assert_eq!(spy.expect("order.cancelled").await["id"], id);
     // The payment raced the expiry and lost: payments refunds it; the order stays cancelled.
     publish(&nats, "payment.created", json!({ "id": "p1", "orderId": id, "stripeId": "pi_1" })).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    handled(&nats).await;
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!((after["status"].as_str(), after["version"].as_u64()), (Some("cancelled"), Some(1)));
     assert!(spy.next(Duration::from_millis(200)).await.is_none(), "no order.completed for a cancelled order");

@@ -1,7 +1,7 @@
 //! Delivery faults: NATS restarted during writes, two replicas on one durable consumer.
 use std::time::Duration;
 
-use test_support::{eventually, NatsServer};
+use test_support::{eventually, wait_acked, NatsServer};
 
 use crate::flow::{sell, spawn_tickets};
 use crate::helpers::{publish, spawn_orders, ticket_created};
@@ -38,8 +38,8 @@ async fn two_replicas_on_one_durable_consumer_handle_each_event_once_in_total() 
         let settled = eventually(Duration::from_secs(5), || async { knows(&a, id).await || knows(&b, id).await }).await;
         assert!(settled, "{id} was handled by no replica");
     }
-    // Give a second, wrong delivery time to land before checking that none did.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every event acked: no second, wrong delivery is still to come when we check that none did.
+    wait_acked(&nats, "orders-service", Duration::from_secs(10)).await;
     let mut by_a = 0;
     for id in &ids {
         let (in_a, in_b) = (knows(&a, id).await, knows(&b, id).await);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use stripe_double::StripeDouble;
-use test_support::{env, eventually, token, NatsServer};
+use test_support::{env, eventually, stored, token, wait_acked, NatsServer};
 
 use crate::flow::{sell, spawn_tickets, ticket, until_ticket};
 use crate::helpers::{spawn_orders, TestApp};
@@ -84,8 +84,14 @@ async fn a_paid_order_completes_keeps_its_ticket_and_does_not_expire() {
     assert_eq!(stripe.charges().len(), 1);
     assert_eq!(stripe.charges()[0].amount, 1000);
 
-    // Past the expiry: still complete, and the ticket stays with its buyer.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    // The expiry fires (expiration.complete is in the stream) and orders handles it (acks it):
+    // still complete, and the ticket stays with its buyer.
+    let expired = eventually(Duration::from_secs(10), || async {
+        stored(&nats, "expiration.complete").await.iter().any(|m| m.payload["orderId"] == order_id.as_str())
+    })
+    .await;
+    assert!(expired, "the order's expiry fired");
+    wait_acked(&nats, "orders-service", Duration::from_secs(10)).await;
     assert_eq!(order_status(&orders, &order_id).await, "complete");
     let sold = ticket(&tickets, &id).await;
     assert_eq!((sold["orderId"].as_str(), sold["sold"].as_bool()), (Some(order_id.as_str()), Some(true)));

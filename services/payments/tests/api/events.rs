@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use test_support::{all_acked, eventually};
+use test_support::{all_acked, consumer_state, eventually};
 
 use crate::helpers::*;
 
@@ -36,11 +36,15 @@ async fn an_event_that_skips_a_version_waits_for_the_one_before() {
     // Version 2 (cancelled) arrives before version 1 (completed cannot precede it, but the rule
     // is the version, not the kind).
     publish(&app.nats, "order.cancelled", json!({ "id": "o1", "version": 2, "ticket": { "id": "t-o1" } })).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Delivered, handled and sent back: it waits rather than being acked.
+    let redelivered =
+        eventually(Duration::from_secs(5), || async { consumer_state(&app.nats, "payments-service").await.redelivered > 0 }).await;
+    assert!(redelivered, "version 2 is not acked while version 1 is missing: it comes back");
     assert_eq!(app.replica("o1").await.version, 0, "not applied before version 1");
     publish(&app.nats, "order.completed", json!({ "id": "o1", "version": 1, "ticket": { "id": "t-o1" } })).await;
     app.wait_version("o1", 2).await;
     assert_eq!(app.replica("o1").await.status, "cancelled");
+    assert!(eventually(Duration::from_secs(5), || all_acked(&app.nats, "payments-service")).await);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use test_support::eventually;
+use test_support::{eventually, wait_acked};
 
 use crate::helpers::*;
 use payments::store;
@@ -107,11 +107,20 @@ async fn a_refund_that_fails_at_stripe_is_retried_until_it_succeeds() {
     app.stripe.fail_with(Some(500));
     publish(&app.nats, "order.cancelled", json!({ "id": "o1", "version": 1, "ticket": { "id": "t-o1" } })).await;
     app.wait_version("o1", 1).await;
+    // The cancellation is handled and acked: the refund is due and the refunder was woken.
+    wait_acked(&app.nats, "payments-service", Duration::from_secs(10)).await;
+    assert_eq!(payments::store::payments_of(&app.db, "o1").await.unwrap()[0].refund, "due");
+    // A failed try leaves no trace to wait for: give the refunder's first pass time to meet
+    // the failing Stripe.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(app.stripe.refunds().is_empty());
     app.stripe.fail_with(None);
     assert!(app.wait_refunds(1).await, "refunded once Stripe is back");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Recorded as done, the refund is due no more: no pass can give it back again.
+    let done =
+        eventually(Duration::from_secs(5), || async { payments::store::payments_of(&app.db, "o1").await.unwrap()[0].refund == "done" })
+            .await;
+    assert!(done, "the refund is recorded");
     assert_eq!(app.stripe.refunds().len(), 1, "refunded once");
 }
 

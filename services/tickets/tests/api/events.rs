@@ -2,7 +2,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use test_support::{eventually, EventSpy};
+use test_support::{eventually, wait_acked, EventSpy};
 
 use crate::helpers::{errors, general, spawn_app, TestApp};
 
@@ -13,6 +13,11 @@ fn order_created(order: &str, ticket: &Value) -> Value {
 
 fn order_cancelled(order: &str, ticket: &Value) -> Value {
     json!({ "id": order, "version": 1, "ticket": { "id": ticket["id"] } })
+}
+
+/// Until the consumer has handled and acked every event published so far.
+async fn handled(app: &TestApp) {
+    wait_acked(&app.nats, "tickets-service", Duration::from_secs(10)).await;
 }
 
 async fn ticket_json(app: &TestApp, ticket: &Value) -> Value {
@@ -60,6 +65,8 @@ async fn order_cancelled_releases_the_ticket_and_publishes() {
     assert_eq!(released["version"], 2);
     let event = spy.expect("ticket.updated").await;
     assert!(event.get("orderId").is_none() && event["version"] == 2, "{event}");
+    // order.cancelled was acked, not left to come back.
+    handled(&app).await;
 }
 
 #[tokio::test]
@@ -69,9 +76,7 @@ async fn a_cancellation_of_another_order_leaves_the_reservation_alone() {
     app.publish("order.created", order_created("o1", &ticket)).await;
     until(&app, &ticket, |t| t["orderId"] == "o1").await;
     app.publish("order.cancelled", order_cancelled("other", &ticket)).await;
-    // Then a marker event that is processed after it, so we know the first was handled.
-    app.publish("order.created", order_created("o1", &ticket)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    handled(&app).await;
     let after = ticket_json(&app, &ticket).await;
     assert_eq!((after["orderId"].as_str(), after["version"].as_u64()), (Some("o1"), Some(1)));
 }
@@ -84,7 +89,8 @@ async fn the_same_event_twice_has_one_effect() {
         app.publish("order.created", order_created("o1", &ticket)).await;
     }
     until(&app, &ticket, |t| t["orderId"] == "o1").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The duplicate was handled too.
+    handled(&app).await;
     assert_eq!(ticket_json(&app, &ticket).await["version"], 1);
 }
 
@@ -94,7 +100,7 @@ async fn a_late_order_created_after_its_cancellation_does_not_reserve() {
     let ticket = app.ticket("seller", "t", 5.0).await;
     app.publish("order.cancelled", order_cancelled("o1", &ticket)).await;
     app.publish("order.created", order_created("o1", &ticket)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    handled(&app).await;
     let after = ticket_json(&app, &ticket).await;
     assert!(after.get("orderId").is_none() && after["version"] == 0, "{after}");
 }
