@@ -2,7 +2,7 @@
 //! that expired or whose ticket was deleted, complete orders that were paid. Idempotent.
 use std::time::Duration;
 
-use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
+use shared::events::consumer::{apply_next, ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{
     Event, ExpirationComplete, OrderCompleted, OrderStatus, PaymentCreated, TicketCreated, TicketDeleted, TicketRef, TicketUpdated,
 };
@@ -60,24 +60,17 @@ async fn ticket_created(db: &Db, event: TicketCreated) -> anyhow::Result<Outcome
     Ok(Outcome::Ack)
 }
 
-/// The version rule: apply exactly the next version, ack older ones, wait for gaps.
+/// The ticket replica by the version rule (`shared::events::consumer::apply_next`).
 async fn apply_version(db: &Db, replica: TicketReplica) -> anyhow::Result<Outcome> {
-    let Some(current) = store::get_ticket(db, &replica.id).await? else {
-        return Ok(Outcome::Wait(EARLY));
-    };
-    if replica.version <= current.version {
-        return Ok(Outcome::Ack);
-    }
-    if replica.version > current.version + 1 {
-        return Ok(Outcome::Wait(EARLY));
-    }
+    let current = store::get_ticket(db, &replica.id).await?;
+    let version = replica.version;
     // A deletion is final: no later version brings a ticket back.
-    let replica = TicketReplica { deleted: replica.deleted || current.deleted, ..replica };
-    if store::update_ticket(db, &replica).await? {
-        Ok(Outcome::Ack)
-    } else {
-        Ok(Outcome::Wait(Duration::ZERO))
-    }
+    let deleted = current.as_ref().is_some_and(|c| c.deleted);
+    apply_next(current.map(|c| c.version), version, EARLY, async move || {
+        let replica = TicketReplica { deleted: replica.deleted || deleted, ..replica };
+        Ok(store::update_ticket(db, &replica).await?)
+    })
+    .await
 }
 
 async fn ticket_updated(db: &Db, event: TicketUpdated) -> anyhow::Result<Outcome> {

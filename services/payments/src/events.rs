@@ -2,7 +2,7 @@
 //! mark for refund the payment of an order that was cancelled. Idempotent.
 use std::time::Duration;
 
-use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
+use shared::events::consumer::{apply_next, ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, OrderStatus};
 use shared::store::Db;
 
@@ -62,21 +62,9 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
     Ok(Outcome::Ack)
 }
 
-/// The version rule: apply exactly the next version, ack older ones, wait for gaps.
+/// The order replica's status by the version rule (`shared::events::consumer::apply_next`).
 async fn apply(db: &Db, order_id: &str, version: u64, status: OrderStatus) -> anyhow::Result<Outcome> {
-    let Some(current) = store::get_order(db, order_id).await? else {
-        return Ok(Outcome::Wait(EARLY));
-    };
+    let current = store::get_order(db, order_id).await?.map(|c| c.version);
     let version = version as i64;
-    if version <= current.version {
-        return Ok(Outcome::Ack);
-    }
-    if version > current.version + 1 {
-        return Ok(Outcome::Wait(EARLY));
-    }
-    if store::apply_status(db, order_id, version, status).await? {
-        Ok(Outcome::Ack)
-    } else {
-        Ok(Outcome::Wait(Duration::ZERO))
-    }
+    apply_next(current, version, EARLY, async move || Ok(store::apply_status(db, order_id, version, status).await?)).await
 }

@@ -40,6 +40,32 @@ pub enum Outcome {
     Reject(String),
 }
 
+/// The version rule of every replica kept from another service's events: apply exactly the
+/// next version, ack an older one (a duplicate or a redelivery), and wait while a version before
+/// it has not arrived. `current` is the replica's version (`None`: the event that creates it has
+/// not arrived, so wait for it; `early` is how long); `apply` writes the next version and says
+/// whether it won (`false`: a concurrent handler changed the replica first, so read again at
+/// once).
+pub async fn apply_next<F>(current: Option<i64>, incoming: i64, early: Duration, apply: F) -> anyhow::Result<Outcome>
+where
+    F: AsyncFnOnce() -> anyhow::Result<bool>,
+{
+    let Some(current) = current else {
+        return Ok(Outcome::Wait(early));
+    };
+    if incoming <= current {
+        return Ok(Outcome::Ack);
+    }
+    if incoming > current + 1 {
+        return Ok(Outcome::Wait(early));
+    }
+    if apply().await? {
+        Ok(Outcome::Ack)
+    } else {
+        Ok(Outcome::Wait(Duration::ZERO))
+    }
+}
+
 /// One delivery, with its subject and how many times it has been delivered.
 pub struct Delivery {
     pub subject: String,
@@ -401,6 +427,29 @@ async fn dead_letter(js: &jetstream::Context, spec: &ConsumerSpec, message: &jet
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The version rule: which version is applied, acked unapplied, or made to wait.
+    #[tokio::test]
+    async fn only_the_next_version_is_applied_older_ones_are_acked_and_gaps_wait() {
+        let early = Duration::from_millis(50);
+        let applied = std::cell::Cell::new(0);
+        let apply = |won: bool| {
+            let applied = &applied;
+            async move || {
+                applied.set(applied.get() + 1);
+                Ok(won)
+            }
+        };
+        let outcome = |o: anyhow::Result<Outcome>| format!("{:?}", o.expect("no error"));
+        assert_eq!(outcome(apply_next(None, 1, early, apply(true)).await), "Wait(50ms)", "not created yet");
+        assert_eq!(outcome(apply_next(Some(3), 3, early, apply(true)).await), "Ack", "a duplicate");
+        assert_eq!(outcome(apply_next(Some(3), 2, early, apply(true)).await), "Ack", "an older one");
+        assert_eq!(outcome(apply_next(Some(3), 5, early, apply(true)).await), "Wait(50ms)", "a gap");
+        assert_eq!(applied.get(), 0, "none of those is applied");
+        assert_eq!(outcome(apply_next(Some(3), 4, early, apply(true)).await), "Ack", "the next one");
+        assert_eq!(outcome(apply_next(Some(3), 4, early, apply(false)).await), "Wait(0ns)", "lost to a concurrent write");
+        assert_eq!(applied.get(), 2);
+    }
 
     fn failed() -> anyhow::Result<Outcome> {
         Err(anyhow::anyhow!("database query failed"))
