@@ -7,8 +7,8 @@ use leptos_router::{Lazy, SsrMode};
 use crate::components::header::Header;
 use crate::pages::lazy::{EditTicketRoute, NewTicketRoute, OrderRoute, OrdersRoute, SignInRoute, SignOutRoute, SignUpRoute, TicketRoute};
 use crate::pages::not_found::NotFound;
-use crate::pages::session::provide_session;
 use crate::pages::tickets::LandingPage;
+use crate::session::provide_session;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::pages::session::use_session;
+use crate::session::use_session;
 
 /// The brand, and the links that fit whether the visitor is signed in.
 #[component]

@@ -1,20 +1,24 @@
 //! Stripe's Payment Element, through Stripe.js (loaded from js.stripe.com when the form first
 //! shows). The card details go from the browser to Stripe; our server only ever sees the
-//! PaymentMethod id Stripe.js returns, which the `pay` server function charges.
+//! PaymentMethod id Stripe.js returns, which the `pay` server function charges. The order page
+//! owns that server function: this form hands it the PaymentMethod id (`on_token`) and shows
+//! how it went (`pending`, `error`, and `needs_action`, the client secret of a card that needs
+//! 3-D Secure).
 use leptos::prelude::*;
 
-use crate::components::form::{action_error, general_errors, FormErrors};
-use crate::pages::orders::Pay;
+use crate::components::form::{general_errors, FormErrors};
+use crate::error::AppError;
 
 #[component]
 pub fn PaymentElement(
-    action: ServerAction<Pay>,
-    order_id: String,
+    on_token: Callback<String>,
+    #[prop(into)] pending: Signal<bool>,
+    error: Memo<Option<AppError>>,
+    #[prop(into)] needs_action: Signal<Option<String>>,
     price: String,
     amount_cents: i64,
     publishable_key: String,
 ) -> impl IntoView {
-    let error = action_error(action);
     // Errors from Stripe.js itself (an incomplete card), shown with the server's.
     let local_error = RwSignal::new(None::<String>);
     let working = RwSignal::new(false);
@@ -31,7 +35,7 @@ pub fn PaymentElement(
     // payments service the outcome, and the page is loaded again to show it.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if let Some(Ok(Some(client_secret))) = action.value().get() {
+        if let Some(client_secret) = needs_action.get() {
             working.set(true);
             leptos::task::spawn_local(async move {
                 match mount::next_action(stripe, client_secret).await {
@@ -50,23 +54,20 @@ pub fn PaymentElement(
         event.prevent_default();
         #[cfg(feature = "hydrate")]
         {
-            let order_id = order_id.clone();
             working.set(true);
             local_error.set(None);
             leptos::task::spawn_local(async move {
                 match mount::payment_method(stripe).await {
-                    Ok(token) => {
-                        action.dispatch(Pay { order_id, token });
-                    }
+                    Ok(token) => on_token.run(token),
                     Err(message) => local_error.set(Some(message)),
                 }
                 working.set(false);
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&order_id, working, local_error);
+        let _ = (on_token, working, local_error, needs_action);
     };
-    let busy = move || working.get() || action.pending().get();
+    let busy = move || working.get() || pending.get();
     view! {
         <form on:submit=submit class="flex flex-col gap-4" aria-label="Payment">
             <FormErrors messages />

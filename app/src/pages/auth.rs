@@ -57,7 +57,7 @@ where
     Effect::new(move |seen: Option<usize>| {
         let version = action.version().get();
         if seen.is_some_and(|seen| seen != version) {
-            crate::pages::session::session_changed();
+            crate::session::session_changed();
         }
         version
     });

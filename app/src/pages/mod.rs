@@ -3,5 +3,4 @@ pub mod auth;
 pub mod lazy;
 pub mod not_found;
 pub mod orders;
-pub mod session;
 pub mod tickets;

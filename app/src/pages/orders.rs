@@ -201,9 +201,16 @@ pub fn OrderPage() -> impl IntoView {
                                 {move || payable.get().then(|| {
                                     let (order_id, price) = (order_id.clone(), price.clone());
                                     let payment = match publishable_key.clone() {
-                                        Some(publishable_key) => view! {
-                                            <PaymentElement action=pay_action order_id=order_id.clone() price amount_cents publishable_key />
-                                        }.into_any(),
+                                        Some(publishable_key) => {
+                                            let paying = order_id.clone();
+                                            let on_token = Callback::new(move |token: String| {
+                                                pay_action.dispatch(Pay { order_id: paying.clone(), token });
+                                            });
+                                            let needs_action = Signal::derive(move || pay_action.value().get().and_then(|paid| paid.ok().flatten()));
+                                            view! {
+                                                <PaymentElement on_token pending=pay_action.pending() error=pay_error needs_action price amount_cents publishable_key />
+                                            }.into_any()
+                                        }
                                         None => view! { <PaymentForm action=pay_action order_id=order_id.clone() price error=pay_error /> }.into_any(),
                                     };
                                     view! {

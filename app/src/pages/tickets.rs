@@ -10,7 +10,7 @@ use crate::components::layout::{Card, Notice};
 use crate::error::AppError;
 use crate::model::{dollars, Ticket};
 use crate::pages::orders::CreateOrder;
-use crate::pages::session::use_session;
+use crate::session::use_session;
 
 /// Tickets on the landing page at first, and how many more each "Load more" shows.
 pub const PAGE: usize = 20;
