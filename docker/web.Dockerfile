@@ -5,7 +5,7 @@
 ARG RUST_VERSION=1.96
 
 FROM rust:${RUST_VERSION}-slim-bookworm AS tools
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm make && rm -rf /var/lib/apt/lists/*
 RUN rustup target add wasm32-unknown-unknown \
     && cargo install cargo-chef --locked --version 0.1.73 \
     && cargo install cargo-leptos --locked --version 0.3.11 --features no_downloads \

@@ -139,6 +139,16 @@ pub fn wrk(url: &str, connections: usize, seconds: u64, script: &str, args: &[&s
     Ok(run)
 }
 
+/// Resident memory of a process now and at its peak (`VmRSS`, `VmHWM`), in MiB; 0 when it is
+/// gone.
+pub fn memory(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| {
+        status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok()).unwrap_or(0.0)
+    };
+    (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
+}
+
 /// `12345.6` as `12,346`.
 pub fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));

@@ -24,12 +24,6 @@ const DUE: usize = 10_000;
 const SPREAD: Duration = Duration::from_secs(30);
 const LEAD: Duration = Duration::from_secs(20);
 
-fn peak_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or_default().to_string();
-    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or_default()
-}
-
 async fn publish_orders(js: &jetstream::Context, orders: &[(String, OffsetDateTime)]) -> anyhow::Result<()> {
     for chunk in orders.chunks(500) {
         let mut acks = Vec::with_capacity(chunk.len());
@@ -101,8 +95,8 @@ async fn main() -> anyhow::Result<()> {
         counts.keys().filter(|k| k.starts_with('p')).count()
     );
     println!("lateness after expiresAt: {}", bench::summary(lateness));
-    println!("expiration process peak RSS: {:.1} MiB", peak_kib(service.id()) as f64 / 1024.0);
-    println!("nats-server peak RSS: {:.1} MiB", nats.pid().map(peak_kib).unwrap_or_default() as f64 / 1024.0);
+    println!("expiration process peak RSS: {:.1} MiB", bench::memory(service.id()).1);
+    println!("nats-server peak RSS: {:.1} MiB", nats.pid().map(|pid| bench::memory(pid).1).unwrap_or_default());
     service.kill()?;
     Ok(())
 }
