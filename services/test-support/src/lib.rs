@@ -224,12 +224,27 @@ impl NatsCluster {
         self.spawn(index);
     }
 
-    /// The member that leads `stream` now.
+    /// The member that leads `stream` now. While the cluster elects a leader (the stream's, or
+    /// JetStream's own when the member killed held both) its API requests time out or name
+    /// nobody: it asks again until one names a leader, for up to 30 s.
     pub async fn leader_of(&self, stream: &str) -> String {
-        let js = async_nats::jetstream::new(client(self).await);
-        let mut stream = js.get_stream(stream).await.expect("the stream exists");
-        let info = stream.info().await.expect("stream info");
-        info.cluster.as_ref().and_then(|c| c.leader.clone()).expect("the stream has a leader")
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let js = async_nats::jetstream::new(client(self).await);
+            let leader = async {
+                let mut stream = js.get_stream(stream).await.map_err(|e| e.to_string())?;
+                let info = stream.info().await.map_err(|e| e.to_string())?;
+                info.cluster.as_ref().and_then(|c| c.leader.clone()).ok_or_else(|| "no leader yet".to_string())
+            }
+            .await;
+            match leader {
+                Ok(leader) => return leader,
+                Err(why) => {
+                    assert!(Instant::now() < deadline, "no leader of {stream} named within 30 s: {why}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
     }
 }
 
