@@ -1,6 +1,10 @@
-//! Page building blocks: a titled card and a notice.
+//! Page building blocks: a titled card, a notice, and what a page shows when its data could not
+//! be loaded.
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::error::AppError;
 
 /// A page's main card, with its title as the page title too.
 #[component]
@@ -23,4 +27,16 @@ pub fn Notice(tone: &'static str, children: Children) -> impl IntoView {
         _ => "rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200",
     };
     view! { <div role=(tone == "error").then_some("alert") class=class>{children()}</div> }
+}
+
+/// What a page shows when its data could not be loaded, so that every page says it the same
+/// way: a page for signed-in users (`signin_then`: where to come back to) sends a signed-out
+/// visitor to sign in; anything else is said in an error notice. A page handles what only it
+/// can say (a ticket that is gone) before this.
+#[component]
+pub fn LoadFailed(error: AppError, #[prop(optional, into)] signin_then: Option<String>) -> impl IntoView {
+    match signin_then {
+        Some(next) if error.is_unauthorized() => view! { <Redirect path=format!("/auth/signin?next={next}") /> }.into_any(),
+        _ => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+    }
 }

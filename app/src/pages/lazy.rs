@@ -1,12 +1,14 @@
 //! Every page but the landing page, loaded on demand: each is its own
 //! WebAssembly chunk (`cargo leptos build --split`), fetched when its route is first visited,
-//! so the bundle every visitor downloads first stays small.
+//! so the bundle every visitor downloads first stays small. A page that loads data starts
+//! loading it in `data()`, in parallel with its chunk's download (as Leptos' hackernews example
+//! does); only `view()` is in the chunk.
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::pages::auth::{SignInPage, SignOutPage, SignUpPage};
-use crate::pages::orders::{OrderPage, OrdersPage};
-use crate::pages::tickets::{EditTicketPage, NewTicketPage, TicketPage};
+use crate::pages::orders::{OrderData, OrderPage, OrdersData, OrdersPage};
+use crate::pages::tickets::{EditTicketData, EditTicketPage, NewTicketPage, TicketData, TicketPage};
 
 macro_rules! lazy_page {
     ($route:ident, $page:ident) => {
@@ -23,13 +25,27 @@ macro_rules! lazy_page {
             }
         }
     };
+    ($route:ident, $page:ident, $data:ident) => {
+        pub struct $route($data);
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route($data::load())
+            }
+
+            fn view(this: Self) -> AnyView {
+                view! { <$page data=this.0 /> }.into_any()
+            }
+        }
+    };
 }
 
 lazy_page!(SignUpRoute, SignUpPage);
 lazy_page!(SignInRoute, SignInPage);
 lazy_page!(SignOutRoute, SignOutPage);
 lazy_page!(NewTicketRoute, NewTicketPage);
-lazy_page!(TicketRoute, TicketPage);
-lazy_page!(EditTicketRoute, EditTicketPage);
-lazy_page!(OrdersRoute, OrdersPage);
-lazy_page!(OrderRoute, OrderPage);
+lazy_page!(TicketRoute, TicketPage, TicketData);
+lazy_page!(EditTicketRoute, EditTicketPage, EditTicketData);
+lazy_page!(OrdersRoute, OrdersPage, OrdersData);
+lazy_page!(OrderRoute, OrderPage, OrderData);

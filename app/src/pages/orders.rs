@@ -2,12 +2,12 @@
 //! functions behind them.
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::form::{action_error, general_errors, FormErrors, SubmitButton};
-use crate::components::layout::Notice;
+use crate::components::layout::{LoadFailed, Notice};
 use crate::components::stripe::PaymentElement;
 use crate::error::AppError;
 use crate::model::{dollars, Order};
@@ -109,10 +109,23 @@ pub fn StatusBadge(status: String) -> impl IntoView {
     view! { <span data-testid="order-status" class=format!("rounded-full px-3 py-1 text-sm font-medium {class}")>{label}</span> }
 }
 
+/// What `/orders` loads. Its lazy route starts it (`LazyRoute::data`) while the page's chunk
+/// downloads, instead of after.
+#[derive(Clone, Copy)]
+pub struct OrdersData {
+    orders: Resource<Result<Vec<Order>, AppError>>,
+}
+
+impl OrdersData {
+    pub fn load() -> Self {
+        Self { orders: Resource::new(|| (), |_| list_orders()) }
+    }
+}
+
 /// `/orders`: the visitor's orders, newest first.
 #[component]
-pub fn OrdersPage() -> impl IntoView {
-    let orders = Resource::new(|| (), |_| list_orders());
+pub fn OrdersPage(data: OrdersData) -> impl IntoView {
+    let OrdersData { orders } = data;
     view! {
         <Title text="My Orders" />
         <section class="flex flex-col gap-4">
@@ -120,8 +133,7 @@ pub fn OrdersPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match orders.await {
-                        Err(error) if error.is_unauthorized() => view! { <Redirect path="/auth/signin?next=/orders" /> }.into_any(),
-                        Err(error) => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+                        Err(error) => view! { <LoadFailed error signin_then="/orders" /> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <p class="text-slate-600 dark:text-slate-400">"You have no orders yet. "<A href="/" attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"Find a ticket"</A></p>
                         }.into_any(),
@@ -151,23 +163,40 @@ pub fn OrdersPage() -> impl IntoView {
     }
 }
 
+/// What `/orders/:id` loads (started with the chunk download, as [`OrdersData`]), and the
+/// actions that make it load again.
+#[derive(Clone, Copy)]
+pub struct OrderData {
+    pay_action: ServerAction<Pay>,
+    cancel: ServerAction<CancelOrder>,
+    details: Resource<Result<OrderDetails, AppError>>,
+}
+
+impl OrderData {
+    pub fn load() -> Self {
+        let params = use_params_map();
+        let id = move || params.with(|p| p.get("id").unwrap_or_default());
+        let pay_action = ServerAction::<Pay>::new();
+        let cancel = ServerAction::<CancelOrder>::new();
+        let details = Resource::new(move || (id(), pay_action.version().get(), cancel.version().get()), |(id, _, _)| get_order(id));
+        Self { pay_action, cancel, details }
+    }
+}
+
 /// `/orders/:id`: the order, a countdown while it is open, the payment form and Cancel.
 #[component]
-pub fn OrderPage() -> impl IntoView {
+pub fn OrderPage(data: OrderData) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let pay_action = ServerAction::<Pay>::new();
-    let cancel = ServerAction::<CancelOrder>::new();
-    let details = Resource::new(move || (id(), pay_action.version().get(), cancel.version().get()), |(id, _, _)| get_order(id));
+    let OrderData { pay_action, cancel, details } = data;
     let pay_error = action_error(pay_action);
     let cancel_error = action_error(cancel);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match details.await {
-                    Err(error) if error.is_unauthorized() => view! { <Redirect path=format!("/auth/signin?next=/orders/{}", id()) /> }.into_any(),
                     Err(error) if error.is_not_found() => view! { <Notice tone="error">"There is no such order."</Notice> }.into_any(),
-                    Err(error) => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+                    Err(error) => view! { <LoadFailed error signin_then=format!("/orders/{}", id()) /> }.into_any(),
                     Ok(details) => {
                         let order = details.order.clone();
                         let now = RwSignal::new(details.now_ms);

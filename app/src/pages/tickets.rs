@@ -6,7 +6,7 @@ use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::form::{action_error, field_error, general_errors, Field, FormErrors, SubmitButton};
-use crate::components::layout::{Card, Notice};
+use crate::components::layout::{Card, LoadFailed, Notice};
 use crate::error::AppError;
 use crate::model::{dollars, Ticket};
 use crate::pages::orders::CreateOrder;
@@ -125,7 +125,7 @@ pub fn LandingPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading tickets…"</p> }>
                 {move || Suspend::new(async move {
                     match tickets.await {
-                        Err(error) => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+                        Err(error) => view! { <LoadFailed error /> }.into_any(),
                         Ok((list, _)) if list.is_empty() => view! {
                             <div data-testid="empty-state" class="rounded-2xl border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
                                 <p class="text-lg font-medium">"No tickets for sale right now."</p>
@@ -198,14 +198,30 @@ pub fn NewTicketPage() -> impl IntoView {
     }
 }
 
+/// What `/tickets/:id` loads. Its lazy route starts it (`LazyRoute::data`) while the page's
+/// chunk downloads, instead of after; with it the actions that make it load again.
+#[derive(Clone, Copy)]
+pub struct TicketData {
+    purchase: ServerAction<CreateOrder>,
+    delete: ServerAction<DeleteTicket>,
+    ticket: Resource<Result<Ticket, AppError>>,
+}
+
+impl TicketData {
+    pub fn load() -> Self {
+        let params = use_params_map();
+        let id = move || params.with(|p| p.get("id").unwrap_or_default());
+        let purchase = ServerAction::<CreateOrder>::new();
+        let delete = ServerAction::<DeleteTicket>::new();
+        let ticket = Resource::new(move || (id(), purchase.version().get()), |(id, _)| get_ticket(id));
+        Self { purchase, delete, ticket }
+    }
+}
+
 /// `/tickets/:id`: the ticket, Purchase for buyers, Edit and Delete for its seller.
 #[component]
-pub fn TicketPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let purchase = ServerAction::<CreateOrder>::new();
-    let delete = ServerAction::<DeleteTicket>::new();
-    let ticket = Resource::new(move || (id(), purchase.version().get()), |(id, _)| get_ticket(id));
+pub fn TicketPage(data: TicketData) -> impl IntoView {
+    let TicketData { purchase, delete, ticket } = data;
     let session = use_session();
     let purchase_error = action_error(purchase);
     let delete_error = action_error(delete);
@@ -215,7 +231,7 @@ pub fn TicketPage() -> impl IntoView {
                 let user = session.await;
                 match ticket.await {
                     Err(error) if error.is_not_found() => view! { <Gone /> }.into_any(),
-                    Err(error) => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+                    Err(error) => view! { <LoadFailed error /> }.into_any(),
                     Ok(ticket) => {
                         let mine = user.as_ref().is_some_and(|u| u.id == ticket.user_id);
                         let state = if ticket.sold { "Sold" } else if ticket.order_id.is_some() { "Reserved" } else { "On sale" };
@@ -290,12 +306,25 @@ fn Gone() -> impl IntoView {
     }
 }
 
+/// What `/tickets/:id/edit` loads, started with the chunk download (as [`TicketData`]).
+#[derive(Clone, Copy)]
+pub struct EditTicketData {
+    ticket: Resource<Result<Ticket, AppError>>,
+}
+
+impl EditTicketData {
+    pub fn load() -> Self {
+        let params = use_params_map();
+        Self { ticket: Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_ticket) }
+    }
+}
+
 /// `/tickets/:id/edit`: the seller changes title or price while nobody holds the ticket.
 #[component]
-pub fn EditTicketPage() -> impl IntoView {
+pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let ticket = Resource::new(id, get_ticket);
+    let EditTicketData { ticket } = data;
     let action = ServerAction::<UpdateTicket>::new();
     let error = action_error(action);
     let session = use_session();
@@ -306,7 +335,7 @@ pub fn EditTicketPage() -> impl IntoView {
                     let user = session.await;
                     match (user, ticket.await) {
                         (None, _) => view! { <Redirect path=format!("/auth/signin?next=/tickets/{}/edit", id()) /> }.into_any(),
-                        (_, Err(error)) => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+                        (_, Err(error)) => view! { <LoadFailed error /> }.into_any(),
                         (Some(user), Ok(ticket)) if user.id != ticket.user_id => view! {
                             <Notice tone="error">"Only the seller can edit this ticket."</Notice>
                         }.into_any(),
