@@ -159,13 +159,16 @@ pub struct NewOrder<'a> {
     pub expires_at: &'a str,
 }
 
+/// Thrown when the row a transaction read changed before it wrote: read again.
+const STALE: &str = "STALE";
+
 /// The order, its ticket's reservation and `order.created`, in one transaction.
 pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<Placed, TxError> {
     let query = db
         .query(format!(
             "BEGIN TRANSACTION;
              LET $t = (SELECT version, deleted FROM ONLY $ticket);
-             IF $t = NONE OR $t.deleted OR $t.version != $ticket_version {{ THROW 'STALE'; }};
+             IF $t = NONE OR $t.deleted OR $t.version != $ticket_version {{ THROW '{STALE}'; }};
              CREATE $reservation SET order_id = $order_id;
              CREATE $order SET user_id = $user_id, ticket = $ticket, status = 'created', expires_at = $expires_at, version = 0,
                  ticket_title = $title, ticket_price = $price, ticket_version = $ticket_version;
@@ -185,7 +188,7 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
     match commit(event.bind(query, 0)).await {
         Ok(_) => Ok(Placed::Created),
         Err(TxError::Exists(_)) => Ok(Placed::Reserved),
-        Err(TxError::Refused(code)) if code.contains("STALE") => Ok(Placed::Stale),
+        Err(error) if error.threw(STALE) => Ok(Placed::Stale),
         Err(TxError::Conflict) => Ok(Placed::Stale),
         Err(error) => Err(error),
     }
@@ -231,7 +234,7 @@ pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closi
             "BEGIN TRANSACTION;
              LET $changed = (UPDATE $order SET status = $status, version = version + 1, cancel_reason = $reason
                  WHERE version = $version AND status IN {from} RETURN VALUE id);
-             IF array::len($changed) = 0 {{ THROW 'STALE'; }};
+             IF array::len($changed) = 0 {{ THROW '{STALE}'; }};
              {release}
              {}
              COMMIT TRANSACTION;",
@@ -245,7 +248,7 @@ pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closi
         .bind(("reason", reason.map(str::to_string)));
     match commit(event.bind(query, 0)).await {
         Ok(_) => Ok(true),
-        Err(TxError::Refused(code)) if code.contains("STALE") => Ok(false),
+        Err(error) if error.threw(STALE) => Ok(false),
         Err(TxError::Conflict) => Ok(false),
         Err(error) => Err(error),
     }

@@ -93,6 +93,18 @@ pub struct AttemptRow {
 const ATTEMPT_FIELDS: &str = "record::id(id) AS id, order_id, amount, token, state, intent_id, error, \
     duration::secs(time::now() - created_at) AS age, checks";
 
+// What the transactions' rules `THROW`, each read back with `TxError::threw`.
+/// The order is cancelled or past its expiry: it cannot be paid.
+const CANCELLED: &str = "CANCELLED";
+/// The order is paid already.
+const PAID: &str = "PAID";
+/// Another attempt is charging the order, or may have charged it.
+const IN_PROGRESS: &str = "IN_PROGRESS";
+/// This very charge is recorded already.
+const RECORDED: &str = "RECORDED";
+/// The order replica changed before the write: read again.
+const STALE: &str = "STALE";
+
 pub async fn get_attempt(db: &Db, id: &str) -> Result<Option<AttemptRow>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {ATTEMPT_FIELDS} FROM ONLY $attempt")).bind(("attempt", attempt(id))).await?;
     response.take(0)
@@ -124,19 +136,19 @@ pub async fn begin_attempt(
     // An attempt that reached Stripe and has no outcome (`$unsure`) may have charged: until a
     // webhook or the reconciler tells, another card could be a second charge.
     let query = db
-        .query(
+        .query(format!(
             "BEGIN TRANSACTION;
              LET $o = (SELECT status, payment_id, paying, paying_until, expires_at FROM ONLY $order);
-             IF $o = NONE OR $o.status = 'cancelled' OR type::datetime($o.expires_at) <= time::now() { THROW 'CANCELLED'; };
-             IF $o.payment_id != NONE OR $o.status = 'complete' { THROW 'PAID'; };
-             IF $o.paying != NONE AND $o.paying_until > time::now() { THROW 'IN_PROGRESS'; };
+             IF $o = NONE OR $o.status = 'cancelled' OR type::datetime($o.expires_at) <= time::now() {{ THROW '{CANCELLED}'; }};
+             IF $o.payment_id != NONE OR $o.status = 'complete' {{ THROW '{PAID}'; }};
+             IF $o.paying != NONE AND $o.paying_until > time::now() {{ THROW '{IN_PROGRESS}'; }};
              LET $unsure = (SELECT VALUE id FROM attempt WHERE order_id = $order_id AND state = 'pending' AND intent_id != NONE LIMIT 1);
-             IF array::len($unsure) > 0 { THROW 'IN_PROGRESS'; };
+             IF array::len($unsure) > 0 {{ THROW '{IN_PROGRESS}'; }};
              UPDATE $order SET paying = $attempt_id, paying_until = time::now() + $hold;
              CREATE $attempt SET order_id = $order_id, amount = $amount, token = $card, state = 'pending',
                  created_at = time::now(), check_after = time::now() + $check_after, checks = 0;
-             COMMIT TRANSACTION;",
-        )
+             COMMIT TRANSACTION;"
+        ))
         .bind(("order", order(order_id)))
         .bind(("attempt", attempt(id)))
         .bind(("attempt_id", id.to_string()))
@@ -158,9 +170,9 @@ pub async fn begin_attempt(
             age: 0,
             checks: 0,
         })),
-        Err(TxError::Refused(code)) if code.contains("CANCELLED") => Ok(Begun::Cancelled),
-        Err(TxError::Refused(code)) if code.contains("IN_PROGRESS") => Ok(Begun::InProgress),
-        Err(TxError::Refused(code)) if code.contains("PAID") => Ok(Begun::Paid),
+        Err(error) if error.threw(CANCELLED) => Ok(Begun::Cancelled),
+        Err(error) if error.threw(IN_PROGRESS) => Ok(Begun::InProgress),
+        Err(error) if error.threw(PAID) => Ok(Begun::Paid),
         Err(TxError::Conflict) => Ok(Begun::Retry),
         Err(error) => Err(error),
     }
@@ -341,9 +353,9 @@ pub async fn settle(db: &Db, charge: &Charge<'_>, event: OutboxRecord) -> Result
         .query(format!(
             "BEGIN TRANSACTION;
              LET $o = (SELECT status, payment_id, expires_at FROM ONLY $order);
-             IF $o.payment_id = $payment_id {{ THROW 'RECORDED'; }};
-             IF $o = NONE OR $o.status = 'cancelled' OR type::datetime($o.expires_at) <= time::now() {{ THROW 'CANCELLED'; }};
-             IF $o.payment_id != NONE {{ THROW 'PAID'; }};
+             IF $o.payment_id = $payment_id {{ THROW '{RECORDED}'; }};
+             IF $o = NONE OR $o.status = 'cancelled' OR type::datetime($o.expires_at) <= time::now() {{ THROW '{CANCELLED}'; }};
+             IF $o.payment_id != NONE {{ THROW '{PAID}'; }};
              UPDATE $order SET payment_id = $payment_id, paying = NONE, paying_until = NONE;
              CREATE $payment SET order_id = $order_id, stripe_id = $stripe_id, amount = $amount, refund = 'none', created_at = time::now();
              UPDATE $attempt SET state = 'succeeded', intent_id = $stripe_id, error = NONE;
@@ -360,9 +372,9 @@ pub async fn settle(db: &Db, charge: &Charge<'_>, event: OutboxRecord) -> Result
         .bind(("amount", charge.amount));
     match commit(event.bind(query, 0)).await {
         Ok(_) => Ok(Settled::Paid),
-        Err(TxError::Refused(code)) if code.contains("RECORDED") => Ok(Settled::Recorded),
-        Err(TxError::Refused(code)) if code.contains("CANCELLED") => Ok(Settled::Cancelled),
-        Err(TxError::Refused(code)) if code.contains("PAID") => Ok(Settled::AlreadyPaid),
+        Err(error) if error.threw(RECORDED) => Ok(Settled::Recorded),
+        Err(error) if error.threw(CANCELLED) => Ok(Settled::Cancelled),
+        Err(error) if error.threw(PAID) => Ok(Settled::AlreadyPaid),
         // The same charge kept for a refund already.
         Err(TxError::Exists(_)) => Ok(Settled::Recorded),
         Err(TxError::Conflict) => Ok(Settled::Retry),
@@ -519,7 +531,7 @@ pub async fn apply_status(db: &Db, order_id: &str, version: i64, status: OrderSt
         .query(format!(
             "BEGIN TRANSACTION;
              LET $changed = (UPDATE $order SET status = $status, version = $version WHERE version = $version - 1 RETURN VALUE id);
-             IF array::len($changed) = 0 {{ THROW 'STALE'; }};
+             IF array::len($changed) = 0 {{ THROW '{STALE}'; }};
              {refund}
              COMMIT TRANSACTION;"
         ))
@@ -529,7 +541,7 @@ pub async fn apply_status(db: &Db, order_id: &str, version: i64, status: OrderSt
         .bind(("status", status.as_str().to_string()));
     match commit(query).await {
         Ok(_) => Ok(true),
-        Err(TxError::Refused(code)) if code.contains("STALE") => Ok(false),
+        Err(error) if error.threw(STALE) => Ok(false),
         Err(TxError::Conflict) => Ok(false),
         Err(error) => Err(error),
     }

@@ -140,6 +140,13 @@ pub enum TxError {
 }
 
 impl TxError {
+    /// True when a rule of the transaction threw `code` (`THROW '<code>'`). The codes are each
+    /// store's named constants, written into its queries with `format!`, so that the query and
+    /// the match cannot drift apart.
+    pub fn threw(&self, code: &str) -> bool {
+        matches!(self, Self::Refused(thrown) if thrown.contains(code))
+    }
+
     /// The database could not be reached: waiting, not giving up, is the answer.
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Self::Failed(error) if classify(error) == ErrorKind::Unreachable)
