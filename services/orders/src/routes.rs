@@ -35,7 +35,7 @@ pub struct AppState {
 /// reservation, across replicas too: turns only save this replica the conflicts, so a buyer who
 /// waited too long for a turn goes ahead without one. Striped (a fixed set of locks, a ticket
 /// hashed to one with this process's own keys), so it needs no cleanup and never grows; with
-/// 16,384 stripes a drop of 1,000 tickets puts about one in thirty on a shared stripe.
+/// 16,384 stripes about one ticket in seventeen of a 1,000-ticket drop shares its stripe.
 pub struct Turns {
     stripes: Box<[tokio::sync::Mutex<()>]>,
     keys: std::hash::RandomState,
