@@ -163,23 +163,17 @@ pub fn OrdersPage(data: OrdersData) -> impl IntoView {
     }
 }
 
-/// What `/orders/:id` loads (started with the chunk download, as [`OrdersData`]), and the
-/// actions that make it load again.
+/// What `/orders/:id` loads, started with the chunk download (as [`OrdersData`]). The page's
+/// actions stay in its chunk and load it again when they are done.
 #[derive(Clone, Copy)]
 pub struct OrderData {
-    pay_action: ServerAction<Pay>,
-    cancel: ServerAction<CancelOrder>,
     details: Resource<Result<OrderDetails, AppError>>,
 }
 
 impl OrderData {
     pub fn load() -> Self {
         let params = use_params_map();
-        let id = move || params.with(|p| p.get("id").unwrap_or_default());
-        let pay_action = ServerAction::<Pay>::new();
-        let cancel = ServerAction::<CancelOrder>::new();
-        let details = Resource::new(move || (id(), pay_action.version().get(), cancel.version().get()), |(id, _, _)| get_order(id));
-        Self { pay_action, cancel, details }
+        Self { details: Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_order) }
     }
 }
 
@@ -188,7 +182,10 @@ impl OrderData {
 pub fn OrderPage(data: OrderData) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let OrderData { pay_action, cancel, details } = data;
+    let OrderData { details } = data;
+    let pay_action = ServerAction::<Pay>::new();
+    let cancel = ServerAction::<CancelOrder>::new();
+    Effect::watch(move || (pay_action.version().get(), cancel.version().get()), move |_, _, _| details.refetch(), false);
     let pay_error = action_error(pay_action);
     let cancel_error = action_error(cancel);
     view! {

@@ -199,29 +199,27 @@ pub fn NewTicketPage() -> impl IntoView {
 }
 
 /// What `/tickets/:id` loads. Its lazy route starts it (`LazyRoute::data`) while the page's
-/// chunk downloads, instead of after; with it the actions that make it load again.
+/// chunk downloads, instead of after. The page's actions stay in its chunk (in the first
+/// download they would cost every visitor their code) and load it again when they are done.
 #[derive(Clone, Copy)]
 pub struct TicketData {
-    purchase: ServerAction<CreateOrder>,
-    delete: ServerAction<DeleteTicket>,
     ticket: Resource<Result<Ticket, AppError>>,
 }
 
 impl TicketData {
     pub fn load() -> Self {
         let params = use_params_map();
-        let id = move || params.with(|p| p.get("id").unwrap_or_default());
-        let purchase = ServerAction::<CreateOrder>::new();
-        let delete = ServerAction::<DeleteTicket>::new();
-        let ticket = Resource::new(move || (id(), purchase.version().get()), |(id, _)| get_ticket(id));
-        Self { purchase, delete, ticket }
+        Self { ticket: Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_ticket) }
     }
 }
 
 /// `/tickets/:id`: the ticket, Purchase for buyers, Edit and Delete for its seller.
 #[component]
 pub fn TicketPage(data: TicketData) -> impl IntoView {
-    let TicketData { purchase, delete, ticket } = data;
+    let TicketData { ticket } = data;
+    let purchase = ServerAction::<CreateOrder>::new();
+    let delete = ServerAction::<DeleteTicket>::new();
+    Effect::watch(move || purchase.version().get(), move |_, _, _| ticket.refetch(), false);
     let session = use_session();
     let purchase_error = action_error(purchase);
     let delete_error = action_error(delete);
