@@ -4,3 +4,10 @@ pub mod lazy;
 pub mod not_found;
 pub mod orders;
 pub mod tickets;
+
+/// The `:id` of the current route, read reactively: what the ticket and order pages load by.
+pub(crate) fn route_id() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    use leptos::prelude::With;
+    let params = leptos_router::hooks::use_params_map();
+    move || params.with(|p| p.get("id").unwrap_or_default())
+}

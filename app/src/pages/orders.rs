@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::form::{action_error, general_errors, FormErrors, SubmitButton};
@@ -11,6 +10,7 @@ use crate::components::layout::{LoadFailed, Notice};
 use crate::components::stripe::PaymentElement;
 use crate::error::AppError;
 use crate::model::{dollars, Order};
+use crate::pages::route_id;
 
 #[cfg(feature = "ssr")]
 mod forward {
@@ -172,16 +172,14 @@ pub struct OrderData {
 
 impl OrderData {
     pub fn load() -> Self {
-        let params = use_params_map();
-        Self { details: Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_order) }
+        Self { details: Resource::new(route_id(), get_order) }
     }
 }
 
 /// `/orders/:id`: the order, a countdown while it is open, the payment form and Cancel.
 #[component]
 pub fn OrderPage(data: OrderData) -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let id = route_id();
     let OrderData { details } = data;
     let pay_action = ServerAction::<Pay>::new();
     let cancel = ServerAction::<CancelOrder>::new();

@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::components::form::{action_error, field_error, general_errors, Field, FormErrors, SubmitButton};
 use crate::components::layout::{Card, LoadFailed, Notice};
 use crate::error::AppError;
 use crate::model::{dollars, Ticket};
 use crate::pages::orders::CreateOrder;
+use crate::pages::route_id;
 use crate::session::use_session;
 
 /// Tickets on the landing page at first, and how many more each "Load more" shows.
@@ -208,8 +209,7 @@ pub struct TicketData {
 
 impl TicketData {
     pub fn load() -> Self {
-        let params = use_params_map();
-        Self { ticket: Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_ticket) }
+        Self { ticket: Resource::new(route_id(), get_ticket) }
     }
 }
 
@@ -312,16 +312,14 @@ pub struct EditTicketData {
 
 impl EditTicketData {
     pub fn load() -> Self {
-        let params = use_params_map();
-        Self { ticket: Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_ticket) }
+        Self { ticket: Resource::new(route_id(), get_ticket) }
     }
 }
 
 /// `/tickets/:id/edit`: the seller changes title or price while nobody holds the ticket.
 #[component]
 pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let id = route_id();
     let EditTicketData { ticket } = data;
     let action = ServerAction::<UpdateTicket>::new();
     let error = action_error(action);
