@@ -139,6 +139,17 @@ pub fn wrk(url: &str, connections: usize, seconds: u64, script: &str, args: &[&s
     Ok(run)
 }
 
+/// A binary built beside this benchmark (`target/release/<name>`), or the one the variable `var`
+/// names; `how` says how to build it when it is missing.
+pub fn sibling_binary(name: &str, var: &str, how: &str) -> anyhow::Result<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os(var) {
+        return Ok(path.into());
+    }
+    let here = std::env::current_exe()?;
+    let binary = here.parent().map(|dir| dir.join(name)).filter(|p| p.exists());
+    binary.ok_or_else(|| anyhow::anyhow!("no {name} beside the benchmark: {how}"))
+}
+
 /// Resident memory of a process now and at its peak (`VmRSS`, `VmHWM`), in MiB; 0 when it is
 /// gone.
 pub fn memory(pid: u32) -> (f64, f64) {

@@ -120,12 +120,7 @@ fn repo_root() -> PathBuf {
 }
 
 fn server_binary() -> anyhow::Result<PathBuf> {
-    if let Some(path) = std::env::var_os("SERVER_BIN") {
-        return Ok(path.into());
-    }
-    let here = std::env::current_exe()?;
-    let binary = here.parent().map(|dir| dir.join("server")).filter(|p| p.exists());
-    binary.ok_or_else(|| anyhow::anyhow!("build the server first: cargo leptos build --release (scripts/bench does)"))
+    bench::sibling_binary("server", "SERVER_BIN", "build it with cargo leptos build --release (scripts/bench does)")
 }
 
 /// The release web server with every service embedded, on its own data folder.

@@ -42,12 +42,7 @@ impl Drop for Server {
 }
 
 fn surreal_binary() -> anyhow::Result<PathBuf> {
-    if let Some(path) = std::env::var_os("SURREAL_BIN") {
-        return Ok(path.into());
-    }
-    let here = std::env::current_exe()?;
-    let binary = here.parent().map(|dir| dir.join("surreal")).filter(|p| p.exists());
-    binary.ok_or_else(|| anyhow::anyhow!("build the server too: cargo build --release -p bench -p surreal"))
+    bench::sibling_binary("surreal", "SURREAL_BIN", "cargo build --release -p bench -p surreal")
 }
 
 async fn start_server(dir: &std::path::Path) -> anyhow::Result<(Server, u16)> {
