@@ -39,7 +39,6 @@ use bench::{memory, thousands, wrk, WrkRun};
 use bytes::Bytes;
 use cluster::topology::Cluster;
 use serde_json::{json, Value};
-use shared::events::permissions;
 use shared::session::SigningKey;
 use surrealdb::types::{RecordId, SurrealValue};
 use test_support::{token_signed_by, NatsServer};
@@ -315,16 +314,7 @@ impl Target {
     /// True when every consumer of `TICKETING` has acked everything.
     async fn all_delivered(&self) -> bool {
         let js = async_nats::jetstream::new(self.nats.clone());
-        for service in permissions::SERVICES {
-            let consumer: Result<async_nats::jetstream::consumer::PullConsumer, _> =
-                js.get_consumer_from_stream(service.durable, "TICKETING").await;
-            let Ok(mut consumer) = consumer else { return false };
-            match consumer.info().await {
-                Ok(info) if info.num_pending == 0 && info.num_ack_pending == 0 => {}
-                _ => return false,
-            }
-        }
-        true
+        cluster::invariants::backlog(&js).await.is_ok_and(|backlog| backlog.is_empty())
     }
 }
 
@@ -333,9 +323,7 @@ impl Target {
 /// builds them), each run in a folder of its own under the cache.
 fn cluster_options() -> anyhow::Result<cluster::topology::Options> {
     let release = server_binary()?.parent().map(Path::to_path_buf).unwrap_or_default();
-    let cache = std::env::var_os("TICKETING_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ticketing"));
+    let cache = cluster::cache_dir();
     let run = format!("bench-{}", time::OffsetDateTime::now_utc().unix_timestamp_nanos());
     Ok(cluster::topology::Options {
         services_dir: release.clone(),

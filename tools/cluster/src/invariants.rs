@@ -71,6 +71,12 @@ async fn nats_state(nats: &crate::topology::NatsAdmin) -> anyhow::Result<(u64, V
     let js = async_nats::jetstream::new(nats.client().await?);
     let mut dead = js.get_stream("TICKETING_DEAD_LETTER").await?;
     let dead_letters = dead.info().await?.state.messages;
+    Ok((dead_letters, backlog(&js).await?))
+}
+
+/// Each service's durable consumer of `TICKETING` that has not finished: (durable, messages not
+/// yet delivered, delivered and not acked). Empty when every event was handled.
+pub async fn backlog(js: &async_nats::jetstream::Context) -> anyhow::Result<Vec<(String, u64, usize)>> {
     let mut backlog = Vec::new();
     for durable in ["tickets-service", "orders-service", "payments-service", "expiration-service"] {
         let mut consumer: async_nats::jetstream::consumer::PullConsumer = js.get_consumer_from_stream(durable, "TICKETING").await?;
@@ -79,7 +85,7 @@ async fn nats_state(nats: &crate::topology::NatsAdmin) -> anyhow::Result<(u64, V
             backlog.push((durable.to_string(), info.num_pending, info.num_ack_pending));
         }
     }
-    Ok((dead_letters, backlog))
+    Ok(backlog)
 }
 
 fn cents(dollars: &Value) -> i64 {

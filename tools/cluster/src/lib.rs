@@ -18,3 +18,11 @@ pub mod manifests;
 pub mod nginx;
 pub mod process;
 pub mod topology;
+
+/// Where scripts keep build output and runs (`TICKETING_CACHE`, as `scripts/env.sh` sets it;
+/// `~/.cache/ticketing` when run outside the scripts). A run's folder goes under `cluster/`.
+pub fn cache_dir() -> std::path::PathBuf {
+    std::env::var_os("TICKETING_CACHE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ticketing"))
+}

@@ -78,9 +78,7 @@ fn options(args: &[String], run: &str) -> anyhow::Result<Options> {
         Some(path) => PathBuf::from(path),
         None => own_dir.parent().context("the target folder")?.join("release/server"),
     };
-    let cache = std::env::var_os("TICKETING_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/ticketing"));
+    let cache = cluster::cache_dir();
     Ok(Options {
         services_dir,
         surreal_bin: own_dir.join("surreal"),
