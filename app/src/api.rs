@@ -1,13 +1,6 @@
 //! Server-side forwarding to the services' HTTP APIs, with the visitor's session. Server
 //! functions call these; the browser never talks to a service except through them or `/api`.
-use serde::{Deserialize, Serialize};
-
-/// The signed-in user as the auth service reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionUser {
-    pub id: String,
-    pub email: String,
-}
+pub use contract::SessionUser;
 
 /// Where each service's API answers, provided to server functions as context.
 #[derive(Debug, Clone)]
@@ -34,13 +27,10 @@ pub mod ssr {
     use serde::de::DeserializeOwned;
     use serde::Serialize;
 
-    use super::ApiConfig;
-    use crate::error::{ApiMessage, AppError};
+    use contract::{ErrorBody, SESSION_COOKIE};
 
-    #[derive(serde::Deserialize)]
-    struct ErrorBody {
-        errors: Vec<ApiMessage>,
-    }
+    use super::ApiConfig;
+    use crate::error::AppError;
 
     /// The session cookie the visitor sent, if any.
     pub fn session_token(parts: &Parts) -> Option<String> {
@@ -51,7 +41,7 @@ pub mod ssr {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == "session")
+            .find(|(name, _)| *name == SESSION_COOKIE)
             .map(|(_, value)| value.to_string())
     }
 
@@ -114,7 +104,7 @@ pub mod ssr {
         let mut request = client().request(method, format!("{base}{path}"));
         if let Some(parts) = &parts {
             if let Some(token) = session_token(parts) {
-                request = request.header(COOKIE, format!("session={token}"));
+                request = request.header(COOKIE, format!("{SESSION_COOKIE}={token}"));
             }
             // Only auth limits by address, and only auth can check the proof: the others are not
             // handed proofs they could replay.

@@ -5,19 +5,13 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr, ServerFnUrlError};
 use serde::{Deserialize, Serialize};
 
-/// One entry of the API's error shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiMessage {
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
+use contract::ErrorItem;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// What a service answered.
     #[error("{}", messages.iter().map(|m| m.message.as_str()).collect::<Vec<_>>().join("; "))]
-    Api { status: u16, messages: Vec<ApiMessage> },
+    Api { status: u16, messages: Vec<ErrorItem> },
     /// A service could not be reached, or answered something we cannot read.
     #[error("{0}")]
     Unavailable(String),

@@ -9,12 +9,7 @@ use crate::error::AppError;
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     use crate::api::ssr::{call, Service};
 
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        #[serde(rename = "currentUser")]
-        current_user: Option<SessionUser>,
-    }
-    let answer: Answer = call(Service::Auth, reqwest::Method::GET, "/api/users/currentuser", None::<&()>).await?;
+    let answer: contract::CurrentUser = call(Service::Auth, reqwest::Method::GET, "/api/users/currentuser", None::<&()>).await?;
     Ok(answer.current_user)
 }
 

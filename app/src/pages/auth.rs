@@ -30,9 +30,8 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 async fn forward_credentials(path: &str, email: &str, password: &str, next: Option<String>) -> Result<(), AppError> {
     use crate::api::ssr::{call, Service};
-    use crate::api::SessionUser;
     let body = serde_json::json!({ "email": email, "password": password });
-    let _: SessionUser = call(Service::Auth, reqwest::Method::POST, path, Some(&body)).await?;
+    let _: contract::User = call(Service::Auth, reqwest::Method::POST, path, Some(&body)).await?;
     leptos_axum::redirect(&next.filter(|n| is_local_path(n)).unwrap_or_else(|| "/".to_string()));
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::components::form::{action_error, general_errors, FormErrors, SubmitBu
 use crate::components::layout::{LoadFailed, Notice};
 use crate::components::stripe::PaymentElement;
 use crate::error::AppError;
-use crate::model::{dollars, Order};
+use crate::model::{dollars, Order, OrderStatus};
 use crate::pages::route_id;
 
 #[cfg(feature = "ssr")]
@@ -69,19 +69,16 @@ pub async fn cancel_order(id: String) -> Result<(), AppError> {
 pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppError> {
     use forward::*;
     let body = serde_json::json!({ "orderId": order_id, "token": token });
-    let paid: serde_json::Value = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
-    if paid["status"] == "requires_action" {
+    let paid: contract::Payment = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
+    if paid.status == Some(contract::PaymentStatus::RequiresAction) {
         let with_stripe_js = use_context::<crate::api::ApiConfig>().is_some_and(|config| config.stripe_publishable_key.is_some());
-        if let (Some(secret), true) = (paid["clientSecret"].as_str(), with_stripe_js) {
-            return Ok(Some(secret.to_string()));
+        if let (Some(secret), true) = (paid.client_secret, with_stripe_js) {
+            return Ok(Some(secret));
         }
         answer_with_status(402);
         return Err(AppError::Api {
             status: 402,
-            messages: vec![crate::error::ApiMessage {
-                message: "This card needs 3-D Secure authentication, which only Stripe.js can do, and payments are in test mode here. Nothing was charged: choose another card.".to_string(),
-                field: None,
-            }],
+            messages: vec![contract::ErrorItem::new("This card needs 3-D Secure authentication, which only Stripe.js can do, and payments are in test mode here. Nothing was charged: choose another card.")],
         });
     }
     // The order completes when payment.created reaches the orders service, milliseconds later:
@@ -89,7 +86,7 @@ pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppE
     let path = format!("/api/orders/{order_id}");
     for _ in 0..40 {
         let order: Order = call(Service::Orders, Method::GET, &path, None::<&()>).await?;
-        if !order.is_open() {
+        if !order.status.is_open() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -100,11 +97,13 @@ pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppE
 
 /// An order's status in words and colour.
 #[component]
-pub fn StatusBadge(status: String) -> impl IntoView {
-    let (label, class) = match status.as_str() {
-        "complete" => ("Paid", "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100"),
-        "cancelled" => ("Cancelled", "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100"),
-        _ => ("Awaiting payment", "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100"),
+pub fn StatusBadge(status: OrderStatus) -> impl IntoView {
+    let (label, class) = match status {
+        OrderStatus::Complete => ("Paid", "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100"),
+        OrderStatus::Cancelled => ("Cancelled", "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100"),
+        OrderStatus::Created | OrderStatus::AwaitingPayment => {
+            ("Awaiting payment", "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100")
+        }
     };
     view! { <span data-testid="order-status" class=format!("rounded-full px-3 py-1 text-sm font-medium {class}")>{label}</span> }
 }
@@ -148,7 +147,7 @@ pub fn OrdersPage(data: OrdersData) -> impl IntoView {
                                                 <p class="text-sm text-slate-600 dark:text-slate-400">{dollars(order.ticket.price)}</p>
                                             </div>
                                             <div class="flex items-center gap-3">
-                                                <StatusBadge status=order.status.clone() />
+                                                <StatusBadge status=order.status />
                                                 <A href=href attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"View order"</A>
                                             </div>
                                         </li>
@@ -198,25 +197,25 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                         tick_every_second(now);
                         let expires = details.expires_ms;
                         let left = move || ((expires - now.get()) as f64 / 1000.0).ceil().max(0.0) as i64;
-                        let open = order.is_open();
+                        let open = order.status.is_open();
                         // A memo: the form is rebuilt when it appears or goes, not at every tick.
                         let payable = Memo::new(move |_| open && left() > 0);
                         let price = dollars(order.ticket.price);
                         let ticket_href = format!("/tickets/{}", order.ticket.id);
                         let (order_id, publishable_key) = (order.id.clone(), details.publishable_key.clone());
-                        let amount_cents = (order.ticket.price * 100.0).round() as i64;
+                        let amount_cents = order.ticket.price.0;
                         view! {
                             <Title text="Order" />
                             <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
                                 <div class="flex flex-wrap items-start justify-between gap-2">
                                     <h1 class="text-2xl font-bold">"Your order"</h1>
-                                    <StatusBadge status=order.status.clone() />
+                                    <StatusBadge status=order.status />
                                 </div>
                                 <p class="break-words text-lg"><A href=ticket_href attr:class="font-semibold underline">{order.ticket.title.clone()}</A>" · "{price.clone()}</p>
-                                {match order.status.as_str() {
-                                    "complete" => view! { <Notice tone="success">"Paid. The ticket is yours."</Notice> }.into_any(),
-                                    "cancelled" => view! { <Notice tone="info">"This order was cancelled; the ticket went back on sale."</Notice> }.into_any(),
-                                    _ => view! {
+                                {match order.status {
+                                    OrderStatus::Complete => view! { <Notice tone="success">"Paid. The ticket is yours."</Notice> }.into_any(),
+                                    OrderStatus::Cancelled => view! { <Notice tone="info">"This order was cancelled; the ticket went back on sale."</Notice> }.into_any(),
+                                    OrderStatus::Created | OrderStatus::AwaitingPayment => view! {
                                         <p role="timer" data-testid="countdown" class="text-lg font-medium">
                                             {move || if left() > 0 { format!("Time left to pay: {} seconds", left()) } else { "Order expired".to_string() }}
                                         </p>

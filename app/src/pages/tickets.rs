@@ -347,7 +347,7 @@ pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
                                 <FormErrors messages=general_errors(error, TICKET_FIELDS) />
                                 <input type="hidden" name="id" value=ticket.id.clone() />
                                 <Field name="title" label="Title" value=ticket.title.clone() error=field_error(error, "title") />
-                                <Field name="price" label="Price (USD)" inputmode="decimal" value=format!("{:.2}", ticket.price) on_blur=two_decimals error=field_error(error, "price") />
+                                <Field name="price" label="Price (USD)" inputmode="decimal" value=ticket.price.to_string() on_blur=two_decimals error=field_error(error, "price") />
                                 <SubmitButton label="Save changes" pending_label="Saving…" pending=action.pending() />
                             </ActionForm>
                         }.into_any(),

@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bench::summary;
+use contract::Cents;
 use shared::config::DatabaseSettings;
 use shared::events::outbox::OutboxRecord;
 use shared::events::TicketCreated;
-use shared::money::Cents;
 use shared::store::{self, Db};
 use tickets::store::TicketRow;
 

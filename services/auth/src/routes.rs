@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use serde::{Deserialize, Serialize};
+use contract::{CurrentUser as CurrentUserView, SessionUser, User};
+use serde::Deserialize;
 use shared::extract::{ApiJson, ClientAddr};
 use shared::session::{CurrentUser, Sessions, SESSION_COOKIE};
 use shared::store::Db;
@@ -65,18 +66,12 @@ struct Credentials {
     password: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct UserView {
-    id: String,
-    email: String,
-}
-
 async fn signup(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
     jar: CookieJar,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<(StatusCode, CookieJar, Json<UserView>), ApiError> {
+) -> Result<(StatusCode, CookieJar, Json<User>), ApiError> {
     parse_fields!(
         email = "email": UserEmail::parse(body.email),
         password = "password": NewPassword::parse(body.password),
@@ -102,7 +97,7 @@ async fn signup(
     }
     tracing::info!(user.id = %id, "user signed up");
     let jar = jar.add(state.session_cookie(&id, email.as_str())?);
-    Ok((StatusCode::CREATED, jar, Json(UserView { id, email: email.to_string() })))
+    Ok((StatusCode::CREATED, jar, Json(User { id, email: email.to_string() })))
 }
 
 async fn signin(
@@ -110,7 +105,7 @@ async fn signin(
     ClientAddr(address): ClientAddr,
     jar: CookieJar,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<(CookieJar, Json<UserView>), ApiError> {
+) -> Result<(CookieJar, Json<User>), ApiError> {
     parse_fields!(
         email = "email": UserEmail::parse(body.email),
         password = "password": GivenPassword::parse(body.password),
@@ -149,7 +144,7 @@ async fn signin(
     by_address.forgive();
     by_email.forgive();
     let jar = jar.add(state.session_cookie(&user.id, &user.email)?);
-    Ok((jar, Json(UserView { id: user.id, email: user.email })))
+    Ok((jar, Json(User { id: user.id, email: user.email })))
 }
 
 async fn signout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar, Json<serde_json::Value>) {
@@ -159,9 +154,8 @@ async fn signout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar, J
     (jar.add(cleared), Json(serde_json::json!({})))
 }
 
-async fn current_user(CurrentUser(claims): CurrentUser) -> Json<serde_json::Value> {
-    let current = claims.map(|c| serde_json::json!({ "id": c.id, "email": c.email, "iat": c.iat }));
-    Json(serde_json::json!({ "currentUser": current }))
+async fn current_user(CurrentUser(claims): CurrentUser) -> Json<CurrentUserView> {
+    Json(CurrentUserView { current_user: claims.map(|c| SessionUser { id: c.id, email: c.email, iat: c.iat }) })
 }
 
 impl AppState {

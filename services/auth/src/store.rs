@@ -1,6 +1,6 @@
 //! The auth service's own database: users, with a unique index on the email so two concurrent
 //! sign-ups for one address cannot both succeed.
-use shared::store::{is_unique_violation, Db};
+use shared::store::{Db, ResultExt};
 use surrealdb::types::{RecordId, SurrealValue};
 
 pub const SCHEMA: &str = "
@@ -10,6 +10,9 @@ DEFINE FIELD IF NOT EXISTS password_hash ON user TYPE string;
 DEFINE FIELD IF NOT EXISTS created_at ON user TYPE datetime DEFAULT time::now();
 DEFINE INDEX IF NOT EXISTS user_email ON user FIELDS email UNIQUE;
 ";
+
+/// The unique index of `SCHEMA` that refuses a second user with the same email.
+const USER_EMAIL: &str = "user_email";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct UserRecord {
@@ -32,11 +35,7 @@ pub async fn insert_user(db: &Db, id: &str, email: &str, password_hash: &str) ->
         .bind(("hash", password_hash.to_string()))
         .await
         .and_then(|response| response.check());
-    match result {
-        Ok(_) => Ok(Insert::Created),
-        Err(error) if is_unique_violation(&error) => Ok(Insert::EmailTaken),
-        Err(error) => Err(error),
-    }
+    result.map(|_| Insert::Created).on_constraint(USER_EMAIL, || Insert::EmailTaken)
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, surrealdb::Error> {
@@ -45,4 +44,14 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, s
         .bind(("email", email.to_string()))
         .await?;
     response.take(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_email_constraint_is_the_schemas_unique_index() {
+        assert!(SCHEMA.contains(&format!("DEFINE INDEX IF NOT EXISTS {USER_EMAIL} ON user FIELDS email UNIQUE;")));
+    }
 }

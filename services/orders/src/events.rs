@@ -49,7 +49,7 @@ pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Resu
 }
 
 /// The replica a ticket event describes.
-fn replica(id: String, title: String, price: shared::money::Cents, user_id: String, version: u64) -> TicketReplica {
+fn replica(id: String, title: String, price: contract::Cents, user_id: String, version: u64) -> TicketReplica {
     TicketReplica { id, title, price: price.0, user_id, version: version as i64, deleted: false }
 }
 

@@ -6,16 +6,16 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use contract::{Cents, Order};
 use serde::Deserialize;
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, OrderCreated, OrderStatus, OrderTicket};
 use shared::extract::ApiJson;
-use shared::money::Cents;
 use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
 use shared::{parse_fields, ApiError};
 
-use crate::domain::{rfc3339, OrderView, TicketId};
+use crate::domain::{rfc3339, TicketId};
 use crate::store::{self, Closing, NewOrder, OrderRow, Placed};
 
 #[derive(Clone)]
@@ -87,7 +87,7 @@ async fn create(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
     ApiJson(body): ApiJson<OrderBody>,
-) -> Result<(StatusCode, Json<OrderView>), ApiError> {
+) -> Result<(StatusCode, Json<Order>), ApiError> {
     parse_fields!(ticket_id = "ticketId": TicketId::parse(body.ticket_id));
     let turn = state.turns.take(ticket_id.as_str()).await;
     for _ in 0..ATTEMPTS {
@@ -127,7 +127,7 @@ async fn create(
     Err(ApiError::Internal(anyhow::anyhow!("ticket {} kept changing while ordering it", ticket_id.as_str())))
 }
 
-async fn list(State(state): State<AppState>, RequireUser(user): RequireUser) -> Result<Json<Vec<OrderView>>, ApiError> {
+async fn list(State(state): State<AppState>, RequireUser(user): RequireUser) -> Result<Json<Vec<Order>>, ApiError> {
     let rows = store::list_orders(&state.db, &user.id).await?;
     Ok(Json(rows.iter().map(OrderRow::view).collect()))
 }
@@ -140,7 +140,7 @@ async fn owned(state: &AppState, id: &str, user_id: &str) -> Result<OrderRow, Ap
     Ok(row)
 }
 
-async fn show(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<Json<OrderView>, ApiError> {
+async fn show(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
     Ok(Json(owned(&state, &id, &user.id).await?.view()))
 }
 

@@ -1,13 +1,11 @@
 //! The orders service's own database: orders, a replica of each ticket, and one reservation per
 //! ticket. The reservation's record id is the ticket's id, so a second active order for a ticket
 //! cannot be written: the database refuses it, whatever the timing.
+use contract::{CancelReason, Cents, Order, OrderTicket};
 use shared::events::outbox::{self, OutboxRecord};
 use shared::events::{OrderCancelled, OrderStatus, TicketRef};
-use shared::money::Cents;
-use shared::store::{commit, Db, TxError};
+use shared::store::{commit, Db, ResultExt, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
-
-use crate::domain::{CancelReason, OrderTicketView, OrderView};
 
 pub fn schema() -> String {
     format!(
@@ -39,8 +37,13 @@ DEFINE FIELD IF NOT EXISTS order_id ON reservation TYPE string;
     )
 }
 
+/// The tables whose record ids decide an outcome: a ticket's replica exists once, and a ticket
+/// has one reservation (its record id is the ticket's).
+const TICKET: &str = "ticket";
+const RESERVATION: &str = "reservation";
+
 pub fn ticket(id: &str) -> RecordId {
-    RecordId::new("ticket", id)
+    RecordId::new(TICKET, id)
 }
 
 fn order(id: &str) -> RecordId {
@@ -48,7 +51,7 @@ fn order(id: &str) -> RecordId {
 }
 
 fn reservation(ticket_id: &str) -> RecordId {
-    RecordId::new("reservation", ticket_id)
+    RecordId::new(RESERVATION, ticket_id)
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -100,14 +103,14 @@ impl OrderRow {
         OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
     }
 
-    pub fn view(&self) -> OrderView {
-        OrderView {
+    pub fn view(&self) -> Order {
+        Order {
             id: self.id.clone(),
             user_id: self.user_id.clone(),
             status: self.status(),
             expires_at: self.expires_at.clone(),
             version: self.version as u64,
-            ticket: OrderTicketView {
+            ticket: OrderTicket {
                 id: self.ticket_id.clone(),
                 title: self.ticket_title.clone(),
                 price: Cents(self.ticket_price),
@@ -185,12 +188,10 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
         .bind(("order_id", new.id.to_string()))
         .bind(("user_id", new.user_id.to_string()))
         .bind(("expires_at", new.expires_at.to_string()));
-    match commit(event.bind(query, 0)).await {
-        Ok(_) => Ok(Placed::Created),
-        Err(TxError::Exists(_)) => Ok(Placed::Reserved),
+    match commit(event.bind(query, 0)).await.map(|_| Placed::Created).on_constraint(RESERVATION, || Placed::Reserved) {
         Err(error) if error.threw(STALE) => Ok(Placed::Stale),
         Err(TxError::Conflict) => Ok(Placed::Stale),
-        Err(error) => Err(error),
+        placed => placed,
     }
 }
 
@@ -263,11 +264,7 @@ pub async fn insert_ticket(db: &Db, replica: &TicketReplica) -> Result<bool, TxE
         .bind(("price", replica.price))
         .bind(("user_id", replica.user_id.clone()))
         .bind(("version", replica.version));
-    match commit(query).await {
-        Ok(_) => Ok(true),
-        Err(TxError::Exists(_)) => Ok(false),
-        Err(error) => Err(error),
-    }
+    commit(query).await.map(|_| true).on_constraint(TICKET, || false)
 }
 
 /// Applies a ticket change at exactly `version` (the replica's version + 1).
@@ -286,4 +283,17 @@ pub async fn update_ticket(db: &Db, replica: &TicketReplica) -> Result<bool, TxE
     let mut response = commit(query).await?;
     let changed: Vec<RecordId> = response.take(0).map_err(TxError::Failed)?;
     Ok(!changed.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_named_in_outcomes_are_the_schemas() {
+        let schema = schema();
+        for table in [TICKET, RESERVATION] {
+            assert!(schema.contains(&format!("DEFINE TABLE IF NOT EXISTS {table} ")), "{table}");
+        }
+    }
 }

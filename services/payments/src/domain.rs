@@ -1,5 +1,4 @@
 //! What a payment request is made of, parsed once at the edge.
-use serde::Serialize;
 
 /// The order to pay: any non-empty id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,28 +43,6 @@ impl PaymentToken {
         match self {
             Self::Method(t) | Self::CardToken(t) => t,
         }
-    }
-}
-
-/// A payment, or an attempt waiting for the customer's authentication (`status` and
-/// `clientSecret`, for Stripe.js's `handleNextAction`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentView {
-    pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-}
-
-impl PaymentView {
-    pub fn paid(id: String) -> Self {
-        Self { id, status: None, client_secret: None }
-    }
-
-    pub fn needs_action(id: String, client_secret: Option<String>) -> Self {
-        Self { id, status: Some("requires_action"), client_secret }
     }
 }
 

@@ -6,6 +6,7 @@ use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
+use contract::Payment;
 use serde::Deserialize;
 use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
@@ -13,7 +14,7 @@ use shared::{parse_fields, ApiError};
 use stripe_webhook::{EventObject, Webhook, WebhookError};
 
 use crate::attempts::{self, Attempts, Outcome};
-use crate::domain::{OrderId, PaymentToken, PaymentView};
+use crate::domain::{OrderId, PaymentToken};
 use crate::gateway::{ChargeError, Intent};
 use crate::store::{self, Begun};
 
@@ -71,7 +72,7 @@ async fn create(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
     ApiJson(body): ApiJson<PaymentBody>,
-) -> Result<(StatusCode, Json<PaymentView>), ApiError> {
+) -> Result<(StatusCode, Json<Payment>), ApiError> {
     parse_fields!(
         order_id = "orderId": OrderId::parse(body.order_id),
         token = "token": PaymentToken::parse(body.token),
@@ -131,10 +132,10 @@ async fn create(
         }
     };
     match outcome {
-        Outcome::Paid(id) => Ok((StatusCode::CREATED, Json(PaymentView::paid(id)))),
+        Outcome::Paid(id) => Ok((StatusCode::CREATED, Json(Payment::paid(id)))),
         Outcome::NeedsAction { client_secret } => {
             tracing::info!(order.id = %order.id, attempt.id = %attempt.id, "payment needs the customer's authentication");
-            Ok((StatusCode::ACCEPTED, Json(PaymentView::needs_action(attempt.id, client_secret))))
+            Ok((StatusCode::ACCEPTED, Json(Payment::needs_action(attempt.id, client_secret))))
         }
         Outcome::Declined(message) => {
             tracing::info!(order.id = %order.id, %message, "card declined");

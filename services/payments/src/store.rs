@@ -11,7 +11,7 @@
 //! until Stripe has refunded it.
 use shared::events::outbox::{self, OutboxRecord};
 use shared::events::OrderStatus;
-use shared::store::{commit, Db, TxError};
+use shared::store::{commit, Db, ResultExt, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
 
 pub fn schema() -> String {
@@ -59,12 +59,19 @@ DEFINE INDEX IF NOT EXISTS payment_refund ON payment FIELDS refund;
     )
 }
 
+/// The tables and unique index whose collisions are expected outcomes: an order replica and a
+/// webhook event are recorded once, and a payment once by its id and once by its Stripe charge.
+const ORDERS: &str = "orders";
+const WEBHOOK_EVENT: &str = "webhook_event";
+const PAYMENT: &str = "payment";
+const PAYMENT_STRIPE: &str = "payment_stripe";
+
 fn order(id: &str) -> RecordId {
-    RecordId::new("orders", id)
+    RecordId::new(ORDERS, id)
 }
 
 fn payment(id: &str) -> RecordId {
-    RecordId::new("payment", id)
+    RecordId::new(PAYMENT, id)
 }
 
 fn attempt(id: &str) -> RecordId {
@@ -233,17 +240,13 @@ pub async fn checked(db: &Db, attempt_id: &str, after: std::time::Duration) -> R
 pub async fn webhook_handled(db: &Db, event_id: &str, kind: &str) -> Result<bool, TxError> {
     let query = db
         .query("CREATE $event SET kind = $kind, received_at = time::now()")
-        .bind(("event", RecordId::new("webhook_event", event_id)))
+        .bind(("event", RecordId::new(WEBHOOK_EVENT, event_id)))
         .bind(("kind", kind.to_string()));
-    match commit(query).await {
-        Ok(_) => Ok(true),
-        Err(TxError::Exists(_)) => Ok(false),
-        Err(error) => Err(error),
-    }
+    commit(query).await.map(|_| true).on_constraint(WEBHOOK_EVENT, || false)
 }
 
 pub async fn webhook_seen(db: &Db, event_id: &str) -> Result<bool, surrealdb::Error> {
-    let mut response = db.query("RETURN record::exists($event)").bind(("event", RecordId::new("webhook_event", event_id))).await?;
+    let mut response = db.query("RETURN record::exists($event)").bind(("event", RecordId::new(WEBHOOK_EVENT, event_id))).await?;
     Ok(response.take::<Option<bool>>(0)?.unwrap_or(false))
 }
 
@@ -370,15 +373,18 @@ pub async fn settle(db: &Db, charge: &Charge<'_>, event: OutboxRecord) -> Result
         .bind(("order_id", charge.order_id.to_string()))
         .bind(("stripe_id", charge.stripe_id.to_string()))
         .bind(("amount", charge.amount));
-    match commit(event.bind(query, 0)).await {
-        Ok(_) => Ok(Settled::Paid),
+    // A payment of this id or this charge exists: the same charge was kept for a refund already.
+    let settled = commit(event.bind(query, 0))
+        .await
+        .map(|_| Settled::Paid)
+        .on_constraint(PAYMENT, || Settled::Recorded)
+        .on_constraint(PAYMENT_STRIPE, || Settled::Recorded);
+    match settled {
         Err(error) if error.threw(RECORDED) => Ok(Settled::Recorded),
         Err(error) if error.threw(CANCELLED) => Ok(Settled::Cancelled),
         Err(error) if error.threw(PAID) => Ok(Settled::AlreadyPaid),
-        // The same charge kept for a refund already.
-        Err(TxError::Exists(_)) => Ok(Settled::Recorded),
         Err(TxError::Conflict) => Ok(Settled::Retry),
-        Err(error) => Err(error),
+        settled => settled,
     }
 }
 
@@ -400,10 +406,7 @@ pub async fn keep_for_refund(db: &Db, charge: &Charge<'_>) -> Result<(), TxError
         .bind(("order_id", charge.order_id.to_string()))
         .bind(("stripe_id", charge.stripe_id.to_string()))
         .bind(("amount", charge.amount));
-    match commit(query).await {
-        Ok(_) | Err(TxError::Exists(_)) => Ok(()),
-        Err(error) => Err(error),
-    }
+    commit(query).await.map(|_| ()).on_constraint(PAYMENT, || ()).on_constraint(PAYMENT_STRIPE, || ())
 }
 
 /// Refunds due now but those in `skip`: a refund Stripe refused waits until its next try.
@@ -509,11 +512,7 @@ pub async fn insert_order(db: &Db, replica: &OrderReplica) -> Result<bool, TxErr
         .bind(("status", replica.status.clone()))
         .bind(("expires_at", replica.expires_at.clone()))
         .bind(("version", replica.version));
-    match commit(query).await {
-        Ok(_) => Ok(true),
-        Err(TxError::Exists(_)) => Ok(false),
-        Err(error) => Err(error),
-    }
+    commit(query).await.map(|_| true).on_constraint(ORDERS, || false)
 }
 
 /// Applies an order's new status at exactly `version` (the replica's + 1). A cancelled order's
@@ -544,5 +543,19 @@ pub async fn apply_status(db: &Db, order_id: &str, version: i64, status: OrderSt
         Err(error) if error.threw(STALE) => Ok(false),
         Err(TxError::Conflict) => Ok(false),
         Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_constraints_named_in_outcomes_are_the_schemas() {
+        let schema = schema();
+        for table in [ORDERS, WEBHOOK_EVENT, PAYMENT] {
+            assert!(schema.contains(&format!("DEFINE TABLE IF NOT EXISTS {table} ")), "{table}");
+        }
+        assert!(schema.contains(&format!("DEFINE INDEX IF NOT EXISTS {PAYMENT_STRIPE} ON {PAYMENT} FIELDS stripe_id UNIQUE;")));
     }
 }

@@ -2,31 +2,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
-
-/// One entry of `{"errors": [...]}`; `field` is present only for a bad input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorItem {
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
-
-impl ErrorItem {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), field: None }
-    }
-
-    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { message: message.into(), field: Some(field.into()) }
-    }
-}
-
-/// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub errors: Vec<ErrorItem>,
-}
+pub use contract::{ErrorBody, ErrorItem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

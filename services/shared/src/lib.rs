@@ -5,7 +5,6 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod http;
-pub mod money;
 pub mod session;
 pub mod store;
 pub mod telemetry;

@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::error::ApiError;
 
-pub const SESSION_COOKIE: &str = "session";
+pub use contract::SESSION_COOKIE;
 
 /// The `iss` of every session: only auth issues them.
 pub const ISSUER: &str = "ticketing-auth";

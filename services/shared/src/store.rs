@@ -14,7 +14,9 @@
 //! record exists, another transaction won, the database is unreachable), and SurrealDB reports
 //! some of them as structured kinds and others only in the message. Every caller asks
 //! [`classify`], so the message texts are matched in one place, and a test runs each kind
-//! against the embedded engine and a real server over WebSocket.
+//! against the embedded engine and a real server over WebSocket. A collision a caller expects
+//! (the email is taken, the event was recorded before) is named by its index or table through
+//! [`ResultExt::on_constraint`]; any other collision stays an error.
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -118,9 +120,67 @@ pub fn classify(error: &surrealdb::Error) -> ErrorKind {
     ErrorKind::Other
 }
 
-/// A write refused by a unique index or an existing record.
-pub fn is_unique_violation(error: &surrealdb::Error) -> bool {
-    classify(error) == ErrorKind::Exists
+/// What a refused write collided with. SurrealDB names it: the record id (whose table we keep)
+/// or the unique index. Callers expect one particular collision each (a second sign-up with the
+/// same email, a duplicate event), and say which by name through [`ResultExt::on_constraint`];
+/// any other collision stays an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// A record id of this table exists already.
+    Record(String),
+    /// This unique index holds the value already.
+    Index(String),
+    /// An "already exists" this code cannot name (SurrealDB changed its words): matches nothing.
+    Unnamed(String),
+}
+
+impl Taken {
+    fn of(error: &surrealdb::Error) -> Self {
+        let table = |id: &str| id.split_once(':').map_or(id, |(table, _)| table).to_string();
+        if let Some(AlreadyExistsError::Record { id }) = error.already_exists_details() {
+            return Self::Record(table(id));
+        }
+        let message = error.message();
+        let quoted = |prefix: &str| message.split_once(prefix).and_then(|(_, rest)| rest.split_once('`')).map(|(name, _)| name);
+        if let Some(index) = quoted("Database index `") {
+            return Self::Index(index.to_string());
+        }
+        if let Some(id) = quoted("Database record `") {
+            return Self::Record(table(id));
+        }
+        Self::Unnamed(message.to_string())
+    }
+
+    /// True for a collision on `constraint`: a unique index's name, or a table's.
+    pub fn is(&self, constraint: &str) -> bool {
+        matches!(self, Self::Record(name) | Self::Index(name) if name == constraint)
+    }
+}
+
+/// Expected database outcomes, told apart by the constraint's name, as realworld-axum-sqlx's
+/// `on_constraint` does for Postgres.
+pub trait ResultExt<T>: Sized {
+    /// `Ok(f())` when the write was refused because `constraint` (a unique index, or the table
+    /// whose record id is taken) already holds the value; any other result is left as it is.
+    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> T) -> Self;
+}
+
+impl<T> ResultExt<T> for Result<T, TxError> {
+    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> T) -> Self {
+        match self {
+            Err(TxError::Exists(taken)) if taken.is(constraint) => Ok(f()),
+            other => other,
+        }
+    }
+}
+
+impl<T> ResultExt<T> for Result<T, surrealdb::Error> {
+    fn on_constraint(self, constraint: &str, f: impl FnOnce() -> T) -> Self {
+        match self {
+            Err(error) if classify(&error) == ErrorKind::Exists && Taken::of(&error).is(constraint) => Ok(f()),
+            other => other,
+        }
+    }
 }
 
 /// Why a transaction did not commit.
@@ -130,8 +190,8 @@ pub enum TxError {
     #[error("refused: {0}")]
     Refused(String),
     /// A record or unique index entry that already exists.
-    #[error("already exists: {0}")]
-    Exists(String),
+    #[error("already exists: {0:?}")]
+    Exists(Taken),
     /// Another transaction wrote the same keys first; running it again may succeed.
     #[error("conflicting transaction")]
     Conflict,
@@ -170,7 +230,7 @@ pub async fn commit(query: surrealdb::method::Query<'_, surrealdb::engine::any::
 fn tx_error(cause: surrealdb::Error) -> TxError {
     match classify(&cause) {
         ErrorKind::Thrown => TxError::Refused(cause.message().to_string()),
-        ErrorKind::Exists => TxError::Exists(cause.message().to_string()),
+        ErrorKind::Exists => TxError::Exists(Taken::of(&cause)),
         ErrorKind::Conflict => TxError::Conflict,
         ErrorKind::NotExecuted | ErrorKind::Unreachable | ErrorKind::Other => TxError::Failed(cause),
     }
@@ -197,6 +257,7 @@ mod tests {
         assert_eq!(classify(&surrealdb::Error::query("x".into(), QueryError::NotExecuted)), ErrorKind::NotExecuted);
         let exists = surrealdb::Error::already_exists("x".into(), AlreadyExistsError::Record { id: "ticket:1".into() });
         assert_eq!(classify(&exists), ErrorKind::Exists);
+        assert_eq!(Taken::of(&exists), Taken::Record("ticket".into()));
         let down = surrealdb::Error::connection("WebSocket error".into(), ConnectionError::ConnectionFailed);
         assert_eq!(classify(&down), ErrorKind::Unreachable);
     }
@@ -206,6 +267,10 @@ mod tests {
         let internal = |message: &str| surrealdb::Error::internal(message.to_string());
         let index = internal("Database index `payment_stripe` already contains 'pi_1', with record `payment:a`");
         assert_eq!(classify(&index), ErrorKind::Exists);
+        assert_eq!(Taken::of(&index), Taken::Index("payment_stripe".into()));
+        let record = internal("Database record `reservation:⟨t-1⟩` already exists");
+        assert_eq!(classify(&record), ErrorKind::Exists);
+        assert_eq!(Taken::of(&record), Taken::Record("reservation".into()));
         let conflict = internal("Failed to commit transaction due to a read or write conflict. This transaction can be retried");
         assert_eq!(classify(&conflict), ErrorKind::Conflict);
         assert_eq!(classify(&internal("The query was not executed due to a failed transaction")), ErrorKind::NotExecuted);
@@ -217,5 +282,19 @@ mod tests {
         let stopped = surrealdb::Error::query("not executed".into(), QueryError::NotExecuted);
         assert!(matches!(tx_error(stopped), TxError::Failed(_)));
         assert!(matches!(tx_error(surrealdb::Error::thrown("PAID".into())), TxError::Refused(code) if code.contains("PAID")));
+    }
+
+    #[test]
+    fn only_the_named_constraint_is_an_expected_outcome() {
+        let taken = || Err::<&str, _>(TxError::Exists(Taken::Index("user_email".into())));
+        assert_eq!(taken().on_constraint("user_email", || "email taken").ok(), Some("email taken"));
+        assert!(matches!(taken().on_constraint("user", || "record taken"), Err(TxError::Exists(_))));
+        let unnamed = Err::<&str, _>(TxError::Exists(Taken::Unnamed("something exists".into())));
+        assert!(unnamed.on_constraint("user_email", || "email taken").is_err());
+        let index = Err::<&str, _>(surrealdb::Error::internal(
+            "Database index `user_email` already contains 'a@b.co', with record `user:1`".into(),
+        ));
+        assert_eq!(index.on_constraint("user_email", || "email taken").ok(), Some("email taken"));
+        assert_eq!(Ok::<_, TxError>("created").on_constraint("user_email", || "email taken").ok(), Some("created"));
     }
 }

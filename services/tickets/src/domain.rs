@@ -1,6 +1,5 @@
 //! Ticket input that has been parsed: a `Title` and a `Price` are valid by construction.
-use serde::Serialize;
-use shared::money::Cents;
+use contract::Cents;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// Trimmed, 1 to 200 characters, no control or format characters nor line breaks: a
@@ -86,22 +85,6 @@ fn decimal_cents(text: &str) -> Option<i64> {
     }
     let fraction = format!("{fraction:0<2}");
     Some(whole.parse::<i64>().ok()? * 100 + fraction.parse::<i64>().ok()?)
-}
-
-/// A ticket as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TicketView {
-    pub id: String,
-    pub title: String,
-    pub price: Cents,
-    pub user_id: String,
-    pub version: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<String>,
-    /// Present (and true) once the order holding it was paid: it will not come back on sale.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub sold: bool,
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! when that order is cancelled, mark it sold when it completes. Each handler is idempotent.
 use std::time::Duration;
 
+use contract::Cents;
 use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, TicketUpdated};
-use shared::money::Cents;
 use shared::store::Db;
 
 use crate::store::{self, Guarded, TicketRow};

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
+use contract::Ticket;
 use serde::Deserialize;
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, TicketCreated, TicketDeleted, TicketUpdated};
@@ -15,7 +16,7 @@ use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
 use shared::{parse_fields, ApiError};
 
-use crate::domain::{Price, TicketView, Title};
+use crate::domain::{Price, Title};
 use crate::listing::Listing;
 use crate::store::{self, Guarded, TicketRow};
 
@@ -57,7 +58,7 @@ async fn create(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
     ApiJson(body): ApiJson<TicketBody>,
-) -> Result<(StatusCode, Json<TicketView>), ApiError> {
+) -> Result<(StatusCode, Json<Ticket>), ApiError> {
     parse_fields!(
         title = "title": Title::parse(body.title),
         price = "price": Price::parse(body.price.as_ref()),
@@ -104,7 +105,7 @@ async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String,
             check_before(state, before, &mut errors).await?;
             errors.finish()?;
             let rows = store::list_available(&state.db, limit, before).await?;
-            let views: Vec<TicketView> = rows.iter().map(TicketRow::view).collect();
+            let views: Vec<Ticket> = rows.iter().map(TicketRow::view).collect();
             Ok::<_, ApiError>(Bytes::from(serde_json::to_vec(&views).map_err(anyhow::Error::from)?))
         })
         .await?;
@@ -125,7 +126,7 @@ fn json_body(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Ticket>, ApiError> {
     let row = store::get(&state.db, &id).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
     Ok(Json(row.view()))
 }
@@ -150,7 +151,7 @@ async fn update(
     RequireUser(user): RequireUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TicketBody>,
-) -> Result<Json<TicketView>, ApiError> {
+) -> Result<Json<Ticket>, ApiError> {
     parse_fields!(
         title = "title": Title::parse(body.title),
         price = "price": Price::parse(body.price.as_ref()),

@@ -1,11 +1,9 @@
 //! The tickets service's own database. Every write that other services must hear about commits
 //! together with its outbox record.
+use contract::{Cents, Ticket};
 use shared::events::outbox::{self, OutboxRecord};
-use shared::money::Cents;
 use shared::store::{commit, Db, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
-
-use crate::domain::TicketView;
 
 pub fn schema() -> String {
     format!(
@@ -40,8 +38,8 @@ pub struct TicketRow {
 }
 
 impl TicketRow {
-    pub fn view(&self) -> TicketView {
-        TicketView {
+    pub fn view(&self) -> Ticket {
+        Ticket {
             id: self.id.clone(),
             title: self.title.clone(),
             price: Cents(self.price),

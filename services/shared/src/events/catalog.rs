@@ -2,7 +2,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::Event;
-use crate::money::Cents;
+use contract::Cents;
+/// The same status the HTTP API shows.
+pub use contract::OrderStatus;
 
 macro_rules! event {
     ($type:ident, $subject:literal) => {
@@ -43,39 +45,6 @@ pub struct TicketDeleted {
     pub version: u64,
 }
 event!(TicketDeleted, "ticket.deleted");
-
-/// `created`, `cancelled`, `awaiting:payment` or `complete`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OrderStatus {
-    #[serde(rename = "created")]
-    Created,
-    #[serde(rename = "cancelled")]
-    Cancelled,
-    #[serde(rename = "awaiting:payment")]
-    AwaitingPayment,
-    #[serde(rename = "complete")]
-    Complete,
-}
-
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Cancelled => "cancelled",
-            Self::AwaitingPayment => "awaiting:payment",
-            Self::Complete => "complete",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Created, Self::Cancelled, Self::AwaitingPayment, Self::Complete].into_iter().find(|s| s.as_str() == raw)
-    }
-
-    /// Still holding its ticket and waiting to be paid.
-    pub fn is_open(self) -> bool {
-        matches!(self, Self::Created | Self::AwaitingPayment)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,8 +1,8 @@
 //! Optimistic concurrency at the store: two writers that read the same version cannot both win.
+use contract::Cents;
 use shared::config::DatabaseSettings;
 use shared::events::outbox::OutboxRecord;
 use shared::events::TicketUpdated;
-use shared::money::Cents;
 use tickets::store::{self, Guarded, TicketRow};
 
 fn updated(version: u64) -> OutboxRecord {

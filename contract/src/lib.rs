@@ -1,0 +1,235 @@
+//! The HTTP API's JSON, written once: the services serialize these types and the web client
+//! deserializes them, so a change to the contract is a compile error on both sides of the wire
+//! instead of a page that silently shows nothing.
+//!
+//! Why a crate of its own: the web client's browser bundle builds it for wasm, so it may depend
+//! on serde and nothing else (no axum, no SurrealDB, no `time`). What a service only *does* with
+//! these values (parsing input, storing, publishing) stays in the service; the event payloads
+//! that only services read stay in `shared::events`, which borrows [`OrderStatus`] and
+//! [`Cents`] from here because they are the same values on both wires.
+mod money;
+
+pub use money::Cents;
+use serde::{Deserialize, Serialize};
+
+/// The cookie that carries the session token (a JWT signed by auth).
+pub const SESSION_COOKIE: &str = "session";
+
+/// A ticket as `GET /api/tickets` and `GET /api/tickets/:id` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    pub id: String,
+    pub title: String,
+    pub price: Cents,
+    pub user_id: String,
+    pub version: u64,
+    /// The order holding the ticket, while one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// Present (and true) once the order holding it was paid: it will not come back on sale.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sold: bool,
+}
+
+/// `created`, `cancelled`, `awaiting:payment` or `complete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OrderStatus {
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "cancelled")]
+    Cancelled,
+    #[serde(rename = "awaiting:payment")]
+    AwaitingPayment,
+    #[serde(rename = "complete")]
+    Complete,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Cancelled => "cancelled",
+            Self::AwaitingPayment => "awaiting:payment",
+            Self::Complete => "complete",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Created, Self::Cancelled, Self::AwaitingPayment, Self::Complete].into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Still holding its ticket and waiting to be paid.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Created | Self::AwaitingPayment)
+    }
+}
+
+/// Why the system cancelled an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// The seller deleted the ticket while this order was being placed; a payment is refunded.
+    TicketWithdrawn,
+}
+
+impl CancelReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TicketWithdrawn => "ticket_withdrawn",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw == Self::TicketWithdrawn.as_str()).then_some(Self::TicketWithdrawn)
+    }
+}
+
+/// An order as `/api/orders` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub id: String,
+    pub user_id: String,
+    pub status: OrderStatus,
+    /// RFC 3339 in UTC, to the millisecond.
+    pub expires_at: String,
+    pub version: u64,
+    pub ticket: OrderTicket,
+    /// Why the system cancelled the order, when it did (absent for a buyer's cancellation or an
+    /// expiry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<CancelReason>,
+}
+
+/// The ticket inside an order, as the orders service knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderTicket {
+    pub id: String,
+    pub title: String,
+    /// The price the buyer is charged.
+    pub price: Cents,
+    pub version: u64,
+}
+
+/// What `POST /api/payments` answers: a payment, or an attempt waiting for the customer's
+/// authentication (`status` and `clientSecret`, for Stripe.js's `handleNextAction`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PaymentStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl Payment {
+    pub fn paid(id: String) -> Self {
+        Self { id, status: None, client_secret: None }
+    }
+
+    pub fn needs_action(id: String, client_secret: Option<String>) -> Self {
+        Self { id, status: Some(PaymentStatus::RequiresAction), client_secret }
+    }
+}
+
+/// A payment that is not settled yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// The card needs the customer's authentication (3-D Secure) before it is charged.
+    RequiresAction,
+}
+
+/// A user as sign-up and sign-in answer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+}
+
+/// `GET /api/users/currentuser`: the session's user, or `null` when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentUser {
+    pub current_user: Option<SessionUser>,
+}
+
+/// The user a valid session names, and when it was issued (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: String,
+    pub email: String,
+    pub iat: i64,
+}
+
+/// The body of every error answer: `{"errors": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub errors: Vec<ErrorItem>,
+}
+
+/// One entry of [`ErrorBody`]; `field` is present only for a bad input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorItem {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ErrorItem {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), field: None }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { message: message.into(), field: Some(field.into()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_ticket_on_sale_leaves_out_its_order_and_sold() {
+        let ticket = Ticket {
+            id: "t1".into(),
+            title: "Concert".into(),
+            price: Cents(1250),
+            user_id: "u1".into(),
+            version: 0,
+            order_id: None,
+            sold: false,
+        };
+        let wire = serde_json::to_value(&ticket).unwrap();
+        assert_eq!(wire, json!({ "id": "t1", "title": "Concert", "price": 12.5, "userId": "u1", "version": 0 }));
+        assert_eq!(serde_json::from_value::<Ticket>(wire).unwrap(), ticket);
+    }
+
+    #[test]
+    fn order_statuses_travel_as_the_original_app_spelled_them() {
+        for status in [OrderStatus::Created, OrderStatus::Cancelled, OrderStatus::AwaitingPayment, OrderStatus::Complete] {
+            assert_eq!(serde_json::to_value(status).unwrap(), json!(status.as_str()));
+            assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+        }
+        assert!(serde_json::from_value::<OrderStatus>(json!("expired")).is_err());
+    }
+
+    #[test]
+    fn a_payment_waiting_for_authentication_says_so() {
+        let wire = serde_json::to_value(Payment::needs_action("p1".into(), Some("pi_secret".into()))).unwrap();
+        assert_eq!(wire, json!({ "id": "p1", "status": "requires_action", "clientSecret": "pi_secret" }));
+        assert_eq!(serde_json::to_value(Payment::paid("p1".into())).unwrap(), json!({ "id": "p1" }));
+    }
+
+    #[test]
+    fn errors_name_a_field_only_when_there_is_one() {
+        let body = ErrorBody { errors: vec![ErrorItem::new("Not authorized"), ErrorItem::field("email", "Email in use")] };
+        let wire = serde_json::to_value(&body).unwrap();
+        assert_eq!(wire, json!({ "errors": [{ "message": "Not authorized" }, { "message": "Email in use", "field": "email" }] }));
+        assert_eq!(serde_json::from_value::<ErrorBody>(wire).unwrap(), body);
+    }
+}
