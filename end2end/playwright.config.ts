@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-// The release build of the web server, started by Playwright itself; it is ready when /readyz
+// The web server, started by Playwright itself: WEB_SERVER_BIN (scripts/test sets the debug build,
+// which shares the tests' compiled dependencies) or else the release build. Either way the browser
+// gets the site in target/site, which scripts/test builds in release. It is ready when /readyz
 // answers 200. Each run gets a fresh data folder, so runs never see each other's users.
 const port = Number(process.env.E2E_PORT ?? 3210);
 const natsPort = Number(process.env.E2E_NATS_PORT ?? 4310);
@@ -28,7 +30,7 @@ export const ELEMENTS_URL = `http://127.0.0.1:${elementsPort}`;
 
 function server(listen: number, nats: number, data: string, window: string, extra: Record<string, string> = {}) {
   return {
-    command: path.join(targetDir, 'release', 'server'),
+    command: process.env.WEB_SERVER_BIN ?? path.join(targetDir, 'release', 'server'),
     cwd: repo,
     url: `http://127.0.0.1:${listen}/readyz`,
     timeout: 120_000,

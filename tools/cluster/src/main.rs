@@ -70,11 +70,12 @@ fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> anyhow::Result<Opt
 fn options(args: &[String], run: &str) -> anyhow::Result<Options> {
     // The SurrealDB server sits next to this tool (both come from the tests' build); the
     // services come from CLUSTER_BIN_DIR (scripts/cluster builds them as the images do), or the
-    // tests' build; the web server is the release build `cargo leptos build --release` made.
+    // tests' build; the web server is WEB_SERVER_BIN, or else the release build `cargo leptos
+    // build --release` made.
     let exe = std::env::current_exe()?;
     let own_dir = exe.parent().context("the tool's folder")?.to_path_buf();
     let services_dir = std::env::var_os("CLUSTER_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| own_dir.clone());
-    let web_bin = match std::env::var_os("CLUSTER_WEB_BIN") {
+    let web_bin = match std::env::var_os("WEB_SERVER_BIN") {
         Some(path) => PathBuf::from(path),
         None => own_dir.parent().context("the target folder")?.join("release/server"),
     };
@@ -134,7 +135,7 @@ async fn contract(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The contract against the single-machine server (the release build, every service in it),
+/// The contract against the single-machine server (the web server binary, every service in it),
 /// started here with a nats-server of its own and a fresh data folder.
 async fn single_machine_contract() -> anyhow::Result<()> {
     use cluster::process::{free_port, Proc};

@@ -10,7 +10,8 @@
 //! - `STRIPE_API_BASE`: Stripe is unreachable from this machine, so payments go to the Stripe
 //!   double (which runs inside this tool, so that a fault run can make it fail and read its
 //!   ledger);
-//! - the web server is this machine's release build with `EMBEDDED_SERVICES=false`; the image
+//! - the web server is this machine's build (release, or the debug build `scripts/test` points to with
+//!   `WEB_SERVER_BIN`) with `EMBEDDED_SERVICES=false`; the image
 //!   leaves the embedded services out at compile time instead. The services are built as their
 //!   images build them (`--no-default-features --features remote`; `scripts/cluster` does it).
 use std::collections::BTreeMap;

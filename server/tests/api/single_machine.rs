@@ -1,0 +1,64 @@
+//! The single-machine server: every service in one process on one port, SurrealDB embedded,
+//! its own nats-server. Started as a user starts it, from the binary, on a fresh data folder.
+//!
+//! Besides what it checks, this test makes `cargo test` build the server binary with the tests'
+//! features, so that `scripts/test` runs the browser journeys on that build instead of compiling
+//! the stack once more.
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use test_support::{eventually, free_port, NatsServer};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
+    let nats = NatsServer::start();
+    let (data, site) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = free_port();
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", site.path())
+            .env("LEPTOS_SITE_PKG_DIR", "pkg")
+            .env("LEPTOS_OUTPUT_NAME", "ticketing")
+            .env("DATA_DIR", data.path())
+            .env("NATS_URL", nats.url())
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server binary starts"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let ready = eventually(Duration::from_secs(60), || async {
+        client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    assert!(ready, "the server never became ready at {base}");
+
+    let home = client.get(&base).send().await.unwrap();
+    assert_eq!(home.status().as_u16(), 200);
+    let html = home.text().await.unwrap();
+    // The names cargo-leptos gives the bundle (`LEPTOS_OUTPUT_NAME` in .cargo/config.toml).
+    assert!(html.contains("/pkg/ticketing.js") && html.contains("/pkg/ticketing.wasm"), "the page loads the hydration bundle: {html}");
+    assert!(html.contains("No tickets for sale right now."), "the empty list is rendered: {html}");
+
+    // The services answer on the same port, and the page reads the session through them.
+    let signup = client
+        .post(format!("{base}/api/users/signup"))
+        .json(&serde_json::json!({ "email": "ann@example.com", "password": "a long password" }));
+    assert_eq!(signup.send().await.unwrap().status().as_u16(), 201);
+    let html = client.get(&base).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("ann@example.com"), "the header names the signed-in user: {html}");
+    let missing = client.get(format!("{base}/no-such-page")).send().await.unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+}
