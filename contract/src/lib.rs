@@ -27,9 +27,16 @@ pub struct Ticket {
     /// The order holding the ticket, while one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// Until when the holding order may be paid (its `expiresAt`, RFC 3339 UTC), while an unpaid
+    /// order holds the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_until: Option<String>,
     /// Present (and true) once the order holding it was paid: it will not come back on sale.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sold: bool,
+    /// When the ticket was sold (RFC 3339 UTC), once it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sold_at: Option<String>,
 }
 
 /// `created`, `cancelled`, `awaiting:payment` or `complete`.
@@ -65,10 +72,15 @@ impl OrderStatus {
     }
 }
 
-/// Why the system cancelled an order.
+/// Why an order was cancelled: the API's status stays `cancelled`, and this tells a buyer who
+/// let it lapse from one who cancelled it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CancelReason {
+    /// The buyer cancelled it (`DELETE /api/orders/:id`).
+    Buyer,
+    /// It was not paid before `expiresAt`.
+    Expired,
     /// The seller deleted the ticket while this order was being placed; a payment is refunded.
     TicketWithdrawn,
 }
@@ -76,12 +88,14 @@ pub enum CancelReason {
 impl CancelReason {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Buyer => "buyer",
+            Self::Expired => "expired",
             Self::TicketWithdrawn => "ticket_withdrawn",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        (raw == Self::TicketWithdrawn.as_str()).then_some(Self::TicketWithdrawn)
+        [Self::Buyer, Self::Expired, Self::TicketWithdrawn].into_iter().find(|reason| reason.as_str() == raw)
     }
 }
 
@@ -96,8 +110,8 @@ pub struct Order {
     pub expires_at: String,
     pub version: u64,
     pub ticket: OrderTicket,
-    /// Why the system cancelled the order, when it did (absent for a buyer's cancellation or an
-    /// expiry).
+    /// Why the order was cancelled, once it is (absent on orders cancelled before reasons were
+    /// recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<CancelReason>,
 }
@@ -202,7 +216,9 @@ mod tests {
             user_id: "u1".into(),
             version: 0,
             order_id: None,
+            reserved_until: None,
             sold: false,
+            sold_at: None,
         };
         let wire = serde_json::to_value(&ticket).unwrap();
         assert_eq!(wire, json!({ "id": "t1", "title": "Concert", "price": 12.5, "userId": "u1", "version": 0 }));

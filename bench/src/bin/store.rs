@@ -81,7 +81,9 @@ async fn fill(db: &Db) -> anyhow::Result<Vec<String>> {
             user_id: "seller".into(),
             version: 0,
             order_id: None,
+            reserved_until: None,
             sold: false,
+            sold_at: None,
             deleted: false,
         };
         let event = TicketCreated { id: id.clone(), version: 0, title: row.title.clone(), price: Cents(1_000), user_id: "seller".into() };
@@ -152,9 +154,10 @@ async fn together(db: &Db, query: &'static str, ids: Arc<Vec<String>>) -> (f64, 
     (done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64(), times)
 }
 
-const BY_ID: &str = "SELECT record::id(id) AS id, title, price, user_id, version, order_id, sold, deleted FROM ONLY $ticket";
-const PAGE: &str = "SELECT record::id(id) AS id, title, price, user_id, version, order_id, sold, deleted FROM ticket \
-    WHERE deleted = false AND order_id = NONE ORDER BY id DESC LIMIT $limit";
+const BY_ID: &str = "SELECT record::id(id) AS id, title, price, user_id, version, order_id, reserved_until, sold, sold_at, deleted \
+    FROM ONLY $ticket";
+const PAGE: &str = "SELECT record::id(id) AS id, title, price, user_id, version, order_id, reserved_until, sold, sold_at, deleted \
+    FROM ticket WHERE deleted = false AND order_id = NONE ORDER BY id DESC LIMIT $limit";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

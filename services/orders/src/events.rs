@@ -107,7 +107,7 @@ async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Resu
         return Ok(Outcome::Wait(EARLY));
     };
     // Complete and cancelled orders are left alone.
-    if order.status().is_open() && !store::cancel(db, &order, Closing::Cancel).await? {
+    if order.status().is_open() && !store::cancel(db, &order, Closing::Expire).await? {
         return Ok(Outcome::Wait(Duration::ZERO));
     }
     Ok(Outcome::Ack)

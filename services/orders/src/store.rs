@@ -94,7 +94,8 @@ pub struct OrderRow {
     pub ticket_title: String,
     pub ticket_price: i64,
     pub ticket_version: i64,
-    /// Why the system (not the buyer, not the clock) cancelled the order.
+    /// Why the order was cancelled (a [`CancelReason`]); none on orders cancelled before reasons
+    /// were recorded.
     pub cancel_reason: Option<String>,
 }
 
@@ -200,35 +201,36 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
 pub enum Closing {
     /// Paid: it keeps its ticket.
     Complete,
-    /// By its buyer or its expiry: the ticket is free again.
+    /// By its buyer (`DELETE /api/orders/:id`): the ticket is free again.
     Cancel,
+    /// Not paid in time (`expiration.complete`): the ticket is free again.
+    Expire,
     /// Its ticket was deleted by a seller in a race with the reservation: cancelled even when
     /// already paid (payments then refunds), since there is no ticket to give.
     Withdraw,
 }
 
 /// Cancels an order with `order.cancelled` (an open one, or with [`Closing::Withdraw`] a paid
-/// one too); `false` if it changed meanwhile. The buyer's route and the event handlers (expiry,
-/// a withdrawn ticket) both cancel through here.
+/// one too); `false` if it changed meanwhile. The buyer's route ([`Closing::Cancel`]) and the
+/// event handlers (expiry, a withdrawn ticket) both cancel through here.
 pub async fn cancel(db: &Db, row: &OrderRow, closing: Closing) -> anyhow::Result<bool> {
     let event = OrderCancelled { id: row.id.clone(), version: row.version as u64 + 1, ticket: TicketRef { id: row.ticket_id.clone() } };
     Ok(close(db, &row.id, &row.ticket_id, row.version, closing, OutboxRecord::new(&event)?).await?)
 }
 
 /// Ends an order at `version` with its event, in one transaction; a cancelled order gives its
-/// ticket's reservation back. `false` when the order changed meanwhile (or is no longer open).
+/// ticket's reservation back and records why. `false` when the order changed meanwhile (or is no
+/// longer open). A cancelled order is never in `from`, so it keeps its first reason.
 pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closing: Closing, event: OutboxRecord) -> Result<bool, TxError> {
+    const OPEN: &str = "['created', 'awaiting:payment']";
+    const RELEASE: &str = "DELETE $reservation WHERE order_id = $order_id;";
     let (status, from, reason, release) = match closing {
-        Closing::Complete => (OrderStatus::Complete, "['created', 'awaiting:payment']", None, ""),
-        Closing::Cancel => {
-            (OrderStatus::Cancelled, "['created', 'awaiting:payment']", None, "DELETE $reservation WHERE order_id = $order_id;")
+        Closing::Complete => (OrderStatus::Complete, OPEN, None, ""),
+        Closing::Cancel => (OrderStatus::Cancelled, OPEN, Some(CancelReason::Buyer), RELEASE),
+        Closing::Expire => (OrderStatus::Cancelled, OPEN, Some(CancelReason::Expired), RELEASE),
+        Closing::Withdraw => {
+            (OrderStatus::Cancelled, "['created', 'awaiting:payment', 'complete']", Some(CancelReason::TicketWithdrawn), RELEASE)
         }
-        Closing::Withdraw => (
-            OrderStatus::Cancelled,
-            "['created', 'awaiting:payment', 'complete']",
-            Some(CancelReason::TicketWithdrawn.as_str()),
-            "DELETE $reservation WHERE order_id = $order_id;",
-        ),
     };
     let query = db
         .query(format!(
@@ -246,7 +248,7 @@ pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closi
         .bind(("reservation", reservation(ticket_id)))
         .bind(("version", version))
         .bind(("status", status.as_str().to_string()))
-        .bind(("reason", reason.map(str::to_string)));
+        .bind(("reason", reason.map(|reason| reason.as_str().to_string())));
     match commit(event.bind(query, 0)).await {
         Ok(_) => Ok(true),
         Err(error) if error.threw(STALE) => Ok(false),

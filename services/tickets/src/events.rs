@@ -8,7 +8,8 @@ use shared::events::outbox::OutboxRecord;
 use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, TicketUpdated};
 use shared::store::Db;
 
-use crate::store::{self, Guarded, TicketRow};
+use crate::domain::rfc3339;
+use crate::store::{self, Guarded, Holding, TicketRow};
 
 /// The durable consumer all replicas share; its dead letters are `deadletter.tickets-service.>`.
 pub const DURABLE: &str = "tickets-service";
@@ -79,8 +80,9 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
             return Ok(Outcome::Wait(EARLY));
         }
         let record = updated(&ticket, Some(event.id.clone()))?;
-        let set = "order_id = $order_id";
-        if store::apply_order(db, &ticket.id, ticket.version, Some(set), &event.id, event.version as i64, Some(record)).await?
+        let until = rfc3339(event.expires_at);
+        let holding = Holding::Reserve { until: &until };
+        if store::apply_order(db, &ticket.id, ticket.version, Some(holding), &event.id, event.version as i64, Some(record)).await?
             == Guarded::Written
         {
             return Ok(Outcome::Ack);
@@ -98,7 +100,9 @@ async fn order_completed(db: &Db, event: OrderCompleted) -> anyhow::Result<Outco
         None => Ok(Outcome::Wait(EARLY)),
         Some(seen) if seen >= event.version as i64 => Ok(Outcome::Ack),
         Some(_) => {
-            store::mark_sold(db, &event.ticket.id, &event.id, event.version as i64).await?;
+            // The event carries no time: sold when this service learns it, moments after payment.
+            let sold_at = rfc3339(time::OffsetDateTime::now_utc());
+            store::mark_sold(db, &event.ticket.id, &event.id, event.version as i64, &sold_at).await?;
             Ok(Outcome::Ack)
         }
     }
@@ -114,8 +118,8 @@ async fn order_cancelled(db: &Db, event: OrderCancelled) -> anyhow::Result<Outco
             // Release the ticket only if this order still holds it.
             Some(ticket) if ticket.order_id.as_deref() == Some(event.id.as_str()) && !ticket.sold => {
                 let record = updated(&ticket, None)?;
-                let set = "order_id = NONE";
-                if store::apply_order(db, &ticket.id, ticket.version, Some(set), &event.id, event.version as i64, Some(record)).await?
+                let holding = Holding::Release;
+                if store::apply_order(db, &ticket.id, ticket.version, Some(holding), &event.id, event.version as i64, Some(record)).await?
                     == Guarded::Written
                 {
                     return Ok(Outcome::Ack);

@@ -70,7 +70,9 @@ async fn create(
         user_id: user.id.clone(),
         version: 0,
         order_id: None,
+        reserved_until: None,
         sold: false,
+        sold_at: None,
         deleted: false,
     };
     let created = TicketCreated { id: row.id.clone(), version: 0, title: row.title.clone(), price: price.cents(), user_id: user.id };

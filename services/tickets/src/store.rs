@@ -14,6 +14,10 @@ DEFINE FIELD IF NOT EXISTS price ON ticket TYPE int;
 DEFINE FIELD IF NOT EXISTS user_id ON ticket TYPE string;
 DEFINE FIELD IF NOT EXISTS version ON ticket TYPE int;
 DEFINE FIELD IF NOT EXISTS order_id ON ticket TYPE option<string>;
+-- The holding order's `expiresAt` while it is unpaid, and when the ticket was sold: RFC 3339 in
+-- UTC to the millisecond, as the orders service writes times.
+DEFINE FIELD IF NOT EXISTS reserved_until ON ticket TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS sold_at ON ticket TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS sold ON ticket TYPE bool DEFAULT false;
 DEFINE FIELD IF NOT EXISTS deleted ON ticket TYPE bool DEFAULT false;
 -- The last version seen of each order that touched a ticket: a late order.created for an order
@@ -33,7 +37,10 @@ pub struct TicketRow {
     pub user_id: String,
     pub version: i64,
     pub order_id: Option<String>,
+    /// The holding order's `expiresAt`, while that order is unpaid.
+    pub reserved_until: Option<String>,
     pub sold: bool,
+    pub sold_at: Option<String>,
     pub deleted: bool,
 }
 
@@ -46,12 +53,14 @@ impl TicketRow {
             user_id: self.user_id.clone(),
             version: self.version as u64,
             order_id: self.order_id.clone(),
+            reserved_until: self.reserved_until.clone(),
             sold: self.sold,
+            sold_at: self.sold_at.clone(),
         }
     }
 }
 
-const FIELDS: &str = "record::id(id) AS id, title, price, user_id, version, order_id, sold, deleted";
+const FIELDS: &str = "record::id(id) AS id, title, price, user_id, version, order_id, reserved_until, sold, sold_at, deleted";
 
 fn ticket(id: &str) -> RecordId {
     RecordId::new("ticket", id)
@@ -150,8 +159,18 @@ pub async fn seen_order(db: &Db, order_id: &str) -> Result<Option<i64>, surreald
     response.take(0)
 }
 
+/// What an order's event does to its ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding<'a> {
+    /// Held by the order until its `expiresAt` (RFC 3339 UTC).
+    Reserve { until: &'a str },
+    /// Free again.
+    Release,
+}
+
 /// Sets or clears the ticket's reservation at `version` (with `ticket.updated`), and records the
-/// order's version, in one transaction. `event` is `None` when only the order is recorded.
+/// order's version, in one transaction. `holding` and `event` are `None` when only the order is
+/// recorded.
 ///
 /// Two replicas can handle two events of one order at once (its creation and its cancellation),
 /// each deciding on what it read before. So the transaction checks again what the decision
@@ -162,11 +181,16 @@ pub async fn apply_order(
     db: &Db,
     ticket_id: &str,
     ticket_version: i64,
-    set: Option<&str>,
+    holding: Option<Holding<'_>>,
     order_id: &str,
     order_version: i64,
     event: Option<OutboxRecord>,
 ) -> Result<Guarded, TxError> {
+    let (set, reserved_until) = match holding {
+        Some(Holding::Reserve { until }) => (Some("order_id = $order_id, reserved_until = $reserved_until"), Some(until.to_string())),
+        Some(Holding::Release) => (Some("order_id = NONE, reserved_until = NONE"), None),
+        None => (None, None),
+    };
     let ticket_write = match set {
         Some(set) => format!(
             "LET $changed = (UPDATE $ticket SET {set}, version = version + 1 WHERE version = $version RETURN VALUE id);
@@ -189,6 +213,7 @@ pub async fn apply_order(
         .bind(("ticket", ticket(ticket_id)))
         .bind(("version", ticket_version))
         .bind(("order_id", order_id.to_string()))
+        .bind(("reserved_until", reserved_until))
         .bind(("seen", RecordId::new("seen_order", order_id)))
         .bind(("order_version", order_version));
     let query = match event {
@@ -198,19 +223,21 @@ pub async fn apply_order(
     guarded(commit(query).await)
 }
 
-/// Marks a ticket sold (its order completed); it stays reserved, and its version is the
-/// orders service's business no more.
-pub async fn mark_sold(db: &Db, ticket_id: &str, order_id: &str, order_version: i64) -> Result<(), TxError> {
+/// Marks a ticket sold at `sold_at` (its order completed); it stays held by the order, no longer
+/// until a deadline, and its version is the orders service's business no more. A ticket sold
+/// already keeps its first `sold_at`.
+pub async fn mark_sold(db: &Db, ticket_id: &str, order_id: &str, order_version: i64, sold_at: &str) -> Result<(), TxError> {
     let query = db
         .query(
             "BEGIN TRANSACTION;
-             UPDATE $ticket SET sold = true WHERE order_id = $order_id;
+             UPDATE $ticket SET sold = true, sold_at = sold_at ?? $sold_at, reserved_until = NONE WHERE order_id = $order_id;
              UPSERT $seen SET version = math::max([version ?? -1, $order_version]);
              COMMIT TRANSACTION;",
         )
         .bind(("ticket", ticket(ticket_id)))
         .bind(("order_id", order_id.to_string()))
         .bind(("seen", RecordId::new("seen_order", order_id)))
-        .bind(("order_version", order_version));
+        .bind(("order_version", order_version))
+        .bind(("sold_at", sold_at.to_string()));
     commit(query).await.map(drop)
 }

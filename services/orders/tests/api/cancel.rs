@@ -14,6 +14,7 @@ async fn cancelling_marks_the_order_cancelled_publishes_and_frees_the_ticket() {
     assert_eq!(app.cancel("ann", id).await.status().as_u16(), 204);
     let cancelled: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!((cancelled["status"].as_str(), cancelled["version"].as_u64()), (Some("cancelled"), Some(1)));
+    assert_eq!(cancelled["cancelReason"], "buyer", "{cancelled}");
     let event = spy.expect("order.cancelled").await;
     assert_eq!(event, serde_json::json!({ "id": id, "version": 1, "ticket": { "id": "t1" } }));
 
@@ -30,6 +31,7 @@ async fn cancelling_a_cancelled_order_changes_nothing() {
     assert_eq!(app.cancel("ann", id).await.status().as_u16(), 204);
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!(after["version"], 1);
+    assert_eq!(after["cancelReason"], "buyer", "{after}");
 }
 
 #[tokio::test]

@@ -79,8 +79,22 @@ async fn expiration_cancels_an_open_order_and_publishes() {
     assert_eq!(spy.expect("order.cancelled").await["id"], id);
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!(after["status"], "cancelled");
+    assert_eq!(after["cancelReason"], "expired", "{after}");
     // expiration.complete was acked, not left to come back.
     handled(&nats).await;
+}
+
+#[tokio::test]
+async fn an_expiry_after_the_buyers_cancellation_keeps_the_buyers_reason() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    assert_eq!(app.cancel("ann", id).await.status().as_u16(), 204);
+    publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
+    handled(&nats).await;
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!((after["version"].as_u64(), after["cancelReason"].as_str()), (Some(1), Some("buyer")), "{after}");
 }
 
 /// Ann's order for a known ticket t1, paid: its id, and a spy on order events since the payment.
@@ -103,6 +117,7 @@ async fn expiration_leaves_a_completed_order_alone() {
     handled(&nats).await;
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!((after["status"].as_str(), after["version"].as_u64()), (Some("complete"), Some(1)));
+    assert!(after.get("cancelReason").is_none(), "{after}");
     assert!(spy.next(Duration::from_millis(200)).await.is_none(), "no order.cancelled for a complete order");
 }
 
@@ -151,6 +166,7 @@ async fn a_payment_for_an_order_already_cancelled_leaves_it_cancelled() {
     handled(&nats).await;
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!((after["status"].as_str(), after["version"].as_u64()), (Some("cancelled"), Some(1)));
+    assert_eq!(after["cancelReason"], "expired", "{after}");
     assert!(spy.next(Duration::from_millis(200)).await.is_none(), "no order.completed for a cancelled order");
 }
 

@@ -50,12 +50,15 @@ async fn an_unpaid_order_expires_at_its_expires_at_and_frees_the_ticket() {
     orders.wait_orderable(&id).await;
     let order: Value = orders.order("buyer", &id).await.json().await.unwrap();
     let order_id = order["id"].as_str().unwrap().to_string();
-    until_ticket(&tickets, &id, |t| t["orderId"] == order_id.as_str()).await;
+    // Held until the order's deadline, to the millisecond the order shows.
+    until_ticket(&tickets, &id, |t| t["orderId"] == order_id.as_str() && t["reservedUntil"] == order["expiresAt"]).await;
     assert!(!listed(&tickets, &id).await, "a reserved ticket is not on sale");
 
     let cancelled = eventually(Duration::from_secs(5), || async { order_status(&orders, &order_id).await == "cancelled" }).await;
     assert!(cancelled, "the order expired");
-    until_ticket(&tickets, &id, |t| t.get("orderId").is_none()).await;
+    let expired: Value = orders.get_order("buyer", &order_id).await.json().await.unwrap();
+    assert_eq!(expired["cancelReason"], "expired", "{expired}");
+    until_ticket(&tickets, &id, |t| t.get("orderId").is_none() && t.get("reservedUntil").is_none()).await;
     assert!(listed(&tickets, &id).await, "the ticket is on sale again");
 }
 
@@ -95,6 +98,7 @@ async fn a_paid_order_completes_keeps_its_ticket_and_does_not_expire() {
     assert_eq!(order_status(&orders, &order_id).await, "complete");
     let sold = ticket(&tickets, &id).await;
     assert_eq!((sold["orderId"].as_str(), sold["sold"].as_bool()), (Some(order_id.as_str()), Some(true)));
+    assert!(sold.get("reservedUntil").is_none() && sold["soldAt"].is_string(), "sold, with no deadline left: {sold}");
     assert!(!listed(&tickets, &id).await, "a sold ticket is not on sale");
     assert!(stripe.refunds().is_empty());
 }

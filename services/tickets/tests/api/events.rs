@@ -6,9 +6,14 @@ use test_support::{eventually, wait_acked, EventSpy};
 
 use crate::helpers::{errors, general, spawn_app, TestApp};
 
+/// The order's deadline as orders publishes it, in another offset and finer than a millisecond,
+/// and as the ticket shows it: in UTC, to the millisecond.
+const EXPIRES_AT: &str = "2030-01-02T04:04:05.678901+01:00";
+const RESERVED_UNTIL: &str = "2030-01-02T03:04:05.678Z";
+
 fn order_created(order: &str, ticket: &Value) -> Value {
     json!({ "id": order, "version": 0, "status": "created", "userId": "buyer",
-            "expiresAt": "2030-01-01T00:00:00Z", "ticket": { "id": ticket["id"], "price": ticket["price"] } })
+            "expiresAt": EXPIRES_AT, "ticket": { "id": ticket["id"], "price": ticket["price"] } })
 }
 
 fn order_cancelled(order: &str, ticket: &Value) -> Value {
@@ -40,6 +45,8 @@ async fn order_created_reserves_the_ticket_and_publishes_ticket_updated() {
 
     let reserved = until(&app, &ticket, |t| t["orderId"] == "o1").await;
     assert_eq!(reserved["version"], 1);
+    assert_eq!(reserved["reservedUntil"], RESERVED_UNTIL, "held until the order's expiresAt: {reserved}");
+    assert!(reserved.get("soldAt").is_none(), "{reserved}");
     let event = spy.expect("ticket.updated").await;
     assert_eq!((event["orderId"].as_str(), event["version"].as_u64()), (Some("o1"), Some(1)));
     let acked = eventually(Duration::from_secs(5), || async { test_support::all_acked(&app.nats, "tickets-service").await }).await;
@@ -63,6 +70,7 @@ async fn order_cancelled_releases_the_ticket_and_publishes() {
     app.publish("order.cancelled", order_cancelled("o1", &ticket)).await;
     let released = until(&app, &ticket, |t| t.get("orderId").is_none()).await;
     assert_eq!(released["version"], 2);
+    assert!(released.get("reservedUntil").is_none(), "a free ticket has no deadline: {released}");
     let event = spy.expect("ticket.updated").await;
     assert!(event.get("orderId").is_none() && event["version"] == 2, "{event}");
     // order.cancelled was acked, not left to come back.
@@ -143,8 +151,27 @@ async fn a_paid_orders_completion_that_arrives_before_its_creation_still_sells_t
     app.publish("order.created", order_created("o1", &ticket)).await;
     let sold = until(&app, &ticket, |t| t["orderId"] == "o1" && t["sold"] == true).await;
     assert_eq!(sold["version"], 1);
+    assert!(sold.get("reservedUntil").is_none() && sold["soldAt"].is_string(), "{sold}");
     let listed: Vec<Value> = app.client.get(app.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
     assert!(listed.is_empty(), "a paid ticket is never back on sale");
+}
+
+#[tokio::test]
+async fn a_sold_ticket_shows_when_it_was_sold_and_no_longer_a_deadline() {
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    let reserved = until(&app, &ticket, |t| t["orderId"] == "o1").await;
+    assert_eq!(reserved["reservedUntil"], RESERVED_UNTIL, "{reserved}");
+    // soldAt is to the millisecond: it may read up to one before this.
+    let before = time::OffsetDateTime::now_utc() - time::Duration::milliseconds(1);
+    app.publish("order.completed", json!({ "id": "o1", "version": 1, "ticket": { "id": ticket["id"] } })).await;
+    let sold = until(&app, &ticket, |t| t["sold"] == true).await;
+    assert!(sold.get("reservedUntil").is_none(), "a paid ticket has no deadline: {sold}");
+    let sold_at = sold["soldAt"].as_str().unwrap_or_default();
+    let at = time::OffsetDateTime::parse(sold_at, &time::format_description::well_known::Rfc3339);
+    let at = at.unwrap_or_else(|error| panic!("soldAt {sold_at:?} is not RFC 3339: {error}"));
+    assert!(sold_at.ends_with('Z') && before <= at && at <= time::OffsetDateTime::now_utc(), "sold when it was handled: {sold}");
 }
 
 #[tokio::test]

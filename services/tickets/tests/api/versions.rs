@@ -21,7 +21,9 @@ async fn two_writers_of_the_same_version_cannot_both_succeed() {
         user_id: "u".into(),
         version: 0,
         order_id: None,
+        reserved_until: None,
         sold: false,
+        sold_at: None,
         deleted: false,
     };
     let created = OutboxRecord::new(&shared::events::TicketDeleted { id: "t1".into(), version: 0 }).unwrap();
@@ -63,7 +65,9 @@ async fn an_orders_creation_and_cancellation_handled_at_once_leave_its_ticket_fr
             user_id: "u".into(),
             version: 0,
             order_id: None,
+            reserved_until: None,
             sold: false,
+            sold_at: None,
             deleted: false,
         };
         let created = OutboxRecord::new(&shared::events::TicketDeleted { id: id.clone(), version: 0 }).unwrap();
