@@ -93,6 +93,27 @@ pub mod ssr {
         path: &str,
         body: Option<&(impl Serialize + ?Sized)>,
     ) -> Result<T, AppError> {
+        request(service, method, path, body, true).await
+    }
+
+    /// [`call`] for a question whose refusal is an answer, not the page's error (is this order
+    /// the visitor's?): the service's error status is not passed on to this server's answer.
+    pub async fn call_quietly<T: DeserializeOwned>(
+        service: Service,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> Result<T, AppError> {
+        request(service, method, path, body, false).await
+    }
+
+    async fn request<T: DeserializeOwned>(
+        service: Service,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + ?Sized)>,
+        pass_status_on: bool,
+    ) -> Result<T, AppError> {
         let config = use_context::<ApiConfig>().ok_or_else(|| AppError::Unavailable("The API is not configured".into()))?;
         let parts = use_context::<Parts>();
         let base = match service {
@@ -131,7 +152,7 @@ pub mod ssr {
             tracing::error!(%error, ?service, path, "reading a service's answer");
             AppError::Unavailable("The service answer was cut off. Please try again.".into())
         })?;
-        if !status.is_success() {
+        if !status.is_success() && pass_status_on {
             answer_with_status(status.as_u16());
         }
         if status.is_success() {

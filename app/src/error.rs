@@ -58,6 +58,21 @@ impl AppError {
         matches!(self, Self::Api { status: 404, .. })
     }
 
+    /// The API reads an empty field as a malformed one ("Email must be valid", "Price must be a
+    /// number with at most two decimals"); a visitor who left it empty is told it is required.
+    /// Only the message of `field` changes, and only when the API named that field.
+    #[cfg(feature = "ssr")]
+    pub fn required_if_empty(mut self, field: &str, given: &str, message: &str) -> Self {
+        if given.trim().is_empty()
+            && let Self::Api { messages, .. } = &mut self
+        {
+            for item in messages.iter_mut().filter(|item| item.field.as_deref() == Some(field)) {
+                item.message = message.to_string();
+            }
+        }
+        self
+    }
+
     /// The error a no-JavaScript form post left in the URL (`__path`/`__err`), if it came from the
     /// server function at `path`.
     pub fn from_query(path: &str, query: &leptos_router::params::ParamsMap) -> Option<Self> {

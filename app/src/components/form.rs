@@ -44,9 +44,6 @@ pub fn Field(
     /// `decimal` brings up a number keyboard on phones.
     #[prop(optional)]
     inputmode: &'static str,
-    /// Rewrites the value when the field loses focus (prices get two decimals).
-    #[prop(optional)]
-    on_blur: Option<fn(&str) -> Option<String>>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -62,14 +59,6 @@ pub fn Field(
                 autocomplete=autocomplete
                 inputmode=(!inputmode.is_empty()).then_some(inputmode)
                 value=value
-                on:blur=move |event| {
-                    if let Some(rewrite) = on_blur {
-                        let input = event_target::<leptos::web_sys::HtmlInputElement>(&event);
-                        if let Some(value) = rewrite(&input.value()) {
-                            input.set_value(&value);
-                        }
-                    }
-                }
                 required=true
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=move || error.get().map(|_| described_by.clone())

@@ -16,7 +16,7 @@ pub fn Header() -> impl IntoView {
                     <ul class="flex flex-wrap items-center gap-1">
                         {move || session.get().map(|user| match user {
                             Some(_) => view! {
-                                <li><A href="/tickets/new" attr:class=link>"Sell Tickets"</A></li>
+                                <li><A href="/tickets/new" attr:class=link>"Sell a ticket"</A></li>
                                 <li><A href="/orders" attr:class=link>"My Orders"</A></li>
                                 <li><A href="/auth/signout" attr:class=link>"Sign Out"</A></li>
                             }.into_any(),

@@ -1,16 +1,26 @@
-//! Page building blocks: a titled card, a notice, and what a page shows when its data could not
-//! be loaded.
+//! Page building blocks: a page's title and description, a titled card, a notice, and what a
+//! page shows when its data could not be loaded.
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::components::Redirect;
 
 use crate::error::AppError;
 
-/// A page's main card, with its title as the page title too.
+/// The page's `<title>` (the shell adds the site's name) and its description for search results
+/// and link previews. Once per page: a second `<Title>` would race the first for the tab.
+#[component]
+pub fn PageMeta(#[prop(into)] title: String, #[prop(into)] description: String) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <Meta name="description" content=description />
+    }
+}
+
+/// A page's main card under its heading. (The page says its own title with [`PageMeta`]: the
+/// heading is not always the title, and an edit page's title names the ticket.)
 #[component]
 pub fn Card(title: &'static str, children: Children) -> impl IntoView {
     view! {
-        <Title text=title />
         <section class="mx-auto w-full max-w-md rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <h1 class="mb-4 text-2xl font-bold">{title}</h1>
             {children()}

@@ -4,7 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::form::{action_error, Field, FormErrors, SubmitButton};
-use crate::components::layout::Card;
+use crate::components::layout::{Card, PageMeta};
 use crate::error::AppError;
 
 #[server(prefix = "/_fn", endpoint = "signup")]
@@ -31,7 +31,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 async fn forward_credentials(path: &str, email: &str, password: &str, next: Option<String>) -> Result<(), AppError> {
     use crate::api::ssr::{call, Service};
     let body = serde_json::json!({ "email": email, "password": password });
-    let _: contract::User = call(Service::Auth, reqwest::Method::POST, path, Some(&body)).await?;
+    let _: contract::User = call(Service::Auth, reqwest::Method::POST, path, Some(&body))
+        .await
+        .map_err(|e| e.required_if_empty("email", email, "Email is required"))?;
     leptos_axum::redirect(&next.filter(|n| is_local_path(n)).unwrap_or_else(|| "/".to_string()));
     Ok(())
 }
@@ -81,6 +83,7 @@ pub fn SignUpPage() -> impl IntoView {
     let action = session_action::<SignUp>();
     let error = action_error(action);
     view! {
+        <PageMeta title="Sign up" description="Create an account to sell tickets and buy them." />
         <Card title="Sign Up">
             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                 <CredentialFields error password_autocomplete="new-password" />
@@ -99,6 +102,7 @@ pub fn SignInPage() -> impl IntoView {
     let error = action_error(action);
     let next = use_query_map().with_untracked(|q| q.get("next"));
     view! {
+        <PageMeta title="Sign in" description="Sign in to sell tickets, buy them and see your orders." />
         <Card title="Sign In">
             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                 {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
@@ -122,6 +126,7 @@ pub fn SignOutPage() -> impl IntoView {
         action.dispatch(SignOut {});
     });
     view! {
+        <PageMeta title="Sign out" description="Signing you out of Ticketing." />
         <Card title="Sign Out">
             <ActionForm action=action attr:class="flex flex-col gap-4">
                 <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(&[])).unwrap_or_default()) />

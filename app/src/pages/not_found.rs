@@ -1,6 +1,7 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
+
+use crate::components::layout::PageMeta;
 
 /// Answers the page being rendered with status 404 (on the server; nothing in the browser).
 pub fn respond_not_found() {
@@ -15,7 +16,7 @@ pub fn respond_not_found() {
 pub fn NotFound() -> impl IntoView {
     respond_not_found();
     view! {
-        <Title text="Page not found" />
+        <PageMeta title="Page not found" description="There is nothing at this address." />
         <section class="flex flex-col items-start gap-3">
             <h1 class="text-3xl font-bold">"Page not found"</h1>
             <p class="text-slate-600 dark:text-slate-400">"There is nothing at this address."</p>

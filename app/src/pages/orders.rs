@@ -1,15 +1,14 @@
 //! `/orders` (my orders) and `/orders/:id` (countdown, payment, cancel), with the server
 //! functions behind them.
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
 use crate::components::form::{action_error, general_errors, FormErrors, SubmitButton};
-use crate::components::layout::{LoadFailed, Notice};
+use crate::components::layout::{LoadFailed, Notice, PageMeta};
 use crate::components::stripe::PaymentElement;
 use crate::error::AppError;
-use crate::model::{dollars, Order, OrderStatus};
+use crate::model::{countdown, dollars, utc_time, CancelReason, Order, OrderState};
 use crate::pages::route_id;
 
 #[cfg(feature = "ssr")]
@@ -29,21 +28,41 @@ pub struct OrderDetails {
     pub publishable_key: Option<String>,
 }
 
+/// An order in the visitor's list, and whether its time to pay has run out (it is cancelled a
+/// moment later; until then it already reads as expired).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedOrder {
+    pub order: Order,
+    pub ran_out: bool,
+}
+
 #[server(prefix = "/_fn", endpoint = "orders")]
-pub async fn list_orders() -> Result<Vec<Order>, AppError> {
+pub async fn list_orders() -> Result<Vec<ListedOrder>, AppError> {
     use forward::*;
-    call(Service::Orders, Method::GET, "/api/orders", None::<&()>).await
+    let orders: Vec<Order> = call(Service::Orders, Method::GET, "/api/orders", None::<&()>).await?;
+    let now = unix_ms(time::OffsetDateTime::now_utc());
+    Ok(orders.into_iter().map(|order| ListedOrder { ran_out: expiry_ms(&order) <= now, order }).collect())
 }
 
 #[server(prefix = "/_fn", endpoint = "order")]
 pub async fn get_order(id: String) -> Result<OrderDetails, AppError> {
     use forward::*;
-    use time::format_description::well_known::Rfc3339;
     let order: Order = call(Service::Orders, Method::GET, &format!("/api/orders/{id}"), None::<&()>).await?;
-    let millis = |at: time::OffsetDateTime| (at.unix_timestamp_nanos() / 1_000_000) as i64;
-    let expires_ms = time::OffsetDateTime::parse(&order.expires_at, &Rfc3339).map(millis).unwrap_or_default();
+    let expires_ms = expiry_ms(&order);
     let publishable_key = use_context::<crate::api::ApiConfig>().and_then(|c| c.stripe_publishable_key);
-    Ok(OrderDetails { order, expires_ms, now_ms: millis(time::OffsetDateTime::now_utc()), publishable_key })
+    Ok(OrderDetails { order, expires_ms, now_ms: unix_ms(time::OffsetDateTime::now_utc()), publishable_key })
+}
+
+#[cfg(feature = "ssr")]
+fn unix_ms(at: time::OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// When the order's time to pay ends, in Unix milliseconds (0 if the API's time cannot be read).
+#[cfg(feature = "ssr")]
+fn expiry_ms(order: &Order) -> i64 {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(&order.expires_at, &Rfc3339).map(unix_ms).unwrap_or_default()
 }
 
 #[server(prefix = "/_fn", endpoint = "purchase")]
@@ -95,24 +114,28 @@ pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppE
     Ok(None)
 }
 
-/// An order's status in words and colour.
+/// An order's state in words and colour: the same on the order's page and in the list. On the
+/// page it changes when the countdown reaches zero.
 #[component]
-pub fn StatusBadge(status: OrderStatus) -> impl IntoView {
-    let (label, class) = match status {
-        OrderStatus::Complete => ("Paid", "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100"),
-        OrderStatus::Cancelled => ("Cancelled", "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100"),
-        OrderStatus::Created | OrderStatus::AwaitingPayment => {
-            ("Awaiting payment", "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100")
-        }
+pub fn StatusBadge(#[prop(into)] state: Signal<OrderState>) -> impl IntoView {
+    let class = move || {
+        let colour = match state.get() {
+            OrderState::Paid => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
+            OrderState::Open => "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
+            OrderState::Expired | OrderState::Cancelled | OrderState::Withdrawn => {
+                "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100"
+            }
+        };
+        format!("rounded-full px-3 py-1 text-sm font-medium {colour}")
     };
-    view! { <span data-testid="order-status" class=format!("rounded-full px-3 py-1 text-sm font-medium {class}")>{label}</span> }
+    view! { <span data-testid="order-status" class=class>{move || state.get().label()}</span> }
 }
 
 /// What `/orders` loads. Its lazy route starts it (`LazyRoute::data`) while the page's chunk
 /// downloads, instead of after.
 #[derive(Clone, Copy)]
 pub struct OrdersData {
-    orders: Resource<Result<Vec<Order>, AppError>>,
+    orders: Resource<Result<Vec<ListedOrder>, AppError>>,
 }
 
 impl OrdersData {
@@ -126,7 +149,7 @@ impl OrdersData {
 pub fn OrdersPage(data: OrdersData) -> impl IntoView {
     let OrdersData { orders } = data;
     view! {
-        <Title text="My Orders" />
+        <PageMeta title="My orders" description="Your orders: what you paid for, and what is waiting for payment." />
         <section class="flex flex-col gap-4">
             <h1 class="text-3xl font-bold tracking-tight">"My Orders"</h1>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -138,8 +161,9 @@ pub fn OrdersPage(data: OrdersData) -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="flex flex-col gap-3" aria-label="Orders">
-                                {list.into_iter().map(|order| {
+                                {list.into_iter().map(|ListedOrder { order, ran_out }| {
                                     let href = format!("/orders/{}", order.id);
+                                    let state = OrderState::of(&order, ran_out);
                                     view! {
                                         <li class="flex flex-wrap items-center justify-between gap-3 rounded-2xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
                                             <div class="min-w-0">
@@ -147,7 +171,7 @@ pub fn OrdersPage(data: OrdersData) -> impl IntoView {
                                                 <p class="text-sm text-slate-600 dark:text-slate-400">{dollars(order.ticket.price)}</p>
                                             </div>
                                             <div class="flex items-center gap-3">
-                                                <StatusBadge status=order.status />
+                                                <StatusBadge state=Signal::stored(state) />
                                                 <A href=href attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"View order"</A>
                                             </div>
                                         </li>
@@ -196,29 +220,56 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                         let now = RwSignal::new(details.now_ms);
                         tick_every_second(now);
                         let expires = details.expires_ms;
-                        let left = move || ((expires - now.get()) as f64 / 1000.0).ceil().max(0.0) as i64;
+                        // Whole seconds left, rounded up: `0:01` until the very end, in integers only.
+                        let left = move || ((expires - now.get()).max(0) + 999) / 1000;
                         let open = order.status.is_open();
-                        // A memo: the form is rebuilt when it appears or goes, not at every tick.
-                        let payable = Memo::new(move |_| open && left() > 0);
+                        // What the order reads as now, and once its time has run out on this page.
+                        let (as_sent, ran_out) = (OrderState::of(&order, false), OrderState::of(&order, true));
+                        // Memos: the badge, the text and the form change when the state does, not
+                        // at every tick (`left` is read only while the order is open).
+                        let state = Memo::new(move |_| if open && left() == 0 { ran_out } else { as_sent });
+                        let payable = Memo::new(move |_| state.get() == OrderState::Open);
                         let price = dollars(order.ticket.price);
                         let ticket_href = format!("/tickets/{}", order.ticket.id);
                         let (order_id, publishable_key) = (order.id.clone(), details.publishable_key.clone());
                         let amount_cents = order.ticket.price.0;
+                        let expired_at = utc_time(&order.expires_at).map(|t| format!(" at {t} UTC")).unwrap_or_default();
+                        let by_buyer = order.cancel_reason == Some(CancelReason::Buyer);
+                        let title = format!("Order for {}", order.ticket.title);
+                        let description = format!("Your order for {} at {price}.", order.ticket.title);
                         view! {
-                            <Title text="Order" />
+                            <PageMeta title description />
                             <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
                                 <div class="flex flex-wrap items-start justify-between gap-2">
                                     <h1 class="text-2xl font-bold">"Your order"</h1>
-                                    <StatusBadge status=order.status />
+                                    <StatusBadge state />
                                 </div>
                                 <p class="break-words text-lg"><A href=ticket_href attr:class="font-semibold underline">{order.ticket.title.clone()}</A>" · "{price.clone()}</p>
-                                {match order.status {
-                                    OrderStatus::Complete => view! { <Notice tone="success">"Paid. The ticket is yours."</Notice> }.into_any(),
-                                    OrderStatus::Cancelled => view! { <Notice tone="info">"This order was cancelled; the ticket went back on sale."</Notice> }.into_any(),
-                                    OrderStatus::Created | OrderStatus::AwaitingPayment => view! {
+                                {move || match state.get() {
+                                    OrderState::Open => view! {
                                         <p role="timer" data-testid="countdown" class="text-lg font-medium">
-                                            {move || if left() > 0 { format!("Time left to pay: {} seconds", left()) } else { "Order expired".to_string() }}
+                                            {move || format!("Time left to pay: {}", countdown(left()))}
                                         </p>
+                                    }.into_any(),
+                                    // The countdown reached zero on this page; the order is
+                                    // cancelled a moment later and then reads as below.
+                                    OrderState::Expired if open => {
+                                        let text = format!("This order expired{expired_at}.");
+                                        view! { <p role="timer" data-testid="countdown" class="text-lg font-medium">{text}</p> }.into_any()
+                                    }
+                                    OrderState::Expired => {
+                                        let text = format!("This order expired{expired_at}; the ticket went back on sale.");
+                                        view! { <Notice tone="info">{text}</Notice> }.into_any()
+                                    }
+                                    OrderState::Paid => view! { <Notice tone="success">"Paid. The ticket is yours."</Notice> }.into_any(),
+                                    OrderState::Cancelled if by_buyer => view! {
+                                        <Notice tone="info">"You cancelled this order; the ticket went back on sale."</Notice>
+                                    }.into_any(),
+                                    OrderState::Cancelled => view! {
+                                        <Notice tone="info">"This order was cancelled; the ticket went back on sale."</Notice>
+                                    }.into_any(),
+                                    OrderState::Withdrawn => view! {
+                                        <Notice tone="info">"The seller withdrew this ticket, so this order was cancelled. Anything you paid is refunded."</Notice>
                                     }.into_any(),
                                 }}
                                 {move || payable.get().then(|| {

@@ -1,14 +1,14 @@
 //! `/` (tickets for sale), `/tickets/new`, `/tickets/:id` and `/tickets/:id/edit`, with the
 //! server functions behind them. Every form works with and without JavaScript.
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 use crate::components::form::{action_error, field_error, general_errors, Field, FormErrors, SubmitButton};
-use crate::components::layout::{Card, LoadFailed, Notice};
+use crate::components::layout::{Card, LoadFailed, Notice, PageMeta};
 use crate::error::AppError;
-use crate::model::{dollars, Ticket};
+use crate::model::{dollars, on_day, until, Ticket, TicketState};
 use crate::pages::orders::CreateOrder;
 use crate::pages::route_id;
 use crate::session::use_session;
@@ -18,7 +18,7 @@ pub const PAGE: usize = 20;
 
 #[cfg(feature = "ssr")]
 mod forward {
-    pub use crate::api::ssr::{call, Service};
+    pub use crate::api::ssr::{call, call_quietly, Service};
     pub use reqwest::Method;
 }
 
@@ -54,10 +54,39 @@ pub async fn get_ticket(id: String) -> Result<Ticket, AppError> {
     call(Service::Tickets, Method::GET, &format!("/api/tickets/{id}"), None::<&()>).await
 }
 
+/// The ticket, and the visitor's order holding it if the order is theirs. Only the buyer may
+/// read an order, so asking the orders service tells: 200 is theirs; 401 or 404 is someone
+/// else's, an answer rather than the page's error.
+#[server(prefix = "/_fn", endpoint = "ticket_page")]
+pub async fn get_ticket_details(id: String) -> Result<TicketDetails, AppError> {
+    use forward::*;
+    let ticket: Ticket = call(Service::Tickets, Method::GET, &format!("/api/tickets/{id}"), None::<&()>).await?;
+    let signed_in = use_context::<http::request::Parts>().is_some_and(|parts| crate::api::ssr::session_token(&parts).is_some());
+    let my_order = match ticket.order_id.as_deref() {
+        Some(order_id) if signed_in => {
+            let path = format!("/api/orders/{order_id}");
+            let answer: Result<contract::Order, AppError> = call_quietly(Service::Orders, Method::GET, &path, None::<&()>).await;
+            match answer {
+                Ok(order) => Some(order.id),
+                Err(AppError::Api { status: 401 | 404, .. }) => None,
+                // The page still shows the ticket; only the way to the order is missing.
+                Err(error) => {
+                    tracing::warn!(%error, order_id, "could not tell whose order holds a ticket");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    Ok(TicketDetails { ticket, my_order })
+}
+
 #[server(prefix = "/_fn", endpoint = "sell")]
 pub async fn create_ticket(title: String, price: String) -> Result<(), AppError> {
     use forward::*;
-    let ticket: Ticket = call(Service::Tickets, Method::POST, "/api/tickets", Some(&price_body(&title, &price))).await?;
+    let ticket: Ticket = call(Service::Tickets, Method::POST, "/api/tickets", Some(&price_body(&title, &price)))
+        .await
+        .map_err(|error| error.required_if_empty("price", &price, PRICE_REQUIRED))?;
     leptos_axum::redirect(&format!("/tickets/{}", ticket.id));
     Ok(())
 }
@@ -65,10 +94,16 @@ pub async fn create_ticket(title: String, price: String) -> Result<(), AppError>
 #[server(prefix = "/_fn", endpoint = "edit")]
 pub async fn update_ticket(id: String, title: String, price: String) -> Result<(), AppError> {
     use forward::*;
-    let _: Ticket = call(Service::Tickets, Method::PUT, &format!("/api/tickets/{id}"), Some(&price_body(&title, &price))).await?;
+    let _: Ticket = call(Service::Tickets, Method::PUT, &format!("/api/tickets/{id}"), Some(&price_body(&title, &price)))
+        .await
+        .map_err(|error| error.required_if_empty("price", &price, PRICE_REQUIRED))?;
     leptos_axum::redirect(&format!("/tickets/{id}"));
     Ok(())
 }
+
+/// What an empty price field says (the API, sent `""`, says it is not a number).
+#[cfg(feature = "ssr")]
+const PRICE_REQUIRED: &str = "Price is required";
 
 #[server(prefix = "/_fn", endpoint = "delete")]
 pub async fn delete_ticket(id: String) -> Result<(), AppError> {
@@ -79,7 +114,7 @@ pub async fn delete_ticket(id: String) -> Result<(), AppError> {
 }
 
 /// The form's price goes to the API as typed (the API accepts numeric strings and says what is
-/// wrong with anything else).
+/// wrong with anything else, `12.345` included: the form does not round it).
 #[cfg(feature = "ssr")]
 fn price_body(title: &str, price: &str) -> serde_json::Value {
     let price = price.trim();
@@ -88,12 +123,6 @@ fn price_body(title: &str, price: &str) -> serde_json::Value {
         Ok(number) if number.is_finite() => serde_json::json!({ "title": title, "price": number }),
         _ => serde_json::json!({ "title": title, "price": price }),
     }
-}
-
-/// `12.5` becomes `12.50` when the price field loses focus.
-fn two_decimals(raw: &str) -> Option<String> {
-    let number: f64 = raw.trim().trim_start_matches('$').parse().ok()?;
-    (number.is_finite() && number >= 0.0).then(|| format!("{number:.2}"))
 }
 
 /// `/`: the tickets on sale, newest first, with "Load more" (a link, so it works without
@@ -105,7 +134,7 @@ pub fn LandingPage() -> impl IntoView {
     let tickets = Resource::new(count, list_tickets);
     let session = use_session();
     view! {
-        <Title text="" />
+        <PageMeta title="" description="Tickets for sale, newest first. List yours in a minute; buy one and pay while we hold it for you." />
         <section class="flex flex-col gap-6">
             <div class="flex flex-wrap items-end justify-between gap-3">
                 <div>
@@ -179,6 +208,7 @@ pub fn NewTicketPage() -> impl IntoView {
     let error = action_error(action);
     let session = use_session();
     view! {
+        <PageMeta title="Sell a ticket" description="List a ticket for sale: its title and its price in US dollars." />
         <Card title="Sell a ticket">
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -188,7 +218,7 @@ pub fn NewTicketPage() -> impl IntoView {
                             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                                 <FormErrors messages=general_errors(error, TICKET_FIELDS) />
                                 <Field name="title" label="Title" error=field_error(error, "title") />
-                                <Field name="price" label="Price (USD)" inputmode="decimal" on_blur=two_decimals error=field_error(error, "price") />
+                                <Field name="price" label="Price (USD)" inputmode="decimal" error=field_error(error, "price") />
                                 <SubmitButton label="List ticket" pending_label="Listing…" pending=action.pending() />
                             </ActionForm>
                         }.into_any(),
@@ -199,89 +229,141 @@ pub fn NewTicketPage() -> impl IntoView {
     }
 }
 
+/// A ticket and whether the visitor's own order holds it, so the buyer holding it is told so
+/// (not that someone is buying it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketDetails {
+    pub ticket: Ticket,
+    /// The visitor's order that reserved or bought the ticket, if it is theirs.
+    pub my_order: Option<String>,
+}
+
 /// What `/tickets/:id` loads. Its lazy route starts it (`LazyRoute::data`) while the page's
 /// chunk downloads, instead of after. The page's actions stay in its chunk (in the first
 /// download they would cost every visitor their code) and load it again when they are done.
 #[derive(Clone, Copy)]
 pub struct TicketData {
-    ticket: Resource<Result<Ticket, AppError>>,
+    details: Resource<Result<TicketDetails, AppError>>,
 }
 
 impl TicketData {
     pub fn load() -> Self {
-        Self { ticket: Resource::new(route_id(), get_ticket) }
+        Self { details: Resource::new(route_id(), get_ticket_details) }
     }
 }
 
-/// `/tickets/:id`: the ticket, Purchase for buyers, Edit and Delete for its seller.
+/// Who looks at a ticket, as far as its page is concerned.
+enum Viewer {
+    Seller,
+    /// Reserved or bought it through this order.
+    Holder(String),
+    SignedIn,
+    SignedOut,
+}
+
+/// `/tickets/:id`: the ticket in one state (on sale, reserved until a time, sold on a day), and
+/// what this visitor can do: Purchase, Edit and Delete for its seller while it is on sale, the
+/// way to their order for the buyer holding it.
 #[component]
 pub fn TicketPage(data: TicketData) -> impl IntoView {
-    let TicketData { ticket } = data;
+    let TicketData { details } = data;
     let purchase = ServerAction::<CreateOrder>::new();
     let delete = ServerAction::<DeleteTicket>::new();
-    Effect::watch(move || purchase.version().get(), move |_, _, _| ticket.refetch(), false);
+    Effect::watch(move || purchase.version().get(), move |_, _, _| details.refetch(), false);
     let session = use_session();
     let purchase_error = action_error(purchase);
     let delete_error = action_error(delete);
+    let note = "text-slate-600 dark:text-slate-400";
+    let link = "font-medium text-indigo-600 underline dark:text-indigo-400";
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let user = session.await;
-                match ticket.await {
+                match details.await {
                     Err(error) if error.is_not_found() => view! { <Gone /> }.into_any(),
                     Err(error) => view! { <LoadFailed error /> }.into_any(),
-                    Ok(ticket) => {
-                        let mine = user.as_ref().is_some_and(|u| u.id == ticket.user_id);
-                        let state = if ticket.sold { "Sold" } else if ticket.order_id.is_some() { "Reserved" } else { "On sale" };
-                        let available = ticket.order_id.is_none();
+                    Ok(TicketDetails { ticket, my_order }) => {
+                        let viewer = match (&user, my_order) {
+                            (Some(user), _) if user.id == ticket.user_id => Viewer::Seller,
+                            (_, Some(order)) => Viewer::Holder(order),
+                            (Some(_), None) => Viewer::SignedIn,
+                            (None, None) => Viewer::SignedOut,
+                        };
+                        let state = TicketState::of(&ticket);
+                        let price = dollars(ticket.price);
+                        let description = format!("{}: {price}. {}.", ticket.title, state.label());
+                        let selling = matches!(viewer, Viewer::Seller) && !matches!(state, TicketState::Sold(_));
                         let (id, title) = (ticket.id.clone(), ticket.title.clone());
+                        let what_you_can_do = match (&state, viewer) {
+                            (TicketState::OnSale, Viewer::Seller) => {
+                                let edit = format!("/tickets/{id}/edit");
+                                view! {
+                                    <FormErrors messages=general_errors(delete_error, &[]) />
+                                    <div class="flex flex-wrap gap-3">
+                                        <A href=edit attr:class="rounded-lg border border-slate-300 px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">"Edit"</A>
+                                        <ActionForm action=delete>
+                                            <input type="hidden" name="id" value=id.clone() />
+                                            <button type="submit" disabled=move || delete.pending().get() class="rounded-lg border border-red-300 px-4 py-2 font-semibold text-red-700 hover:bg-red-50 focus-visible:outline-2 focus-visible:outline-red-600 disabled:opacity-60 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950">
+                                                {move || if delete.pending().get() { "Deleting…" } else { "Delete" }}
+                                            </button>
+                                        </ActionForm>
+                                    </div>
+                                }.into_any()
+                            }
+                            (TicketState::Reserved(hold), Viewer::Seller) => {
+                                let text = format!("A buyer holds this ticket{}, so it cannot be edited or deleted now.", until(hold.as_deref()));
+                                view! { <p class=note>{text}</p> }.into_any()
+                            }
+                            (TicketState::Sold(day), Viewer::Seller) => {
+                                let text = format!("You sold this ticket{}.", on_day(day.as_deref()));
+                                view! { <p class=note>{text}</p> }.into_any()
+                            }
+                            (TicketState::Reserved(hold), Viewer::Holder(order)) => {
+                                let text = format!("You hold this ticket{}.", until(hold.as_deref()));
+                                let href = format!("/orders/{order}");
+                                view! {
+                                    <p class="font-medium">{text}</p>
+                                    <A href=href attr:class="self-start rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">"Pay for your order"</A>
+                                }.into_any()
+                            }
+                            (TicketState::Sold(day), Viewer::Holder(order)) => {
+                                let text = format!("You bought this ticket{}.", on_day(day.as_deref()));
+                                let href = format!("/orders/{order}");
+                                view! {
+                                    <p class="font-medium">{text}</p>
+                                    <A href=href attr:class=link>"See your order"</A>
+                                }.into_any()
+                            }
+                            (TicketState::OnSale, Viewer::SignedIn | Viewer::Holder(_)) => view! {
+                                <ActionForm action=purchase attr:class="flex flex-col gap-3">
+                                    <FormErrors messages=general_errors(purchase_error, &[]) />
+                                    <input type="hidden" name="ticket_id" value=id.clone() />
+                                    <SubmitButton label="Purchase" pending_label="Reserving…" pending=purchase.pending() />
+                                </ActionForm>
+                            }.into_any(),
+                            (TicketState::OnSale, Viewer::SignedOut) => {
+                                let next = format!("/auth/signin?next=/tickets/{id}");
+                                view! { <A href=next attr:class=link>"Sign in to buy this ticket"</A> }.into_any()
+                            }
+                            (TicketState::Reserved(_), Viewer::SignedIn | Viewer::SignedOut) => view! {
+                                <p class=note>"Someone is buying this ticket right now. Check back in a few minutes."</p>
+                            }.into_any(),
+                            (TicketState::Sold(_), Viewer::SignedIn | Viewer::SignedOut) => view! {
+                                <p class=note>"This ticket has been sold."</p>
+                            }.into_any(),
+                        };
                         view! {
-                            <Title text=title.clone() />
+                            <PageMeta title=title.clone() description />
                             <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
                                 <div class="flex flex-wrap items-start justify-between gap-2">
                                     <h1 class="break-words text-2xl font-bold">{title}</h1>
-                                    <span data-testid="ticket-state" class="rounded-full bg-slate-100 px-3 py-1 text-sm font-medium dark:bg-slate-800">{state}</span>
+                                    <span data-testid="ticket-state" class="rounded-full bg-slate-100 px-3 py-1 text-sm font-medium dark:bg-slate-800">{state.label()}</span>
                                 </div>
-                                <p class="text-xl">{dollars(ticket.price)}</p>
-                                <Show when=move || mine>
+                                <p class="text-xl">{price}</p>
+                                <Show when=move || selling>
                                     <p data-testid="seller-marker" class="text-sm font-medium text-emerald-700 dark:text-emerald-400">"You are selling this ticket."</p>
                                 </Show>
-                                {match (user.is_some(), mine, available) {
-                                    (_, true, true) => {
-                                        let edit = format!("/tickets/{id}/edit");
-                                        view! {
-                                            <FormErrors messages=general_errors(delete_error, &[]) />
-                                            <div class="flex flex-wrap gap-3">
-                                                <A href=edit attr:class="rounded-lg border border-slate-300 px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">"Edit"</A>
-                                                <ActionForm action=delete>
-                                                    <input type="hidden" name="id" value=id.clone() />
-                                                    <button type="submit" disabled=move || delete.pending().get() class="rounded-lg border border-red-300 px-4 py-2 font-semibold text-red-700 hover:bg-red-50 focus-visible:outline-2 focus-visible:outline-red-600 disabled:opacity-60 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950">
-                                                        {move || if delete.pending().get() { "Deleting…" } else { "Delete" }}
-                                                    </button>
-                                                </ActionForm>
-                                            </div>
-                                        }.into_any()
-                                    }
-                                    (_, true, false) => view! {
-                                        <p class="text-slate-600 dark:text-slate-400">"A buyer holds this ticket, so it cannot be edited or deleted."</p>
-                                    }.into_any(),
-                                    (true, false, true) => view! {
-                                        <ActionForm action=purchase attr:class="flex flex-col gap-3">
-                                            <FormErrors messages=general_errors(purchase_error, &[]) />
-                                            <input type="hidden" name="ticket_id" value=id.clone() />
-                                            <SubmitButton label="Purchase" pending_label="Reserving…" pending=purchase.pending() />
-                                        </ActionForm>
-                                    }.into_any(),
-                                    (false, false, true) => {
-                                        let next = format!("/auth/signin?next=/tickets/{id}");
-                                        view! { <A href=next attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"Sign in to buy this ticket"</A> }.into_any()
-                                    }
-                                    (_, false, false) => view! {
-                                        <p class="text-slate-600 dark:text-slate-400">
-                                            {if ticket.sold { "This ticket has been sold." } else { "Someone is buying this ticket right now. Check back in a few minutes." }}
-                                        </p>
-                                    }.into_any(),
-                                }}
+                                {what_you_can_do}
                             </article>
                         }.into_any()
                     }
@@ -295,7 +377,7 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
 fn Gone() -> impl IntoView {
     crate::pages::not_found::respond_not_found();
     view! {
-        <Title text="Ticket not found" />
+        <PageMeta title="Ticket not found" description="This ticket was deleted by its seller, or never existed." />
         <section class="flex flex-col items-start gap-3">
             <h1 class="text-2xl font-bold">"This ticket is gone"</h1>
             <p class="text-slate-600 dark:text-slate-400">"It was deleted by its seller, or never existed."</p>
@@ -324,33 +406,57 @@ pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
     let action = ServerAction::<UpdateTicket>::new();
     let error = action_error(action);
     let session = use_session();
+    let back = "mt-4 inline-block font-medium text-indigo-600 underline dark:text-indigo-400";
     view! {
         <Card title="Edit ticket">
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let user = session.await;
-                    match (user, ticket.await) {
+                    let loaded = ticket.await;
+                    let title = match &loaded {
+                        Ok(ticket) => format!("Edit {}", ticket.title),
+                        Err(_) => "Edit ticket".to_string(),
+                    };
+                    let page = match (user, loaded) {
                         (None, _) => view! { <Redirect path=format!("/auth/signin?next=/tickets/{}/edit", id()) /> }.into_any(),
                         (_, Err(error)) => view! { <LoadFailed error /> }.into_any(),
                         (Some(user), Ok(ticket)) if user.id != ticket.user_id => view! {
                             <Notice tone="error">"Only the seller can edit this ticket."</Notice>
                         }.into_any(),
-                        (Some(_), Ok(ticket)) if ticket.order_id.is_some() => {
-                            let back = format!("/tickets/{}", ticket.id);
-                            view! {
-                                <Notice tone="info">"This ticket is reserved by a buyer, so it cannot be edited. If the order expires or is cancelled, it is yours to edit again."</Notice>
-                                <A href=back attr:class="mt-4 inline-block font-medium text-indigo-600 underline dark:text-indigo-400">"Back to the ticket"</A>
-                            }.into_any()
-                        }
-                        (Some(_), Ok(ticket)) => view! {
-                            <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
-                                <FormErrors messages=general_errors(error, TICKET_FIELDS) />
-                                <input type="hidden" name="id" value=ticket.id.clone() />
-                                <Field name="title" label="Title" value=ticket.title.clone() error=field_error(error, "title") />
-                                <Field name="price" label="Price (USD)" inputmode="decimal" value=ticket.price.to_string() on_blur=two_decimals error=field_error(error, "price") />
-                                <SubmitButton label="Save changes" pending_label="Saving…" pending=action.pending() />
-                            </ActionForm>
-                        }.into_any(),
+                        (Some(_), Ok(ticket)) => match TicketState::of(&ticket) {
+                            TicketState::OnSale => view! {
+                                <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
+                                    <FormErrors messages=general_errors(error, TICKET_FIELDS) />
+                                    <input type="hidden" name="id" value=ticket.id.clone() />
+                                    <Field name="title" label="Title" value=ticket.title.clone() error=field_error(error, "title") />
+                                    <Field name="price" label="Price (USD)" inputmode="decimal" value=ticket.price.to_string() error=field_error(error, "price") />
+                                    <SubmitButton label="Save changes" pending_label="Saving…" pending=action.pending() />
+                                </ActionForm>
+                            }.into_any(),
+                            TicketState::Reserved(hold) => {
+                                let text = format!(
+                                    "A buyer holds this ticket{}, so it cannot be edited now. If the order expires or is cancelled, it is yours to edit again.",
+                                    until(hold.as_deref())
+                                );
+                                let href = format!("/tickets/{}", ticket.id);
+                                view! {
+                                    <Notice tone="info">{text}</Notice>
+                                    <A href=href attr:class=back>"Back to the ticket"</A>
+                                }.into_any()
+                            }
+                            TicketState::Sold(day) => {
+                                let text = format!("You sold this ticket{}, so it cannot be edited.", on_day(day.as_deref()));
+                                let href = format!("/tickets/{}", ticket.id);
+                                view! {
+                                    <Notice tone="info">{text}</Notice>
+                                    <A href=href attr:class=back>"Back to the ticket"</A>
+                                }.into_any()
+                            }
+                        },
+                    };
+                    view! {
+                        <PageMeta title description="Change a ticket's title or price while nobody holds it." />
+                        {page}
                     }
                 })}
             </Transition>
