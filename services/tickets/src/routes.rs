@@ -1,4 +1,5 @@
-//! `/api/tickets`. Checks run in the order auth, validation, 404, owner (401), reserved (400).
+//! `/api/tickets` and the caller's own, `/api/tickets/mine`. Checks run in the order auth,
+//! validation, 404, owner (401), reserved (400).
 use std::collections::HashMap;
 
 use axum::extract::{FromRef, Path, Query, State};
@@ -37,6 +38,8 @@ impl FromRef<AppState> for Sessions {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/tickets", get(list).post(create))
+        // A static segment: axum matches it before `{id}` (ticket ids are UUIDs, never `mine`).
+        .route("/api/tickets/mine", get(mine))
         .route("/api/tickets/{id}", get(show).put(update).delete(remove))
         .with_state(state)
 }
@@ -126,6 +129,13 @@ async fn check_before(state: &AppState, before: Option<&str>, errors: &mut share
 /// A JSON body already serialized: the response `Json` gives.
 fn json_body(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+/// The caller's own tickets in every state (on sale, reserved, sold), not deleted, newest first.
+/// Read from the database each time: per user, so the list's cache does not fit.
+async fn mine(State(state): State<AppState>, RequireUser(user): RequireUser) -> Result<Json<Vec<Ticket>>, ApiError> {
+    let rows = store::list_of_user(&state.db, &user.id).await?;
+    Ok(Json(rows.iter().map(TicketRow::view).collect()))
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Ticket>, ApiError> {

@@ -20,6 +20,8 @@ DEFINE FIELD IF NOT EXISTS reserved_until ON ticket TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS sold_at ON ticket TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS sold ON ticket TYPE bool DEFAULT false;
 DEFINE FIELD IF NOT EXISTS deleted ON ticket TYPE bool DEFAULT false;
+-- A seller's own tickets (`GET /api/tickets/mine`) without reading everyone's.
+DEFINE INDEX IF NOT EXISTS ticket_user ON ticket FIELDS user_id;
 -- The last version seen of each order that touched a ticket: a late order.created for an order
 -- already cancelled must not reserve the ticket again.
 DEFINE TABLE IF NOT EXISTS seen_order SCHEMAFULL;
@@ -79,6 +81,16 @@ pub async fn list_available(db: &Db, limit: usize, before: Option<&str>) -> Resu
         .query(format!("SELECT {FIELDS} FROM ticket WHERE deleted = false AND order_id = NONE {filter} ORDER BY id DESC LIMIT $limit"))
         .bind(("limit", limit as i64))
         .bind(("before", ticket(before.unwrap_or_default())))
+        .await?;
+    response.take(0)
+}
+
+/// A user's tickets that are not deleted, in every state, newest first (ids are UUIDv7). Not paged:
+/// one seller's tickets are few.
+pub async fn list_of_user(db: &Db, user_id: &str) -> Result<Vec<TicketRow>, surrealdb::Error> {
+    let mut response = db
+        .query(format!("SELECT {FIELDS} FROM ticket WHERE user_id = $user AND deleted = false ORDER BY id DESC"))
+        .bind(("user", user_id.to_string()))
         .await?;
     response.take(0)
 }

@@ -41,6 +41,8 @@ fn cases() -> Vec<Case> {
         case("an unknown ticket", Method::GET, "/api/tickets/no-such-ticket", 404, Body::Error("Not Found")),
         case("selling while signed out", Method::POST, "/api/tickets", 401, Body::Error("Not authorized")),
         case("orders while signed out", Method::GET, "/api/orders", 401, Body::Error("Not authorized")),
+        case("my tickets while signed out", Method::GET, "/api/tickets/mine", 401, Body::Error("Not authorized")),
+        case("a wrong method on my tickets", Method::POST, "/api/tickets/mine", 405, Body::Error("Method not allowed")),
         case(
             "the current user while signed out",
             Method::GET,

@@ -6,6 +6,7 @@ mod create;
 mod events;
 mod helpers;
 mod list;
+mod mine;
 mod operations;
 mod sessions;
 mod show;
