@@ -5,7 +5,9 @@ use leptos_router::path;
 use leptos_router::{Lazy, SsrMode};
 
 use crate::components::header::Header;
-use crate::pages::lazy::{EditTicketRoute, NewTicketRoute, OrderRoute, OrdersRoute, SignInRoute, SignOutRoute, SignUpRoute, TicketRoute};
+use crate::pages::lazy::{
+    EditTicketRoute, MyTicketsRoute, NewTicketRoute, OrderRoute, OrdersRoute, SignInRoute, SignOutRoute, SignUpRoute, TicketRoute,
+};
 use crate::pages::not_found::NotFound;
 use crate::pages::tickets::LandingPage;
 use crate::session::provide_session;
@@ -57,6 +59,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("/auth/signout") view={Lazy::<SignOutRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("/tickets/new") view={Lazy::<NewTicketRoute>::new()} ssr=SsrMode::Async />
+                    // Before `/tickets/:id`, which would otherwise take `mine` for an id.
+                    <Route path=path!("/tickets/mine") view={Lazy::<MyTicketsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/tickets/:id") view={Lazy::<TicketRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/tickets/:id/edit") view={Lazy::<EditTicketRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/orders") view={Lazy::<OrdersRoute>::new()} ssr=SsrMode::Async />

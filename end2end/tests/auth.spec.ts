@@ -20,7 +20,7 @@ test('sign up, see the signed-in header, sign out, sign in again', async ({ page
   await page.getByRole('button', { name: 'Sign Up' }).click();
 
   await expect(page).toHaveURL(/\/$/);
-  for (const name of ['Sell a ticket', 'My Orders', 'Sign Out']) {
+  for (const name of ['Sell a ticket', 'My tickets', 'My orders', 'Sign Out']) {
     await expect(header(page).getByRole('link', { name })).toBeVisible();
   }
   await expect(page.getByTestId('session-status')).toHaveText(`You are signed in as ${email}`);

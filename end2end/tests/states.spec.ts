@@ -186,7 +186,7 @@ test.describe('on a marketplace whose orders expire within seconds', () => {
     await expect(buyer.getByText('Cancelled')).toHaveCount(0);
     await snapshot(buyer, 'order-expired-reloaded');
 
-    await header(buyer).getByRole('link', { name: 'My Orders' }).click();
+    await header(buyer).getByRole('link', { name: 'My orders' }).click();
     await expect(buyer).toHaveURL(/\/orders$/);
     await expect(orderRow(buyer, title).getByTestId('order-status')).toHaveText('Expired');
 

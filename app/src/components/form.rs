@@ -1,5 +1,6 @@
 //! Form building blocks: a labelled field with its error, the errors that belong to no field,
-//! and a submit button that shows progress and cannot be pressed twice.
+//! and a submit button that shows progress and cannot be pressed twice. After a failed submit,
+//! focus goes to what there is to fix.
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
@@ -7,17 +8,47 @@ use leptos_router::hooks::use_query_map;
 use crate::error::AppError;
 
 /// The latest error of `action`: from its last run with JavaScript, or from the URL after a plain
-/// form post.
+/// form post. When a run with JavaScript fails, focus goes to the first field with an error in
+/// the action's form, or else to the errors above it (without JavaScript, the field's
+/// `autofocus` does it: see [`first_invalid`]).
 pub fn action_error<S>(action: ServerAction<S>) -> Memo<Option<AppError>>
 where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
     let query = use_query_map();
+    Effect::watch(
+        move || action.version().get(),
+        move |_, _, _| {
+            if action.value().with_untracked(|value| matches!(value, Some(Err(_)))) {
+                focus_problem(format!("form[action='{}']", S::PATH));
+            }
+        },
+        false,
+    );
     Memo::new(move |_| match action.value().get() {
         Some(result) => result.err(),
         None => query.with(|q| AppError::from_query(S::PATH, q)),
     })
+}
+
+/// Moves focus, once the browser has drawn the errors, to what there is to fix in the form
+/// `selector` names: its first field with an error, or else its errors.
+pub fn focus_problem(selector: String) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let Some(form) = document().query_selector(&selector).ok().flatten() else {
+            return;
+        };
+        let target =
+            ["[aria-invalid='true']", "[role='alert']"].into_iter().find_map(|problem| form.query_selector(problem).ok().flatten());
+        if let Some(target) = target.and_then(|target| target.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = target.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
 }
 
 /// The errors of `error` that belong to none of `fields`, for [`FormErrors`].
@@ -30,7 +61,14 @@ pub fn field_error(error: Memo<Option<AppError>>, name: &'static str) -> Signal<
     Signal::derive(move || error.get().and_then(|e| e.field(name)))
 }
 
-/// A labelled input. Its error is tied to it for screen readers and announced when it appears.
+/// Whether `name` is the first of the form's `fields` that `error` names, for [`Field`]: that
+/// field takes focus when the page comes back from a plain form post.
+pub fn first_invalid(error: Memo<Option<AppError>>, fields: &'static [&'static str], name: &'static str) -> Signal<bool> {
+    Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| fields.iter().find(|field| e.field(field).is_some())) == Some(&name)))
+}
+
+/// A labelled input. Its error is tied to it for screen readers (`aria-invalid`,
+/// `aria-describedby`) and announced when it appears.
 #[component]
 pub fn Field(
     /// The input's `name`: the server function's argument it fills.
@@ -45,6 +83,10 @@ pub fn Field(
     #[prop(optional)]
     inputmode: &'static str,
     #[prop(into)] error: Signal<Option<String>>,
+    /// Whether this is the form's first field with an error (see `first_invalid()`): it is
+    /// focused when the page loads.
+    #[prop(optional, into)]
+    first_invalid: Signal<bool>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
@@ -60,6 +102,7 @@ pub fn Field(
                 inputmode=(!inputmode.is_empty()).then_some(inputmode)
                 value=value
                 required=true
+                autofocus=move || first_invalid.get()
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=move || error.get().map(|_| described_by.clone())
                 class="rounded-lg border border-slate-300 bg-white px-3 py-2 text-base shadow-sm outline-none focus:border-indigo-500 focus:ring-2 focus:ring-indigo-500/40 aria-[invalid=true]:border-red-500 dark:border-slate-700 dark:bg-slate-900"
@@ -78,7 +121,8 @@ pub fn Field(
 pub fn FormErrors(#[prop(into)] messages: Signal<Vec<String>>) -> impl IntoView {
     view! {
         <Show when=move || !messages.get().is_empty()>
-            <div role="alert" class="rounded-lg border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+            // Focusable, so a failed submit can move focus here.
+            <div role="alert" tabindex="-1" class="rounded-lg border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
                 <ul class="list-none space-y-1">
                     <For each=move || messages.get() key=|m| m.clone() let:message>
                         <li>{message}</li>

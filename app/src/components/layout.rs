@@ -28,15 +28,44 @@ pub fn Card(title: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-/// A message in a box: `error` is announced to screen readers, `info` and `success` are not.
+/// A message in a box: `error` is announced to screen readers at once (`alert`), `info` and
+/// `success` politely (`status`). With an `id`, an action can move focus to it
+/// ([`focus_when_shown`]) once it shows what the action did.
 #[component]
-pub fn Notice(tone: &'static str, children: Children) -> impl IntoView {
+pub fn Notice(tone: &'static str, #[prop(optional)] id: Option<&'static str>, children: Children) -> impl IntoView {
     let class = match tone {
         "error" => "rounded-lg border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200",
         "success" => "rounded-lg border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-200",
         _ => "rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200",
     };
-    view! { <div role=(tone == "error").then_some("alert") class=class>{children()}</div> }
+    let role = if tone == "error" { "alert" } else { "status" };
+    view! { <div id=id tabindex=id.map(|_| "-1") role=role class=class>{children()}</div> }
+}
+
+/// Links that stand alone or end a sentence: at least 24 px high, so a finger finds them.
+pub const LINK: &str = "inline-flex min-h-6 items-center font-medium text-indigo-600 underline dark:text-indigo-400";
+
+/// Moves keyboard focus to the element `selector` names as soon as it is on the page: after an
+/// action, to the message that says what it did or to the content it brought, which may first
+/// have to load (another page's chunk, the data). Gives up quietly after ten seconds.
+pub fn focus_when_shown(selector: String) {
+    #[cfg(feature = "hydrate")]
+    try_focus(selector, 200);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
+}
+
+#[cfg(feature = "hydrate")]
+fn try_focus(selector: String, tries: u16) {
+    use wasm_bindgen::JsCast;
+    let found = document().query_selector(&selector).ok().flatten().and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+    match found {
+        Some(element) => {
+            let _ = element.focus();
+        }
+        None if tries > 0 => set_timeout(move || try_focus(selector, tries - 1), std::time::Duration::from_millis(50)),
+        None => {}
+    }
 }
 
 /// What a page shows when its data could not be loaded, so that every page says it the same

@@ -6,7 +6,7 @@
 //! 3-D Secure).
 use leptos::prelude::*;
 
-use crate::components::form::{general_errors, FormErrors};
+use crate::components::form::{focus_problem, general_errors, FormErrors};
 use crate::error::AppError;
 
 #[component]
@@ -68,6 +68,16 @@ pub fn PaymentElement(
         let _ = (on_token, working, local_error, needs_action);
     };
     let busy = move || working.get() || pending.get();
+    // A payment that failed, in Stripe.js's words or the server's: focus goes to the error.
+    Effect::watch(
+        busy,
+        move |&now, before, _| {
+            if !now && before == Some(&true) && messages.with_untracked(|messages| !messages.is_empty()) {
+                focus_problem("form[aria-label='Payment']".to_string());
+            }
+        },
+        false,
+    );
     view! {
         <form on:submit=submit class="flex flex-col gap-4" aria-label="Payment">
             <FormErrors messages />

@@ -3,8 +3,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::form::{action_error, Field, FormErrors, SubmitButton};
-use crate::components::layout::{Card, PageMeta};
+use crate::components::form::{action_error, first_invalid, Field, FormErrors, SubmitButton};
+use crate::components::layout::{Card, Notice, PageMeta, LINK};
 use crate::error::AppError;
 
 #[server(prefix = "/_fn", endpoint = "signup")]
@@ -73,8 +73,15 @@ fn CredentialFields(error: Memo<Option<AppError>>, password_autocomplete: &'stat
     let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
     view! {
         <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(FIELDS)).unwrap_or_default()) />
-        <Field name="email" label="Email" kind="email" autocomplete="email" error=field("email") />
-        <Field name="password" label="Password" kind="password" autocomplete=password_autocomplete error=field("password") />
+        <Field name="email" label="Email" kind="email" autocomplete="email" error=field("email") first_invalid=first_invalid(error, FIELDS, "email") />
+        <Field
+            name="password"
+            label="Password"
+            kind="password"
+            autocomplete=password_autocomplete
+            error=field("password")
+            first_invalid=first_invalid(error, FIELDS, "password")
+        />
     }
 }
 
@@ -90,9 +97,24 @@ pub fn SignUpPage() -> impl IntoView {
                 <SubmitButton label="Sign Up" pending_label="Signing up…" pending=action.pending() />
             </ActionForm>
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
-                "Already have an account? " <A href="/auth/signin" attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"Sign in"</A>
+                "Already have an account? " <A href="/auth/signin" attr:class=LINK>"Sign in"</A>
             </p>
         </Card>
+    }
+}
+
+/// What a visitor sent here from a page that needs a session reads above the form: why.
+fn why_sign_in(next: &str) -> &'static str {
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["orders"] => "Please sign in to see your orders.",
+        ["orders", _] => "Please sign in to see your order.",
+        ["tickets", "new"] => "Please sign in to sell a ticket.",
+        ["tickets", "mine"] => "Please sign in to see your tickets.",
+        ["tickets", _, "edit"] => "Please sign in to edit your ticket.",
+        ["tickets", _] => "Please sign in to buy this ticket.",
+        _ => "Please sign in to continue.",
     }
 }
 
@@ -101,16 +123,18 @@ pub fn SignInPage() -> impl IntoView {
     let action = session_action::<SignIn>();
     let error = action_error(action);
     let next = use_query_map().with_untracked(|q| q.get("next"));
+    let why = next.as_deref().map(why_sign_in);
     view! {
         <PageMeta title="Sign in" description="Sign in to sell tickets, buy them and see your orders." />
         <Card title="Sign In">
+            {why.map(|why| view! { <div class="mb-4"><Notice tone="info">{why}</Notice></div> })}
             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                 {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
                 <CredentialFields error password_autocomplete="current-password" />
                 <SubmitButton label="Sign In" pending_label="Signing in…" pending=action.pending() />
             </ActionForm>
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
-                "New here? " <A href="/auth/signup" attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"Create an account"</A>
+                "New here? " <A href="/auth/signup" attr:class=LINK>"Create an account"</A>
             </p>
         </Card>
     }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::pages::auth::{SignInPage, SignOutPage, SignUpPage};
+use crate::pages::mine::MyTicketsPage;
 use crate::pages::orders::{OrderData, OrderPage, OrdersData, OrdersPage};
 use crate::pages::tickets::{EditTicketData, EditTicketPage, NewTicketPage, TicketData, TicketPage};
 
@@ -45,6 +46,7 @@ lazy_page!(SignUpRoute, SignUpPage);
 lazy_page!(SignInRoute, SignInPage);
 lazy_page!(SignOutRoute, SignOutPage);
 lazy_page!(NewTicketRoute, NewTicketPage);
+lazy_page!(MyTicketsRoute, MyTicketsPage);
 lazy_page!(TicketRoute, TicketPage, TicketData);
 lazy_page!(EditTicketRoute, EditTicketPage, EditTicketData);
 lazy_page!(OrdersRoute, OrdersPage, OrdersData);

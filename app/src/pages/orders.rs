@@ -2,10 +2,11 @@
 //! functions behind them.
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::form::{action_error, general_errors, FormErrors, SubmitButton};
-use crate::components::layout::{LoadFailed, Notice, PageMeta};
+use crate::components::layout::{focus_when_shown, LoadFailed, Notice, PageMeta, LINK};
 use crate::components::stripe::PaymentElement;
 use crate::error::AppError;
 use crate::model::{countdown, dollars, utc_time, CancelReason, Order, OrderState};
@@ -86,6 +87,15 @@ pub async fn cancel_order(id: String) -> Result<(), AppError> {
 /// Stripe tells the payments service.
 #[server(prefix = "/_fn", endpoint = "pay")]
 pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppError> {
+    let paid = charge(&order_id, &token).await;
+    if let Err(error) = &paid {
+        back_with_card(&order_id, &token, error);
+    }
+    paid
+}
+
+#[cfg(feature = "ssr")]
+async fn charge(order_id: &str, token: &str) -> Result<Option<String>, AppError> {
     use forward::*;
     let body = serde_json::json!({ "orderId": order_id, "token": token });
     let paid: contract::Payment = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
@@ -112,6 +122,28 @@ pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppE
     }
     leptos_axum::redirect(&format!("/orders/{order_id}"));
     Ok(None)
+}
+
+/// After a plain form post (no JavaScript) that failed, the order's page comes back with the
+/// test card the buyer chose still chosen (`?card=`), and the error where Leptos puts it
+/// (`__path`, `__err`). With JavaScript the form is still on the page as the buyer left it.
+#[cfg(feature = "ssr")]
+fn back_with_card(order_id: &str, token: &str, error: &AppError) {
+    use leptos::server_fn::error::ServerFnUrlError;
+    use leptos::server_fn::ServerFn;
+    let plain_post = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.headers.get(http::header::ACCEPT)?.to_str().ok().map(|accept| accept.contains("text/html")))
+        .unwrap_or(false);
+    // An order id is letters and digits; anything else keeps Leptos' own way back.
+    if !plain_post || order_id.is_empty() || !order_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return;
+    }
+    let Ok(base) = reqwest::Url::parse_with_params(&format!("http://localhost/orders/{order_id}"), [("card", token)]) else {
+        return;
+    };
+    if let Ok(url) = ServerFnUrlError::new(Pay::PATH, error.clone()).to_url(base.as_str()) {
+        leptos_axum::redirect(&format!("{}?{}", url.path(), url.query().unwrap_or_default()));
+    }
 }
 
 /// An order's state in words and colour: the same on the order's page and in the list. On the
@@ -157,7 +189,7 @@ pub fn OrdersPage(data: OrdersData) -> impl IntoView {
                     match orders.await {
                         Err(error) => view! { <LoadFailed error signin_then="/orders" /> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
-                            <p class="text-slate-600 dark:text-slate-400">"You have no orders yet. "<A href="/" attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"Find a ticket"</A></p>
+                            <p class="text-slate-600 dark:text-slate-400">"You have no orders yet. "<A href="/" attr:class=LINK>"Find a ticket"</A></p>
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="flex flex-col gap-3" aria-label="Orders">
@@ -172,7 +204,7 @@ pub fn OrdersPage(data: OrdersData) -> impl IntoView {
                                             </div>
                                             <div class="flex items-center gap-3">
                                                 <StatusBadge state=Signal::stored(state) />
-                                                <A href=href attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"View order"</A>
+                                                <A href=href attr:class=LINK>"View order"</A>
                                             </div>
                                         </li>
                                     }
@@ -206,9 +238,39 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
     let OrderData { details } = data;
     let pay_action = ServerAction::<Pay>::new();
     let cancel = ServerAction::<CancelOrder>::new();
-    Effect::watch(move || (pay_action.version().get(), cancel.version().get()), move |_, _, _| details.refetch(), false);
+    // A payment or cancellation that went through: the order is loaded again, and focus goes to
+    // what it says now. One that failed leaves the form as the buyer left it (the card they
+    // chose), with focus on the error.
+    Effect::watch(
+        move || pay_action.version().get(),
+        move |_, _, _| {
+            // `Some(client secret)`: Stripe.js takes the buyer through 3-D Secure first.
+            if pay_action.value().with_untracked(|value| matches!(value, Some(Ok(None)))) {
+                details.refetch();
+                focus_when_shown("#order-paid".to_string());
+            }
+        },
+        false,
+    );
+    Effect::watch(
+        move || cancel.version().get(),
+        move |_, _, _| {
+            if cancel.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
+                details.refetch();
+                focus_when_shown("#order-cancelled".to_string());
+            }
+        },
+        false,
+    );
     let pay_error = action_error(pay_action);
     let cancel_error = action_error(cancel);
+    // The test card chosen: the one a plain form post that failed came back with, at first.
+    let card = RwSignal::new(
+        use_query_map()
+            .with_untracked(|q| q.get("card"))
+            .filter(|card| TEST_CARDS.iter().any(|(token, _)| token == card))
+            .unwrap_or_else(|| TEST_CARDS[0].0.to_string()),
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -241,10 +303,11 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                             <PageMeta title description />
                             <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
                                 <div class="flex flex-wrap items-start justify-between gap-2">
-                                    <h1 class="text-2xl font-bold">"Your order"</h1>
+                                    // Focused when a purchase leads here.
+                                    <h1 id="order-heading" tabindex="-1" class="text-2xl font-bold">"Your order"</h1>
                                     <StatusBadge state />
                                 </div>
-                                <p class="break-words text-lg"><A href=ticket_href attr:class="font-semibold underline">{order.ticket.title.clone()}</A>" · "{price.clone()}</p>
+                                <p class="break-words text-lg"><A href=ticket_href attr:class="inline-block min-h-6 font-semibold underline">{order.ticket.title.clone()}</A>" · "{price.clone()}</p>
                                 {move || match state.get() {
                                     OrderState::Open => view! {
                                         <p role="timer" data-testid="countdown" class="text-lg font-medium">
@@ -261,12 +324,12 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                                         let text = format!("This order expired{expired_at}; the ticket went back on sale.");
                                         view! { <Notice tone="info">{text}</Notice> }.into_any()
                                     }
-                                    OrderState::Paid => view! { <Notice tone="success">"Paid. The ticket is yours."</Notice> }.into_any(),
+                                    OrderState::Paid => view! { <Notice tone="success" id="order-paid">"Paid. The ticket is yours."</Notice> }.into_any(),
                                     OrderState::Cancelled if by_buyer => view! {
-                                        <Notice tone="info">"You cancelled this order; the ticket went back on sale."</Notice>
+                                        <Notice tone="info" id="order-cancelled">"You cancelled this order; the ticket went back on sale."</Notice>
                                     }.into_any(),
                                     OrderState::Cancelled => view! {
-                                        <Notice tone="info">"This order was cancelled; the ticket went back on sale."</Notice>
+                                        <Notice tone="info" id="order-cancelled">"This order was cancelled; the ticket went back on sale."</Notice>
                                     }.into_any(),
                                     OrderState::Withdrawn => view! {
                                         <Notice tone="info">"The seller withdrew this ticket, so this order was cancelled. Anything you paid is refunded."</Notice>
@@ -285,14 +348,15 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                                                 <PaymentElement on_token pending=pay_action.pending() error=pay_error needs_action price amount_cents publishable_key />
                                             }.into_any()
                                         }
-                                        None => view! { <PaymentForm action=pay_action order_id=order_id.clone() price error=pay_error /> }.into_any(),
+                                        None => view! { <PaymentForm action=pay_action order_id=order_id.clone() price error=pay_error card /> }.into_any(),
                                     };
                                     view! {
                                         {payment}
                                         <ActionForm action=cancel attr:class="flex flex-col gap-2">
                                             <FormErrors messages=general_errors(cancel_error, &[]) />
                                             <input type="hidden" name="id" value=order_id />
-                                            <button type="submit" disabled=move || cancel.pending().get() class="self-start text-sm font-medium text-slate-600 underline hover:text-red-700 focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:opacity-60 dark:text-slate-400">
+                                            // At least 24 px high: a finger's target, though it reads as a link.
+                                            <button type="submit" disabled=move || cancel.pending().get() class="inline-flex min-h-6 items-center self-start py-1 text-sm font-medium text-slate-600 underline hover:text-red-700 focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:opacity-60 dark:text-slate-400">
                                                 {move || if cancel.pending().get() { "Cancelling…" } else { "Cancel order" }}
                                             </button>
                                         </ActionForm>
@@ -323,30 +387,45 @@ fn tick_every_second(now: RwSignal<i64>) {
     });
 }
 
-/// Paying in test mode (no Stripe publishable key): a choice of Stripe's test cards, one that
-/// succeeds, one that is declined and one that needs 3-D Secure (which only Stripe.js can
-/// complete: the page says so). It works without JavaScript.
+/// Stripe's test cards: one that succeeds, one that is declined and one that needs 3-D Secure.
+const TEST_CARDS: [(&str, &str); 3] = [
+    ("pm_card_visa", "Visa ending 4242 (succeeds)"),
+    ("pm_card_chargeDeclined", "Visa ending 0002 (declined)"),
+    ("pm_card_threeDSecure2Required", "Visa ending 3220 (needs 3-D Secure)"),
+];
+
+/// Paying in test mode (no Stripe publishable key): a choice of Stripe's test cards (3-D Secure
+/// only Stripe.js can complete: the page says so). It works without JavaScript. `card` is the
+/// one chosen, kept when a payment fails.
 #[component]
-fn PaymentForm(action: ServerAction<Pay>, order_id: String, price: String, error: Memo<Option<AppError>>) -> impl IntoView {
+fn PaymentForm(
+    action: ServerAction<Pay>,
+    order_id: String,
+    price: String,
+    error: Memo<Option<AppError>>,
+    card: RwSignal<String>,
+) -> impl IntoView {
     let radio = "h-4 w-4 accent-indigo-600 focus-visible:outline-2 focus-visible:outline-indigo-600";
+    let chosen = card.get_untracked();
     view! {
         <ActionForm action=action attr:class="flex flex-col gap-4" attr:aria-label="Payment">
             <FormErrors messages=general_errors(error, &[]) />
             <input type="hidden" name="order_id" value=order_id />
-            <fieldset class="flex flex-col gap-2 rounded-lg border border-slate-200 p-4 dark:border-slate-700">
+            <fieldset class="flex flex-col gap-1 rounded-lg border border-slate-200 p-4 dark:border-slate-700">
                 <legend class="px-1 text-sm font-medium">"Test card"</legend>
-                <label class="flex items-center gap-2">
-                    <input type="radio" name="token" value="pm_card_visa" checked=true class=radio />
-                    "Visa ending 4242 (succeeds)"
-                </label>
-                <label class="flex items-center gap-2">
-                    <input type="radio" name="token" value="pm_card_chargeDeclined" class=radio />
-                    "Visa ending 0002 (declined)"
-                </label>
-                <label class="flex items-center gap-2">
-                    <input type="radio" name="token" value="pm_card_threeDSecure2Required" class=radio />
-                    "Visa ending 3220 (needs 3-D Secure)"
-                </label>
+                {TEST_CARDS
+                    .into_iter()
+                    .map(|(token, label)| {
+                        let picked = token == chosen;
+                        view! {
+                            // The whole row is the target, at least 24 px high.
+                            <label class="flex min-h-6 cursor-pointer items-center gap-2 py-1">
+                                <input type="radio" name="token" value=token checked=picked on:change=move |_| card.set(token.to_string()) class=radio />
+                                {label}
+                            </label>
+                        }
+                    })
+                    .collect_view()}
             </fieldset>
             <p data-testid="test-mode" class="text-sm text-amber-800 dark:text-amber-300">"Payments are in test mode: no real card is charged."</p>
             <SubmitButton label=format!("Pay {price}") pending_label="Paying…" pending=action.pending() />

@@ -5,8 +5,8 @@ use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::form::{action_error, field_error, general_errors, Field, FormErrors, SubmitButton};
-use crate::components::layout::{Card, LoadFailed, Notice, PageMeta};
+use crate::components::form::{action_error, field_error, first_invalid, general_errors, Field, FormErrors, SubmitButton};
+use crate::components::layout::{focus_when_shown, Card, LoadFailed, Notice, PageMeta, LINK};
 use crate::error::AppError;
 use crate::model::{dollars, on_day, until, Ticket, TicketState};
 use crate::pages::orders::CreateOrder;
@@ -19,7 +19,7 @@ pub const PAGE: usize = 20;
 #[cfg(feature = "ssr")]
 mod forward {
     pub use crate::api::ssr::{call, call_quietly, Service};
-    pub use reqwest::Method;
+    pub use reqwest::{Method, Url};
 }
 
 /// The newest `count` tickets on sale, and whether there are more.
@@ -46,12 +46,6 @@ pub async fn list_tickets(count: usize) -> Result<(Vec<Ticket>, bool), AppError>
     let more = tickets.len() >= wanted;
     tickets.truncate(wanted - 1);
     Ok((tickets, more))
-}
-
-#[server(prefix = "/_fn", endpoint = "ticket")]
-pub async fn get_ticket(id: String) -> Result<Ticket, AppError> {
-    use forward::*;
-    call(Service::Tickets, Method::GET, &format!("/api/tickets/{id}"), None::<&()>).await
 }
 
 /// The ticket, and the visitor's order holding it if the order is theirs. Only the buyer may
@@ -105,11 +99,19 @@ pub async fn update_ticket(id: String, title: String, price: String) -> Result<(
 #[cfg(feature = "ssr")]
 const PRICE_REQUIRED: &str = "Price is required";
 
+/// Deletes the ticket and sends the seller to `/?deleted=<its title>`, where the landing page
+/// says so.
 #[server(prefix = "/_fn", endpoint = "delete")]
 pub async fn delete_ticket(id: String) -> Result<(), AppError> {
     use forward::*;
-    let _: () = call(Service::Tickets, Method::DELETE, &format!("/api/tickets/{id}"), None::<&()>).await?;
-    leptos_axum::redirect("/");
+    let path = format!("/api/tickets/{id}");
+    // The title as the service has it, not as a form could claim it.
+    let ticket: Ticket = call(Service::Tickets, Method::GET, &path, None::<&()>).await?;
+    let _: () = call(Service::Tickets, Method::DELETE, &path, None::<&()>).await?;
+    let landing = Url::parse_with_params("http://localhost/", [("deleted", &ticket.title)])
+        .map(|url| format!("/?{}", url.query().unwrap_or_default()))
+        .unwrap_or_else(|_| "/".to_string());
+    leptos_axum::redirect(&landing);
     Ok(())
 }
 
@@ -126,11 +128,12 @@ fn price_body(title: &str, price: &str) -> serde_json::Value {
 }
 
 /// `/`: the tickets on sale, newest first, with "Load more" (a link, so it works without
-/// JavaScript too).
+/// JavaScript too), and what a seller just deleted (`?deleted=<title>`).
 #[component]
 pub fn LandingPage() -> impl IntoView {
     let query = use_query_map();
     let count = move || query.with(|q| q.get("show").and_then(|s| s.parse::<usize>().ok())).unwrap_or(PAGE).clamp(PAGE, 1_000);
+    let deleted = move || query.with(|q| q.get("deleted"));
     let tickets = Resource::new(count, list_tickets);
     let session = use_session();
     view! {
@@ -152,6 +155,7 @@ pub fn LandingPage() -> impl IntoView {
                     "Sell a ticket"
                 </A>
             </div>
+            {move || deleted().map(|title| view! { <Notice tone="success" id="deleted">{format!("Deleted “{title}”.")}</Notice> })}
             <Transition fallback=|| view! { <p>"Loading tickets…"</p> }>
                 {move || Suspend::new(async move {
                     match tickets.await {
@@ -163,16 +167,32 @@ pub fn LandingPage() -> impl IntoView {
                             </div>
                         }.into_any(),
                         Ok((list, more)) => {
+                            // The seller's own tickets are marked: the session is read once for the list.
+                            let me = session.await.map(|user| user.id);
                             let shown = list.len();
+                            // Each ticket is `#t-<index>`, so "Load more" can land on the first new one.
+                            let next = format!("/?show={}#t-{shown}", shown + PAGE);
                             view! {
                                 <ul class="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label="Tickets for sale">
-                                    {list.into_iter().map(|ticket| view! { <TicketCard ticket /> }).collect_view()}
+                                    {list.into_iter().enumerate().map(|(index, ticket)| {
+                                        let own = me.as_deref() == Some(ticket.user_id.as_str());
+                                        // After "Load more", focus goes to the first ticket it brought.
+                                        let first_new = index > 0 && index + PAGE == count();
+                                        view! { <TicketCard ticket index own first_new /> }
+                                    }).collect_view()}
                                 </ul>
                                 <Show when=move || more>
                                     <div class="text-center">
-                                        <A href=format!("/?show={}", shown + PAGE) attr:class="inline-block rounded-lg border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">
+                                        // A plain link: the router's `<A>` would mark it as the current page (same
+                                        // path). Without JavaScript the browser lands on the first new ticket; with
+                                        // it the page stays where it is (`data-noscroll`) and that ticket takes focus.
+                                        <a
+                                            href=next.clone()
+                                            data-noscroll=true
+                                            class="inline-block rounded-lg border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800"
+                                        >
                                             "Load more"
-                                        </A>
+                                        </a>
                                     </div>
                                 </Show>
                             }.into_any()
@@ -184,14 +204,29 @@ pub fn LandingPage() -> impl IntoView {
     }
 }
 
+/// A ticket on sale, marked "Yours" for its signed-in seller. It is `#t-<index>`, so "Load more"
+/// can land on the first new one.
 #[component]
-fn TicketCard(ticket: Ticket) -> impl IntoView {
+fn TicketCard(ticket: Ticket, index: usize, own: bool, first_new: bool) -> impl IntoView {
     let href = format!("/tickets/{}", ticket.id);
     let label = format!("View {}", ticket.title);
+    let card = NodeRef::<leptos::html::Li>::new();
+    if first_new {
+        Effect::new(move || {
+            if let Some(card) = card.get() {
+                let _ = card.focus();
+            }
+        });
+    }
     view! {
-        <li class="flex flex-col justify-between gap-3 rounded-2xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+        <li node_ref=card id=format!("t-{index}") tabindex=first_new.then_some("-1") class="flex flex-col justify-between gap-3 rounded-2xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <div>
-                <h2 class="break-words text-lg font-semibold">{ticket.title}</h2>
+                <div class="flex items-start justify-between gap-2">
+                    <h2 class="min-w-0 break-words text-lg font-semibold">{ticket.title}</h2>
+                    {own.then(|| view! {
+                        <span data-testid="own-marker" class="shrink-0 rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100">"Yours"</span>
+                    })}
+                </div>
                 <p class="text-slate-600 dark:text-slate-400">{dollars(ticket.price)}</p>
             </div>
             <A href=href attr:class="self-start font-medium text-indigo-600 underline dark:text-indigo-400" attr:aria-label=label>"View"</A>
@@ -217,8 +252,8 @@ pub fn NewTicketPage() -> impl IntoView {
                         Some(_) => view! {
                             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                                 <FormErrors messages=general_errors(error, TICKET_FIELDS) />
-                                <Field name="title" label="Title" error=field_error(error, "title") />
-                                <Field name="price" label="Price (USD)" inputmode="decimal" error=field_error(error, "price") />
+                                <Field name="title" label="Title" error=field_error(error, "title") first_invalid=first_invalid(error, TICKET_FIELDS, "title") />
+                                <Field name="price" label="Price (USD)" inputmode="decimal" error=field_error(error, "price") first_invalid=first_invalid(error, TICKET_FIELDS, "price") />
                                 <SubmitButton label="List ticket" pending_label="Listing…" pending=action.pending() />
                             </ActionForm>
                         }.into_any(),
@@ -269,12 +304,31 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
     let TicketData { details } = data;
     let purchase = ServerAction::<CreateOrder>::new();
     let delete = ServerAction::<DeleteTicket>::new();
-    Effect::watch(move || purchase.version().get(), move |_, _, _| details.refetch(), false);
+    Effect::watch(
+        move || purchase.version().get(),
+        move |_, _, _| {
+            details.refetch();
+            // A purchase leads to its order's page: focus goes there once it is shown.
+            if purchase.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
+                focus_when_shown("#order-heading".to_string());
+            }
+        },
+        false,
+    );
+    // A delete leads to the landing page, to the notice that says it happened.
+    Effect::watch(
+        move || delete.version().get(),
+        move |_, _, _| {
+            if delete.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
+                focus_when_shown("#deleted".to_string());
+            }
+        },
+        false,
+    );
     let session = use_session();
     let purchase_error = action_error(purchase);
     let delete_error = action_error(delete);
     let note = "text-slate-600 dark:text-slate-400";
-    let link = "font-medium text-indigo-600 underline dark:text-indigo-400";
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -297,16 +351,42 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
                         let what_you_can_do = match (&state, viewer) {
                             (TicketState::OnSale, Viewer::Seller) => {
                                 let edit = format!("/tickets/{id}/edit");
+                                let here = format!("/tickets/{id}");
+                                let question = NodeRef::<leptos::html::Details>::new();
+                                let opener = NodeRef::<leptos::html::Summary>::new();
+                                // "Keep it" closes the question with JavaScript; without, it is a link
+                                // back to this page, where the question is closed.
+                                let keep = move |event: leptos::ev::MouseEvent| {
+                                    if let (Some(question), Some(opener)) = (question.get(), opener.get()) {
+                                        event.prevent_default();
+                                        question.set_open(false);
+                                        let _ = opener.focus();
+                                    }
+                                };
                                 view! {
-                                    <FormErrors messages=general_errors(delete_error, &[]) />
-                                    <div class="flex flex-wrap gap-3">
-                                        <A href=edit attr:class="rounded-lg border border-slate-300 px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">"Edit"</A>
-                                        <ActionForm action=delete>
-                                            <input type="hidden" name="id" value=id.clone() />
-                                            <button type="submit" disabled=move || delete.pending().get() class="rounded-lg border border-red-300 px-4 py-2 font-semibold text-red-700 hover:bg-red-50 focus-visible:outline-2 focus-visible:outline-red-600 disabled:opacity-60 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950">
-                                                {move || if delete.pending().get() { "Deleting…" } else { "Delete" }}
-                                            </button>
-                                        </ActionForm>
+                                    <div class="flex flex-wrap items-start gap-3">
+                                        <A href=edit attr:class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">"Edit"</A>
+                                        // Delete asks first, with or without JavaScript (a disclosure, no
+                                        // `confirm()`). A failed delete opens it again with the error,
+                                        // after a plain form post too.
+                                        <details node_ref=question open=move || delete_error.get().is_some()>
+                                            <summary node_ref=opener class="flex min-h-6 cursor-pointer list-none items-center rounded-lg border border-red-300 px-4 py-2 font-semibold text-red-700 hover:bg-red-50 focus-visible:outline-2 focus-visible:outline-red-600 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950">
+                                                "Delete…"
+                                            </summary>
+                                            <ActionForm action=delete attr:class="mt-3 flex flex-col gap-3 rounded-lg border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
+                                                <FormErrors messages=general_errors(delete_error, &[]) />
+                                                <p class="font-medium">"Delete this ticket? This cannot be undone."</p>
+                                                <input type="hidden" name="id" value=id.clone() />
+                                                <div class="flex flex-wrap gap-3">
+                                                    <button type="submit" disabled=move || delete.pending().get() class="inline-flex min-h-6 items-center rounded-lg bg-red-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-red-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600 disabled:opacity-60">
+                                                        {move || if delete.pending().get() { "Deleting…" } else { "Delete" }}
+                                                    </button>
+                                                    <a href=here on:click=keep class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 bg-white px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
+                                                        "Keep it"
+                                                    </a>
+                                                </div>
+                                            </ActionForm>
+                                        </details>
                                     </div>
                                 }.into_any()
                             }
@@ -331,7 +411,7 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
                                 let href = format!("/orders/{order}");
                                 view! {
                                     <p class="font-medium">{text}</p>
-                                    <A href=href attr:class=link>"See your order"</A>
+                                    <A href=href attr:class=LINK>"See your order"</A>
                                 }.into_any()
                             }
                             (TicketState::OnSale, Viewer::SignedIn | Viewer::Holder(_)) => view! {
@@ -343,7 +423,7 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
                             }.into_any(),
                             (TicketState::OnSale, Viewer::SignedOut) => {
                                 let next = format!("/auth/signin?next=/tickets/{id}");
-                                view! { <A href=next attr:class=link>"Sign in to buy this ticket"</A> }.into_any()
+                                view! { <A href=next attr:class=LINK>"Sign in to buy this ticket"</A> }.into_any()
                             }
                             (TicketState::Reserved(_), Viewer::SignedIn | Viewer::SignedOut) => view! {
                                 <p class=note>"Someone is buying this ticket right now. Check back in a few minutes."</p>
@@ -381,20 +461,21 @@ fn Gone() -> impl IntoView {
         <section class="flex flex-col items-start gap-3">
             <h1 class="text-2xl font-bold">"This ticket is gone"</h1>
             <p class="text-slate-600 dark:text-slate-400">"It was deleted by its seller, or never existed."</p>
-            <A href="/" attr:class="font-medium text-indigo-600 underline dark:text-indigo-400">"See the tickets for sale"</A>
+            <A href="/" attr:class=LINK>"See the tickets for sale"</A>
         </section>
     }
 }
 
-/// What `/tickets/:id/edit` loads, started with the chunk download (as [`TicketData`]).
+/// What `/tickets/:id/edit` loads, started with the chunk download (as [`TicketData`]). The same
+/// server function as the ticket's page: one fewer in every visitor's first download.
 #[derive(Clone, Copy)]
 pub struct EditTicketData {
-    ticket: Resource<Result<Ticket, AppError>>,
+    ticket: Resource<Result<TicketDetails, AppError>>,
 }
 
 impl EditTicketData {
     pub fn load() -> Self {
-        Self { ticket: Resource::new(route_id(), get_ticket) }
+        Self { ticket: Resource::new(route_id(), get_ticket_details) }
     }
 }
 
@@ -406,13 +487,13 @@ pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
     let action = ServerAction::<UpdateTicket>::new();
     let error = action_error(action);
     let session = use_session();
-    let back = "mt-4 inline-block font-medium text-indigo-600 underline dark:text-indigo-400";
+    let back = "mt-4 inline-flex min-h-6 items-center font-medium text-indigo-600 underline dark:text-indigo-400";
     view! {
         <Card title="Edit ticket">
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let user = session.await;
-                    let loaded = ticket.await;
+                    let loaded = ticket.await.map(|details| details.ticket);
                     let title = match &loaded {
                         Ok(ticket) => format!("Edit {}", ticket.title),
                         Err(_) => "Edit ticket".to_string(),
@@ -424,15 +505,21 @@ pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
                             <Notice tone="error">"Only the seller can edit this ticket."</Notice>
                         }.into_any(),
                         (Some(_), Ok(ticket)) => match TicketState::of(&ticket) {
-                            TicketState::OnSale => view! {
-                                <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
-                                    <FormErrors messages=general_errors(error, TICKET_FIELDS) />
-                                    <input type="hidden" name="id" value=ticket.id.clone() />
-                                    <Field name="title" label="Title" value=ticket.title.clone() error=field_error(error, "title") />
-                                    <Field name="price" label="Price (USD)" inputmode="decimal" value=ticket.price.to_string() error=field_error(error, "price") />
-                                    <SubmitButton label="Save changes" pending_label="Saving…" pending=action.pending() />
-                                </ActionForm>
-                            }.into_any(),
+                            TicketState::OnSale => {
+                                let href = format!("/tickets/{}", ticket.id);
+                                view! {
+                                    <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
+                                        <FormErrors messages=general_errors(error, TICKET_FIELDS) />
+                                        <input type="hidden" name="id" value=ticket.id.clone() />
+                                        <Field name="title" label="Title" value=ticket.title.clone() error=field_error(error, "title") first_invalid=first_invalid(error, TICKET_FIELDS, "title") />
+                                        <Field name="price" label="Price (USD)" inputmode="decimal" value=ticket.price.to_string() error=field_error(error, "price") first_invalid=first_invalid(error, TICKET_FIELDS, "price") />
+                                        <SubmitButton label="Save changes" pending_label="Saving…" pending=action.pending() />
+                                    </ActionForm>
+                                    // The way back without saving. `exact`: this page's path starts with
+                                    // the ticket's, which is not the current page.
+                                    <A href=href exact=true attr:class=back>"Back to the ticket"</A>
+                                }.into_any()
+                            }
                             TicketState::Reserved(hold) => {
                                 let text = format!(
                                     "A buyer holds this ticket{}, so it cannot be edited now. If the order expires or is cancelled, it is yours to edit again.",
@@ -441,7 +528,7 @@ pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
                                 let href = format!("/tickets/{}", ticket.id);
                                 view! {
                                     <Notice tone="info">{text}</Notice>
-                                    <A href=href attr:class=back>"Back to the ticket"</A>
+                                    <A href=href exact=true attr:class=back>"Back to the ticket"</A>
                                 }.into_any()
                             }
                             TicketState::Sold(day) => {
@@ -449,7 +536,7 @@ pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
                                 let href = format!("/tickets/{}", ticket.id);
                                 view! {
                                     <Notice tone="info">{text}</Notice>
-                                    <A href=href attr:class=back>"Back to the ticket"</A>
+                                    <A href=href exact=true attr:class=back>"Back to the ticket"</A>
                                 }.into_any()
                             }
                         },
