@@ -1,21 +1,11 @@
 import type { Page } from '@playwright/test';
-import { test, expect, hydrated, signUp, sell, snapshot } from './fixtures';
+import { test, expect, hydrated, signUp, sell, snapshot, unique, purchase } from './fixtures';
 
 // The web client as people use it: Delete asks first and says it happened, "Load more" keeps the
 // reader's place, focus follows what an action did, a declined card stays chosen, tap targets
 // are big enough, and the sign-in page says why a page sent the visitor there. With and without
 // JavaScript where it applies.
 
-const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-
-async function purchase(page: Page, ticketPath: string, js = true): Promise<string> {
-  await page.goto(ticketPath);
-  if (js) await hydrated(page);
-  await page.getByRole('button', { name: 'Purchase' }).click();
-  await expect(page).toHaveURL(/\/orders\/[0-9a-f]+$/);
-  await expect(page.getByTestId('order-status')).toHaveText('Awaiting payment');
-  return new URL(page.url()).pathname;
-}
 
 /// Every visible link, button, disclosure and radio row in the page's main part is at least
 /// 24 × 24 px, at a phone's width and a desktop's.

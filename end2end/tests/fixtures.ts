@@ -96,3 +96,17 @@ export async function sell(page: Page, title: string, price: string, js = true):
 export async function hydrated(page: Page) {
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
 }
+
+/// A suffix that keeps titles apart across tests and runs (the servers keep their data per run).
+export const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+
+/// Reserves the ticket at `ticketPath` (with a plain form post when `js` is false); returns the
+/// order's page's path.
+export async function purchase(page: Page, ticketPath: string, js = true): Promise<string> {
+  await page.goto(ticketPath);
+  if (js) await hydrated(page);
+  await page.getByRole('button', { name: 'Purchase' }).click();
+  await expect(page).toHaveURL(/\/orders\/[0-9a-f]+$/);
+  await expect(page.getByTestId('order-status')).toHaveText('Awaiting payment');
+  return new URL(page.url()).pathname;
+}

@@ -1,15 +1,5 @@
-import { test, expect, snapshot, hydrated, header, signUp, sell, PASSWORD } from './fixtures';
+import { test, expect, snapshot, hydrated, header, signUp, sell, PASSWORD, unique, purchase } from './fixtures';
 import type { Page } from '@playwright/test';
-
-const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-
-async function purchase(page: Page, ticketPath: string, js = true) {
-  await page.goto(ticketPath);
-  if (js) await hydrated(page);
-  await page.getByRole('button', { name: 'Purchase' }).click();
-  await expect(page).toHaveURL(/\/orders\/[0-9a-f]+$/);
-  await expect(page.getByTestId('order-status')).toHaveText('Awaiting payment');
-}
 
 /// The countdown (`Time left to pay: 14:58`) in seconds.
 async function secondsLeft(page: Page): Promise<number> {

@@ -1,10 +1,9 @@
 import type { Page } from '@playwright/test';
-import { test, expect, hydrated, header, signUp, sell, snapshot, PASSWORD } from './fixtures';
+import { test, expect, hydrated, header, signUp, sell, snapshot, PASSWORD, unique, purchase } from './fixtures';
 
 // What a seller sees of their own tickets: My tickets in every state, their tickets marked on
 // `/`, and the signed-in header on a phone.
 
-const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 
 /// `14:05` from the API's `2030-01-02T14:05:09.123Z`: what the pages show, in UTC.
 const clock = (rfc3339: string) => rfc3339.slice(11, 16);
@@ -14,16 +13,6 @@ async function api(page: Page, path: string) {
   const response = await page.request.get(path);
   expect(response.status(), path).toBe(200);
   return response.json();
-}
-
-/// Reserves the ticket at `ticketPath`; returns the order's page's path.
-async function purchase(page: Page, ticketPath: string): Promise<string> {
-  await page.goto(ticketPath);
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Purchase' }).click();
-  await expect(page).toHaveURL(/\/orders\/[0-9a-f]+$/);
-  await expect(page.getByTestId('order-status')).toHaveText('Awaiting payment');
-  return new URL(page.url()).pathname;
 }
 
 const mine = (page: Page) => page.getByRole('list', { name: 'Your tickets' });

@@ -1,23 +1,13 @@
 import type { Page } from '@playwright/test';
-import { test, expect, hydrated, header, signUp, sell, snapshot, PASSWORD } from './fixtures';
+import { test, expect, hydrated, header, signUp, sell, snapshot, PASSWORD, unique, purchase } from './fixtures';
 import { SHORT_WINDOW_URL, SHORT_WINDOW_SECONDS } from '../playwright.config';
 
 // What a visitor reads in each state of an order and a ticket, the prices' words and every
 // page's title, with and without JavaScript.
 
-const unique = () => `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 
 /// `14:05` from the API's `2030-01-02T14:05:09.123Z`: what the pages show, in UTC.
 const clock = (rfc3339: string) => rfc3339.slice(11, 16);
-
-async function purchase(page: Page, ticketPath: string, js = true): Promise<string> {
-  await page.goto(ticketPath);
-  if (js) await hydrated(page);
-  await page.getByRole('button', { name: 'Purchase' }).click();
-  await expect(page).toHaveURL(/\/orders\/[0-9a-f]+$/);
-  await expect(page.getByTestId('order-status')).toHaveText('Awaiting payment');
-  return new URL(page.url()).pathname;
-}
 
 /// The API's JSON at `path`, with the page's session.
 async function api(page: Page, path: string) {
