@@ -15,7 +15,9 @@ use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
 use shared::{parse_fields, ApiError};
 
-use crate::domain::{rfc3339, TicketId};
+use shared::timestamp::rfc3339;
+
+use crate::domain::TicketId;
 use crate::store::{self, Closing, NewOrder, OrderRow, Placed};
 
 #[derive(Clone)]

@@ -8,6 +8,7 @@ pub mod http;
 pub mod session;
 pub mod store;
 pub mod telemetry;
+pub mod timestamp;
 
 pub use error::{ApiError, ErrorBody, ErrorItem};
 

@@ -1,5 +1,4 @@
-//! Ticket input that has been parsed: a `Title` and a `Price` are valid by construction. And
-//! how times are written (`rfc3339`).
+//! Ticket input that has been parsed: a `Title` and a `Price` are valid by construction.
 use contract::Cents;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
@@ -88,14 +87,6 @@ fn decimal_cents(text: &str) -> Option<i64> {
     Some(whole.parse::<i64>().ok()? * 100 + fraction.parse::<i64>().ok()?)
 }
 
-/// RFC 3339 in UTC with millisecond precision, as the orders service writes `expiresAt`: a
-/// ticket's `reservedUntil` reads exactly as its order's deadline.
-pub fn rfc3339(at: time::OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let at = at.replace_nanosecond(at.millisecond() as u32 * 1_000_000).unwrap_or(at);
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,12 +151,5 @@ mod tests {
             assert_eq!(Title::parse(Some(hidden.into())), Err("Title must not contain invisible formatting characters"), "{hidden:?}");
         }
         assert!(Title::parse(Some("Band 👩\u{200D}🎤 live, Zürich, 東京".into())).is_ok());
-    }
-
-    #[test]
-    fn times_are_written_in_utc_to_the_millisecond() {
-        let at = |raw: &str| time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).unwrap();
-        assert_eq!(rfc3339(at("2030-01-02T04:04:05.678901+01:00")), "2030-01-02T03:04:05.678Z");
-        assert_eq!(rfc3339(at("2030-01-02T03:04:05Z")), "2030-01-02T03:04:05Z");
     }
 }

@@ -7,8 +7,8 @@ use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, TicketUpdated};
 use shared::store::Db;
+use shared::timestamp::rfc3339;
 
-use crate::domain::rfc3339;
 use crate::store::{self, Guarded, Holding, TicketRow};
 
 /// The durable consumer all replicas share; its dead letters are `deadletter.tickets-service.>`.
