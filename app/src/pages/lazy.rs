@@ -9,7 +9,7 @@ use leptos_router::{lazy_route, LazyRoute};
 use crate::pages::auth::{SignInPage, SignOutPage, SignUpPage};
 use crate::pages::mine::MyTicketsPage;
 use crate::pages::orders::{OrderData, OrderPage, OrdersData, OrdersPage};
-use crate::pages::tickets::{EditTicketData, EditTicketPage, NewTicketPage, TicketData, TicketPage};
+use crate::pages::tickets::{EditTicketPage, NewTicketPage, TicketData, TicketPage};
 
 macro_rules! lazy_page {
     ($route:ident, $page:ident) => {
@@ -48,6 +48,6 @@ lazy_page!(SignOutRoute, SignOutPage);
 lazy_page!(NewTicketRoute, NewTicketPage);
 lazy_page!(MyTicketsRoute, MyTicketsPage);
 lazy_page!(TicketRoute, TicketPage, TicketData);
-lazy_page!(EditTicketRoute, EditTicketPage, EditTicketData);
+lazy_page!(EditTicketRoute, EditTicketPage, TicketData);
 lazy_page!(OrdersRoute, OrdersPage, OrdersData);
 lazy_page!(OrderRoute, OrderPage, OrderData);

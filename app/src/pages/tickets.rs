@@ -466,24 +466,12 @@ fn Gone() -> impl IntoView {
     }
 }
 
-/// What `/tickets/:id/edit` loads, started with the chunk download (as [`TicketData`]). The same
-/// server function as the ticket's page: one fewer in every visitor's first download.
-#[derive(Clone, Copy)]
-pub struct EditTicketData {
-    ticket: Resource<Result<TicketDetails, AppError>>,
-}
-
-impl EditTicketData {
-    pub fn load() -> Self {
-        Self { ticket: Resource::new(route_id(), get_ticket_details) }
-    }
-}
-
 /// `/tickets/:id/edit`: the seller changes title or price while nobody holds the ticket.
 #[component]
-pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
+pub fn EditTicketPage(data: TicketData) -> impl IntoView {
     let id = route_id();
-    let EditTicketData { ticket } = data;
+    // The ticket page's data: one server function fewer in every visitor's first download.
+    let TicketData { details } = data;
     let action = ServerAction::<UpdateTicket>::new();
     let error = action_error(action);
     let session = use_session();
@@ -493,7 +481,7 @@ pub fn EditTicketPage(data: EditTicketData) -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let user = session.await;
-                    let loaded = ticket.await.map(|details| details.ticket);
+                    let loaded = details.await.map(|details| details.ticket);
                     let title = match &loaded {
                         Ok(ticket) => format!("Edit {}", ticket.title),
                         Err(_) => "Edit ticket".to_string(),
