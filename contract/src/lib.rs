@@ -184,21 +184,162 @@ pub struct ErrorBody {
     pub errors: Vec<ErrorItem>,
 }
 
-/// One entry of [`ErrorBody`]; `field` is present only for a bad input field.
+/// One entry of [`ErrorBody`]; `field` is present only for a bad input field. Clients translate
+/// by `code`; `message` stays English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorItem {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Defaults so that a body from before codes still reads.
+    #[serde(default)]
+    pub code: ErrorCode,
 }
 
 impl ErrorItem {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), field: None }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { message: message.into(), field: None, code }
     }
 
-    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { message: message.into(), field: Some(field.into()) }
+    pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { message: message.into(), field: Some(field.into()), code }
+    }
+}
+
+/// The kind of an error, stable across releases and translations: one per thing a client can
+/// hit. Each is listed with its status in `docs/errors.md`; a unit test keeps the two in step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Any route.
+    NotAuthorized,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    TooManyRequests,
+    ServerBusy,
+    Internal,
+    DatabaseUnavailable,
+    // The request body.
+    WrongContentType,
+    BodyUnreadable,
+    InvalidJson,
+    InvalidBody,
+    WrongType,
+    // Sign-up and sign-in.
+    EmailRequired,
+    EmailInvalid,
+    EmailInUse,
+    PasswordLength,
+    PasswordRequired,
+    InvalidCredentials,
+    // Tickets.
+    TitleRequired,
+    TitleTooLong,
+    TitleControlCharacters,
+    TitleInvisibleCharacters,
+    PriceRequired,
+    PriceNotPositive,
+    PriceNotNumber,
+    PriceMalformed,
+    PriceTooSmall,
+    PriceTooLarge,
+    LimitInvalid,
+    BeforeUnknown,
+    EditReservedTicket,
+    DeleteReservedTicket,
+    // Orders.
+    TicketIdRequired,
+    BuyOwnTicket,
+    TicketReserved,
+    CancelCompletedOrder,
+    // Payments.
+    OrderIdRequired,
+    TokenRequired,
+    TokenInvalid,
+    TokenUnknown,
+    OrderCancelled,
+    OrderPaid,
+    PaymentInProgress,
+    CardDeclined,
+    CardNeedsAuthentication,
+    PaymentProviderUnavailable,
+    PaymentProviderFailed,
+    PaymentProviderNoAnswer,
+    PaymentProcessing,
+    WebhookSignatureMissing,
+    WebhookNotUtf8,
+    WebhookMalformed,
+    WebhookSignatureStale,
+    WebhookSignatureInvalid,
+    /// A code this build does not know (a newer server's): read by its status and message.
+    /// Last, as `serde(other)` requires; never sent.
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The wire name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotAuthorized => "not_authorized",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::TooManyRequests => "too_many_requests",
+            Self::ServerBusy => "server_busy",
+            Self::Internal => "internal",
+            Self::DatabaseUnavailable => "database_unavailable",
+            Self::WrongContentType => "wrong_content_type",
+            Self::BodyUnreadable => "body_unreadable",
+            Self::InvalidJson => "invalid_json",
+            Self::InvalidBody => "invalid_body",
+            Self::WrongType => "wrong_type",
+            Self::EmailRequired => "email_required",
+            Self::EmailInvalid => "email_invalid",
+            Self::EmailInUse => "email_in_use",
+            Self::PasswordLength => "password_length",
+            Self::PasswordRequired => "password_required",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::TitleRequired => "title_required",
+            Self::TitleTooLong => "title_too_long",
+            Self::TitleControlCharacters => "title_control_characters",
+            Self::TitleInvisibleCharacters => "title_invisible_characters",
+            Self::PriceRequired => "price_required",
+            Self::PriceNotPositive => "price_not_positive",
+            Self::PriceNotNumber => "price_not_number",
+            Self::PriceMalformed => "price_malformed",
+            Self::PriceTooSmall => "price_too_small",
+            Self::PriceTooLarge => "price_too_large",
+            Self::LimitInvalid => "limit_invalid",
+            Self::BeforeUnknown => "before_unknown",
+            Self::EditReservedTicket => "edit_reserved_ticket",
+            Self::DeleteReservedTicket => "delete_reserved_ticket",
+            Self::TicketIdRequired => "ticket_id_required",
+            Self::BuyOwnTicket => "buy_own_ticket",
+            Self::TicketReserved => "ticket_reserved",
+            Self::CancelCompletedOrder => "cancel_completed_order",
+            Self::OrderIdRequired => "order_id_required",
+            Self::TokenRequired => "token_required",
+            Self::TokenInvalid => "token_invalid",
+            Self::TokenUnknown => "token_unknown",
+            Self::OrderCancelled => "order_cancelled",
+            Self::OrderPaid => "order_paid",
+            Self::PaymentInProgress => "payment_in_progress",
+            Self::CardDeclined => "card_declined",
+            Self::CardNeedsAuthentication => "card_needs_authentication",
+            Self::PaymentProviderUnavailable => "payment_provider_unavailable",
+            Self::PaymentProviderFailed => "payment_provider_failed",
+            Self::PaymentProviderNoAnswer => "payment_provider_no_answer",
+            Self::PaymentProcessing => "payment_processing",
+            Self::WebhookSignatureMissing => "webhook_signature_missing",
+            Self::WebhookNotUtf8 => "webhook_not_utf8",
+            Self::WebhookMalformed => "webhook_malformed",
+            Self::WebhookSignatureStale => "webhook_signature_stale",
+            Self::WebhookSignatureInvalid => "webhook_signature_invalid",
+            Self::Unknown => "unknown",
+        }
     }
 }
 
@@ -243,9 +384,130 @@ mod tests {
 
     #[test]
     fn errors_name_a_field_only_when_there_is_one() {
-        let body = ErrorBody { errors: vec![ErrorItem::new("Not authorized"), ErrorItem::field("email", "Email in use")] };
+        let body = ErrorBody {
+            errors: vec![
+                ErrorItem::new(ErrorCode::NotAuthorized, "Not authorized"),
+                ErrorItem::field(ErrorCode::EmailInUse, "email", "Email in use"),
+            ],
+        };
         let wire = serde_json::to_value(&body).unwrap();
-        assert_eq!(wire, json!({ "errors": [{ "message": "Not authorized" }, { "message": "Email in use", "field": "email" }] }));
+        assert_eq!(
+            wire,
+            json!({ "errors": [
+                { "message": "Not authorized", "code": "not_authorized" },
+                { "message": "Email in use", "field": "email", "code": "email_in_use" },
+            ] })
+        );
         assert_eq!(serde_json::from_value::<ErrorBody>(wire).unwrap(), body);
+    }
+
+    #[test]
+    fn a_code_this_build_does_not_know_still_reads() {
+        let newer = json!({ "errors": [{ "message": "Seat taken", "field": "seat", "code": "seat_taken" }] });
+        let body = serde_json::from_value::<ErrorBody>(newer).unwrap();
+        assert_eq!(body.errors, vec![ErrorItem::field(ErrorCode::Unknown, "seat", "Seat taken")]);
+        let older = json!({ "errors": [{ "message": "Not authorized" }] });
+        assert_eq!(serde_json::from_value::<ErrorBody>(older).unwrap().errors[0].code, ErrorCode::Unknown);
+    }
+
+    /// Every code, in declaration order. `after` matches without a wildcard, so a new variant
+    /// does not compile until it is chained in there, and then the tests below hold it to the docs.
+    fn every_code() -> Vec<ErrorCode> {
+        let mut codes = vec![ErrorCode::NotAuthorized];
+        while let Some(next) = codes.last().copied().and_then(after) {
+            codes.push(next);
+        }
+        codes
+    }
+
+    fn after(code: ErrorCode) -> Option<ErrorCode> {
+        use ErrorCode::*;
+        match code {
+            NotAuthorized => Some(NotFound),
+            NotFound => Some(MethodNotAllowed),
+            MethodNotAllowed => Some(PayloadTooLarge),
+            PayloadTooLarge => Some(TooManyRequests),
+            TooManyRequests => Some(ServerBusy),
+            ServerBusy => Some(Internal),
+            Internal => Some(DatabaseUnavailable),
+            DatabaseUnavailable => Some(WrongContentType),
+            WrongContentType => Some(BodyUnreadable),
+            BodyUnreadable => Some(InvalidJson),
+            InvalidJson => Some(InvalidBody),
+            InvalidBody => Some(WrongType),
+            WrongType => Some(EmailRequired),
+            EmailRequired => Some(EmailInvalid),
+            EmailInvalid => Some(EmailInUse),
+            EmailInUse => Some(PasswordLength),
+            PasswordLength => Some(PasswordRequired),
+            PasswordRequired => Some(InvalidCredentials),
+            InvalidCredentials => Some(TitleRequired),
+            TitleRequired => Some(TitleTooLong),
+            TitleTooLong => Some(TitleControlCharacters),
+            TitleControlCharacters => Some(TitleInvisibleCharacters),
+            TitleInvisibleCharacters => Some(PriceRequired),
+            PriceRequired => Some(PriceNotPositive),
+            PriceNotPositive => Some(PriceNotNumber),
+            PriceNotNumber => Some(PriceMalformed),
+            PriceMalformed => Some(PriceTooSmall),
+            PriceTooSmall => Some(PriceTooLarge),
+            PriceTooLarge => Some(LimitInvalid),
+            LimitInvalid => Some(BeforeUnknown),
+            BeforeUnknown => Some(EditReservedTicket),
+            EditReservedTicket => Some(DeleteReservedTicket),
+            DeleteReservedTicket => Some(TicketIdRequired),
+            TicketIdRequired => Some(BuyOwnTicket),
+            BuyOwnTicket => Some(TicketReserved),
+            TicketReserved => Some(CancelCompletedOrder),
+            CancelCompletedOrder => Some(OrderIdRequired),
+            OrderIdRequired => Some(TokenRequired),
+            TokenRequired => Some(TokenInvalid),
+            TokenInvalid => Some(TokenUnknown),
+            TokenUnknown => Some(OrderCancelled),
+            OrderCancelled => Some(OrderPaid),
+            OrderPaid => Some(PaymentInProgress),
+            PaymentInProgress => Some(CardDeclined),
+            CardDeclined => Some(CardNeedsAuthentication),
+            CardNeedsAuthentication => Some(PaymentProviderUnavailable),
+            PaymentProviderUnavailable => Some(PaymentProviderFailed),
+            PaymentProviderFailed => Some(PaymentProviderNoAnswer),
+            PaymentProviderNoAnswer => Some(PaymentProcessing),
+            PaymentProcessing => Some(WebhookSignatureMissing),
+            WebhookSignatureMissing => Some(WebhookNotUtf8),
+            WebhookNotUtf8 => Some(WebhookMalformed),
+            WebhookMalformed => Some(WebhookSignatureStale),
+            WebhookSignatureStale => Some(WebhookSignatureInvalid),
+            WebhookSignatureInvalid => Some(Unknown),
+            Unknown => None,
+        }
+    }
+
+    #[test]
+    fn each_code_travels_as_its_name_and_back() {
+        let codes = every_code();
+        for code in &codes {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+            assert_eq!(serde_json::from_value::<ErrorCode>(json!(code.as_str())).unwrap(), *code);
+        }
+        let mut names: Vec<_> = codes.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), codes.len(), "two codes share a name");
+    }
+
+    /// `docs/errors.md` is where clients look the codes up: its table lists each code once, and
+    /// nothing else.
+    #[test]
+    fn the_docs_list_every_code() {
+        let docs = include_str!("../../docs/errors.md");
+        let mut documented: Vec<&str> = docs
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split_once('`').map(|(code, _)| code))
+            .collect();
+        documented.sort_unstable();
+        let mut codes: Vec<&str> = every_code().into_iter().map(ErrorCode::as_str).collect();
+        codes.sort_unstable();
+        assert_eq!(documented, codes, "docs/errors.md and ErrorCode differ");
     }
 }
