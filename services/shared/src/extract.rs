@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, ErrorItem};
+use crate::error::{ApiError, ErrorCode, ErrorItem};
 
 /// A JSON body: wrong content type, malformed JSON and wrong JSON types are 400s that say what is
 /// wrong (a wrong type names its field), a body over the limit is a 413.
@@ -23,13 +23,14 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(&req) {
-            return Err(ApiError::bad_request("Expected a JSON body with Content-Type: application/json"));
+            let message = "Expected a JSON body with Content-Type: application/json";
+            return Err(ApiError::bad_request(ErrorCode::WrongContentType, message));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
             } else {
-                ApiError::bad_request("Could not read the request body")
+                ApiError::bad_request(ErrorCode::BodyUnreadable, "Could not read the request body")
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -52,16 +53,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data if path != "." && !path.is_empty() => {
-                ApiError::Validation(vec![ErrorItem::field(path, capitalize(&strip_position(&inner.to_string())))])
+                let message = capitalize(&strip_position(&inner.to_string()));
+                ApiError::Validation(vec![ErrorItem::field(ErrorCode::WrongType, path, message)])
             }
             serde_json::error::Category::Data => {
-                ApiError::bad_request(format!("Invalid request body: {}", strip_position(&inner.to_string())))
+                let message = format!("Invalid request body: {}", strip_position(&inner.to_string()));
+                ApiError::bad_request(ErrorCode::InvalidBody, message)
             }
-            _ => ApiError::bad_request(format!("Malformed JSON: {inner}")),
+            _ => malformed(inner),
         }
     })?;
-    deserializer.end().map_err(|error| ApiError::bad_request(format!("Malformed JSON: {error}")))?;
+    deserializer.end().map_err(malformed)?;
     Ok(value)
+}
+
+/// A body that is not JSON at all (or JSON with something after it).
+fn malformed(error: serde_json::Error) -> ApiError {
+    ApiError::bad_request(ErrorCode::InvalidJson, format!("Malformed JSON: {error}"))
 }
 
 fn strip_position(message: &str) -> String {

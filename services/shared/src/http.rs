@@ -19,7 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::EnvReader;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, ErrorItem};
 use crate::events::Backbone;
 use crate::extract::ClientAddr;
 use crate::store::Db;
@@ -353,7 +353,7 @@ async fn ready(State(readiness): State<Readiness>) -> Response {
     if failures.is_empty() {
         Json(serde_json::json!({ "status": "ready", "nats": nats })).into_response()
     } else {
-        let errors: Vec<_> = failures.iter().map(|f| serde_json::json!({ "message": f })).collect();
+        let errors: Vec<_> = failures.into_iter().map(|f| ErrorItem::new(ErrorCode::DatabaseUnavailable, f)).collect();
         let body = serde_json::json!({ "status": "unavailable", "errors": errors, "nats": nats });
         (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
     }

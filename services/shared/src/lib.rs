@@ -10,7 +10,7 @@ pub mod store;
 pub mod telemetry;
 pub mod timestamp;
 
-pub use error::{ApiError, ErrorBody, ErrorItem};
+pub use error::{ApiError, Coded, ErrorBody, ErrorCode, ErrorItem};
 
 #[doc(hidden)]
 pub use anyhow as __anyhow;
