@@ -2,18 +2,46 @@
 //! checks it again.
 use std::fmt;
 
+use shared::error::{Coded, ErrorCode};
 use validator::ValidateEmail;
+
+/// Why a sign-up's or sign-in's field was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialError {
+    EmailInvalid,
+    PasswordLength,
+    PasswordRequired,
+}
+
+impl fmt::Display for CredentialError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::EmailInvalid => "Email must be valid",
+            Self::PasswordLength => "Password must be between 8 and 128 characters",
+            Self::PasswordRequired => "You must supply a password",
+        })
+    }
+}
+
+impl Coded for CredentialError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::EmailInvalid => ErrorCode::EmailInvalid,
+            Self::PasswordLength => ErrorCode::PasswordLength,
+            Self::PasswordRequired => ErrorCode::PasswordRequired,
+        }
+    }
+}
 
 /// An email address, trimmed and lower-cased so that one person has one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserEmail(String);
 
 impl UserEmail {
-    pub fn parse(raw: Option<String>) -> Result<Self, &'static str> {
-        const INVALID: &str = "Email must be valid";
-        let email = raw.ok_or(INVALID)?.trim().to_lowercase();
+    pub fn parse(raw: Option<String>) -> Result<Self, CredentialError> {
+        let email = raw.ok_or(CredentialError::EmailInvalid)?.trim().to_lowercase();
         if email.len() > 254 || !email.validate_email() {
-            return Err(INVALID);
+            return Err(CredentialError::EmailInvalid);
         }
         Ok(Self(email))
     }
@@ -34,16 +62,14 @@ impl fmt::Display for UserEmail {
 pub struct NewPassword(String);
 
 impl NewPassword {
-    pub fn parse(raw: Option<String>) -> Result<Self, &'static str> {
-        let password = raw.ok_or(Self::RULE)?;
+    pub fn parse(raw: Option<String>) -> Result<Self, CredentialError> {
+        let password = raw.ok_or(CredentialError::PasswordLength)?;
         let length = password.chars().count();
         if !(8..=128).contains(&length) {
-            return Err(Self::RULE);
+            return Err(CredentialError::PasswordLength);
         }
         Ok(Self(password))
     }
-
-    const RULE: &'static str = "Password must be between 8 and 128 characters";
 
     pub fn expose(&self) -> &str {
         &self.0
@@ -55,10 +81,10 @@ impl NewPassword {
 pub struct GivenPassword(String);
 
 impl GivenPassword {
-    pub fn parse(raw: Option<String>) -> Result<Self, &'static str> {
+    pub fn parse(raw: Option<String>) -> Result<Self, CredentialError> {
         match raw {
             Some(password) if !password.is_empty() && password.len() <= 4096 => Ok(Self(password)),
-            _ => Err("You must supply a password"),
+            _ => Err(CredentialError::PasswordRequired),
         }
     }
 
@@ -92,18 +118,34 @@ mod tests {
     #[test]
     fn invalid_emails_are_refused() {
         for raw in ["", "ann", "ann@", "@example.com", "ann example@x.com"] {
-            assert!(UserEmail::parse(Some(raw.into())).is_err(), "{raw:?} accepted");
+            assert_eq!(UserEmail::parse(Some(raw.into())), Err(CredentialError::EmailInvalid), "{raw:?}");
         }
-        assert!(UserEmail::parse(None).is_err());
+        assert_eq!(UserEmail::parse(None), Err(CredentialError::EmailInvalid));
     }
 
     #[test]
     fn passwords_are_8_to_128_characters() {
-        assert!(NewPassword::parse(Some("1234567".into())).is_err());
+        let refused = |raw: Option<String>| NewPassword::parse(raw).err();
+        assert_eq!(refused(Some("1234567".into())), Some(CredentialError::PasswordLength));
         assert!(NewPassword::parse(Some("12345678".into())).is_ok());
         assert!(NewPassword::parse(Some("é".repeat(128))).is_ok());
-        assert!(NewPassword::parse(Some("x".repeat(129))).is_err());
-        assert!(NewPassword::parse(None).is_err());
+        assert_eq!(refused(Some("x".repeat(129))), Some(CredentialError::PasswordLength));
+        assert_eq!(refused(None), Some(CredentialError::PasswordLength));
+    }
+
+    #[test]
+    fn a_sign_in_needs_some_password() {
+        assert_eq!(GivenPassword::parse(Some(String::new())).err(), Some(CredentialError::PasswordRequired));
+        assert_eq!(GivenPassword::parse(None).err(), Some(CredentialError::PasswordRequired));
+        assert!(GivenPassword::parse(Some("short".into())).is_ok());
+    }
+
+    #[test]
+    fn each_refusal_says_why_with_its_own_code() {
+        let refusals = [CredentialError::EmailInvalid, CredentialError::PasswordLength, CredentialError::PasswordRequired];
+        let codes: Vec<_> = refusals.iter().map(Coded::code).collect();
+        assert_eq!(codes, [ErrorCode::EmailInvalid, ErrorCode::PasswordLength, ErrorCode::PasswordRequired]);
+        assert_eq!(CredentialError::EmailInvalid.to_string(), "Email must be valid");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use shared::extract::{ApiJson, ClientAddr};
 use shared::session::{CurrentUser, Sessions, SESSION_COOKIE};
 use shared::store::Db;
-use shared::{parse_fields, ApiError};
+use shared::{parse_fields, ApiError, ErrorCode};
 
 use crate::domain::hashing::{HashError, Hasher};
 use crate::domain::{GivenPassword, NewPassword, UserEmail};
@@ -92,7 +92,7 @@ async fn signup(
     let id = uuid::Uuid::now_v7().simple().to_string();
     // The unique index decides between concurrent sign-ups, not a prior lookup.
     match store::insert_user(&state.db, &id, email.as_str(), &hash).await? {
-        Insert::EmailTaken => return Err(ApiError::field("email", "Email in use")),
+        Insert::EmailTaken => return Err(ApiError::field(ErrorCode::EmailInUse, "email", "Email in use")),
         Insert::Created => {}
     }
     tracing::info!(user.id = %id, "user signed up");
@@ -134,7 +134,7 @@ async fn signin(
     };
     let user = match checked {
         Ok(Some(user)) => user,
-        Ok(None) => return Err(ApiError::bad_request("Invalid credentials")),
+        Ok(None) => return Err(ApiError::bad_request(ErrorCode::InvalidCredentials, "Invalid credentials")),
         Err(error) => {
             by_address.forgive();
             by_email.forgive();
