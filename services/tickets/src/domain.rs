@@ -1,6 +1,104 @@
 //! Ticket input that has been parsed: a `Title` and a `Price` are valid by construction.
+use std::fmt;
+
 use contract::Cents;
+use shared::error::{Coded, ErrorCode};
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
+/// Why a title was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TitleError {
+    Required,
+    TooLong,
+    ControlCharacters,
+    InvisibleCharacters,
+}
+
+impl fmt::Display for TitleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Required => "Title is required",
+            Self::TooLong => "Title must be at most 200 characters",
+            Self::ControlCharacters => "Title must not contain control characters",
+            Self::InvisibleCharacters => "Title must not contain invisible formatting characters",
+        })
+    }
+}
+
+impl Coded for TitleError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Required => ErrorCode::TitleRequired,
+            Self::TooLong => ErrorCode::TitleTooLong,
+            Self::ControlCharacters => ErrorCode::TitleControlCharacters,
+            Self::InvisibleCharacters => ErrorCode::TitleInvisibleCharacters,
+        }
+    }
+}
+
+/// Why a price was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceError {
+    /// Missing, or a number not above 0.
+    NotPositive,
+    /// Neither a number nor a string.
+    NotNumber,
+    /// Not digits with at most two decimals.
+    Malformed,
+    TooSmall,
+    TooLarge,
+}
+
+impl fmt::Display for PriceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NotPositive => "Price must be greater than 0",
+            Self::NotNumber => "Price must be a number",
+            Self::Malformed => "Price must be a number with at most two decimals",
+            Self::TooSmall => "Price must be at least $0.50",
+            Self::TooLarge => "Price must be at most 1000000",
+        })
+    }
+}
+
+impl Coded for PriceError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotPositive => ErrorCode::PriceNotPositive,
+            Self::NotNumber => ErrorCode::PriceNotNumber,
+            Self::Malformed => ErrorCode::PriceMalformed,
+            Self::TooSmall => ErrorCode::PriceTooSmall,
+            Self::TooLarge => ErrorCode::PriceTooLarge,
+        }
+    }
+}
+
+/// Why the query of `GET /api/tickets` was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListQueryError {
+    /// `limit` is not a number from 1 to 200.
+    Limit,
+    /// `before` is not the id of a ticket.
+    UnknownBefore,
+}
+
+impl fmt::Display for ListQueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Limit => "Limit must be a number from 1 to 200",
+            Self::UnknownBefore => "Before must be the id of a ticket",
+        })
+    }
+}
+
+impl Coded for ListQueryError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Limit => ErrorCode::LimitInvalid,
+            Self::UnknownBefore => ErrorCode::BeforeUnknown,
+        }
+    }
+}
 
 /// Trimmed, 1 to 200 characters, no control or format characters nor line breaks: a
 /// bidirectional override (U+202E) would make a title read as something else wherever it is
@@ -11,16 +109,16 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 pub struct Title(String);
 
 impl Title {
-    pub fn parse(raw: Option<String>) -> Result<Self, &'static str> {
+    pub fn parse(raw: Option<String>) -> Result<Self, TitleError> {
         let title = raw.unwrap_or_default().trim().to_string();
         if title.is_empty() {
-            return Err("Title is required");
+            return Err(TitleError::Required);
         }
         if title.chars().count() > 200 {
-            return Err("Title must be at most 200 characters");
+            return Err(TitleError::TooLong);
         }
         if title.chars().any(char::is_control) {
-            return Err("Title must not contain control characters");
+            return Err(TitleError::ControlCharacters);
         }
         let hidden = |c: char| match c.general_category() {
             GeneralCategory::Format => c != '\u{200D}',
@@ -28,7 +126,7 @@ impl Title {
             _ => false,
         };
         if title.chars().any(hidden) {
-            return Err("Title must not contain invisible formatting characters");
+            return Err(TitleError::InvisibleCharacters);
         }
         Ok(Self(title))
     }
@@ -49,24 +147,23 @@ const MAX_CENTS: i64 = 100_000_000;
 pub const MIN_CENTS: i64 = 50;
 
 impl Price {
-    pub fn parse(raw: Option<&serde_json::Value>) -> Result<Self, &'static str> {
-        const POSITIVE: &str = "Price must be greater than 0";
+    pub fn parse(raw: Option<&serde_json::Value>) -> Result<Self, PriceError> {
         let text = match raw {
-            None | Some(serde_json::Value::Null) => return Err(POSITIVE),
+            None | Some(serde_json::Value::Null) => return Err(PriceError::NotPositive),
             Some(serde_json::Value::Number(n)) => {
                 if n.as_f64().is_some_and(|v| v <= 0.0) {
-                    return Err(POSITIVE);
+                    return Err(PriceError::NotPositive);
                 }
                 n.to_string()
             }
             Some(serde_json::Value::String(s)) => s.clone(),
-            Some(_) => return Err("Price must be a number"),
+            Some(_) => return Err(PriceError::NotNumber),
         };
-        let cents = decimal_cents(&text).ok_or("Price must be a number with at most two decimals")?;
+        let cents = decimal_cents(&text).ok_or(PriceError::Malformed)?;
         match cents {
-            c if c <= 0 => Err(POSITIVE),
-            c if c < MIN_CENTS => Err("Price must be at least $0.50"),
-            c if c > MAX_CENTS => Err("Price must be at most 1000000"),
+            c if c <= 0 => Err(PriceError::NotPositive),
+            c if c < MIN_CENTS => Err(PriceError::TooSmall),
+            c if c > MAX_CENTS => Err(PriceError::TooLarge),
             c => Ok(Self(Cents(c))),
         }
     }
@@ -92,7 +189,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn price(v: serde_json::Value) -> Result<i64, &'static str> {
+    fn price(v: serde_json::Value) -> Result<i64, PriceError> {
         Price::parse(Some(&v)).map(|p| p.cents().0)
     }
 
@@ -108,39 +205,40 @@ mod tests {
 
     #[test]
     fn a_price_stripe_cannot_charge_is_refused() {
-        assert_eq!(price(json!(0.49)), Err("Price must be at least $0.50"));
-        assert_eq!(price(json!("0.01")), Err("Price must be at least $0.50"));
-        assert_eq!(price(json!(0)), Err("Price must be greater than 0"));
+        assert_eq!(price(json!(0.49)), Err(PriceError::TooSmall));
+        assert_eq!(price(json!("0.01")), Err(PriceError::TooSmall));
+        assert_eq!(price(json!(0)), Err(PriceError::NotPositive));
     }
 
     #[test]
     fn bad_prices_are_refused() {
-        for bad in [
-            json!(0),
-            json!(-5),
-            json!("-5"),
-            json!(12.345),
-            json!("12.500"),
-            json!("1e3"),
-            json!(" 12"),
-            json!(true),
-            json!(1_000_000.01),
-            json!(""),
-            json!("abc"),
+        use PriceError::*;
+        for (bad, why) in [
+            (json!(0), NotPositive),
+            (json!(-5), NotPositive),
+            (json!("-5"), Malformed),
+            (json!(12.345), Malformed),
+            (json!("12.500"), Malformed),
+            (json!("1e3"), Malformed),
+            (json!(" 12"), Malformed),
+            (json!(true), NotNumber),
+            (json!(1_000_000.01), TooLarge),
+            (json!(""), Malformed),
+            (json!("abc"), Malformed),
         ] {
-            assert!(price(bad.clone()).is_err(), "{bad} accepted");
+            assert_eq!(price(bad.clone()), Err(why), "{bad}");
         }
-        assert!(Price::parse(None).is_err());
+        assert_eq!(Price::parse(None), Err(NotPositive));
     }
 
     #[test]
     fn titles_are_trimmed_and_bounded() {
         assert_eq!(Title::parse(Some("  Concert ".into())).unwrap().as_str(), "Concert");
-        assert_eq!(Title::parse(Some("   ".into())), Err("Title is required"));
-        assert_eq!(Title::parse(None), Err("Title is required"));
+        assert_eq!(Title::parse(Some("   ".into())), Err(TitleError::Required));
+        assert_eq!(Title::parse(None), Err(TitleError::Required));
         assert!(Title::parse(Some("é".repeat(200))).is_ok());
-        assert!(Title::parse(Some("é".repeat(201))).is_err());
-        assert!(Title::parse(Some("a\u{7}b".into())).is_err());
+        assert_eq!(Title::parse(Some("é".repeat(201))), Err(TitleError::TooLong));
+        assert_eq!(Title::parse(Some("a\u{7}b".into())), Err(TitleError::ControlCharacters));
     }
 
     #[test]
@@ -148,7 +246,7 @@ mod tests {
         for hidden in
             ["Concert\u{202E}gpj.exe", "a\u{2066}b\u{2069}", "zero\u{200B}width", "soft\u{AD}hyphen", "\u{FEFF}BOM", "line\u{2028}break"]
         {
-            assert_eq!(Title::parse(Some(hidden.into())), Err("Title must not contain invisible formatting characters"), "{hidden:?}");
+            assert_eq!(Title::parse(Some(hidden.into())), Err(TitleError::InvisibleCharacters), "{hidden:?}");
         }
         assert!(Title::parse(Some("Band 👩\u{200D}🎤 live, Zürich, 東京".into())).is_ok());
     }

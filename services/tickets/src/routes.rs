@@ -15,9 +15,9 @@ use shared::events::{Backbone, TicketCreated, TicketDeleted, TicketUpdated};
 use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
-use shared::{parse_fields, ApiError};
+use shared::{parse_fields, ApiError, ErrorCode};
 
-use crate::domain::{Price, Title};
+use crate::domain::{ListQueryError, Price, Title};
 use crate::listing::Listing;
 use crate::store::{self, Guarded, TicketRow};
 
@@ -93,7 +93,7 @@ async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String,
         "limit",
         match query.get("limit") {
             None => Ok(50),
-            Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=200).contains(l)).ok_or("Limit must be a number from 1 to 200"),
+            Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=200).contains(l)).ok_or(ListQueryError::Limit),
         },
     );
     let before = query.get("before").cloned();
@@ -121,7 +121,7 @@ async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String,
 async fn check_before(state: &AppState, before: Option<&str>, errors: &mut shared::error::FieldErrors) -> Result<(), ApiError> {
     if let Some(before) = before {
         let known = store::get(&state.db, before).await?.is_some();
-        errors.check("before", if known { Ok(()) } else { Err("Before must be the id of a ticket") });
+        errors.check("before", if known { Ok(()) } else { Err(ListQueryError::UnknownBefore) });
     }
     Ok(())
 }
@@ -143,17 +143,24 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<J
     Ok(Json(row.view()))
 }
 
-/// A ticket the caller may change: it exists, is theirs, and is not reserved.
-async fn editable(state: &AppState, id: &str, user_id: &str, reserved: &str) -> Result<TicketRow, ApiError> {
+/// A ticket the caller may change: it exists, is theirs, and is not reserved (else `reserved`, the
+/// refusal for what the caller tried).
+async fn editable(state: &AppState, id: &str, user_id: &str, reserved: Reserved) -> Result<TicketRow, ApiError> {
     let row = store::get(&state.db, id).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
     if row.user_id != user_id {
         return Err(ApiError::Unauthorized);
     }
     if row.order_id.is_some() {
-        return Err(ApiError::bad_request(reserved));
+        let (code, message) = reserved;
+        return Err(ApiError::bad_request(code, message));
     }
     Ok(row)
 }
+
+/// What a change of a reserved ticket is refused with.
+type Reserved = (ErrorCode, &'static str);
+const EDIT_RESERVED: Reserved = (ErrorCode::EditReservedTicket, "Cannot edit a reserved ticket");
+const DELETE_RESERVED: Reserved = (ErrorCode::DeleteReservedTicket, "Cannot delete a reserved ticket");
 
 /// A guarded write lost a race: decide again on what is there now, a few times at most.
 const ATTEMPTS: usize = 5;
@@ -169,7 +176,7 @@ async fn update(
         price = "price": Price::parse(body.price.as_ref()),
     );
     for _ in 0..ATTEMPTS {
-        let row = editable(&state, &id, &user.id, "Cannot edit a reserved ticket").await?;
+        let row = editable(&state, &id, &user.id, EDIT_RESERVED).await?;
         let updated = TicketUpdated {
             id: id.clone(),
             version: row.version as u64 + 1,
@@ -191,7 +198,7 @@ async fn update(
 
 async fn remove(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     for _ in 0..ATTEMPTS {
-        let row = editable(&state, &id, &user.id, "Cannot delete a reserved ticket").await?;
+        let row = editable(&state, &id, &user.id, DELETE_RESERVED).await?;
         let deleted = TicketDeleted { id: id.clone(), version: row.version as u64 + 1 };
         if store::delete(&state.db, &id, row.version, OutboxRecord::new(&deleted)?).await? == Guarded::Written {
             committed(&state);
