@@ -13,7 +13,7 @@ use shared::events::{Backbone, OrderCreated, OrderStatus, OrderTicket};
 use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
-use shared::{parse_fields, ApiError};
+use shared::{parse_fields, ApiError, ErrorCode};
 
 use shared::timestamp::rfc3339;
 
@@ -83,7 +83,10 @@ struct OrderBody {
 
 const ATTEMPTS: usize = 5;
 
-const RESERVED: &str = "Ticket is already reserved";
+/// Whether the holder was read first or the reservation lost the race, the buyer hears the same.
+fn reserved() -> ApiError {
+    ApiError::bad_request(ErrorCode::TicketReserved, "Ticket is already reserved")
+}
 
 async fn create(
     State(state): State<AppState>,
@@ -96,10 +99,10 @@ async fn create(
         let (ticket, holder) = store::ticket_and_holder(&state.db, ticket_id.as_str()).await?;
         let ticket = ticket.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
         if ticket.user_id == user.id {
-            return Err(ApiError::bad_request("You cannot buy your own ticket"));
+            return Err(ApiError::bad_request(ErrorCode::BuyOwnTicket, "You cannot buy your own ticket"));
         }
         if holder.is_some() {
-            return Err(ApiError::bad_request(RESERVED));
+            return Err(reserved());
         }
         let id = uuid::Uuid::now_v7().simple().to_string();
         let expires_at = time::OffsetDateTime::now_utc() + state.expiration_window;
@@ -114,7 +117,7 @@ async fn create(
         };
         let new = NewOrder { id: &id, user_id: &user.id, ticket: &ticket, expires_at: &expires };
         match store::place(&state.db, &new, OutboxRecord::new(&event)?).await? {
-            Placed::Reserved => return Err(ApiError::bad_request(RESERVED)),
+            Placed::Reserved => return Err(reserved()),
             Placed::Stale => continue,
             Placed::Created => {
                 // The next buyer will read the reservation.
@@ -150,7 +153,9 @@ async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, P
     for _ in 0..ATTEMPTS {
         let row = owned(&state, &id, &user.id).await?;
         match row.status() {
-            OrderStatus::Complete => return Err(ApiError::bad_request("Cannot cancel a completed order")),
+            OrderStatus::Complete => {
+                return Err(ApiError::bad_request(ErrorCode::CancelCompletedOrder, "Cannot cancel a completed order"));
+            }
             OrderStatus::Cancelled => return Ok(StatusCode::NO_CONTENT),
             OrderStatus::Created | OrderStatus::AwaitingPayment => {
                 if store::cancel(&state.db, &row, Closing::Cancel).await? {
