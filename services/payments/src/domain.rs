@@ -1,14 +1,45 @@
 //! What a payment request is made of, parsed once at the edge.
+use std::fmt;
+
+use shared::error::{Coded, ErrorCode};
+
+/// Why a payment request's field was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentInputError {
+    OrderIdRequired,
+    TokenRequired,
+    TokenInvalid,
+}
+
+impl fmt::Display for PaymentInputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::OrderIdRequired => "OrderId must be provided",
+            Self::TokenRequired => "Token must be provided",
+            Self::TokenInvalid => "Token must be a Stripe payment method (pm_…) or card token (tok_…)",
+        })
+    }
+}
+
+impl Coded for PaymentInputError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::OrderIdRequired => ErrorCode::OrderIdRequired,
+            Self::TokenRequired => ErrorCode::TokenRequired,
+            Self::TokenInvalid => ErrorCode::TokenInvalid,
+        }
+    }
+}
 
 /// The order to pay: any non-empty id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderId(String);
 
 impl OrderId {
-    pub fn parse(raw: Option<String>) -> Result<Self, &'static str> {
+    pub fn parse(raw: Option<String>) -> Result<Self, PaymentInputError> {
         match raw.map(|id| id.trim().to_string()) {
             Some(id) if !id.is_empty() => Ok(Self(id)),
-            _ => Err("OrderId must be provided"),
+            _ => Err(PaymentInputError::OrderIdRequired),
         }
     }
 
@@ -26,16 +57,16 @@ pub enum PaymentToken {
 }
 
 impl PaymentToken {
-    pub fn parse(raw: Option<String>) -> Result<Self, &'static str> {
+    pub fn parse(raw: Option<String>) -> Result<Self, PaymentInputError> {
         let Some(token) = raw.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
-            return Err("Token must be provided");
+            return Err(PaymentInputError::TokenRequired);
         };
         let well_formed = token.len() <= 200 && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         match token {
-            _ if !well_formed => Err("Token must be a Stripe payment method (pm_…) or card token (tok_…)"),
+            _ if !well_formed => Err(PaymentInputError::TokenInvalid),
             t if t.starts_with("pm_") && t.len() > 3 => Ok(Self::Method(t)),
             t if t.starts_with("tok_") && t.len() > 4 => Ok(Self::CardToken(t)),
-            _ => Err("Token must be a Stripe payment method (pm_…) or card token (tok_…)"),
+            _ => Err(PaymentInputError::TokenInvalid),
         }
     }
 
@@ -54,9 +85,10 @@ mod tests {
     fn tokens_are_payment_methods_or_card_tokens() {
         assert_eq!(PaymentToken::parse(Some("pm_card_visa".into())), Ok(PaymentToken::Method("pm_card_visa".into())));
         assert_eq!(PaymentToken::parse(Some(" tok_visa ".into())), Ok(PaymentToken::CardToken("tok_visa".into())));
-        for bad in ["", "pm_", "4242424242424242", "pm card", "sk_test_x", "tok_<script>"] {
-            assert!(PaymentToken::parse(Some(bad.into())).is_err(), "{bad}");
+        for bad in ["pm_", "4242424242424242", "pm card", "sk_test_x", "tok_<script>"] {
+            assert_eq!(PaymentToken::parse(Some(bad.into())), Err(PaymentInputError::TokenInvalid), "{bad}");
         }
-        assert!(PaymentToken::parse(None).is_err());
+        assert_eq!(PaymentToken::parse(Some(" ".into())), Err(PaymentInputError::TokenRequired));
+        assert_eq!(PaymentToken::parse(None), Err(PaymentInputError::TokenRequired));
     }
 }

@@ -10,7 +10,7 @@ use contract::Payment;
 use serde::Deserialize;
 use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
-use shared::{parse_fields, ApiError};
+use shared::{parse_fields, ApiError, ErrorCode, ErrorItem};
 use stripe_webhook::{EventObject, Webhook, WebhookError};
 
 use crate::attempts::{self, Attempts, Outcome};
@@ -64,9 +64,17 @@ struct PaymentBody {
     token: Option<String>,
 }
 
-const CANCELLED: &str = "Cannot pay for a cancelled order";
-const PAID: &str = "Order has already been paid";
-const IN_PROGRESS: &str = "A payment for this order is in progress";
+fn cancelled() -> ApiError {
+    ApiError::bad_request(ErrorCode::OrderCancelled, "Cannot pay for a cancelled order")
+}
+
+fn paid() -> ApiError {
+    ApiError::bad_request(ErrorCode::OrderPaid, "Order has already been paid")
+}
+
+fn declined(message: String) -> ApiError {
+    ApiError::PaymentRequired(ErrorItem::new(ErrorCode::CardDeclined, message))
+}
 
 async fn create(
     State(state): State<AppState>,
@@ -94,9 +102,12 @@ async fn create(
     }
     let attempt = match begun {
         Begun::Started(attempt) => attempt,
-        Begun::Cancelled => return Err(ApiError::bad_request(CANCELLED)),
-        Begun::Paid => return Err(ApiError::bad_request(PAID)),
-        Begun::InProgress => return Err(ApiError::Conflict(IN_PROGRESS.to_string())),
+        Begun::Cancelled => return Err(cancelled()),
+        Begun::Paid => return Err(paid()),
+        Begun::InProgress => {
+            let message = "A payment for this order is in progress";
+            return Err(ApiError::Conflict(ErrorItem::new(ErrorCode::PaymentInProgress, message)));
+        }
         Begun::Retry => {
             return Err(ApiError::Internal(anyhow::anyhow!("order {} kept changing while starting a payment", order.id)));
         }
@@ -122,9 +133,10 @@ async fn create(
         // stays open for a webhook or the reconciler.
         Err(error) if error.is_transient() => {
             tracing::error!(order.id = %order.id, attempt.id = %attempt.id, stripe.id = %intent_id, %error, "no answer to a charge; reconciling later");
-            return Err(ApiError::BadGateway(
-                "The payment provider did not answer. If the payment went through, the order completes shortly; otherwise try again in a minute.".to_string(),
-            ));
+            return Err(ApiError::BadGateway(ErrorItem::new(
+                ErrorCode::PaymentProviderNoAnswer,
+                "The payment provider did not answer. If the payment went through, the order completes shortly; otherwise try again in a minute.",
+            )));
         }
         Err(error) => {
             store::end_attempt(db, &attempt.id, &attempt.order_id, "failed", Some(&error.to_string())).await?;
@@ -139,27 +151,30 @@ async fn create(
         }
         Outcome::Declined(message) => {
             tracing::info!(order.id = %order.id, %message, "card declined");
-            Err(ApiError::PaymentRequired(message))
+            Err(declined(message))
         }
-        Outcome::Cancelled => Err(ApiError::bad_request(CANCELLED)),
-        Outcome::AlreadyPaid => Err(ApiError::bad_request(PAID)),
+        Outcome::Cancelled => Err(cancelled()),
+        Outcome::AlreadyPaid => Err(paid()),
         Outcome::Unknown => {
-            Err(ApiError::BadGateway("The payment is still being processed. If it goes through, the order completes shortly.".to_string()))
+            let message = "The payment is still being processed. If it goes through, the order completes shortly.";
+            Err(ApiError::BadGateway(ErrorItem::new(ErrorCode::PaymentProcessing, message)))
         }
     }
 }
 
 fn charge_error(order_id: &str, error: ChargeError) -> ApiError {
     match error {
-        ChargeError::Declined(message) => ApiError::PaymentRequired(message),
-        ChargeError::UnknownMethod(message) => ApiError::field("token", message),
+        ChargeError::Declined(message) => declined(message),
+        ChargeError::UnknownMethod(message) => ApiError::field(ErrorCode::TokenUnknown, "token", message),
         ChargeError::Unreachable(why) => {
             tracing::error!(order.id = %order_id, %why, "Stripe unreachable");
-            ApiError::Unavailable("Payment provider unreachable, please try again".to_string())
+            let message = "Payment provider unreachable, please try again";
+            ApiError::Unavailable(ErrorItem::new(ErrorCode::PaymentProviderUnavailable, message))
         }
         ChargeError::Failed(why) | ChargeError::ServerError(why) => {
             tracing::error!(order.id = %order_id, %why, "Stripe failed");
-            ApiError::BadGateway("Payment provider failed, please try again".to_string())
+            let message = "Payment provider failed, please try again";
+            ApiError::BadGateway(ErrorItem::new(ErrorCode::PaymentProviderFailed, message))
         }
     }
 }
@@ -170,20 +185,22 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let signature = headers
         .get("stripe-signature")
         .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| ApiError::bad_request("Missing Stripe-Signature header"))?;
-    let payload = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("Webhook body is not UTF-8"))?;
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::WebhookSignatureMissing, "Missing Stripe-Signature header"))?;
+    let Ok(payload) = std::str::from_utf8(&body) else {
+        return Err(ApiError::bad_request(ErrorCode::WebhookNotUtf8, "Webhook body is not UTF-8"));
+    };
     let event = Webhook::construct_event(payload, signature, &state.webhook_secret).map_err(|error| match error {
         WebhookError::BadParse(why) => {
             tracing::warn!(%why, "malformed webhook event");
-            ApiError::bad_request("Malformed webhook event")
+            ApiError::bad_request(ErrorCode::WebhookMalformed, "Malformed webhook event")
         }
         WebhookError::BadTimestamp(at) => {
             tracing::warn!(signed_at = at, "stale webhook signature");
-            ApiError::bad_request("Stale Stripe-Signature timestamp")
+            ApiError::bad_request(ErrorCode::WebhookSignatureStale, "Stale Stripe-Signature timestamp")
         }
         other => {
             tracing::warn!(error = %other, "webhook signature refused");
-            ApiError::bad_request("Invalid Stripe-Signature")
+            ApiError::bad_request(ErrorCode::WebhookSignatureInvalid, "Invalid Stripe-Signature")
         }
     })?;
     let db = &state.attempts.db;
