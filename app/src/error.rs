@@ -59,15 +59,16 @@ impl AppError {
     }
 
     /// The API reads an empty field as a malformed one ("Email must be valid", "Price must be a
-    /// number with at most two decimals"); a visitor who left it empty is told it is required.
-    /// Only the message of `field` changes, and only when the API named that field.
+    /// number with at most two decimals"); a visitor who left it empty is told it is required,
+    /// with the code that says so. Only `field`'s entry changes, and only when the API named it.
     #[cfg(feature = "ssr")]
-    pub fn required_if_empty(mut self, field: &str, given: &str, message: &str) -> Self {
+    pub fn required_if_empty(mut self, field: &str, given: &str, code: contract::ErrorCode, message: &str) -> Self {
         if given.trim().is_empty()
             && let Self::Api { messages, .. } = &mut self
         {
             for item in messages.iter_mut().filter(|item| item.field.as_deref() == Some(field)) {
                 item.message = message.to_string();
+                item.code = code;
             }
         }
         self

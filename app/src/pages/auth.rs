@@ -33,7 +33,7 @@ async fn forward_credentials(path: &str, email: &str, password: &str, next: Opti
     let body = serde_json::json!({ "email": email, "password": password });
     let _: contract::User = call(Service::Auth, reqwest::Method::POST, path, Some(&body))
         .await
-        .map_err(|e| e.required_if_empty("email", email, "Email is required"))?;
+        .map_err(|e| e.required_if_empty("email", email, contract::ErrorCode::EmailRequired, "Email is required"))?;
     leptos_axum::redirect(&next.filter(|n| is_local_path(n)).unwrap_or_else(|| "/".to_string()));
     Ok(())
 }

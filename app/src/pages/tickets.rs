@@ -19,6 +19,7 @@ pub const PAGE: usize = 20;
 #[cfg(feature = "ssr")]
 mod forward {
     pub use crate::api::ssr::{call, call_quietly, Service};
+    pub use contract::ErrorCode;
     pub use reqwest::{Method, Url};
 }
 
@@ -80,7 +81,7 @@ pub async fn create_ticket(title: String, price: String) -> Result<(), AppError>
     use forward::*;
     let ticket: Ticket = call(Service::Tickets, Method::POST, "/api/tickets", Some(&price_body(&title, &price)))
         .await
-        .map_err(|error| error.required_if_empty("price", &price, PRICE_REQUIRED))?;
+        .map_err(|error| error.required_if_empty("price", &price, ErrorCode::PriceRequired, PRICE_REQUIRED))?;
     leptos_axum::redirect(&format!("/tickets/{}", ticket.id));
     Ok(())
 }
@@ -90,7 +91,7 @@ pub async fn update_ticket(id: String, title: String, price: String) -> Result<(
     use forward::*;
     let _: Ticket = call(Service::Tickets, Method::PUT, &format!("/api/tickets/{id}"), Some(&price_body(&title, &price)))
         .await
-        .map_err(|error| error.required_if_empty("price", &price, PRICE_REQUIRED))?;
+        .map_err(|error| error.required_if_empty("price", &price, ErrorCode::PriceRequired, PRICE_REQUIRED))?;
     leptos_axum::redirect(&format!("/tickets/{id}"));
     Ok(())
 }
