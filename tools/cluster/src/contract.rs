@@ -1,21 +1,25 @@
 //! The API's answers that must not depend on the topology: the same requests, run against the
 //! single-machine server and against the distributed topology's ingress, must get the same
 //! statuses and the same error shapes (the HTTP contract: every error is
-//! `{"errors":[{"message", "field"?}]}`, unknown `/api` paths are a JSON 404, other unknown
-//! paths the web client's HTML 404).
+//! `{"errors":[{"message", "field"?, "code"}]}`, unknown `/api` paths are a JSON 404, other
+//! unknown paths the web client's HTML 404).
 use reqwest::Method;
 use serde_json::{json, Value};
 
 /// What an answer must be.
 #[derive(Debug, Clone, Copy)]
 enum Body {
-    /// The API's error shape with this first message.
-    Error(&'static str),
+    /// The API's error shape with this code and message (its start) first.
+    Error(&'static str, &'static str),
     /// JSON equal to this.
     Json(fn() -> Value),
     /// An HTML page.
     Html,
 }
+
+const NOT_ALLOWED: Body = Body::Error("method_not_allowed", "Method not allowed");
+const NOT_FOUND: Body = Body::Error("not_found", "Not Found");
+const NOT_AUTHORIZED: Body = Body::Error("not_authorized", "Not authorized");
 
 struct Case {
     name: &'static str,
@@ -30,19 +34,19 @@ struct Case {
 fn cases() -> Vec<Case> {
     let case = |name, method, path, status, expect| Case { name, method, path, body: None, content_type: None, status, expect };
     vec![
-        case("a wrong method on a ticket", Method::PATCH, "/api/tickets/some-id", 405, Body::Error("Method not allowed")),
-        case("a wrong method on the orders", Method::DELETE, "/api/orders", 405, Body::Error("Method not allowed")),
-        case("a wrong method on payments", Method::GET, "/api/payments", 405, Body::Error("Method not allowed")),
-        case("a wrong method on sign-up", Method::GET, "/api/users/signup", 405, Body::Error("Method not allowed")),
-        case("an unknown /api path", Method::GET, "/api/nothing-here", 404, Body::Error("Not Found")),
-        case("an unknown path under a service's prefix", Method::GET, "/api/tickets/some-id/nothing", 404, Body::Error("Not Found")),
-        case("a prefix is a whole segment", Method::GET, "/api/usersx", 404, Body::Error("Not Found")),
-        case("a service's bare prefix", Method::GET, "/api/users", 404, Body::Error("Not Found")),
-        case("an unknown ticket", Method::GET, "/api/tickets/no-such-ticket", 404, Body::Error("Not Found")),
-        case("selling while signed out", Method::POST, "/api/tickets", 401, Body::Error("Not authorized")),
-        case("orders while signed out", Method::GET, "/api/orders", 401, Body::Error("Not authorized")),
-        case("my tickets while signed out", Method::GET, "/api/tickets/mine", 401, Body::Error("Not authorized")),
-        case("a wrong method on my tickets", Method::POST, "/api/tickets/mine", 405, Body::Error("Method not allowed")),
+        case("a wrong method on a ticket", Method::PATCH, "/api/tickets/some-id", 405, NOT_ALLOWED),
+        case("a wrong method on the orders", Method::DELETE, "/api/orders", 405, NOT_ALLOWED),
+        case("a wrong method on payments", Method::GET, "/api/payments", 405, NOT_ALLOWED),
+        case("a wrong method on sign-up", Method::GET, "/api/users/signup", 405, NOT_ALLOWED),
+        case("an unknown /api path", Method::GET, "/api/nothing-here", 404, NOT_FOUND),
+        case("an unknown path under a service's prefix", Method::GET, "/api/tickets/some-id/nothing", 404, NOT_FOUND),
+        case("a prefix is a whole segment", Method::GET, "/api/usersx", 404, NOT_FOUND),
+        case("a service's bare prefix", Method::GET, "/api/users", 404, NOT_FOUND),
+        case("an unknown ticket", Method::GET, "/api/tickets/no-such-ticket", 404, NOT_FOUND),
+        case("selling while signed out", Method::POST, "/api/tickets", 401, NOT_AUTHORIZED),
+        case("orders while signed out", Method::GET, "/api/orders", 401, NOT_AUTHORIZED),
+        case("my tickets while signed out", Method::GET, "/api/tickets/mine", 401, NOT_AUTHORIZED),
+        case("a wrong method on my tickets", Method::POST, "/api/tickets/mine", 405, NOT_ALLOWED),
         case(
             "the current user while signed out",
             Method::GET,
@@ -58,7 +62,7 @@ fn cases() -> Vec<Case> {
             body: Some(b"{\"email\": ".to_vec()),
             content_type: Some("application/json"),
             status: 400,
-            expect: Body::Error("Malformed JSON"),
+            expect: Body::Error("invalid_json", "Malformed JSON"),
         },
         Case {
             name: "a body over 64 KiB",
@@ -67,7 +71,7 @@ fn cases() -> Vec<Case> {
             body: Some(vec![b' '; 100 * 1024]),
             content_type: Some("application/json"),
             status: 413,
-            expect: Body::Error("Request body too large"),
+            expect: Body::Error("payload_too_large", "Request body too large"),
         },
     ]
 }
@@ -94,11 +98,13 @@ pub async fn run(base: &str) -> anyhow::Result<Vec<String>> {
             problems.push(format!("status {status}, expected {}", case.status));
         }
         match case.expect {
-            Body::Error(message) => {
+            Body::Error(code, message) => {
                 let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                let first = body["errors"][0]["message"].as_str().unwrap_or_default();
-                if !first.starts_with(message) {
-                    problems.push(format!("body {text:.200?}, expected the error shape with {message:?}"));
+                let first = &body["errors"][0];
+                // Clients translate by the code, so it must hold in every topology as the message does.
+                let said = first["message"].as_str().unwrap_or_default();
+                if first["code"].as_str() != Some(code) || !said.starts_with(message) {
+                    problems.push(format!("body {text:.200?}, expected the error shape with {code:?} and {message:?}"));
                 }
             }
             Body::Json(expected) => {
