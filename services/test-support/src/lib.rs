@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use shared::config::EnvReader;
 use shared::events::permissions::{self, Passwords};
 use shared::session::{Sessions, SigningKey, AUDIENCE, ISSUER};
+use shared::{ErrorBody, ErrorCode, ErrorItem};
 
 /// A JetStream-enabled nats-server owned by one test; killed when dropped.
 pub struct NatsServer {
@@ -398,18 +399,22 @@ pub async fn publish(nats: &impl Nats, subject: &str, payload: serde_json::Value
 }
 
 /// Asserts the status and the API's error shape, and returns the entries as (message, field).
+/// Every entry must carry a code (see [`error_items`]).
 pub async fn errors(response: reqwest::Response, status: u16) -> Vec<(String, Option<String>)> {
+    error_items(response, status).await.into_iter().map(|item| (item.message, item.field)).collect()
+}
+
+/// Asserts the status and the API's error shape, and returns the entries whole, codes included.
+/// A code that is missing or that this build does not know fails here, so every test that reads
+/// an error checks that it has one.
+pub async fn error_items(response: reqwest::Response, status: u16) -> Vec<ErrorItem> {
     assert_eq!(response.status().as_u16(), status);
     let body: serde_json::Value = response.json().await.expect("errors are JSON");
-    body["errors"]
-        .as_array()
-        .expect("an errors array")
-        .iter()
-        .map(|e| {
-            let message = e["message"].as_str().expect("each error has a message").to_string();
-            (message, e.get("field").and_then(serde_json::Value::as_str).map(str::to_string))
-        })
-        .collect()
+    for entry in body["errors"].as_array().expect("an errors array") {
+        let code: ErrorCode = serde_json::from_value(entry["code"].clone()).expect("each error has a code");
+        assert_ne!(code, ErrorCode::Unknown, "{entry}: a code this build does not know");
+    }
+    serde_json::from_value::<ErrorBody>(body).expect("each error has a message, and a field only as a string").errors
 }
 
 /// An expected error entry about `field`.

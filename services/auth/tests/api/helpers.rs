@@ -5,7 +5,7 @@ use reqwest::header::SET_COOKIE;
 use reqwest::Response;
 use serde_json::{json, Value};
 use shared::config::EnvReader;
-pub use test_support::{errors, field, general};
+pub use test_support::{error_items, errors, field, general};
 
 pub const PASSWORD: &str = "correct horse battery";
 

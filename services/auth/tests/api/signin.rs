@@ -1,12 +1,17 @@
 use serde_json::json;
+use shared::{ErrorCode, ErrorItem};
 
-use crate::helpers::{errors, field, general, session_set_cookie, spawn_app, PASSWORD};
+use crate::helpers::{error_items, errors, general, session_set_cookie, spawn_app, PASSWORD};
+
+fn invalid_credentials() -> ErrorItem {
+    ErrorItem::new(ErrorCode::InvalidCredentials, "Invalid credentials")
+}
 
 #[tokio::test]
 async fn an_email_that_never_signed_up_gets_invalid_credentials() {
     let app = spawn_app().await;
     let response = app.signin("nobody@example.com", PASSWORD).await;
-    assert_eq!(errors(response, 400).await, vec![general("Invalid credentials")]);
+    assert_eq!(error_items(response, 400).await, vec![invalid_credentials()]);
 }
 
 #[tokio::test]
@@ -14,7 +19,8 @@ async fn a_wrong_password_gets_the_same_invalid_credentials() {
     let app = spawn_app().await;
     app.signup("ann@example.com", PASSWORD).await;
     let response = app.signin("ann@example.com", "wrong password").await;
-    assert_eq!(errors(response, 400).await, vec![general("Invalid credentials")]);
+    // The same code too: a client must not be able to tell an unknown email from a wrong password.
+    assert_eq!(error_items(response, 400).await, vec![invalid_credentials()]);
 }
 
 #[tokio::test]
@@ -33,7 +39,13 @@ async fn valid_credentials_return_200_the_user_and_a_session_cookie() {
 async fn a_missing_password_and_a_bad_email_are_both_reported() {
     let app = spawn_app().await;
     let response = app.post_json("/api/users/signin", &json!({ "email": "nope" })).await;
-    assert_eq!(errors(response, 400).await, vec![field("Email must be valid", "email"), field("You must supply a password", "password")]);
+    assert_eq!(
+        error_items(response, 400).await,
+        vec![
+            ErrorItem::field(ErrorCode::EmailInvalid, "email", "Email must be valid"),
+            ErrorItem::field(ErrorCode::PasswordRequired, "password", "You must supply a password"),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -44,7 +56,7 @@ async fn ten_failures_for_one_email_lock_it_even_for_the_right_password() {
         assert_eq!(app.signin("ann@example.com", "wrong password").await.status().as_u16(), 400);
     }
     let response = app.signin("ann@example.com", PASSWORD).await;
-    assert_eq!(errors(response, 429).await, vec![general("Too many requests")]);
+    assert_eq!(error_items(response, 429).await, vec![ErrorItem::new(ErrorCode::TooManyRequests, "Too many requests")]);
     // Another account from the same address is not affected by this email's lock.
     app.signup("bob@example.com", PASSWORD).await;
     assert_eq!(app.signin("bob@example.com", PASSWORD).await.status().as_u16(), 200);

@@ -1,6 +1,7 @@
 use serde_json::{json, Value};
+use shared::{ErrorCode, ErrorItem};
 
-use crate::helpers::{errors, field, session_set_cookie, spawn_app, PASSWORD};
+use crate::helpers::{error_items, errors, field, session_set_cookie, spawn_app, PASSWORD};
 
 #[tokio::test]
 async fn signup_returns_201_with_the_user_and_a_session_cookie() {
@@ -23,7 +24,8 @@ async fn an_invalid_email_is_a_400_on_field_email() {
     let app = spawn_app().await;
     for email in ["not-an-email", "", "ann@", "   "] {
         let response = app.signup(email, PASSWORD).await;
-        assert_eq!(errors(response, 400).await, vec![field("Email must be valid", "email")], "{email:?}");
+        let expected = vec![ErrorItem::field(ErrorCode::EmailInvalid, "email", "Email must be valid")];
+        assert_eq!(error_items(response, 400).await, expected, "{email:?}");
     }
 }
 
@@ -42,8 +44,11 @@ async fn missing_fields_are_all_reported_at_once() {
     let app = spawn_app().await;
     let response = app.post_json("/api/users/signup", &json!({})).await;
     assert_eq!(
-        errors(response, 400).await,
-        vec![field("Email must be valid", "email"), field("Password must be between 8 and 128 characters", "password"),]
+        error_items(response, 400).await,
+        vec![
+            ErrorItem::field(ErrorCode::EmailInvalid, "email", "Email must be valid"),
+            ErrorItem::field(ErrorCode::PasswordLength, "password", "Password must be between 8 and 128 characters"),
+        ]
     );
 }
 
@@ -52,7 +57,8 @@ async fn a_second_signup_with_the_same_email_is_refused_whatever_its_case() {
     let app = spawn_app().await;
     assert_eq!(app.signup("ann@example.com", PASSWORD).await.status().as_u16(), 201);
     let response = app.signup("  ANN@Example.com ", PASSWORD).await;
-    assert_eq!(errors(response, 400).await, vec![field("Email in use", "email")]);
+    let in_use = ErrorItem::field(ErrorCode::EmailInUse, "email", "Email in use");
+    assert_eq!(error_items(response, 400).await, vec![in_use]);
 }
 
 #[tokio::test]

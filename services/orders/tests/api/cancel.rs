@@ -1,7 +1,8 @@
 use serde_json::Value;
+use shared::{ErrorCode, ErrorItem};
 use test_support::EventSpy;
 
-use crate::helpers::{errors, general, known_ticket, publish, spawn_app};
+use crate::helpers::{error_items, errors, general, known_ticket, publish, spawn_app};
 
 #[tokio::test]
 async fn cancelling_marks_the_order_cancelled_publishes_and_frees_the_ticket() {
@@ -47,5 +48,6 @@ async fn a_completed_order_cannot_be_cancelled_and_others_cannot_cancel() {
     })
     .await;
     assert!(completed);
-    assert_eq!(errors(app.cancel("ann", id).await, 400).await, vec![general("Cannot cancel a completed order")]);
+    let refused = ErrorItem::new(ErrorCode::CancelCompletedOrder, "Cannot cancel a completed order");
+    assert_eq!(error_items(app.cancel("ann", id).await, 400).await, vec![refused]);
 }

@@ -1,7 +1,8 @@
 use serde_json::{json, Value};
+use shared::{ErrorCode, ErrorItem};
 use test_support::{token, EventSpy};
 
-use crate::helpers::{errors, general, known_ticket, spawn_app};
+use crate::helpers::{error_items, errors, general, known_ticket, spawn_app};
 
 #[tokio::test]
 async fn requires_a_session_and_a_ticket_id() {
@@ -9,7 +10,8 @@ async fn requires_a_session_and_a_ticket_id() {
     let response = app.client.post(app.url("/api/orders")).json(&json!({ "ticketId": "t" })).send().await.unwrap();
     assert_eq!(errors(response, 401).await, vec![general("Not authorized")]);
     let response = app.client.post(app.url("/api/orders")).bearer_auth(token("buyer")).json(&json!({})).send().await.unwrap();
-    assert_eq!(errors(response, 400).await, vec![("TicketId must be provided".to_string(), Some("ticketId".to_string()))]);
+    let expected = ErrorItem::field(ErrorCode::TicketIdRequired, "ticketId", "TicketId must be provided");
+    assert_eq!(error_items(response, 400).await, vec![expected]);
 }
 
 #[tokio::test]
@@ -22,7 +24,8 @@ async fn a_ticket_that_does_not_exist_cannot_be_ordered() {
 async fn you_cannot_buy_your_own_ticket() {
     let (app, nats) = spawn_app().await;
     known_ticket(&app, &nats, "t1").await;
-    assert_eq!(errors(app.order("seller", "t1").await, 400).await, vec![general("You cannot buy your own ticket")]);
+    let refused = ErrorItem::new(ErrorCode::BuyOwnTicket, "You cannot buy your own ticket");
+    assert_eq!(error_items(app.order("seller", "t1").await, 400).await, vec![refused]);
 }
 
 #[tokio::test]
@@ -48,7 +51,8 @@ async fn an_order_reserves_the_ticket_and_publishes_order_created() {
     assert_eq!(event["ticket"], json!({ "id": "t1", "price": 20.0, "version": 0 }));
     assert_eq!(event["expiresAt"].as_str().map(|s| !s.is_empty()), Some(true));
 
-    assert_eq!(errors(app.order("other-buyer", "t1").await, 400).await, vec![general("Ticket is already reserved")]);
+    let refused = ErrorItem::new(ErrorCode::TicketReserved, "Ticket is already reserved");
+    assert_eq!(error_items(app.order("other-buyer", "t1").await, 400).await, vec![refused]);
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use orders::OrdersConfig;
 use reqwest::Response;
 use serde_json::{json, Value};
 use test_support::{env, eventually, token, NatsServer};
-pub use test_support::{errors, general, publish};
+pub use test_support::{error_items, errors, general, publish};
 
 pub struct TestApp {
     pub address: String,

@@ -17,10 +17,16 @@ async fn signed_out_is_401_and_nothing_is_charged() {
 async fn every_bad_field_is_reported_at_once() {
     let app = spawn_app().await;
     let response = app.client.post(app.url("/api/payments")).bearer_auth(token("ann")).json(&json!({})).send().await.unwrap();
-    assert_eq!(errors(response, 400).await, vec![field("OrderId must be provided", "orderId"), field("Token must be provided", "token")]);
+    assert_eq!(
+        error_items(response, 400).await,
+        vec![
+            ErrorItem::field(ErrorCode::OrderIdRequired, "orderId", "OrderId must be provided"),
+            ErrorItem::field(ErrorCode::TokenRequired, "token", "Token must be provided"),
+        ]
+    );
     let response = app.pay("ann", "o1", "4242 4242 4242 4242").await;
     let message = "Token must be a Stripe payment method (pm_…) or card token (tok_…)";
-    assert_eq!(errors(response, 400).await, vec![field(message, "token")]);
+    assert_eq!(error_items(response, 400).await, vec![ErrorItem::field(ErrorCode::TokenInvalid, "token", message)]);
     let response = app
         .client
         .post(app.url("/api/payments"))
@@ -52,7 +58,8 @@ async fn a_cancelled_order_cannot_be_paid() {
     app.order("o1", "ann", 20.0).await;
     publish(&app.nats, "order.cancelled", json!({ "id": "o1", "version": 1, "ticket": { "id": "t-o1" } })).await;
     app.wait_version("o1", 1).await;
-    assert_eq!(errors(app.pay("ann", "o1", "pm_card_visa").await, 400).await, vec![general("Cannot pay for a cancelled order")]);
+    let cancelled = ErrorItem::new(ErrorCode::OrderCancelled, "Cannot pay for a cancelled order");
+    assert_eq!(error_items(app.pay("ann", "o1", "pm_card_visa").await, 400).await, vec![cancelled]);
     assert!(app.stripe.payment_intents().is_empty());
 }
 
@@ -95,9 +102,12 @@ async fn a_declined_card_is_402_with_stripes_message_and_another_card_then_pays(
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
     let response = app.pay("ann", "o1", "pm_card_chargeDeclined").await;
-    assert_eq!(errors(response, 402).await, vec![general("Your card was declined.")]);
+    // Stripe's words, and one code whatever they are.
+    let declined = ErrorItem::new(ErrorCode::CardDeclined, "Your card was declined.");
+    assert_eq!(error_items(response, 402).await, vec![declined]);
     let response = app.pay("ann", "o1", "tok_chargeDeclinedInsufficientFunds").await;
-    assert_eq!(errors(response, 402).await, vec![general("Your card has insufficient funds.")]);
+    let insufficient = ErrorItem::new(ErrorCode::CardDeclined, "Your card has insufficient funds.");
+    assert_eq!(error_items(response, 402).await, vec![insufficient]);
     let replica = app.replica("o1").await;
     assert_eq!((replica.status.as_str(), replica.payment_id), ("created", None), "the order stays payable");
 
@@ -110,7 +120,8 @@ async fn a_payment_method_stripe_does_not_know_is_a_token_error() {
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
     let response = app.pay("ann", "o1", "pm_card_doesNotExist").await;
-    assert_eq!(errors(response, 400).await, vec![field("No such PaymentMethod: 'pm_card_doesNotExist'", "token")]);
+    let unknown = ErrorItem::field(ErrorCode::TokenUnknown, "token", "No such PaymentMethod: 'pm_card_doesNotExist'");
+    assert_eq!(error_items(response, 400).await, vec![unknown]);
 }
 
 #[tokio::test]
@@ -119,7 +130,8 @@ async fn a_paid_order_cannot_be_paid_again() {
     app.order("o1", "ann", 20.0).await;
     assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 201);
     // Known at once from payments' own records, before order.completed comes back.
-    assert_eq!(errors(app.pay("ann", "o1", "pm_card_mastercard").await, 400).await, vec![general("Order has already been paid")]);
+    let paid = ErrorItem::new(ErrorCode::OrderPaid, "Order has already been paid");
+    assert_eq!(error_items(app.pay("ann", "o1", "pm_card_mastercard").await, 400).await, vec![paid]);
     assert_eq!(errors(app.pay("ann", "o1", "pm_card_visa").await, 400).await, vec![general("Order has already been paid")]);
     assert_eq!(app.stripe.payment_intents().len(), 1, "no second call to Stripe");
 }

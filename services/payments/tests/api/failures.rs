@@ -11,7 +11,8 @@ async fn stripe_unreachable_is_503_and_the_order_stays_payable() {
     let app = spawn_with(NatsServer::start(), StripeDouble::default(), &[("STRIPE_API_BASE", &base)]).await;
     app.order("o1", "ann", 20.0).await;
     let response = app.pay("ann", "o1", "pm_card_visa").await;
-    assert_eq!(errors(response, 503).await, vec![general("Payment provider unreachable, please try again")]);
+    let message = "Payment provider unreachable, please try again";
+    assert_eq!(error_items(response, 503).await, vec![ErrorItem::new(ErrorCode::PaymentProviderUnavailable, message)]);
     assert_eq!(app.replica("o1").await.payment_id, None);
 }
 
@@ -21,7 +22,8 @@ async fn stripe_failing_is_502_and_a_retry_after_it_recovers_pays() {
     app.order("o1", "ann", 20.0).await;
     app.stripe.fail_with(Some(500));
     let response = app.pay("ann", "o1", "pm_card_visa").await;
-    assert_eq!(errors(response, 502).await, vec![general("Payment provider failed, please try again")]);
+    let failed = ErrorItem::new(ErrorCode::PaymentProviderFailed, "Payment provider failed, please try again");
+    assert_eq!(error_items(response, 502).await, vec![failed]);
     app.stripe.fail_with(None);
     assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 201);
     assert_eq!(app.stripe.charges().len(), 1);

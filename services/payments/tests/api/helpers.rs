@@ -4,9 +4,10 @@ use payments::PaymentsConfig;
 use reqwest::Response;
 use serde_json::{json, Value};
 use shared::store::Db;
+pub use shared::{ErrorCode, ErrorItem};
 use stripe_double::StripeDouble;
 use test_support::{env, eventually, token, NatsServer};
-pub use test_support::{errors, field, general, publish, EventSpy};
+pub use test_support::{error_items, errors, field, general, publish, EventSpy};
 
 pub struct TestApp {
     pub address: String,

@@ -36,7 +36,8 @@ async fn a_second_card_while_the_first_is_at_stripe_gets_409_and_is_never_charge
     let first = app.pay_in_background("ann", "o1", "pm_card_visa");
     assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the first attempt reached Stripe");
     let second = app.pay("ann", "o1", "pm_card_mastercard").await;
-    assert_eq!(errors(second, 409).await, vec![general("A payment for this order is in progress")]);
+    let in_progress = ErrorItem::new(ErrorCode::PaymentInProgress, "A payment for this order is in progress");
+    assert_eq!(error_items(second, 409).await, vec![in_progress]);
     app.stripe.release();
     assert_eq!(first.await.unwrap().status().as_u16(), 201);
     let charges = app.stripe.charges();

@@ -35,16 +35,20 @@ async fn a_webhook_without_a_valid_fresh_signature_is_400() {
     let app = spawn_app().await;
     let body = event_body();
     let secret = payments::config::StripeSettings::DOUBLE_WEBHOOK_SECRET;
-    assert_eq!(errors(post_webhook(&app, &body, None).await, 400).await, vec![general("Missing Stripe-Signature header")]);
+    let refused = |code, message| vec![ErrorItem::new(code, message)];
+    let missing = refused(ErrorCode::WebhookSignatureMissing, "Missing Stripe-Signature header");
+    assert_eq!(error_items(post_webhook(&app, &body, None).await, 400).await, missing);
     let forged = post_webhook(&app, &body, Some(sign("whsec_someone_else", now(), &body))).await;
-    assert_eq!(errors(forged, 400).await, vec![general("Invalid Stripe-Signature")]);
+    let invalid = refused(ErrorCode::WebhookSignatureInvalid, "Invalid Stripe-Signature");
+    assert_eq!(error_items(forged, 400).await, invalid);
     let tampered = post_webhook(&app, &body.replace("obj_1", "obj_2"), Some(sign(secret, now(), &body))).await;
-    assert_eq!(errors(tampered, 400).await, vec![general("Invalid Stripe-Signature")]);
+    assert_eq!(error_items(tampered, 400).await, invalid);
     let stale = post_webhook(&app, &body, Some(sign(secret, now() - 600, &body))).await;
-    assert_eq!(errors(stale, 400).await, vec![general("Stale Stripe-Signature timestamp")]);
+    let stale_refused = refused(ErrorCode::WebhookSignatureStale, "Stale Stripe-Signature timestamp");
+    assert_eq!(error_items(stale, 400).await, stale_refused);
     let malformed = "{\"id\": 1}";
     let response = post_webhook(&app, malformed, Some(sign(secret, now(), malformed))).await;
-    assert_eq!(errors(response, 400).await, vec![general("Malformed webhook event")]);
+    assert_eq!(error_items(response, 400).await, refused(ErrorCode::WebhookMalformed, "Malformed webhook event"));
 
     let response = post_webhook(&app, &body, Some(sign(secret, now(), &body))).await;
     assert_eq!(response.status().as_u16(), 200, "a signed event we do not use is acknowledged");

@@ -1,13 +1,14 @@
 use serde_json::json;
+use shared::{ErrorCode, ErrorItem};
 use test_support::EventSpy;
 
-use crate::helpers::{errors, field, general, spawn_app};
+use crate::helpers::{error_items, errors, field, spawn_app};
 
 #[tokio::test]
 async fn the_route_exists_and_requires_a_session() {
     let app = spawn_app().await;
     let response = app.client.post(app.url("/api/tickets")).json(&json!({})).send().await.unwrap();
-    assert_eq!(errors(response, 401).await, vec![general("Not authorized")]);
+    assert_eq!(error_items(response, 401).await, vec![ErrorItem::new(ErrorCode::NotAuthorized, "Not authorized")]);
 }
 
 #[tokio::test]
@@ -31,9 +32,16 @@ async fn a_negative_zero_or_missing_price_is_refused() {
     for body in [json!({ "title": "t", "price": -10 }), json!({ "title": "t", "price": 0 }), json!({ "title": "t" })] {
         assert_eq!(errors(app.create("u1", body).await, 400).await, vec![field("Price must be greater than 0", "price")]);
     }
-    for price in [json!(12.345), json!("12.500"), json!(true), json!(1_000_001)] {
-        let errors = errors(app.create("u1", json!({ "title": "t", "price": price })).await, 400).await;
-        assert_eq!(errors[0].1.as_deref(), Some("price"), "{price}");
+    let refused = [
+        (json!(12.345), ErrorCode::PriceMalformed),
+        (json!("12.500"), ErrorCode::PriceMalformed),
+        (json!(true), ErrorCode::PriceNotNumber),
+        (json!(1_000_001), ErrorCode::PriceTooLarge),
+    ];
+    for (price, code) in refused {
+        let errors = error_items(app.create("u1", json!({ "title": "t", "price": price })).await, 400).await;
+        assert_eq!(errors[0].field.as_deref(), Some("price"), "{price}");
+        assert_eq!(errors[0].code, code, "{price}");
     }
 }
 
@@ -42,7 +50,8 @@ async fn a_price_below_stripes_minimum_is_refused_and_nothing_is_listed() {
     let app = spawn_app().await;
     for price in [json!(0.49), json!("0.01")] {
         let response = app.create("u1", json!({ "title": "Cheap", "price": price })).await;
-        assert_eq!(errors(response, 400).await, vec![field("Price must be at least $0.50", "price")]);
+        let expected = ErrorItem::field(ErrorCode::PriceTooSmall, "price", "Price must be at least $0.50");
+        assert_eq!(error_items(response, 400).await, vec![expected]);
     }
     assert_eq!(app.create("u1", json!({ "title": "Cheapest", "price": 0.5 })).await.status().as_u16(), 201);
     let listed: Vec<serde_json::Value> = app.client.get(app.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
@@ -59,8 +68,12 @@ async fn a_title_with_a_bidirectional_override_is_refused() {
 #[tokio::test]
 async fn every_bad_field_is_reported_at_once() {
     let app = spawn_app().await;
-    let errors = errors(app.create("u1", json!({ "title": "", "price": 0 })).await, 400).await;
-    assert_eq!(errors, vec![field("Title is required", "title"), field("Price must be greater than 0", "price")]);
+    let errors = error_items(app.create("u1", json!({ "title": "", "price": 0 })).await, 400).await;
+    let expected = vec![
+        ErrorItem::field(ErrorCode::TitleRequired, "title", "Title is required"),
+        ErrorItem::field(ErrorCode::PriceNotPositive, "price", "Price must be greater than 0"),
+    ];
+    assert_eq!(errors, expected);
 }
 
 #[tokio::test]

@@ -2,9 +2,10 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use shared::{ErrorCode, ErrorItem};
 use test_support::{eventually, wait_acked, EventSpy};
 
-use crate::helpers::{errors, general, spawn_app, TestApp};
+use crate::helpers::{error_items, errors, general, spawn_app, TestApp};
 
 /// The order's deadline as orders publishes it, in another offset and finer than a millisecond,
 /// and as the ticket shows it: in UTC, to the millisecond.
@@ -53,9 +54,11 @@ async fn order_created_reserves_the_ticket_and_publishes_ticket_updated() {
     assert!(acked, "order.created was acked");
 
     let edit = app.put(Some("seller"), ticket["id"].as_str().unwrap(), json!({ "title": "x", "price": 1 })).await;
-    assert_eq!(errors(edit, 400).await, vec![general("Cannot edit a reserved ticket")]);
+    let refused = ErrorItem::new(ErrorCode::EditReservedTicket, "Cannot edit a reserved ticket");
+    assert_eq!(error_items(edit, 400).await, vec![refused]);
     let delete = app.delete("seller", ticket["id"].as_str().unwrap()).await;
-    assert_eq!(errors(delete, 400).await, vec![general("Cannot delete a reserved ticket")]);
+    let refused = ErrorItem::new(ErrorCode::DeleteReservedTicket, "Cannot delete a reserved ticket");
+    assert_eq!(error_items(delete, 400).await, vec![refused]);
     let listed: Vec<Value> = app.client.get(app.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
     assert!(listed.is_empty(), "a reserved ticket is not listed");
 }

@@ -2,7 +2,7 @@ use reqwest::Response;
 use serde_json::{json, Value};
 use shared::http::Server;
 use test_support::{env, token, NatsServer};
-pub use test_support::{errors, field, general};
+pub use test_support::{error_items, errors, field, general};
 use tickets::{TicketsConfig, TicketsService};
 
 pub struct TestApp {

@@ -1,10 +1,11 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use shared::ErrorCode;
 use test_support::{eventually, EventSpy};
 use tickets::listing::TTL;
 
-use crate::helpers::{errors, spawn_app, spawn_replicas};
+use crate::helpers::{error_items, spawn_app, spawn_replicas};
 
 async fn list(app: &crate::helpers::TestApp, query: &str) -> reqwest::Response {
     app.client.get(app.url(&format!("/api/tickets{query}"))).send().await.unwrap()
@@ -37,10 +38,12 @@ async fn pages_with_limit_and_before() {
 #[tokio::test]
 async fn bad_paging_parameters_are_400s_on_their_field() {
     let app = spawn_app().await;
-    for query in ["?limit=0", "?limit=201", "?limit=abc", "?before=unknown"] {
-        let errors = errors(list(&app, query).await, 400).await;
-        let expected = if query.contains("limit") { "limit" } else { "before" };
-        assert_eq!(errors[0].1.as_deref(), Some(expected), "{query}");
+    let limit = (Some("limit"), ErrorCode::LimitInvalid);
+    let before = (Some("before"), ErrorCode::BeforeUnknown);
+    let queries = [("?limit=0", limit), ("?limit=201", limit), ("?limit=abc", limit), ("?before=unknown", before)];
+    for (query, expected) in queries {
+        let errors = error_items(list(&app, query).await, 400).await;
+        assert_eq!((errors[0].field.as_deref(), errors[0].code), expected, "{query}");
     }
 }
 
