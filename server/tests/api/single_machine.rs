@@ -7,7 +7,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use test_support::{eventually, free_port, NatsServer};
+use shared::{ErrorCode, ErrorItem};
+use test_support::{error_items, eventually, free_port, NatsServer};
 
 struct Server(Child);
 
@@ -61,4 +62,7 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     assert!(html.contains("ann@example.com"), "the header names the signed-in user: {html}");
     let missing = client.get(format!("{base}/no-such-page")).send().await.unwrap();
     assert_eq!(missing.status().as_u16(), 404);
+    // An unknown `/api` path is the web server's own answer: the API's shape, code included.
+    let missing = client.get(format!("{base}/api/no-such-route")).send().await.unwrap();
+    assert_eq!(error_items(missing, 404).await, vec![ErrorItem::new(ErrorCode::NotFound, "Not Found")]);
 }
