@@ -115,7 +115,7 @@ test.describe('without JavaScript', () => {
 test('the API answers on the same port as the pages', async ({ request }) => {
   const missing = await request.get('/api/nothing');
   expect(missing.status()).toBe(404);
-  expect(await missing.json()).toEqual({ errors: [{ message: 'Not Found' }] });
+  expect(await missing.json()).toEqual({ errors: [{ message: 'Not Found', code: 'not_found' }] });
   const current = await request.get('/api/users/currentuser');
   expect(await current.json()).toEqual({ currentUser: null });
 });
