@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn each_refusal_says_why_with_its_own_code() {
         let refusals = [CredentialError::EmailInvalid, CredentialError::PasswordLength, CredentialError::PasswordRequired];
-        let codes: Vec<_> = refusals.iter().map(Coded::code).collect();
+        let codes: Vec<_> = refusals.iter().map(|refusal| refusal.code()).collect();
         assert_eq!(codes, [ErrorCode::EmailInvalid, ErrorCode::PasswordLength, ErrorCode::PasswordRequired]);
         assert_eq!(CredentialError::EmailInvalid.to_string(), "Email must be valid");
     }
