@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn each_refusal_says_why_with_its_own_code() {
-        let refusals = [CredentialError::EmailInvalid, CredentialError::PasswordLength, CredentialError::PasswordRequired];
+        use CredentialError::*;
+        let refusals = [EmailInvalid, PasswordLength, PasswordRequired];
         let codes: Vec<_> = refusals.iter().map(|refusal| refusal.code()).collect();
         assert_eq!(codes, [ErrorCode::EmailInvalid, ErrorCode::PasswordLength, ErrorCode::PasswordRequired]);
         assert_eq!(CredentialError::EmailInvalid.to_string(), "Email must be valid");
