@@ -9,7 +9,11 @@ use serde_json::Value;
 
 #[allow(clippy::expect_used, reason = "a check run from a checkout: without the folder there is nothing to check")]
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository folder")
+    // Cargo names the package's folder at run time too, for tests: the compiled-in path can be
+    // another clone's, when two clones share one target directory and cargo reused its build.
+    // Every crate that calls this sits two levels down (tools/<name>).
+    let package = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    package.join("../..").canonicalize().expect("the repository folder")
 }
 
 fn python() -> PathBuf {
