@@ -7,7 +7,7 @@ use shared::store::Db;
 pub use shared::{ErrorCode, ErrorItem};
 use stripe_double::StripeDouble;
 use test_support::{env, eventually, token, NatsServer};
-pub use test_support::{error_items, errors, field, general, publish, EventSpy};
+pub use test_support::{error_items, errors, general, publish, EventSpy};
 
 pub struct TestApp {
     pub address: String,
