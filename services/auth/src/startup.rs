@@ -46,5 +46,5 @@ impl AuthService {
 pub async fn application(config: AuthConfig) -> anyhow::Result<Server> {
     let service = AuthService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind(config.service.address(), service.router, readiness).await
+    Server::bind("auth", config.service.address(), service.router.merge(shared::metrics::router()), readiness).await
 }

@@ -1,5 +1,4 @@
-//! Wiring: the event backbone and its consumer, and the health probes.
-use axum::Router;
+//! Wiring: the event backbone and its consumer, the health probes and metrics.
 use shared::events::Backbone;
 use shared::http::{Readiness, Server};
 
@@ -26,9 +25,10 @@ impl ExpirationService {
     }
 }
 
-/// The expiration service on its own port (health probes only), as it runs in Kubernetes.
+/// The expiration service on its own port (health probes and metrics only), as it runs in
+/// Kubernetes.
 pub async fn application(config: ExpirationConfig) -> anyhow::Result<Server> {
     let service = ExpirationService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind(config.process.address(), Router::new(), readiness).await
+    Server::bind("expiration", config.process.address(), shared::metrics::router(), readiness).await
 }

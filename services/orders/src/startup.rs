@@ -49,5 +49,5 @@ impl OrdersService {
 pub async fn application(config: OrdersConfig) -> anyhow::Result<Server> {
     let service = OrdersService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind(config.service.address(), service.router, readiness).await
+    Server::bind("orders", config.service.address(), service.router.merge(shared::metrics::router()), readiness).await
 }

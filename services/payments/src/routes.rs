@@ -32,16 +32,20 @@ impl FromRef<AppState> for Sessions {
     }
 }
 
-/// `GET /metrics` in Prometheus' text format: what needs an operator (parked refunds above
-/// all). Served on the service's own port only (the ingress routes `/api/payments`), and
-/// counted when scraped, so every replica reports the same shared figures.
+/// `GET /metrics` in Prometheus' text format: what this process recorded
+/// ([`shared::metrics`]), then what needs an operator (parked refunds above all). Served on the
+/// service's own port only (the ingress routes `/api/payments`). The refund and attempt figures
+/// are counted in the database when scraped, so every replica reports the same shared figures
+/// (and each test app its own database's, though the recorder is one per process).
 pub fn metrics_router(db: shared::store::Db) -> Router {
+    shared::metrics::install();
     Router::new().route("/metrics", axum::routing::get(metrics)).with_state(db)
 }
 
-async fn metrics(State(db): State<shared::store::Db>) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+async fn metrics(State(db): State<shared::store::Db>) -> Result<axum::response::Response, ApiError> {
     let backlog = store::backlog(&db).await?;
-    let body = format!(
+    let mut body = shared::metrics::render();
+    body.push_str(&format!(
         "# HELP payments_refunds_parked Refunds Stripe refused too often, waiting for an operator (payments refunds list).\n\
          # TYPE payments_refunds_parked gauge\npayments_refunds_parked {}\n\
          # HELP payments_refunds_due Charges to give back that are not refunded yet.\n\
@@ -49,8 +53,8 @@ async fn metrics(State(db): State<shared::store::Db>) -> Result<([(axum::http::H
          # HELP payments_attempts_unsettled Payment attempts without an outcome yet (in flight, or waiting for the customer).\n\
          # TYPE payments_attempts_unsettled gauge\npayments_attempts_unsettled {}\n",
         backlog.refunds_parked, backlog.refunds_due, backlog.attempts_unsettled
-    );
-    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body))
+    ));
+    Ok(shared::metrics::text_response(body))
 }
 
 pub fn router(state: AppState) -> Router {

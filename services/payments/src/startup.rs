@@ -70,5 +70,5 @@ pub async fn application(config: PaymentsConfig) -> anyhow::Result<Server> {
     let service = PaymentsService::build(&config).await?;
     let readiness = service.readiness();
     let router = service.router.merge(routes::metrics_router(service.db.clone()));
-    Server::bind(config.service.address(), router, readiness).await
+    Server::bind("payments", config.service.address(), router, readiness).await
 }

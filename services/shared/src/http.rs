@@ -1,5 +1,5 @@
 //! HTTP plumbing shared by every service: the body limit, JSON fallbacks, panic safety, request
-//! logs, health probes and graceful serving.
+//! logs, health probes, request metrics and graceful serving.
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -410,7 +410,8 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received: draining in-flight requests");
 }
 
-/// A service on its own port: its API routes, health probes and JSON fallbacks.
+/// A service on its own port: its API routes, health probes and JSON fallbacks, every answer
+/// counted under `service` (see [`crate::metrics`]).
 pub struct Server {
     listener: TcpListener,
     router: Router,
@@ -418,9 +419,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn bind(address: SocketAddr, api: Router, readiness: Readiness) -> anyhow::Result<Self> {
+    /// `api` brings its own `/metrics` ([`crate::metrics::router`], or one that adds to it): the
+    /// routes the single-machine web server merges must not have it, since its port is public.
+    pub async fn bind(service: &'static str, address: SocketAddr, api: Router, readiness: Readiness) -> anyhow::Result<Self> {
         let backbones = readiness.backbones.iter().map(|(_, backbone)| backbone.clone()).collect();
-        let router = nosniff(api_fallbacks(api.merge(health_routes(readiness))));
+        // Counted last, so that unmatched requests (the fallback) and final statuses are too.
+        let router = crate::metrics::track_requests(nosniff(api_fallbacks(api.merge(health_routes(readiness)))), service);
         let listener = TcpListener::bind(address).await.map_err(|e| anyhow::anyhow!("binding {address}: {e}"))?;
         Ok(Self { listener, router, backbones })
     }

@@ -58,5 +58,5 @@ impl TicketsService {
 pub async fn application(config: TicketsConfig) -> anyhow::Result<Server> {
     let service = TicketsService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind(config.service.address(), service.router, readiness).await
+    Server::bind("tickets", config.service.address(), service.router.merge(shared::metrics::router()), readiness).await
 }

@@ -40,7 +40,7 @@ pub async fn spawn_with(nats: NatsServer, stripe: StripeDouble, extra: &[(&str, 
     let db = service.db.clone();
     let readiness = service.readiness();
     let router = service.router.merge(payments::routes::metrics_router(db.clone()));
-    let server = shared::http::Server::bind(config.service.address(), router, readiness).await.expect("binds");
+    let server = shared::http::Server::bind("payments", config.service.address(), router, readiness).await.expect("binds");
     let address = format!("http://127.0.0.1:{}", server.port());
     stripe.send_webhooks_to(format!("{address}/api/payments/webhook"), config.stripe.webhook_secret.clone());
     let stripe_url = config.stripe.api_base.clone().unwrap_or_default();
