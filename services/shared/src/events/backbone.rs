@@ -23,14 +23,24 @@ pub struct Backbone {
     /// Stops the relay and the consumers on shutdown.
     pub drain: super::drain::Drain,
     streams_ready: Arc<AtomicBool>,
+    /// Labels the relay's metrics.
+    service: &'static str,
 }
 
 impl Backbone {
-    pub async fn connect(settings: &NatsSettings, service: &str) -> anyhow::Result<Self> {
+    pub async fn connect(settings: &NatsSettings, service: &'static str) -> anyhow::Result<Self> {
+        // The relay and the consumers record from their first event on.
+        crate::metrics::install();
         let client = nats::connect(settings, service).await?;
         let js = jetstream::new(client.clone());
-        let backbone =
-            Self { client, js, outbox: OutboxSignal::default(), drain: super::drain::Drain::default(), streams_ready: Arc::default() };
+        let backbone = Self {
+            client,
+            js,
+            outbox: OutboxSignal::default(),
+            drain: super::drain::Drain::default(),
+            streams_ready: Arc::default(),
+            service,
+        };
         backbone.spawn_stream_setup(settings.clone(), service.to_string());
         Ok(backbone)
     }
@@ -62,7 +72,7 @@ impl Backbone {
 
     /// Publishes this service's outbox for as long as the process runs.
     pub fn spawn_relay(&self, db: Db) {
-        tokio::spawn(outbox::relay(db, self.js.clone(), self.outbox.clone(), self.drain.clone()));
+        tokio::spawn(outbox::relay(db, self.js.clone(), self.outbox.clone(), self.drain.clone(), self.service));
     }
 
     /// Hands every event on `spec`'s subjects to `handler`, acking after it returns.

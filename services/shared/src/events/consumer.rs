@@ -11,6 +11,11 @@
 //! instead would dead-letter good events during any outage longer than the back-off (about
 //! 70 s), and the services would drift apart for good. Dead letters can be replayed
 //! (`<service> dead-letters replay`, see [`super::dead_letters`]).
+//!
+//! Each delivery is counted in `events_handled_total{consumer, subject, outcome}` with the
+//! outcome `acked`, `waiting` (an earlier event first), `retried` (the handler failed),
+//! `paused` (its dependency is unreachable) or `dead_lettered`; a delivery after the first in
+//! `events_redelivered_total`, and the handler's time in `event_handle_duration_seconds`.
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
@@ -19,6 +24,7 @@ use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use ::metrics::{counter, histogram};
 
 use super::nats::{self, DEAD_LETTER_PREFIX, REPLAY_PREFIX, STREAM};
 use super::Event;
@@ -139,6 +145,12 @@ fn original_subject<'a>(durable: &str, subject: &'a str) -> &'a str {
         .and_then(|rest| rest.strip_prefix(durable))
         .and_then(|rest| rest.strip_prefix('.'))
         .unwrap_or(subject)
+}
+
+/// The `subject` label of a delivery: one of the consumer's subjects, or `other` (a replay of
+/// something it does not handle), so that no publisher can add series.
+fn subject_label(spec: &ConsumerSpec, subject: &str) -> &'static str {
+    spec.subjects.iter().find(|known| **known == subject).copied().unwrap_or("other")
 }
 
 fn retry_delay(failures: u32) -> Duration {
@@ -312,6 +324,10 @@ where
 {
     let (attempt, sequence) = message.info().map(|info| (info.delivered, info.stream_sequence)).unwrap_or((1, 0));
     let subject = original_subject(&spec.durable, message.subject.as_str()).to_string();
+    let label = subject_label(spec, &subject);
+    if attempt > 1 {
+        counter!("events_redelivered_total", "consumer" => spec.durable.clone(), "subject" => label).increment(1);
+    }
     let delivery = Delivery { subject: subject.clone(), payload: message.payload.clone(), attempt };
     // A slow handler (its database slow or reconnecting) keeps its event: another replica would
     // get it after the ack wait.
@@ -335,6 +351,7 @@ where
         }
     };
     let took = started.elapsed();
+    histogram!("event_handle_duration_seconds", "consumer" => spec.durable.clone()).record(took);
     if took > SLOW_HANDLER {
         tracing::warn!(%subject, attempt, ?took, "slow event handler: the events behind it wait");
     }
@@ -345,31 +362,47 @@ where
     let mut count = failures.get(&sequence).copied().unwrap_or(0);
     let decision = decide(&outcome, attempt, &mut count, || reachable);
     let mut flow = Flow::Continue;
-    let ack = match decision {
+    let (ack, handled) = match decision {
         Decision::Ack => {
             failures.remove(&sequence);
-            AckKind::Ack
+            (AckKind::Ack, "acked")
         }
         Decision::DeadLetter(reason) => {
             failures.remove(&sequence);
-            dead_letter(js, spec, &message, &subject, &reason).await
+            match dead_letter(js, spec, &message, &subject, &reason).await {
+                AckKind::Term => {
+                    counter!("events_dead_lettered_total", "consumer" => spec.durable.clone(), "subject" => label).increment(1);
+                    (AckKind::Term, "dead_lettered")
+                }
+                // The dead-letter stream did not take it: the event comes back.
+                other => (other, "retried"),
+            }
         }
         Decision::Retry { delay, pause } => {
-            match (&outcome, pause) {
-                (Ok(_), _) if attempt % 100 == 0 => tracing::warn!(%subject, attempt, ?delay, "event still waiting for an earlier one"),
-                (Ok(_), _) => tracing::debug!(%subject, attempt, ?delay, "event arrived early; waiting"),
+            let handled = match (&outcome, pause) {
+                (Ok(_), _) if attempt % 100 == 0 => {
+                    tracing::warn!(%subject, attempt, ?delay, "event still waiting for an earlier one");
+                    "waiting"
+                }
+                (Ok(_), _) => {
+                    tracing::debug!(%subject, attempt, ?delay, "event arrived early; waiting");
+                    "waiting"
+                }
                 (Err(error), true) => {
                     tracing::warn!(%subject, error = format!("{error:#}"), "handler failed while its dependency is unreachable; pausing");
                     flow = Flow::Pause;
+                    "paused"
                 }
                 (Err(error), false) => {
                     tracing::warn!(%subject, failures = count, ?delay, error = format!("{error:#}"), "handler failed; will retry");
                     failures.insert(sequence, count);
+                    "retried"
                 }
-            }
-            AckKind::Nak(Some(delay))
+            };
+            (AckKind::Nak(Some(delay)), handled)
         }
     };
+    counter!("events_handled_total", "consumer" => spec.durable.clone(), "subject" => label, "outcome" => handled).increment(1);
     if let Err(error) = message.ack_with(ack).await {
         // Not acked means redelivered after ack_wait; handlers are idempotent.
         tracing::warn!(%subject, %error, "could not acknowledge");
@@ -463,6 +496,8 @@ mod tests {
         assert_eq!(original_subject("orders", "replay.orders-service.x"), "replay.orders-service.x");
         let spec = ConsumerSpec::new("orders-service", vec!["payment.created"], Dependency::JetStream);
         assert_eq!(spec.filter_subjects(), ["payment.created", "replay.orders-service.>"]);
+        assert_eq!(subject_label(&spec, original_subject("orders-service", "replay.orders-service.payment.created")), "payment.created");
+        assert_eq!(subject_label(&spec, "replay.orders-service.made.up"), "other");
     }
 
     #[test]

@@ -9,8 +9,16 @@
 //! writer died or was restarted). Relays that all took every record published each event twice
 //! and lost write conflicts deleting the same records, each loss a pause: under load that
 //! delayed events by hundreds of milliseconds.
+//!
+//! The relay reports `outbox_published_total{service, subject}` as it publishes, and after a
+//! look at the table (at most every [`GAUGE_EVERY`]) `outbox_backlog{service}` and
+//! `outbox_oldest_age_seconds{service}`: the whole table, every writer's records, so each
+//! replica reports the same figure (take the max, not the sum). A backlog that grows, or an age
+//! well past [`ORPHANED_AFTER`], means events are not leaving: NATS unreachable, or no relay.
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use ::metrics::{counter, gauge};
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use surrealdb::types::{RecordId, SurrealValue};
@@ -102,13 +110,23 @@ struct Pending {
     payload: String,
 }
 
+/// How often at most the relay counts the table for its gauges: two more queries per look.
+const GAUGE_EVERY: Duration = Duration::from_secs(1);
+
 /// Publishes the outbox until the process stops; survives NATS and database outages by retrying
-/// with back-off. Asked to stop, it publishes what is committed, then returns.
-pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal, drain: super::drain::Drain) {
+/// with back-off. Asked to stop, it publishes what is committed, then returns. `service` labels
+/// its metrics.
+pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal, drain: super::drain::Drain, service: &'static str) {
     let _running = drain.enter();
     let mut backoff = Duration::from_millis(100);
+    let mut counted: Option<Instant> = None;
     loop {
-        match relay_batch(&db, &js).await {
+        let batch = relay_batch(&db, &js, service).await;
+        if !drain.is_stopping() && counted.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
+            counted = Some(Instant::now());
+            update_gauges(&db, service).await;
+        }
+        match batch {
             Ok(0) if drain.is_stopping() => return,
             Ok(0) => {
                 backoff = Duration::from_millis(100);
@@ -136,7 +154,7 @@ pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal, drain: 
 }
 
 /// Publishes up to one batch in order and removes what JetStream acknowledged.
-async fn relay_batch(db: &Db, js: &jetstream::Context) -> anyhow::Result<usize> {
+async fn relay_batch(db: &Db, js: &jetstream::Context, service: &'static str) -> anyhow::Result<usize> {
     let mut response = db
         .query(
             "SELECT record::id(id) AS id, subject, payload FROM outbox
@@ -166,7 +184,10 @@ async fn relay_batch(db: &Db, js: &jetstream::Context) -> anyhow::Result<usize> 
     let mut acknowledged = Vec::with_capacity(acks.len());
     for (record, ack) in pending.iter().zip(acks) {
         match ack.await {
-            Ok(_) => acknowledged.push(RecordId::new("outbox", record.id.clone())),
+            Ok(_) => {
+                counter!("outbox_published_total", "service" => service, "subject" => record.subject.clone()).increment(1);
+                acknowledged.push(RecordId::new("outbox", record.id.clone()));
+            }
             Err(error) => {
                 failure = Some(anyhow::Error::new(error).context(format!("awaiting the ack of {}", record.subject)));
                 break;
@@ -188,4 +209,32 @@ pub async fn pending_count(db: &Db) -> anyhow::Result<usize> {
     let mut response = db.query("SELECT count() AS n FROM outbox GROUP ALL").await?;
     let count: Option<i64> = response.take((0, "n"))?;
     Ok(count.unwrap_or(0) as usize)
+}
+
+/// How long the oldest record still in the outbox has waited; `None` when it is empty. Ids are
+/// UUID v7, so the first by id is the oldest; records written before `created_at` existed have
+/// none and are passed over.
+pub async fn oldest_age(db: &Db) -> anyhow::Result<Option<Duration>> {
+    let mut response = db
+        .query(
+            "SELECT id, time::millis(time::now()) - time::millis(created_at) AS age_ms FROM outbox
+             WHERE created_at != NONE ORDER BY id LIMIT 1",
+        )
+        .await?;
+    let age: Option<i64> = response.take((0, "age_ms"))?;
+    // Another replica's clock may be ahead of the database's: never a negative age.
+    Ok(age.map(|ms| Duration::from_millis(ms.max(0) as u64)))
+}
+
+/// Sets the backlog gauges; a failed count leaves them as they were (the relay logs its own
+/// failures).
+async fn update_gauges(db: &Db, service: &'static str) {
+    match pending_count(db).await {
+        Ok(pending) => gauge!("outbox_backlog", "service" => service).set(pending as f64),
+        Err(error) => tracing::debug!(error = format!("{error:#}"), "counting the outbox failed"),
+    }
+    match oldest_age(db).await {
+        Ok(age) => gauge!("outbox_oldest_age_seconds", "service" => service).set(age.unwrap_or_default().as_secs_f64()),
+        Err(error) => tracing::debug!(error = format!("{error:#}"), "reading the outbox's oldest record failed"),
+    }
 }
