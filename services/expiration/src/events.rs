@@ -8,6 +8,9 @@
 //! `expiration.complete` reaches `TICKETING` as a stream source. Schedules live in a stream of
 //! their own because a schedule may fire any subject of its stream: in `TICKETING` one could fire
 //! another service's events.
+//!
+//! For the same reason this service never sees an expiry happen: how late expiries are
+//! (`expiry_lateness_seconds`) is measured by orders when it cancels the order.
 use async_nats::jetstream;
 use async_nats::HeaderMap;
 use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};

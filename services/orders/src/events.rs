@@ -2,6 +2,7 @@
 //! that expired or whose ticket was deleted, complete orders that were paid. Idempotent.
 use std::time::Duration;
 
+use ::metrics::histogram;
 use shared::events::consumer::{apply_next, ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{
     Event, ExpirationComplete, OrderCompleted, OrderStatus, PaymentCreated, TicketCreated, TicketDeleted, TicketRef, TicketUpdated,
@@ -107,10 +108,29 @@ async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Resu
         return Ok(Outcome::Wait(EARLY));
     };
     // Complete and cancelled orders are left alone.
-    if order.status().is_open() && !store::cancel(db, &order, Closing::Expire).await? {
-        return Ok(Outcome::Wait(Duration::ZERO));
+    if order.status().is_open() {
+        if !store::cancel(db, &order, Closing::Expire).await? {
+            return Ok(Outcome::Wait(Duration::ZERO));
+        }
+        record_lateness(&order.expires_at);
     }
     Ok(Outcome::Ack)
+}
+
+/// `expiry_lateness_seconds`: how long after its `expiresAt` an unpaid order was cancelled,
+/// recorded once per order (a redelivery finds it cancelled). Measured here because nothing
+/// else sees the expiry happen: the expiration service only stores a schedule, and NATS fires it.
+/// It includes the expiration service's grace (`EXPIRATION_GRACE_SECONDS`, 30 s by default),
+/// which orders does not know: what lies above the grace is NATS, the stream and this consumer.
+fn record_lateness(expires_at: &str) {
+    match time::OffsetDateTime::parse(expires_at, &time::format_description::well_known::Rfc3339) {
+        Ok(at) => {
+            // Clocks apart could make it negative.
+            let late = (time::OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0);
+            histogram!("expiry_lateness_seconds").record(late);
+        }
+        Err(error) => tracing::warn!(expires_at, %error, "an order's expiresAt does not read as RFC 3339"),
+    }
 }
 
 async fn payment_created(db: &Db, event: PaymentCreated) -> anyhow::Result<Outcome> {

@@ -3,8 +3,15 @@
 //! changes something carries an idempotency key derived from the attempt (or the payment), so a
 //! repeated call replays the first result instead of charging or refunding again; a new attempt
 //! (another card after a decline) gets new keys.
+//!
+//! Every call is timed in `stripe_request_duration_seconds{operation}` and a failed one counted
+//! in `stripe_errors_total{operation, kind}`, `kind` being what the caller makes of it
+//! ([`ChargeError::kind`]): a decline is the buyer's card, `transient` is Stripe down or failing.
 use std::collections::HashMap;
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use ::metrics::{counter, histogram};
 
 use serde::Serialize;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
@@ -89,6 +96,27 @@ impl ChargeError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unreachable(_) | Self::ServerError(_))
     }
+
+    /// The `kind` label of `stripe_errors_total`: `declined`, `transient` or `other`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Declined(_) => "declined",
+            _ if self.is_transient() => "transient",
+            _ => "other",
+        }
+    }
+}
+
+/// Times one call to Stripe and counts its failure; what fails before the call (a key we could
+/// not make) is not Stripe's and is not counted.
+async fn observed<T>(operation: &'static str, call: impl Future<Output = Result<T, ChargeError>>) -> Result<T, ChargeError> {
+    let started = Instant::now();
+    let result = call.await;
+    histogram!("stripe_request_duration_seconds", "operation" => operation).record(started.elapsed());
+    if let Err(error) = &result {
+        counter!("stripe_errors_total", "operation" => operation, "kind" => error.kind()).increment(1);
+    }
+    result
 }
 
 #[derive(Clone)]
@@ -130,41 +158,47 @@ impl Gateway {
         let key = idempotency_key(&format!("attempt-{}", attempt.id))?;
         let metadata = HashMap::from([("order_id".to_string(), attempt.order_id.clone()), ("attempt_id".to_string(), attempt.id.clone())]);
         let token = PaymentToken::parse(Some(attempt.token.clone())).map_err(|why| ChargeError::Failed(why.to_string()))?;
-        let result = match token {
-            PaymentToken::Method(method) => {
-                // Our flow has no page to come back to from a redirect: cards and the like only.
-                let mut automatic = CreatePaymentIntentAutomaticPaymentMethods::new(true);
-                automatic.allow_redirects = Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never);
-                CreatePaymentIntent::new(attempt.amount, stripe_types::Currency::USD)
-                    .payment_method(method)
-                    .automatic_payment_methods(automatic)
-                    .metadata(metadata)
-                    .customize()
-                    .request_strategy(RequestStrategy::Idempotent(key))
-                    .send(&self.client)
-                    .await
-            }
-            PaymentToken::CardToken(token) => {
-                CreateWithCardToken::new(attempt.amount, &token, metadata)
-                    .customize()
-                    .request_strategy(RequestStrategy::Idempotent(key))
-                    .send(&self.client)
-                    .await
-            }
+        let call = async {
+            let result = match token {
+                PaymentToken::Method(method) => {
+                    // Our flow has no page to come back to from a redirect: cards and the like only.
+                    let mut automatic = CreatePaymentIntentAutomaticPaymentMethods::new(true);
+                    automatic.allow_redirects = Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never);
+                    CreatePaymentIntent::new(attempt.amount, stripe_types::Currency::USD)
+                        .payment_method(method)
+                        .automatic_payment_methods(automatic)
+                        .metadata(metadata)
+                        .customize()
+                        .request_strategy(RequestStrategy::Idempotent(key))
+                        .send(&self.client)
+                        .await
+                }
+                PaymentToken::CardToken(token) => {
+                    CreateWithCardToken::new(attempt.amount, &token, metadata)
+                        .customize()
+                        .request_strategy(RequestStrategy::Idempotent(key))
+                        .send(&self.client)
+                        .await
+                }
+            };
+            result.map_err(charge_error)
         };
-        Ok(result.map_err(charge_error)?.id.to_string())
+        Ok(observed("create_intent", call).await?.id.to_string())
     }
 
     /// Confirms an attempt's intent: the charge. A decline is an error; a card that needs the
     /// customer's authentication is [`IntentState::NeedsAction`].
     pub async fn confirm(&self, attempt_id: &str, intent_id: &str) -> Result<Intent, ChargeError> {
         let key = idempotency_key(&format!("attempt-{attempt_id}-confirm"))?;
-        let intent = ConfirmPaymentIntent::new(intent_id)
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&self.client)
-            .await
-            .map_err(charge_error)?;
+        let call = async {
+            ConfirmPaymentIntent::new(intent_id)
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&self.client)
+                .await
+                .map_err(charge_error)
+        };
+        let intent = observed("confirm", call).await?;
         Ok(Intent::from(&intent))
     }
 
@@ -172,34 +206,39 @@ impl Gateway {
     /// moved on (succeeded, say) cannot be cancelled: Stripe's answer is an error, and the
     /// caller asks where it stands instead.
     pub async fn cancel(&self, intent_id: &str) -> Result<Intent, ChargeError> {
-        let intent = CancelPaymentIntent::new(intent_id).send(&self.client).await.map_err(charge_error)?;
+        let call = async { CancelPaymentIntent::new(intent_id).send(&self.client).await.map_err(charge_error) };
+        let intent = observed("cancel", call).await?;
         Ok(Intent::from(&intent))
     }
 
     /// Asks Stripe where an intent stands.
     pub async fn retrieve(&self, intent_id: &str) -> Result<Intent, ChargeError> {
-        let intent = RetrievePaymentIntent::new(intent_id).send(&self.client).await.map_err(charge_error)?;
+        let call = async { RetrievePaymentIntent::new(intent_id).send(&self.client).await.map_err(charge_error) };
+        let intent = observed("retrieve", call).await?;
         Ok(Intent::from(&intent))
     }
 
     /// Refunds a PaymentIntent in full; `payment_id` keys the call so a retry is one refund.
     pub async fn refund(&self, payment_id: &str, intent_id: &str) -> Result<String, ChargeError> {
         let key = idempotency_key(&format!("refund-{payment_id}"))?;
-        let result = CreateRefund::new()
-            .payment_intent(intent_id.to_string())
-            .metadata(HashMap::from([("payment_id".to_string(), payment_id.to_string())]))
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&self.client)
-            .await;
-        match result {
-            Ok(refund) => Ok(refund.id.to_string()),
-            // Refunded before (by us on another replica, or by hand in Stripe's dashboard).
-            Err(StripeError::Stripe(error, _)) if error.code.as_ref().is_some_and(|c| c.as_str() == "charge_already_refunded") => {
-                Ok(String::new())
+        let call = async {
+            let result = CreateRefund::new()
+                .payment_intent(intent_id.to_string())
+                .metadata(HashMap::from([("payment_id".to_string(), payment_id.to_string())]))
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&self.client)
+                .await;
+            match result {
+                Ok(refund) => Ok(refund.id.to_string()),
+                // Refunded before (by us on another replica, or by hand in Stripe's dashboard).
+                Err(StripeError::Stripe(error, _)) if error.code.as_ref().is_some_and(|c| c.as_str() == "charge_already_refunded") => {
+                    Ok(String::new())
+                }
+                Err(error) => Err(charge_error(error)),
             }
-            Err(error) => Err(charge_error(error)),
-        }
+        };
+        observed("refund", call).await
     }
 }
 

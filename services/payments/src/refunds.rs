@@ -8,6 +8,11 @@
 //! operator: `payments refunds list` shows it with Stripe's last answer, `payments refunds
 //! retry [<payment-id>]` makes it due again. One refund that keeps failing never holds up the
 //! others.
+//!
+//! Each refund made is counted in `payments_refunds_issued_total`. How many are due or parked is
+//! counted in the database when `/metrics` is scraped (`payments_refunds_due`,
+//! `payments_refunds_parked`, see `routes::metrics_router`), so that every replica reports the
+//! one shared figure rather than what its own last pass saw.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,6 +88,7 @@ async fn refund_due(db: &Db, gateway: &Gateway) -> anyhow::Result<()> {
                 Ok(refund_id) => {
                     in_a_row = 0;
                     store::mark_refunded(db, &payment.id, &refund_id).await?;
+                    ::metrics::counter!("payments_refunds_issued_total").increment(1);
                     tracing::info!(order.id = %payment.order_id, stripe.id = %payment.stripe_id, refund.id = %refund_id, amount = payment.amount, "charge refunded");
                 }
                 Err(error) if error.is_transient() => {
