@@ -1,6 +1,8 @@
 //! The web server: renders the Leptos app, serves the browser bundle, and on one machine (feature
 //! `embedded`) runs every service in this process and answers their `/api` routes on the same
-//! port, as the ingress does in Kubernetes.
+//! port, as the ingress does in Kubernetes. With `METRICS_ADDR` it serves `/metrics` on a
+//! listener of its own: the site's port is public, and on one machine the one recorder of this
+//! process holds every embedded service's metrics too.
 use std::net::SocketAddr;
 
 use anyhow::Context;
@@ -26,6 +28,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Before the services start, so that their first events are recorded.
+    shared::metrics::install();
     let conf = get_configuration(None).context("reading the Leptos configuration")?;
     let options = conf.leptos_options;
     let address: SocketAddr = options.site_addr;
@@ -59,6 +63,22 @@ async fn main() -> anyhow::Result<()> {
     let app = security::layers(app, &services.edge)
         // Probes stay out of the request log: a 503 while the services start is not an error.
         .merge(health_routes(services.readiness));
+    // Every answer of this port, the embedded services' `/api` routes included (they are this
+    // server's routes on one machine), counted as the web's; static files and the 404 page are
+    // the fallback's, `route="unmatched"`.
+    let app = shared::metrics::track_requests(app, "web");
+
+    if let Some(metrics_address) = services.metrics {
+        let listener =
+            tokio::net::TcpListener::bind(metrics_address).await.with_context(|| format!("binding METRICS_ADDR {metrics_address}"))?;
+        let bound = listener.local_addr().map_or_else(|_| metrics_address.to_string(), |a| a.to_string());
+        tracing::info!(address = %bound, "metrics on http://{bound}/metrics");
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, shared::metrics::router()).await {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
+    }
 
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
     tracing::info!(%address, "listening on http://{address}");

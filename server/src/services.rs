@@ -17,17 +17,24 @@ pub struct Services {
     pub api: ApiConfig,
     /// The web server's own edge (client address, security headers), in both topologies.
     pub edge: EdgeSettings,
+    /// `METRICS_ADDR`: where `/metrics` is served, on a listener of its own because the site's
+    /// port is public (the ingress routes `/` to it). Unset: nowhere.
+    pub metrics: Option<SocketAddr>,
 }
 
 pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
     let mut env = shared::config::EnvReader::from_process();
     let edge = EdgeSettings::read(&mut env, address);
+    let metrics: Option<SocketAddr> = env.optional("METRICS_ADDR", "an address and port to serve /metrics on, such as 0.0.0.0:9100");
+    if metrics.is_some_and(|metrics| metrics.port() != 0 && metrics.port() == address.port()) {
+        env.problem("METRICS_ADDR must not be the site's port: the ingress routes that one to everyone");
+    }
     #[cfg(feature = "embedded")]
     if env.flag("EMBEDDED_SERVICES", true) {
         env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
-        return embedded(address, edge).await;
+        return Ok(Services { metrics, ..embedded(address, edge).await? });
     }
-    remote(env, edge)
+    Ok(Services { metrics, ..remote(env, edge)? })
 }
 
 #[cfg(feature = "embedded")]
@@ -83,7 +90,7 @@ async fn embedded(address: SocketAddr, edge: EdgeSettings) -> anyhow::Result<Ser
         // The embedded auth read the same INTERNAL_SECRET.
         internal_secret: edge.internal_secret.clone(),
     };
-    Ok(Services { router, readiness, api, edge })
+    Ok(Services { router, readiness, api, edge, metrics: None })
 }
 
 /// The web server alone: server functions call the services where the environment says.
@@ -101,5 +108,5 @@ fn remote(mut env: shared::config::EnvReader, edge: EdgeSettings) -> anyhow::Res
     };
     env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
     shared::telemetry::init(format);
-    Ok(Services { router: Router::new(), readiness: Readiness::default(), api, edge })
+    Ok(Services { router: Router::new(), readiness: Readiness::default(), api, edge, metrics: None })
 }
