@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use shared::{ErrorCode, ErrorItem};
-use test_support::{error_items, eventually, free_port, NatsServer};
+use test_support::{error_items, eventually, free_port, metric_value, scrape, NatsServer};
 
 struct Server(Child);
 
@@ -23,10 +23,11 @@ impl Drop for Server {
 async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     let nats = NatsServer::start();
     let (data, site) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let port = free_port();
+    let (port, metrics_port) = (free_port(), free_port());
     let _server = Server(
         Command::new(env!("CARGO_BIN_EXE_server"))
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
             .env("LEPTOS_SITE_ROOT", site.path())
             .env("LEPTOS_SITE_PKG_DIR", "pkg")
             .env("LEPTOS_OUTPUT_NAME", "ticketing")
@@ -65,4 +66,15 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     // An unknown `/api` path is the web server's own answer: the API's shape, code included.
     let missing = client.get(format!("{base}/api/no-such-route")).send().await.unwrap();
     assert_eq!(error_items(missing, 404).await, vec![ErrorItem::new(ErrorCode::NotFound, "Not Found")]);
+
+    // Metrics on their own listener, with the embedded services' series beside the web's; the
+    // public port has no /metrics (the app's 404 page).
+    let metrics = scrape(&client, &format!("http://127.0.0.1:{metrics_port}")).await;
+    let signed_up = [("service", "web"), ("method", "POST"), ("route", "/api/users/signup"), ("status", "201")];
+    assert_eq!(metric_value(&metrics, "http_requests_total", &signed_up), Some(1.0), "{metrics}");
+    assert!(metrics.contains("# TYPE outbox_backlog gauge"), "the services' relays report here too: {metrics}");
+    let public = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(public.status().as_u16(), 404);
+    let page = public.text().await.unwrap();
+    assert!(!page.contains("# TYPE"), "the site's port serves metrics: {page}");
 }

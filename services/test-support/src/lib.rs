@@ -527,3 +527,100 @@ pub async fn stored(nats: &impl Nats, subject: &str) -> Vec<Stored> {
     }
     found
 }
+
+/// `GET {base}/metrics`, which must answer 200 in Prometheus' text format.
+pub async fn scrape(client: &reqwest::Client, base: &str) -> String {
+    let response = client.get(format!("{base}/metrics")).send().await.expect("/metrics answers");
+    assert_eq!(response.status().as_u16(), 200, "GET {base}/metrics");
+    response.text().await.expect("the metrics text")
+}
+
+/// The value of the series `name` with exactly `labels` (in any order) in a scrape's `text`;
+/// `None` when the series is not there, which for a counter means it never moved. The recorder
+/// is one per process, shared by every test of a binary: compare one series before and after,
+/// never an absolute value.
+pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut wanted: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    wanted.sort();
+    text.lines().filter(|line| !line.starts_with('#')).find_map(|line| {
+        // The value is after the last space: label values may hold spaces, a number does not.
+        let (series, value) = line.trim().rsplit_once(' ')?;
+        let (found, mut found_labels) = series_parts(series)?;
+        found_labels.sort();
+        (found == name && found_labels == wanted).then(|| value.parse().ok()).flatten()
+    })
+}
+
+/// A series' name and labels: `name` or `name{key="value",…}`, values with `\"`, `\\` and `\n`
+/// escaped (and braces unescaped: a route template is `/api/orders/{id}`).
+fn series_parts(series: &str) -> Option<(&str, Vec<(String, String)>)> {
+    let Some((name, rest)) = series.split_once('{') else {
+        return Some((series, Vec::new()));
+    };
+    let mut chars = rest.strip_suffix('}')?.chars().peekable();
+    let mut labels = Vec::new();
+    loop {
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=') {
+            key.push(c);
+        }
+        if key.is_empty() {
+            break;
+        }
+        if chars.next() != Some('=') || chars.next() != Some('"') {
+            return None;
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next()? {
+                '\\' => match chars.next()? {
+                    'n' => value.push('\n'),
+                    escaped => value.push(escaped),
+                },
+                '"' => break,
+                c => value.push(c),
+            }
+        }
+        labels.push((key.trim().to_string(), value));
+        match chars.next() {
+            Some(',') => continue,
+            None => break,
+            Some(_) => return None,
+        }
+    }
+    Some((name, labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"# HELP http_requests_total HTTP requests answered.
+# TYPE http_requests_total counter
+http_requests_total{service="orders",method="POST",route="/api/orders",status="201"} 3
+http_requests_total{service="orders",method="GET",route="/api/orders/{id}",status="200"} 7
+http_requests_total{service="orders",method="GET",route="/api/orders/{id}",status="404"} 1
+outbox_backlog{service="orders"} 0
+payments_refunds_parked 2
+odd{note="a \"quoted\" {brace}, and a space"} 1.5
+"#;
+
+    #[test]
+    fn a_series_is_found_by_its_exact_labels_in_any_order() {
+        let created = [("method", "POST"), ("route", "/api/orders"), ("service", "orders"), ("status", "201")];
+        assert_eq!(metric_value(TEXT, "http_requests_total", &created), Some(3.0));
+        let shown = [("service", "orders"), ("method", "GET"), ("route", "/api/orders/{id}"), ("status", "200")];
+        assert_eq!(metric_value(TEXT, "http_requests_total", &shown), Some(7.0));
+        assert_eq!(metric_value(TEXT, "outbox_backlog", &[("service", "orders")]), Some(0.0));
+        assert_eq!(metric_value(TEXT, "payments_refunds_parked", &[]), Some(2.0));
+        assert_eq!(metric_value(TEXT, "odd", &[("note", "a \"quoted\" {brace}, and a space")]), Some(1.5));
+    }
+
+    #[test]
+    fn a_subset_or_another_name_is_not_the_series() {
+        assert_eq!(metric_value(TEXT, "http_requests_total", &[("service", "orders")]), None);
+        assert_eq!(metric_value(TEXT, "http_requests", &[("service", "orders"), ("method", "POST")]), None);
+        assert_eq!(metric_value(TEXT, "outbox_backlog", &[]), None);
+        assert_eq!(metric_value(TEXT, "outbox_backlog", &[("service", "tickets")]), None);
+    }
+}

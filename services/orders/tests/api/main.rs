@@ -1,5 +1,6 @@
 //! API tests: the real orders service on a random port, an in-memory database and its own
-//! nats-server; `flow` adds the real tickets service beside it, `lifecycle` every service.
+//! nats-server; `flow` and `metrics` add the real tickets service beside it, `lifecycle` every
+//! service.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 mod cancel;
 mod create;
@@ -8,4 +9,5 @@ mod faults;
 mod flow;
 mod helpers;
 mod lifecycle;
+mod metrics;
 mod show;
