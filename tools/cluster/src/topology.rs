@@ -321,6 +321,11 @@ impl Cluster {
                 let mut env = env.clone();
                 if *part == WEB {
                     env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}"));
+                    // The replicas share this machine: a free metrics port each, not the
+                    // manifest's fixed one.
+                    if env.contains_key("METRICS_ADDR") {
+                        env.insert("METRICS_ADDR".into(), "127.0.0.1:0".into());
+                    }
                 } else {
                     env.insert("PORT".into(), port.to_string());
                 }

@@ -57,6 +57,7 @@ const WEB_VARIABLES: &[&str] = &[
     "ORDERS_URL",
     "PAYMENTS_URL",
     "STRIPE_PUBLISHABLE_KEY",
+    "METRICS_ADDR",
     // server/src/security.rs: the edge.
     "APP_ENV",
     "TRUSTED_PROXIES",
@@ -240,4 +241,42 @@ fn stateless_parts_run_at_least_two_replicas_in_prod_with_probes_and_limits() {
     assert_eq!(nats["spec"]["replicas"], 3);
     let config = named(&resources, "ConfigMap", "ticketing-config").unwrap();
     assert_eq!(config["data"]["NATS_STREAM_REPLICAS"], "3", "the TICKETING stream has three replicas");
+}
+
+/// Where a Deployment's container listens, by port name: `containerPort`s.
+fn container_ports(container: &Value) -> BTreeMap<String, u64> {
+    container["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| (p["name"].as_str().unwrap_or_default().to_string(), p["containerPort"].as_u64().unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn every_part_is_scraped_where_it_serves_metrics_and_never_on_a_routed_port_of_the_web() {
+    for overlay in OVERLAYS {
+        let resources = render(overlay).expect("the overlay renders");
+        for deployment in of_kind(&resources, "Deployment") {
+            let name = deployment["metadata"]["name"].as_str().unwrap_or_default();
+            let annotations = &deployment["spec"]["template"]["metadata"]["annotations"];
+            assert_eq!(annotations["prometheus.io/scrape"], "true", "{overlay}/{name}");
+            assert_eq!(annotations["prometheus.io/path"], "/metrics", "{overlay}/{name}");
+            let port: u64 = annotations["prometheus.io/port"].as_str().and_then(|p| p.parse().ok()).expect("a port number");
+            let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+            let ports = container_ports(container);
+            let vars = environment(&resources, deployment);
+            if name == "web" {
+                // The http port is the public site: metrics on their own listener.
+                assert_eq!(ports.get("metrics"), Some(&port), "{overlay}/web: the scraped port is its metrics port");
+                assert_ne!(ports.get("http"), Some(&port), "{overlay}/web: the site's port is routed to everyone");
+                assert_eq!(vars.get("METRICS_ADDR").map(String::as_str), Some(format!("0.0.0.0:{port}").as_str()), "{overlay}/web");
+            } else {
+                // A service serves /metrics beside its probes, on the port the ingress routes
+                // only /api/... to.
+                assert_eq!(ports.get("http"), Some(&port), "{overlay}/{name}: the scraped port is its own");
+                assert_eq!(vars.get("PORT").and_then(|p| p.parse::<u64>().ok()), Some(port), "{overlay}/{name}: it listens there");
+            }
+        }
+    }
 }

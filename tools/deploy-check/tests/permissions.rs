@@ -270,7 +270,7 @@ fn every_pod_is_isolated_by_default() {
 
 #[test]
 fn only_the_paths_the_marketplace_uses_are_open() {
-    const PORTS: &[u16] = &[53, 80, 443, 3000, 4222, 6222, 8000, 8222];
+    const PORTS: &[u16] = &[53, 80, 443, 3000, 4222, 6222, 8000, 8222, 9100];
     let open: BTreeSet<(&str, &str, u16)> = [
         [("web", "auth", 3000), ("web", "tickets", 3000), ("web", "orders", 3000), ("web", "payments", 3000)].as_slice(),
         &[("tickets", "nats", 4222), ("orders", "nats", 4222), ("payments", "nats", 4222), ("expiration", "nats", 4222)],
@@ -282,6 +282,13 @@ fn only_the_paths_the_marketplace_uses_are_open() {
     .into_iter()
     .collect();
     let routed = ["auth", "tickets", "orders", "payments", "web"];
+    // Where Prometheus reads /metrics: each service's own port, the web server's metrics port.
+    let scraped: BTreeSet<(&str, u16)> =
+        [("auth", 3000), ("tickets", 3000), ("orders", 3000), ("payments", 3000), ("expiration", 3000), ("web", 9100)].into_iter().collect();
+    let prometheus = End::Other {
+        namespace: labels(&[("kubernetes.io/metadata.name", "monitoring")]),
+        pod: labels(&[("app.kubernetes.io/name", "prometheus")]),
+    };
     let ingress_controller = End::Other {
         namespace: labels(&[("kubernetes.io/metadata.name", "ingress-nginx")]),
         pod: labels(&[("app.kubernetes.io/name", "ingress-nginx")]),
@@ -323,6 +330,8 @@ fn only_the_paths_the_marketplace_uses_are_open() {
             for &port in PORTS {
                 let expected = routed.contains(&from.as_str()) && port == 3000;
                 assert_eq!(policies.allows(&ingress_controller, &source, port, "TCP"), expected, "{overlay}: ingress → {from}:{port}");
+                let expected = scraped.contains(&(from.as_str(), port));
+                assert_eq!(policies.allows(&prometheus, &source, port, "TCP"), expected, "{overlay}: monitoring → {from}:{port}");
                 assert!(!policies.allows(&stranger, &source, port, "TCP"), "{overlay}: another namespace → {from}:{port}");
                 assert!(!policies.allows(&source, &stranger, port, "TCP"), "{overlay}: {from} → another namespace:{port}");
             }
