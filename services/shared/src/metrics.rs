@@ -31,13 +31,13 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use ::metrics::{counter, describe_counter, describe_gauge, describe_histogram, histogram, Unit};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use ::metrics::{counter, describe_counter, describe_gauge, describe_histogram, histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// The content type of Prometheus' text format.
@@ -83,11 +83,9 @@ fn build() -> PrometheusHandle {
     }
     let upkeep = handle.clone();
     // A thread rather than a task: a test's runtime ends with its test, the recorder does not.
-    let spawned = std::thread::Builder::new().name("metrics-upkeep".to_string()).spawn(move || {
-        loop {
-            std::thread::sleep(UPKEEP);
-            upkeep.run_upkeep();
-        }
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".to_string()).spawn(move || loop {
+        std::thread::sleep(UPKEEP);
+        upkeep.run_upkeep();
     });
     if let Err(error) = spawned {
         tracing::warn!(%error, "no metrics upkeep thread: histogram samples are kept until scraped");

@@ -284,7 +284,9 @@ fn only_the_paths_the_marketplace_uses_are_open() {
     let routed = ["auth", "tickets", "orders", "payments", "web"];
     // Where Prometheus reads /metrics: each service's own port, the web server's metrics port.
     let scraped: BTreeSet<(&str, u16)> =
-        [("auth", 3000), ("tickets", 3000), ("orders", 3000), ("payments", 3000), ("expiration", 3000), ("web", 9100)].into_iter().collect();
+        [("auth", 3000), ("tickets", 3000), ("orders", 3000), ("payments", 3000), ("expiration", 3000), ("web", 9100)]
+            .into_iter()
+            .collect();
     let prometheus = End::Other {
         namespace: labels(&[("kubernetes.io/metadata.name", "monitoring")]),
         pod: labels(&[("app.kubernetes.io/name", "prometheus")]),

@@ -20,11 +20,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
+use ::metrics::{counter, histogram};
 use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use ::metrics::{counter, histogram};
 
 use super::nats::{self, DEAD_LETTER_PREFIX, REPLAY_PREFIX, STREAM};
 use super::Event;

@@ -33,7 +33,9 @@ pub async fn spawn_replicas() -> (TestApp, String) {
     let mut addresses = Vec::new();
     for service in [first, second] {
         let readiness = service.readiness();
-        let server = Server::bind("tickets", config.service.address(), service.router.merge(shared::metrics::router()), readiness).await.expect("a replica binds its port");
+        let server = Server::bind("tickets", config.service.address(), service.router.merge(shared::metrics::router()), readiness)
+            .await
+            .expect("a replica binds its port");
         let address = format!("http://127.0.0.1:{}", server.port());
         tokio::spawn(server.run_until_stopped());
         test_support::wait_ready(&client, &address).await;
