@@ -547,7 +547,7 @@ pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f
         let (series, value) = line.trim().rsplit_once(' ')?;
         let (found, mut found_labels) = series_parts(series)?;
         found_labels.sort();
-        (found == name && found_labels == wanted).then(|| value.parse().ok()).flatten()
+        (found == name && found_labels == wanted).then(|| value.parse::<f64>().ok()).flatten()
     })
 }
 

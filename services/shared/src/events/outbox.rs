@@ -222,7 +222,7 @@ pub async fn oldest_age(db: &Db) -> anyhow::Result<Option<Duration>> {
         )
         .await?;
     let age: Option<i64> = response.take((0, "age_ms"))?;
-    // Another replica's clock may be ahead of the database's: never a negative age.
+    // Both times are the database's clock, but a clock set back must not give a negative age.
     Ok(age.map(|ms| Duration::from_millis(ms.max(0) as u64)))
 }
 
