@@ -6,6 +6,7 @@ mod create;
 mod events;
 mod failures;
 mod helpers;
+mod metrics;
 mod permissions;
 mod races;
 mod stripe_double;
