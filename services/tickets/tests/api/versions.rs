@@ -34,6 +34,9 @@ async fn two_writers_of_the_same_version_cannot_both_succeed() {
     let stored = store::get(&db, "t1").await.unwrap().unwrap();
     assert_eq!((stored.title.as_str(), stored.version), ("first", 1), "every save adds exactly one to the version");
     assert_eq!(shared::events::outbox::pending_count(&db).await.unwrap(), 2, "one event per write that happened");
+    // What outbox_oldest_age_seconds reports: the records were written just now.
+    let age = shared::events::outbox::oldest_age(&db).await.unwrap().expect("the outbox holds records");
+    assert!(age < std::time::Duration::from_secs(10), "the oldest record is {age:?} old");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
