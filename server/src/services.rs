@@ -29,23 +29,25 @@ pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
     if metrics.is_some_and(|metrics| metrics.port() != 0 && metrics.port() == address.port()) {
         env.problem("METRICS_ADDR must not be the site's port: the ingress routes that one to everyone");
     }
+    // One process, one service name: on one machine the embedded services' spans are the web's.
+    let traces = shared::telemetry::TraceSettings::read(&mut env, "web");
     #[cfg(feature = "embedded")]
     if env.flag("EMBEDDED_SERVICES", true) {
         env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
-        return Ok(Services { metrics, ..embedded(address, edge).await? });
+        return Ok(Services { metrics, ..embedded(address, edge, &traces).await? });
     }
-    Ok(Services { metrics, ..remote(env, edge)? })
+    Ok(Services { metrics, ..remote(env, edge, &traces)? })
 }
 
 #[cfg(feature = "embedded")]
-async fn embedded(address: SocketAddr, edge: EdgeSettings) -> anyhow::Result<Services> {
+async fn embedded(address: SocketAddr, edge: EdgeSettings, traces: &shared::telemetry::TraceSettings) -> anyhow::Result<Services> {
     use anyhow::Context;
 
     let auth_config = auth::AuthConfig::from_env().map_err(|e| anyhow::anyhow!("auth: {e}"))?;
     let tickets_config = tickets::TicketsConfig::from_env().map_err(|e| anyhow::anyhow!("tickets: {e}"))?;
     let orders_config = orders::OrdersConfig::from_env().map_err(|e| anyhow::anyhow!("orders: {e}"))?;
     let expiration_config = expiration::ExpirationConfig::from_env().map_err(|e| anyhow::anyhow!("expiration: {e}"))?;
-    shared::telemetry::init(auth_config.service.process.log_format);
+    shared::telemetry::init(auth_config.service.process.log_format, traces);
     // The services answer on this server's address, not on their HOST: the built-in development
     // session keys (anyone can sign with them) are only for a server on loopback.
     if !address.ip().is_loopback() && auth_config.service.session_keys.has_development_key() {
@@ -94,7 +96,7 @@ async fn embedded(address: SocketAddr, edge: EdgeSettings) -> anyhow::Result<Ser
 }
 
 /// The web server alone: server functions call the services where the environment says.
-fn remote(mut env: shared::config::EnvReader, edge: EdgeSettings) -> anyhow::Result<Services> {
+fn remote(mut env: shared::config::EnvReader, edge: EdgeSettings, traces: &shared::telemetry::TraceSettings) -> anyhow::Result<Services> {
     use shared::telemetry::LogFormat;
 
     let format = env.or("LOG_FORMAT", LogFormat::Json, "pretty or json");
@@ -107,6 +109,6 @@ fn remote(mut env: shared::config::EnvReader, edge: EdgeSettings) -> anyhow::Res
         internal_secret: edge.internal_secret.clone(),
     };
     env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
-    shared::telemetry::init(format);
+    shared::telemetry::init(format, traces);
     Ok(Services { router: Router::new(), readiness: Readiness::default(), api, edge, metrics: None })
 }

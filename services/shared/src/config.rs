@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::session::{SigningKey, VerifyingKeys};
-use crate::telemetry::LogFormat;
+use crate::telemetry::{LogFormat, TraceSettings};
 
 /// Reads variables from a map (the process environment, or a test's own) and remembers every
 /// problem it met, so one start-up reports them all.
@@ -177,6 +177,8 @@ pub struct ProcessSettings {
     pub host: IpAddr,
     pub port: u16,
     pub log_format: LogFormat,
+    /// Where its spans go (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`; none by default).
+    pub traces: TraceSettings,
 }
 
 impl ProcessSettings {
@@ -189,6 +191,7 @@ impl ProcessSettings {
             host: env.or("HOST", IpAddr::from([127, 0, 0, 1]), "an IP address"),
             port: env.or("PORT", default_port, "a port number (0 picks a free one)"),
             log_format: env.or("LOG_FORMAT", if production { LogFormat::Json } else { LogFormat::Pretty }, "pretty or json"),
+            traces: TraceSettings::read(env, service),
         }
     }
 

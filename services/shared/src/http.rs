@@ -31,7 +31,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// shape (carried by each route, so it holds wherever the router is merged), 413 before anything
 /// else looks at the request, the client's address derived at the edge for
 /// [`ClientAddr`] (behind `trusted_proxies` proxies of ours, see [`client_address`]), a JSON 500
-/// for a panic, `X-Content-Type-Options: nosniff` on every answer, and a span per request.
+/// for a panic, `X-Content-Type-Options: nosniff` on every answer, and a span per request that
+/// joins the caller's trace ([`crate::telemetry::request_span`]).
 pub fn api_layers(router: Router, trusted_proxies: usize) -> Router {
     let router = router
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -41,7 +42,7 @@ pub fn api_layers(router: Router, trusted_proxies: usize) -> Router {
         derive_client_address(router, trusted_proxies)
             .layer(CatchPanicLayer::custom(|_| ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response())),
     )
-    .layer(TraceLayer::new_for_http())
+    .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
 }
 
 /// `X-Content-Type-Options: nosniff` on every answer: a browser never reads a JSON answer (or

@@ -271,7 +271,7 @@ impl Drop for NatsCluster {
 pub fn env(nats: &impl Nats, extra: &[(&str, &str)]) -> EnvReader {
     // `TEST_LOG=1 cargo test …`: the services' logs next to a failing test (as zero2prod does).
     if std::env::var_os("TEST_LOG").is_some() {
-        shared::telemetry::init(shared::telemetry::LogFormat::Pretty);
+        shared::telemetry::init(shared::telemetry::LogFormat::Pretty, &shared::telemetry::TraceSettings::none("test"));
     }
     let mut vars: HashMap<String, String> =
         [("PORT", "0"), ("DATABASE_URL", "mem://")].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

@@ -9,9 +9,11 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         eprintln!("tickets: {error}");
         std::process::exit(2);
     });
-    shared::telemetry::init(config.service.process.log_format);
+    shared::telemetry::init(config.service.process.log_format, &config.service.process.traces);
     let server = tickets::application(config).await?;
     tracing::info!(port = server.port(), "tickets service listening");
     server.run_until_stopped().await?;
+    // The spans of the last requests and events go out before the process does.
+    shared::telemetry::shutdown();
     Ok(std::process::ExitCode::SUCCESS)
 }
