@@ -10,6 +10,11 @@
 //! and lost write conflicts deleting the same records, each loss a pause: under load that
 //! delayed events by hundreds of milliseconds.
 //!
+//! A record keeps the `traceparent` of the span that wrote it (a request's, an event handler's),
+//! written in the same transaction, and the relay publishes it as the message's `traceparent`
+//! header: whoever handles the event joins the trace of what caused it, however long the record
+//! waited. Records from before the field have none and are published without it.
+//!
 //! The relay reports `outbox_published_total{service, subject}` as it publishes, and after a
 //! look at the table (at most every [`GAUGE_EVERY`]) `outbox_backlog{service}` and
 //! `outbox_oldest_age_seconds{service}`: the whole table, every writer's records, so each
@@ -34,6 +39,7 @@ DEFINE FIELD IF NOT EXISTS subject ON outbox TYPE string;
 DEFINE FIELD IF NOT EXISTS payload ON outbox TYPE string;
 DEFINE FIELD IF NOT EXISTS writer ON outbox TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS created_at ON outbox TYPE option<datetime> DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS traceparent ON outbox TYPE option<string>;
 ";
 
 /// A record no relay of its writer has published for this long is adopted by any relay.
@@ -55,6 +61,8 @@ pub struct OutboxRecord {
     pub id: RecordId,
     pub subject: &'static str,
     pub payload: String,
+    /// The W3C `traceparent` of the span the event was made in; `None` outside any trace.
+    pub traceparent: Option<String>,
 }
 
 #[derive(SurrealValue)]
@@ -62,9 +70,11 @@ struct OutboxContent {
     subject: String,
     payload: String,
     writer: String,
+    traceparent: Option<String>,
 }
 
 impl OutboxRecord {
+    /// The record of `event`, in the trace of the current span.
     pub fn new<E: Event>(event: &E) -> anyhow::Result<Self> {
         let payload = serde_json::to_string(event).map_err(|e| anyhow::anyhow!("encoding {}: {e}", E::SUBJECT))?;
         Ok(Self {
@@ -72,6 +82,7 @@ impl OutboxRecord {
             id: RecordId::new("outbox", uuid::Uuid::now_v7().simple().to_string()),
             subject: E::SUBJECT,
             payload,
+            traceparent: crate::telemetry::current_traceparent(),
         })
     }
 
@@ -88,7 +99,12 @@ impl OutboxRecord {
     ) -> surrealdb::method::Query<'r, C> {
         query.bind((format!("outbox_id_{slot}"), self.id)).bind((
             format!("outbox_{slot}"),
-            OutboxContent { subject: self.subject.to_string(), payload: self.payload, writer: writer().to_string() },
+            OutboxContent {
+                subject: self.subject.to_string(),
+                payload: self.payload,
+                writer: writer().to_string(),
+                traceparent: self.traceparent,
+            },
         ))
     }
 }
@@ -108,6 +124,7 @@ struct Pending {
     id: String,
     subject: String,
     payload: String,
+    traceparent: Option<String>,
 }
 
 /// How often at most the relay counts the table for its gauges: two more queries per look.
@@ -157,7 +174,7 @@ pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal, drain: 
 async fn relay_batch(db: &Db, js: &jetstream::Context, service: &'static str) -> anyhow::Result<usize> {
     let mut response = db
         .query(
-            "SELECT record::id(id) AS id, subject, payload FROM outbox
+            "SELECT record::id(id) AS id, subject, payload, traceparent FROM outbox
              WHERE writer = $writer OR created_at < time::now() - $orphaned ORDER BY id LIMIT $batch",
         )
         .bind(("writer", writer().to_string()))
@@ -172,7 +189,11 @@ async fn relay_batch(db: &Db, js: &jetstream::Context, service: &'static str) ->
     let mut acks = Vec::with_capacity(pending.len());
     let mut failure = None;
     for record in &pending {
-        let message = PublishMessage::build().payload(record.payload.clone().into()).message_id(&record.id);
+        let mut message = PublishMessage::build().payload(record.payload.clone().into()).message_id(&record.id);
+        // A header value with a line break would panic the client: such a record goes without.
+        if let Some(traceparent) = record.traceparent.as_deref().filter(|value| !value.contains(['\r', '\n'])) {
+            message = message.header("traceparent", traceparent);
+        }
         match js.send_publish(record.subject.clone(), message).await {
             Ok(ack) => acks.push(ack),
             Err(error) => {
@@ -236,5 +257,38 @@ async fn update_gauges(db: &Db, service: &'static str) {
     match oldest_age(db).await {
         Ok(age) => gauge!("outbox_oldest_age_seconds", "service" => service).set(age.unwrap_or_default().as_secs_f64()),
         Err(error) => tracing::debug!(error = format!("{error:#}"), "reading the outbox's oldest record failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::EnvFilter;
+
+    use super::*;
+    use crate::events::TicketDeleted;
+    use crate::telemetry::{self, LogFormat, TraceSettings};
+
+    fn record() -> OutboxRecord {
+        OutboxRecord::new(&TicketDeleted { id: "t1".into(), version: 1 }).expect("an encodable event")
+    }
+
+    #[test]
+    fn a_record_carries_the_traceparent_of_the_span_that_wrote_it() {
+        let subscriber = telemetry::subscriber(LogFormat::Json, EnvFilter::new("info"), std::io::sink, &TraceSettings::none("test"));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request", trace_id = tracing::field::Empty);
+            let caller = "00-4bf92f3577b34da6a736d5e8ce7d1a5c-00f067aa0ba902b7-01";
+            telemetry::join(&span, telemetry::remote_parent(|name| (name == "traceparent").then(|| caller.to_string())));
+            let _entered = span.enter();
+            let traceparent = record().traceparent.expect("written inside a traced span");
+            assert_eq!(Some(traceparent.clone()), telemetry::current_traceparent(), "the current span's own");
+            assert!(traceparent.starts_with("00-4bf92f3577b34da6a736d5e8ce7d1a5c-"), "{traceparent}");
+            assert!(!traceparent.contains("00f067aa0ba902b7"), "the writer's span, a child of the caller's: {traceparent}");
+        });
+    }
+
+    #[test]
+    fn a_record_written_outside_any_trace_has_no_traceparent() {
+        assert_eq!(record().traceparent, None);
     }
 }
