@@ -16,6 +16,11 @@
 //! outcome `acked`, `waiting` (an earlier event first), `retried` (the handler failed),
 //! `paused` (its dependency is unreachable) or `dead_lettered`; a delivery after the first in
 //! `events_redelivered_total`, and the handler's time in `event_handle_duration_seconds`.
+//!
+//! Each delivery is handled in a span of its own (`event`, exported under the subject's name,
+//! with the consumer, subject and attempt), a child of the trace context the message carries in
+//! its `traceparent` header (see [`crate::telemetry`]): what the handler logs and writes is in
+//! the trace of the request that caused the event.
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
@@ -25,6 +30,7 @@ use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures_util::StreamExt;
+use tracing::Instrument;
 
 use super::nats::{self, DEAD_LETTER_PREFIX, REPLAY_PREFIX, STREAM};
 use super::Event;
@@ -263,7 +269,8 @@ where
                 continue;
             }
         };
-        if handle(js, spec, handler, message, failures).await == Flow::Pause {
+        let span = event_span(spec, &message);
+        if handle(js, spec, handler, message, failures).instrument(span).await == Flow::Pause {
             // Events pulled meanwhile go back after the ack wait; a fresh pull follows.
             pause(js, spec, drain).await;
             return Ok(Ended::Paused);
@@ -309,6 +316,25 @@ fn decide(outcome: &anyhow::Result<Outcome>, attempt: i64, failures: &mut u32, r
             }
         }
     }
+}
+
+/// The span a delivery is handled in: a child of the trace the message carries, if any.
+fn event_span(spec: &ConsumerSpec, message: &jetstream::Message) -> tracing::Span {
+    let subject = original_subject(&spec.durable, message.subject.as_str());
+    let attempt = message.info().map(|info| info.delivered).unwrap_or(1);
+    let span = tracing::info_span!(
+        "event",
+        otel.name = %subject,
+        otel.kind = "consumer",
+        consumer = %spec.durable,
+        subject = %subject,
+        attempt,
+        trace_id = tracing::field::Empty,
+    );
+    let headers = message.headers.as_ref();
+    let parent = crate::telemetry::remote_parent(|name| headers?.get(name).map(|value| value.as_str().to_string()));
+    crate::telemetry::join(&span, parent);
+    span
 }
 
 async fn handle<H, F>(
@@ -441,6 +467,10 @@ async fn dead_letter(js: &jetstream::Context, spec: &ConsumerSpec, message: &jet
     let mut headers = HeaderMap::new();
     headers.insert("Ticketing-Reason", reason.replace(['\r', '\n'], " ").as_str());
     headers.insert("Ticketing-Original-Subject", subject);
+    // Called in the event's span: a replay of it is handled in the same trace.
+    for (name, value) in crate::telemetry::current_trace_headers() {
+        headers.insert(name, value);
+    }
     let stored = match js.publish_with_headers(dead, headers, message.payload.clone()).await {
         Ok(ack) => ack.await.is_ok(),
         Err(_) => false,

@@ -34,6 +34,9 @@ pub struct DeadLetter {
     pub subject: String,
     pub reason: String,
     pub payload: Bytes,
+    /// The trace context of the handling that gave up (`traceparent`, `tracestate`): its replay
+    /// is handled in the same trace.
+    pub trace_headers: Vec<(&'static str, String)>,
 }
 
 /// The dead letters of `consumer` (`orders-service`, …), oldest first.
@@ -67,6 +70,7 @@ pub async fn list(js: &jetstream::Context, consumer: &str) -> anyhow::Result<Vec
             subject,
             reason: header("Ticketing-Reason").unwrap_or_default(),
             payload: message.payload.clone(),
+            trace_headers: crate::telemetry::TRACE_HEADERS.iter().filter_map(|name| Some((*name, header(*name)?))).collect(),
         });
     }
     Ok(letters)
@@ -82,6 +86,9 @@ pub async fn replay(js: &jetstream::Context, consumer: &str) -> anyhow::Result<u
         let mut headers = HeaderMap::new();
         // A second run of the command within the duplicate window stores it once.
         headers.insert("Nats-Msg-Id", format!("replay-{consumer}-{}", letter.sequence).as_str());
+        for (name, value) in &letter.trace_headers {
+            headers.insert(*name, value.as_str());
+        }
         js.publish_with_headers(nats::replay_subject(consumer, &letter.subject), headers, letter.payload.clone())
             .await?
             .await
