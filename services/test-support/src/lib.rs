@@ -1,8 +1,8 @@
 //! Test harness shared by every service's tests: a real `nats-server` on a free port with its own
 //! temporary store and the users and permissions every server runs with
-//! (`shared::events::permissions`), environment maps for configuration, session tokens and a spy
-//! on events. A service under test connects as its own NATS user (the development password); the
-//! harness itself as the operator's.
+//! (`shared::events::permissions`), environment maps for configuration, session tokens, a spy
+//! on events and a capture of the services' logs ([`logs`]). A service under test connects as its
+//! own NATS user (the development password); the harness itself as the operator's.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -394,8 +394,21 @@ impl EventSpy {
 
 /// Publishes an event through JetStream as another service would, and waits for the stream's ack.
 pub async fn publish(nats: &impl Nats, subject: &str, payload: serde_json::Value) {
+    publish_with_headers(nats, subject, payload, &[]).await;
+}
+
+/// [`publish`] with message headers (a `traceparent`, as an outbox relay sends it).
+pub async fn publish_with_headers(nats: &impl Nats, subject: &str, payload: serde_json::Value, headers: &[(&str, &str)]) {
     let js = async_nats::jetstream::new(client(nats).await);
-    js.publish(subject.to_string(), payload.to_string().into()).await.expect("published").await.expect("stored by the stream");
+    let mut map = async_nats::HeaderMap::new();
+    for (name, value) in headers {
+        map.insert(*name, *value);
+    }
+    js.publish_with_headers(subject.to_string(), map, payload.to_string().into())
+        .await
+        .expect("published")
+        .await
+        .expect("stored by the stream");
 }
 
 /// Asserts the status and the API's error shape, and returns the entries as (message, field).
@@ -490,6 +503,9 @@ pub async fn wait_acked(nats: &impl Nats, durable: &str, within: Duration) -> Co
 pub struct Stored {
     pub payload: serde_json::Value,
     pub stored_at: time::OffsetDateTime,
+    /// Its headers, the last value of each (a scheduled message's are the schedule's, but for
+    /// the server's own).
+    pub headers: HashMap<String, String>,
 }
 
 /// Every message the stream holds on `subject`, oldest first. Reads the stream itself, so it
@@ -523,7 +539,13 @@ pub async fn stored(nats: &impl Nats, subject: &str) -> Vec<Stored> {
         };
         let stored_at = message.info().map(|info| info.published).expect("a JetStream message");
         let payload = serde_json::from_slice(&message.payload).unwrap_or(serde_json::Value::Null);
-        found.push(Stored { payload, stored_at });
+        let headers = message
+            .headers
+            .iter()
+            .flat_map(|headers| headers.iter())
+            .filter_map(|(name, values)| Some((name.to_string(), values.last()?.as_str().to_string())))
+            .collect();
+        found.push(Stored { payload, stored_at, headers });
     }
     found
 }
@@ -589,6 +611,75 @@ fn series_parts(series: &str) -> Option<(&str, Vec<(String, String)>)> {
         }
     }
     Some((name, labels))
+}
+
+/// The services' logs as JSON lines, for a test that asserts what was logged.
+///
+/// Why one capture per test binary: a service logs from tasks it spawns (its consumer, its
+/// relay), on any thread of the runtime, so a subscriber set for one thread or one future would
+/// miss them; the global one sees everything. It is the subscriber `shared::telemetry::init`
+/// installs (same layers, JSON, the default filter), writing into a buffer, so what a test reads
+/// is what a service prints, trace ids included. It is also what gives the services' spans their
+/// trace context: without a subscriber there are no spans. Every test of the binary that runs
+/// after the first [`capture`] writes into it, so a test finds its own lines by what is unique to
+/// it (an id, a trace id). `TEST_LOG=1` installs the pretty one first, and then there is nothing
+/// to capture.
+pub mod logs {
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    use shared::telemetry::{self, LogFormat, TraceSettings};
+    use tracing_subscriber::fmt::MakeWriter;
+    use tracing_subscriber::EnvFilter;
+
+    /// Every line written since the capture was installed.
+    #[derive(Clone, Default)]
+    pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Logs {
+        type Writer = Logs;
+
+        fn make_writer(&'a self) -> Logs {
+            self.clone()
+        }
+    }
+
+    impl Logs {
+        /// Every line so far, each a JSON object.
+        pub fn lines(&self) -> Vec<serde_json::Value> {
+            let bytes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            String::from_utf8_lossy(&bytes).lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
+        }
+
+        /// The first line that `matches`, if one was written.
+        pub fn find(&self, matches: impl Fn(&serde_json::Value) -> bool) -> Option<serde_json::Value> {
+            let bytes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            String::from_utf8_lossy(&bytes).lines().filter_map(|line| serde_json::from_str(line).ok()).find(|line| matches(line))
+        }
+    }
+
+    /// Installs the capture the first time (for the rest of the test binary) and returns it.
+    pub fn capture() -> Logs {
+        static LOGS: OnceLock<Logs> = OnceLock::new();
+        LOGS.get_or_init(|| {
+            let logs = Logs::default();
+            let filter = EnvFilter::new(telemetry::DEFAULT_FILTER);
+            let installed = telemetry::install(LogFormat::Json, filter, logs.clone(), &TraceSettings::none("test"));
+            assert!(installed, "another subscriber is installed (TEST_LOG=1?): the logs cannot be captured");
+            logs
+        })
+        .clone()
+    }
 }
 
 #[cfg(test)]
