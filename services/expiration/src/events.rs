@@ -11,6 +11,10 @@
 //!
 //! For the same reason this service never sees an expiry happen: how late expiries are
 //! (`expiry_lateness_seconds`) is measured by orders when it cancels the order.
+//!
+//! The schedule carries the trace context of the `order.created` handling (`traceparent`), and
+//! the server keeps a schedule's headers on the message it fires (all but its own `Nats-Schedule-*`
+//! and `Nats-Msg-Id`): the expiry's handling in orders is in the trace of the purchase.
 use async_nats::jetstream;
 use async_nats::HeaderMap;
 use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
@@ -45,13 +49,17 @@ pub async fn handle(js: &jetstream::Context, grace: std::time::Duration, deliver
 }
 
 /// Stores the schedule and waits for the stream's ack, so `order.created` is acked only once its
-/// expiry is durable. `Nats-Msg-Id` makes a redelivered `order.created` store it once.
+/// expiry is durable. `Nats-Msg-Id` makes a redelivered `order.created` store it once. The
+/// current span's trace context goes with it to the fired `expiration.complete`.
 pub async fn schedule(js: &jetstream::Context, order_id: &str, at: time::OffsetDateTime) -> anyhow::Result<()> {
     let at = at.to_offset(time::UtcOffset::UTC).format(&Rfc3339)?;
     let mut headers = HeaderMap::new();
     headers.insert("Nats-Schedule", format!("@at {at}").as_str());
     headers.insert("Nats-Schedule-Target", ExpirationComplete::SUBJECT);
     headers.insert("Nats-Msg-Id", format!("expiration-{order_id}").as_str());
+    for (name, value) in shared::telemetry::current_trace_headers() {
+        headers.insert(name, value);
+    }
     let payload = serde_json::to_vec(&ExpirationComplete { order_id: order_id.to_string() })?;
     js.publish_with_headers(format!("{SCHEDULE_PREFIX}.{order_id}"), headers, payload.into())
         .await?

@@ -70,3 +70,19 @@ async fn many_orders_each_expire_once_and_the_consumer_is_drained() {
     assert_eq!(fired.len(), 200);
     assert!(fired.values().all(|f| f.len() == 1), "each fires once");
 }
+
+#[tokio::test]
+async fn the_expiry_carries_the_trace_of_the_order_created_it_was_scheduled_from() {
+    // With a subscriber the handler runs in a span, and so in a trace.
+    test_support::logs::capture();
+    let nats = NatsServer::start();
+    spawn_expiration(&nats).await;
+    let trace_id = "4bf92f3577b34da6a736d5e8ce7d1a5c";
+    let caller = format!("00-{trace_id}-00f067aa0ba902b7-01");
+    order_created_with_headers(&nats, "traced", in_ms(500), &[("traceparent", caller.as_str())]).await;
+    let fired = wait_fired(&nats, 1).await;
+    let traceparent = fired["traced"][0].headers.get("traceparent").cloned().unwrap_or_default();
+    // The server kept the schedule's header on the message it fired.
+    assert!(traceparent.starts_with(&format!("00-{trace_id}-")), "the fired expiry's traceparent: {traceparent:?}");
+    assert!(!traceparent.contains("00f067aa0ba902b7"), "the handling's span, a child of the publisher's: {traceparent}");
+}

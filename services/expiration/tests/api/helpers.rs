@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use expiration::ExpirationConfig;
 use serde_json::json;
-use test_support::{env, eventually, publish, stored, Nats, Stored};
+use test_support::{env, eventually, publish_with_headers, stored, Nats, Stored};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -28,11 +28,16 @@ pub fn in_ms(ms: i64) -> OffsetDateTime {
 
 /// Publishes `order.created` for an order expiring at `at`.
 pub async fn order_created(nats: &impl Nats, id: &str, at: OffsetDateTime) {
+    order_created_with_headers(nats, id, at, &[]).await;
+}
+
+/// [`order_created`] with message headers (a `traceparent`, as orders' relay sends it).
+pub async fn order_created_with_headers(nats: &impl Nats, id: &str, at: OffsetDateTime, headers: &[(&str, &str)]) {
     let payload = json!({
         "id": id, "version": 0, "status": "created", "userId": "ann",
         "expiresAt": at.format(&Rfc3339).unwrap(), "ticket": { "id": format!("t-{id}"), "price": 10 }
     });
-    publish(nats, "order.created", payload).await;
+    publish_with_headers(nats, "order.created", payload, headers).await;
 }
 
 /// `expiration.complete` messages in the stream, by order id.
