@@ -57,7 +57,9 @@ fn replica(id: String, title: String, price: contract::Cents, user_id: String, v
 async fn ticket_created(db: &Db, event: TicketCreated) -> anyhow::Result<Outcome> {
     let replica = replica(event.id, event.title, event.price, event.user_id, event.version);
     // An existing replica means a duplicate delivery: no effect.
-    store::insert_ticket(db, &replica).await?;
+    if store::insert_ticket(db, &replica).await? {
+        tracing::info!(ticket.id = %replica.id, version = replica.version, "ticket replica created");
+    }
     Ok(Outcome::Ack)
 }
 
@@ -113,6 +115,7 @@ async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Resu
             return Ok(Outcome::Wait(Duration::ZERO));
         }
         record_lateness(&order.expires_at);
+        tracing::info!(order.id = %order.id, "order expired unpaid: cancelled");
     }
     Ok(Outcome::Ack)
 }

@@ -12,7 +12,7 @@ use crate::helpers::{spawn_orders, TestApp};
 
 const WINDOW: &str = "2";
 
-async fn spawn_expiration(nats: &NatsServer) {
+pub async fn spawn_expiration(nats: &NatsServer) {
     let config = expiration::ExpirationConfig::read(env(nats, &[("EXPIRATION_GRACE_SECONDS", "0")])).expect("valid configuration");
     let server = expiration::application(config).await.expect("expiration starts");
     tokio::spawn(server.run_until_stopped());
