@@ -50,6 +50,29 @@ pub mod ssr {
         CLIENT.get_or_init(|| reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default())
     }
 
+    /// The trace context of the request being answered, provided by the server for each
+    /// request: a resource that renders a page runs in a task of its own, outside the request's
+    /// span, and its calls to the services must still be in the page's trace.
+    #[derive(Clone, Debug, Default)]
+    pub struct RequestTrace(pub Vec<(&'static str, String)>);
+
+    impl RequestTrace {
+        /// The current span's (the request's, where the server provides it).
+        pub fn current() -> Self {
+            Self(shared::telemetry::current_trace_headers())
+        }
+    }
+
+    /// The `traceparent` (and `tracestate`) a call to a service carries: the current span's,
+    /// else the request's, so that the service's request span joins the visitor's trace.
+    fn trace_headers() -> Vec<(&'static str, String)> {
+        let current = shared::telemetry::current_trace_headers();
+        if !current.is_empty() {
+            return current;
+        }
+        use_context::<RequestTrace>().map(|trace| trace.0).unwrap_or_default()
+    }
+
     /// Which service a call goes to.
     #[derive(Clone, Copy, Debug)]
     pub enum Service {
@@ -123,6 +146,9 @@ pub mod ssr {
             Service::Payments => &config.payments_url,
         };
         let mut request = client().request(method, format!("{base}{path}"));
+        for (name, value) in trace_headers() {
+            request = request.header(name, value);
+        }
         if let Some(parts) = &parts {
             if let Some(token) = session_token(parts) {
                 request = request.header(COOKIE, format!("{SESSION_COOKIE}={token}"));

@@ -44,6 +44,8 @@ async fn main() -> anyhow::Result<()> {
         move || {
             provide_context(api.clone());
             security::provide_request_nonce();
+            // Called in the request's span: its trace, for the page's calls to the services.
+            provide_context(app::api::ssr::RequestTrace::current());
         }
     };
     let app = Router::new()
@@ -58,7 +60,8 @@ async fn main() -> anyhow::Result<()> {
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .layer(middleware::from_fn(reject_cross_site))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http());
+        // A span per request, in the trace of the caller's `traceparent` if it sent one.
+        .layer(TraceLayer::new_for_http().make_span_with(shared::telemetry::request_span));
     // The client's address derived once, the Content-Security-Policy and the other headers.
     let app = security::layers(app, &services.edge)
         // Probes stay out of the request log: a 503 while the services start is not an error.
@@ -84,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(%address, "listening on http://{address}");
     serve(listener, app).await?;
     shared::http::drain(&backbones).await;
+    shared::telemetry::shutdown();
     Ok(())
 }
 
