@@ -58,6 +58,9 @@ const WEB_VARIABLES: &[&str] = &[
     "PAYMENTS_URL",
     "STRIPE_PUBLISHABLE_KEY",
     "METRICS_ADDR",
+    // shared::telemetry::TraceSettings, read in server/src/services.rs.
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_SERVICE_NAME",
     // server/src/security.rs: the edge.
     "APP_ENV",
     "TRUSTED_PROXIES",
