@@ -13,8 +13,9 @@
 //! (`expiry_lateness_seconds`) is measured by orders when it cancels the order.
 //!
 //! The schedule carries the trace context of the `order.created` handling (`traceparent`), and
-//! the server keeps a schedule's headers on the message it fires (all but its own `Nats-Schedule-*`
-//! and `Nats-Msg-Id`): the expiry's handling in orders is in the trace of the purchase.
+//! the server keeps a schedule's headers on the message it fires (all but its own
+//! `Nats-Schedule-*`, `Nats-Msg-Id` and the like): the expiry's handling in orders is in the
+//! trace of the purchase.
 use async_nats::jetstream;
 use async_nats::HeaderMap;
 use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};

@@ -201,7 +201,7 @@ pub fn request_span(request: &axum::http::Request<axum::body::Body>) -> Span {
         otel.kind = "server",
         method = %method,
         path = %request.uri().path(),
-        trace_id = tracing::field::Empty,
+        trace_id = tracing::field::Empty
     );
     if !nested {
         let headers = request.headers();
@@ -227,7 +227,7 @@ pub fn join(span: &Span, parent: Option<Context>) {
 /// The trace context a caller sent, read with `header` (`traceparent`, `tracestate`); `None`
 /// when there is none or it does not parse.
 pub fn remote_parent(header: impl Fn(&str) -> Option<String>) -> Option<Context> {
-    let fields: HashMap<String, String> = TRACE_HEADERS.iter().filter_map(|name| Some((name.to_string(), header(name)?))).collect();
+    let fields: HashMap<String, String> = TRACE_HEADERS.into_iter().filter_map(|name| Some((name.to_string(), header(name)?))).collect();
     if fields.is_empty() {
         return None;
     }
@@ -244,7 +244,7 @@ pub fn trace_headers(span: &Span) -> Vec<(&'static str, String)> {
     }
     let mut fields: HashMap<String, String> = HashMap::new();
     TraceContextPropagator::new().inject_context(&context, &mut fields);
-    TRACE_HEADERS.iter().filter_map(|name| Some((*name, fields.remove(*name)?))).collect()
+    TRACE_HEADERS.into_iter().filter_map(|name| Some((name, fields.remove(name)?))).collect()
 }
 
 /// [`trace_headers`] of the current span: what a call or a message made here carries on.

@@ -329,7 +329,7 @@ fn event_span(spec: &ConsumerSpec, message: &jetstream::Message) -> tracing::Spa
         consumer = %spec.durable,
         subject = %subject,
         attempt,
-        trace_id = tracing::field::Empty,
+        trace_id = tracing::field::Empty
     );
     let headers = message.headers.as_ref();
     let parent = crate::telemetry::remote_parent(|name| headers?.get(name).map(|value| value.as_str().to_string()));
