@@ -355,12 +355,13 @@ mod tests {
             tracing::info!(ticket.id = "t1", "handled");
         });
         let lines = lines.json();
-        assert_eq!(lines.len(), 2, "{lines:?}");
-        assert_eq!(lines[0]["message"], "outside");
-        assert!(lines[0].get("trace_id").is_none(), "{}", lines[0]);
-        assert_eq!(lines[1]["message"], "handled");
-        assert_eq!(lines[1]["ticket.id"], "t1");
-        assert_eq!(lines[1]["trace_id"], TRACE_ID, "{}", lines[1]);
+        let line = |message: &str| lines.iter().find(|line| line["message"] == message).cloned().expect("the line was written");
+        let outside = line("outside");
+        assert!(outside.get("trace_id").is_none(), "{outside}");
+        let handled = line("handled");
+        assert_eq!(handled["ticket.id"], "t1");
+        assert_eq!(handled["trace_id"], TRACE_ID, "{handled}");
+        assert_eq!(handled["span"]["name"], "inner", "the line was written in the inner span: {handled}");
     }
 
     #[test]
