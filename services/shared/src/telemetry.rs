@@ -23,7 +23,6 @@
 //! `RUST_LOG` filters spans as well as lines: the request and event spans are at `info`, so a
 //! filter above that (`warn`) makes no spans, and so no traces, for what it hides.
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::OnceLock;
 

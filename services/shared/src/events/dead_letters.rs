@@ -70,7 +70,7 @@ pub async fn list(js: &jetstream::Context, consumer: &str) -> anyhow::Result<Vec
             subject,
             reason: header("Ticketing-Reason").unwrap_or_default(),
             payload: message.payload.clone(),
-            trace_headers: crate::telemetry::TRACE_HEADERS.iter().filter_map(|name| Some((*name, header(*name)?))).collect(),
+            trace_headers: crate::telemetry::TRACE_HEADERS.iter().filter_map(|name| Some((*name, header(name)?))).collect(),
         });
     }
     Ok(letters)
