@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub const SESSION_COOKIE: &str = "session";
 
 /// A ticket as `GET /api/tickets` and `GET /api/tickets/:id` show it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ticket {
@@ -30,16 +31,19 @@ pub struct Ticket {
     /// Until when the holding order may be paid (its `expiresAt`, RFC 3339 UTC), while an unpaid
     /// order holds the ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub reserved_until: Option<String>,
     /// Present (and true) once the order holding it was paid: it will not come back on sale.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sold: bool,
     /// When the ticket was sold (RFC 3339 UTC), once it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub sold_at: Option<String>,
 }
 
 /// `created`, `cancelled`, `awaiting:payment` or `complete`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OrderStatus {
     #[serde(rename = "created")]
@@ -74,6 +78,7 @@ impl OrderStatus {
 
 /// Why an order was cancelled: the API's status stays `cancelled`, and this tells a buyer who
 /// let it lapse from one who cancelled it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CancelReason {
@@ -100,6 +105,7 @@ impl CancelReason {
 }
 
 /// An order as `/api/orders` shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
@@ -107,6 +113,7 @@ pub struct Order {
     pub user_id: String,
     pub status: OrderStatus,
     /// RFC 3339 in UTC, to the millisecond.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
     pub version: u64,
     pub ticket: OrderTicket,
@@ -117,6 +124,7 @@ pub struct Order {
 }
 
 /// The ticket inside an order, as the orders service knows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderTicket {
     pub id: String,
@@ -128,6 +136,7 @@ pub struct OrderTicket {
 
 /// What `POST /api/payments` answers: a payment, or an attempt waiting for the customer's
 /// authentication (`status` and `clientSecret`, for Stripe.js's `handleNextAction`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
@@ -149,6 +158,7 @@ impl Payment {
 }
 
 /// A payment that is not settled yet.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentStatus {
@@ -157,6 +167,7 @@ pub enum PaymentStatus {
 }
 
 /// A user as sign-up and sign-in answer it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
@@ -164,13 +175,17 @@ pub struct User {
 }
 
 /// `GET /api/users/currentuser`: the session's user, or `null` when there is none.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CurrentUser {
+    /// Always present: `null` without a valid session.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub current_user: Option<SessionUser>,
 }
 
 /// The user a valid session names, and when it was issued (Unix seconds).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
     pub id: String,
@@ -179,6 +194,7 @@ pub struct SessionUser {
 }
 
 /// The body of every error answer: `{"errors": [...]}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub errors: Vec<ErrorItem>,
@@ -186,13 +202,15 @@ pub struct ErrorBody {
 
 /// One entry of [`ErrorBody`]; `field` is present only for a bad input field. Clients translate
 /// by `code`; `message` stays English.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorItem {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Defaults so that a body from before codes still reads.
+    /// Defaults so that a body from before codes still reads. Every service sends it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub code: ErrorCode,
 }
 
@@ -222,6 +240,8 @@ pub enum ErrorCode {
     ServerBusy,
     Internal,
     DatabaseUnavailable,
+    /// The web server could not reach a service (for `/api/openapi.json`, which it merges from them).
+    ServiceUnavailable,
     // The request body.
     WrongContentType,
     BodyUnreadable,
@@ -282,7 +302,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order (a test holds it to the enum).
-    pub const ALL: [Self; 56] = [
+    pub const ALL: [Self; 57] = [
         Self::NotAuthorized,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -291,6 +311,7 @@ impl ErrorCode {
         Self::ServerBusy,
         Self::Internal,
         Self::DatabaseUnavailable,
+        Self::ServiceUnavailable,
         Self::WrongContentType,
         Self::BodyUnreadable,
         Self::InvalidJson,
@@ -357,6 +378,7 @@ impl ErrorCode {
             Self::ServerBusy => "server_busy",
             Self::Internal => "internal",
             Self::DatabaseUnavailable => "database_unavailable",
+            Self::ServiceUnavailable => "service_unavailable",
             Self::WrongContentType => "wrong_content_type",
             Self::BodyUnreadable => "body_unreadable",
             Self::InvalidJson => "invalid_json",
@@ -426,6 +448,23 @@ impl std::fmt::Debug for ErrorCode {
         f.write_str(self.as_str())
     }
 }
+
+/// By hand, as serde is: a string, one of the names the services send. `unknown` is left out
+/// because no service sends it (it is what a client reads a code it does not know as).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let names = Self::ALL.into_iter().filter(|code| *code != Self::Unknown).map(Self::as_str);
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(names))
+            .description(Some("The kind of error, stable across releases: clients translate by it (docs/errors.md lists them)."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ErrorCode {}
 
 #[cfg(test)]
 mod tests {
@@ -514,7 +553,8 @@ mod tests {
             TooManyRequests => Some(ServerBusy),
             ServerBusy => Some(Internal),
             Internal => Some(DatabaseUnavailable),
-            DatabaseUnavailable => Some(WrongContentType),
+            DatabaseUnavailable => Some(ServiceUnavailable),
+            ServiceUnavailable => Some(WrongContentType),
             WrongContentType => Some(BodyUnreadable),
             BodyUnreadable => Some(InvalidJson),
             InvalidJson => Some(InvalidBody),

@@ -38,6 +38,22 @@ impl<'de> Deserialize<'de> for Cents {
     }
 }
 
+/// By hand, as serde is: a JSON number of dollars. No `multipleOf: 0.01`, which validators
+/// check in floating point and so refuse prices such as 0.07.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Cents {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .description(Some("US dollars with at most two decimals (12.5 is $12.50), charged as integer cents."))
+            .examples([12.5])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Cents {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
