@@ -1,16 +1,17 @@
 //! `/api/users`: the handlers, in the order of checks the spec gives (size, parsing, validation,
-//! then each route's own rules).
+//! then each route's own rules), each with its OpenAPI description ([`openapi`]).
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use contract::{CurrentUser as CurrentUserView, SessionUser, User};
+use contract::{CurrentUser as CurrentUserView, ErrorBody, SessionUser, User};
 use serde::Deserialize;
 use shared::extract::{ApiJson, ClientAddr};
 use shared::session::{CurrentUser, Sessions, SESSION_COOKIE};
 use shared::store::Db;
 use shared::{parse_fields, ApiError, ErrorCode};
+use utoipa::ToSchema;
 
 use crate::domain::hashing::{HashError, Hasher};
 use crate::domain::{GivenPassword, NewPassword, UserEmail};
@@ -59,12 +60,53 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Both fields optional here so that a missing one is a validation error on that field.
-#[derive(Debug, Deserialize)]
+/// The routes of [`router`] as OpenAPI 3.1: served at `/openapi.json` on the service's own port,
+/// merged by the web server into `/api/openapi.json`. A route added above is described here too.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <Description as utoipa::OpenApi>::openapi()
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "auth", description = "Sign-up, sign-in and sessions: `/api/users`."),
+    paths(signup, signin, signout, current_user),
+    modifiers(&shared::openapi::Common),
+    tags((name = "users", description = "Accounts and sessions (the auth service)."))
+)]
+struct Description;
+
+/// Both fields optional here so that a missing one is a validation error on that field; the
+/// description says what a valid request carries.
+#[derive(Debug, Deserialize, ToSchema)]
 struct Credentials {
+    /// An email address of at most 254 bytes; trimmed and lower-cased before use.
+    #[schema(value_type = String, max_length = 254, example = "ann@example.com")]
     email: Option<String>,
+    /// Sign-up: 8 to 128 characters. Sign-in: the account's password.
+    #[schema(value_type = String, example = "a long password")]
     password: Option<String>,
 }
+
+/// A sign-up: a new account, signed in at once.
+///
+/// The email is trimmed and lower-cased and must not have an account yet (also under concurrent
+/// sign-ups). Sign-ups are limited per client address, never per email. Password hashing is
+/// bounded: when too many hashes are queued the answer is 503 with `Retry-After`.
+#[utoipa::path(
+    post,
+    path = "/api/users/signup",
+    operation_id = "signUp",
+    tag = "users",
+    request_body(content = Credentials, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Signed up, and signed in: the session cookie is set.", body = User,
+            headers(("set-cookie" = String, description = "The session cookie: `session`, HttpOnly, SameSite=Lax, Path=/."))),
+        (status = 400, description = "`email_invalid` or `email_in_use` (field email), `password_length` (field password), or a body that is not the JSON asked for.", body = ErrorBody),
+        (status = 429, description = "Too many sign-ups from this client address (`too_many_requests`).", body = ErrorBody),
+        (status = 503, description = "Too many password hashes queued (`server_busy`, with `Retry-After`), or the database cannot be reached (`database_unavailable`).", body = ErrorBody,
+            headers(("retry-after" = u32, description = "Seconds to wait before trying again, with `server_busy`."))),
+    )
+)]
 
 async fn signup(
     State(state): State<AppState>,
@@ -100,6 +142,26 @@ async fn signup(
     Ok((StatusCode::CREATED, jar, Json(User { id, email: email.to_string() })))
 }
 
+/// A sign-in, with the session cookie as the answer.
+///
+/// An unknown email and a wrong password get the same answer. After 10 failures for one email
+/// within a minute, or 100 from one client address, sign-ins for it get 429 until the minute has
+/// passed, even with the right password.
+#[utoipa::path(
+    post,
+    path = "/api/users/signin",
+    operation_id = "signIn",
+    tag = "users",
+    request_body(content = Credentials, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in: the session cookie is set.", body = User,
+            headers(("set-cookie" = String, description = "The session cookie: `session`, HttpOnly, SameSite=Lax, Path=/."))),
+        (status = 400, description = "`email_invalid` (field email), `password_required` (field password), `invalid_credentials`, or a body that is not the JSON asked for.", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this email or from this client address (`too_many_requests`).", body = ErrorBody),
+        (status = 503, description = "Too many password hashes queued (`server_busy`, with `Retry-After`), or the database cannot be reached (`database_unavailable`).", body = ErrorBody,
+            headers(("retry-after" = u32, description = "Seconds to wait before trying again, with `server_busy`."))),
+    )
+)]
 async fn signin(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -147,6 +209,17 @@ async fn signin(
     Ok((jar, Json(User { id: user.id, email: user.email })))
 }
 
+/// A sign-out: the session cookie is cleared. Takes `{}` or no body, with or without a session.
+#[utoipa::path(
+    post,
+    path = "/api/users/signout",
+    operation_id = "signOut",
+    tag = "users",
+    responses(
+        (status = 200, description = "Signed out: `{}`, and the cookie cleared (`Max-Age=0`).", body = Object, content_type = "application/json",
+            headers(("set-cookie" = String, description = "The session cookie, cleared."))),
+    )
+)]
 async fn signout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar, Json<serde_json::Value>) {
     let mut cleared = state.cookie(String::new());
     cleared.set_max_age(time::Duration::ZERO);
@@ -154,6 +227,18 @@ async fn signout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar, J
     (jar.add(cleared), Json(serde_json::json!({})))
 }
 
+/// Who the session names: `{"currentUser": {id, email, iat}}`, or `{"currentUser": null}` without
+/// a valid session (an invalid or expired token is no session).
+#[utoipa::path(
+    get,
+    path = "/api/users/currentuser",
+    operation_id = "currentUser",
+    tag = "users",
+    security((), ("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user, or `null`.", body = CurrentUserView),
+    )
+)]
 async fn current_user(CurrentUser(claims): CurrentUser) -> Json<CurrentUserView> {
     Json(CurrentUserView { current_user: claims.map(|c| SessionUser { id: c.id, email: c.email, iat: c.iat }) })
 }

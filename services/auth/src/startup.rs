@@ -46,5 +46,7 @@ impl AuthService {
 pub async fn application(config: AuthConfig) -> anyhow::Result<Server> {
     let service = AuthService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind("auth", config.service.address(), service.router.merge(shared::metrics::router()), readiness).await
+    // Its metrics and its description beside the API, on this port only (the ingress routes `/api`).
+    let router = service.router.merge(shared::metrics::router()).merge(shared::openapi::router(&routes::openapi()));
+    Server::bind("auth", config.service.address(), router, readiness).await
 }

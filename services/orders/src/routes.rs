@@ -1,4 +1,5 @@
-//! `/api/orders`. Checks run in the order auth, validation, 404, own ticket, reserved.
+//! `/api/orders`. Checks run in the order auth, validation, 404, own ticket, reserved. Each handler
+//! carries its OpenAPI description ([`openapi`]).
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use contract::{Cents, Order};
+use contract::{Cents, ErrorBody, Order};
 use serde::Deserialize;
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, OrderCreated, OrderStatus, OrderTicket};
@@ -14,6 +15,7 @@ use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
 use shared::{parse_fields, ApiError, ErrorCode};
+use utoipa::ToSchema;
 
 use shared::timestamp::rfc3339;
 
@@ -75,9 +77,28 @@ pub fn router(state: AppState) -> Router {
     Router::new().route("/api/orders", get(list).post(create)).route("/api/orders/{id}", get(show).delete(cancel)).with_state(state)
 }
 
-#[derive(Debug, Deserialize)]
+/// The routes of [`router`] as OpenAPI 3.1: served at `/openapi.json` on the service's own port,
+/// merged by the web server into `/api/openapi.json`. A route added above is described here too.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <Description as utoipa::OpenApi>::openapi()
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "orders", description = "Orders: `/api/orders`."),
+    paths(create, list, show, cancel),
+    modifiers(&shared::openapi::Common),
+    tags((name = "orders", description = "A buyer's orders, each holding one ticket until paid or cancelled (the orders service)."))
+)]
+struct Description;
+
+/// Optional here so that a missing id is a validation error on its field; the description says
+/// what a valid request carries.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct OrderBody {
+    /// The ticket to reserve.
+    #[schema(value_type = String, min_length = 1)]
     ticket_id: Option<String>,
 }
 
@@ -88,6 +109,30 @@ fn reserved() -> ApiError {
     ApiError::bad_request(ErrorCode::TicketReserved, "Ticket is already reserved")
 }
 
+/// An order for a ticket: it holds the ticket until paid, cancelled or expired.
+///
+/// At most one order per ticket is active (`created`, `awaiting:payment` or `complete`) at any
+/// time, however many buyers race for it. `expiresAt` is now plus the expiration window; an
+/// order not `complete` by then is cancelled and the ticket is free again.
+#[utoipa::path(
+    post,
+    path = "/api/orders",
+    operation_id = "createOrder",
+    tag = "orders",
+    security(("session" = []), ("bearer" = [])),
+    request_body(content = OrderBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The order, `created`, holding the ticket.", body = Order,
+            links(
+                ("showOrder" = (operation_id = "showOrder", parameters(("id" = "$response.body#/id")), description = "The order just made.")),
+                ("cancelOrder" = (operation_id = "cancelOrder", parameters(("id" = "$response.body#/id")), description = "Its buyer cancels it.")),
+            )),
+        (status = 400, description = "`ticket_id_required` (field ticketId), `buy_own_ticket`, `ticket_reserved`.", body = ErrorBody),
+        (status = 401, description = "No valid session (`not_authorized`).", body = ErrorBody),
+        (status = 404, description = "Unknown or deleted ticket (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -132,6 +177,19 @@ async fn create(
     Err(ApiError::Internal(anyhow::anyhow!("ticket {} kept changing while ordering it", ticket_id.as_str())))
 }
 
+/// The caller's orders, in every status, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/orders",
+    operation_id = "listOrders",
+    tag = "orders",
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's orders, newest first.", body = [Order]),
+        (status = 401, description = "No valid session (`not_authorized`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn list(State(state): State<AppState>, RequireUser(user): RequireUser) -> Result<Json<Vec<Order>>, ApiError> {
     let rows = store::list_orders(&state.db, &user.id).await?;
     Ok(Json(rows.iter().map(OrderRow::view).collect()))
@@ -145,10 +203,42 @@ async fn owned(state: &AppState, id: &str, user_id: &str) -> Result<OrderRow, Ap
     Ok(row)
 }
 
+/// One of the caller's orders.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}",
+    operation_id = "showOrder",
+    tag = "orders",
+    security(("session" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The order's id (any string: an unknown one is a 404).")),
+    responses(
+        (status = 200, description = "The order.", body = Order),
+        (status = 401, description = "No valid session, or someone else's order (`not_authorized`).", body = ErrorBody),
+        (status = 404, description = "Unknown order (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn show(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
     Ok(Json(owned(&state, &id, &user.id).await?.view()))
 }
 
+/// A cancellation by the buyer: the order becomes `cancelled` (reason `buyer`) and its ticket is
+/// free again. The order stays readable; cancelling a cancelled order changes nothing.
+#[utoipa::path(
+    delete,
+    path = "/api/orders/{id}",
+    operation_id = "cancelOrder",
+    tag = "orders",
+    security(("session" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The order's id.")),
+    responses(
+        (status = 204, description = "Cancelled (or it already was)."),
+        (status = 400, description = "`cancel_completed_order`: it is paid.", body = ErrorBody),
+        (status = 401, description = "No valid session, or someone else's order (`not_authorized`).", body = ErrorBody),
+        (status = 404, description = "Unknown order (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     for _ in 0..ATTEMPTS {
         let row = owned(&state, &id, &user.id).await?;

@@ -49,5 +49,7 @@ impl OrdersService {
 pub async fn application(config: OrdersConfig) -> anyhow::Result<Server> {
     let service = OrdersService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind("orders", config.service.address(), service.router.merge(shared::metrics::router()), readiness).await
+    // Its metrics and its description beside the API, on this port only (the ingress routes `/api`).
+    let router = service.router.merge(shared::metrics::router()).merge(shared::openapi::router(&routes::openapi()));
+    Server::bind("orders", config.service.address(), router, readiness).await
 }

@@ -1,17 +1,19 @@
 //! `/api/payments`. Checks run in the order auth, validation, 404, owner, cancelled, already
 //! paid, another attempt in flight; then the attempt is recorded and Stripe is called (see
 //! `attempts` for how a charge is never lost). `/api/payments/webhook` takes Stripe's events.
+//! Each handler carries its OpenAPI description ([`openapi`]).
 use axum::body::Bytes;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use contract::Payment;
-use serde::Deserialize;
+use contract::{ErrorBody, Payment};
+use serde::{Deserialize, Serialize};
 use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
 use shared::{parse_fields, ApiError, ErrorCode, ErrorItem};
 use stripe_webhook::{EventObject, Webhook, WebhookError};
+use utoipa::ToSchema;
 
 use crate::attempts::{self, Attempts, Outcome};
 use crate::domain::{OrderId, PaymentToken};
@@ -61,11 +63,42 @@ pub fn router(state: AppState) -> Router {
     Router::new().route("/api/payments", post(create)).route("/api/payments/webhook", post(webhook)).with_state(state)
 }
 
-#[derive(Debug, Deserialize)]
+/// The routes of [`router`] as OpenAPI 3.1: served at `/openapi.json` on the service's own port,
+/// merged by the web server into `/api/openapi.json`. A route added above is described here too.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <Description as utoipa::OpenApi>::openapi()
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "payments", description = "Payments through Stripe: `/api/payments`."),
+    paths(create, webhook),
+    modifiers(&shared::openapi::Common),
+    tags((name = "payments", description = "Paying for an order, and Stripe's events about the charges (the payments service)."))
+)]
+struct Description;
+
+/// Optional here so that a missing field is a validation error on that field; the description
+/// says what a valid request carries.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PaymentBody {
+    /// The order to pay for (the caller's own).
+    #[schema(value_type = String, min_length = 1)]
     order_id: Option<String>,
+    /// A Stripe PaymentMethod id (`pm_card_visa`; Stripe.js makes real ones) or a legacy card
+    /// token (`tok_visa`): letters, digits and `_`, at most 200.
+    #[schema(value_type = String, pattern = r"^(pm|tok)_[A-Za-z0-9_]+$", max_length = 200, example = "pm_card_visa")]
     token: Option<String>,
+}
+
+/// What the webhook answers Stripe.
+#[derive(Debug, Serialize, ToSchema)]
+struct Receipt {
+    received: bool,
+    /// Present (and true) when this event id was handled before: nothing changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
 }
 
 fn cancelled() -> ApiError {
@@ -80,6 +113,31 @@ fn declined(message: String) -> ApiError {
     ApiError::PaymentRequired(ErrorItem::new(ErrorCode::CardDeclined, message))
 }
 
+/// A payment for one of the caller's orders, charged through Stripe for the price the order was
+/// made at.
+///
+/// A double submit never charges twice: of two concurrent submissions for one order exactly one
+/// gets 201 and the other 409 or `order_paid`. A charge that succeeds for an order cancelled
+/// meanwhile is refunded, and the order stays cancelled.
+#[utoipa::path(
+    post,
+    path = "/api/payments",
+    operation_id = "createPayment",
+    tag = "payments",
+    security(("session" = []), ("bearer" = [])),
+    request_body(content = PaymentBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Paid: the order becomes `complete`.", body = Payment),
+        (status = 202, description = "The card needs the customer's authentication (3-D Secure): `status` is `requires_action`, with Stripe.js's `clientSecret`.", body = Payment),
+        (status = 400, description = "`order_id_required` (field orderId), `token_required`, `token_invalid`, `token_unknown` (field token), `order_cancelled`, `order_paid`.", body = ErrorBody),
+        (status = 401, description = "No valid session, or someone else's order (`not_authorized`).", body = ErrorBody),
+        (status = 402, description = "Stripe declined the card (`card_declined`); the message is Stripe's.", body = ErrorBody),
+        (status = 404, description = "Unknown order (`not_found`).", body = ErrorBody),
+        (status = 409, description = "Another payment for the order is in flight (`payment_in_progress`).", body = ErrorBody),
+        (status = 502, description = "Stripe failed the charge (`payment_provider_failed`), did not answer once it was sent (`payment_provider_no_answer`), or is still processing it (`payment_processing`).", body = ErrorBody),
+        (status = 503, description = "Stripe could not be reached before charging (`payment_provider_unavailable`), or the database cannot be (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -185,7 +243,20 @@ fn charge_error(order_id: &str, error: ChargeError) -> ApiError {
 
 /// Stripe's events about our charges, signed with the endpoint's secret. Each event id is
 /// handled once; an event that fails to be handled answers 500, so Stripe sends it again.
-async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/payments/webhook",
+    operation_id = "stripeWebhook",
+    tag = "payments",
+    params(("Stripe-Signature" = String, Header, description = "Stripe's signature of the body with the endpoint's secret (`t=<unix seconds>,v1=<hex HMAC-SHA256>`), checked with a timestamp tolerance.")),
+    request_body(content = Object, content_type = "application/json", description = "A Stripe event, exactly as Stripe signed it."),
+    responses(
+        (status = 200, description = "Handled, or deliberately ignored; the same event id twice changes nothing.", body = Receipt),
+        (status = 400, description = "`webhook_signature_missing`, `webhook_signature_invalid`, `webhook_signature_stale`, `webhook_not_utf8`, `webhook_malformed`.", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`); Stripe sends the event again.", body = ErrorBody),
+    )
+)]
+async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Receipt>, ApiError> {
     let signature = headers
         .get("stripe-signature")
         .and_then(|value| value.to_str().ok())
@@ -210,7 +281,7 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     let db = &state.attempts.db;
     let event_id = event.id.to_string();
     if store::webhook_seen(db, &event_id).await? {
-        return Ok(Json(serde_json::json!({ "received": true, "duplicate": true })));
+        return Ok(Json(Receipt { received: true, duplicate: true }));
     }
     let kind = event.type_.as_str().to_string();
     match &event.data.object {
@@ -233,5 +304,5 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         _ => tracing::debug!(event.id = %event_id, %kind, "webhook event not used"),
     }
     store::webhook_handled(db, &event_id, &kind).await?;
-    Ok(Json(serde_json::json!({ "received": true })))
+    Ok(Json(Receipt { received: true, duplicate: false }))
 }

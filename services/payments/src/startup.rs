@@ -69,6 +69,7 @@ impl PaymentsService {
 pub async fn application(config: PaymentsConfig) -> anyhow::Result<Server> {
     let service = PaymentsService::build(&config).await?;
     let readiness = service.readiness();
-    let router = service.router.merge(routes::metrics_router(service.db.clone()));
+    // Its metrics and its description beside the API, on this port only (the ingress routes `/api`).
+    let router = service.router.merge(routes::metrics_router(service.db.clone())).merge(shared::openapi::router(&routes::openapi()));
     Server::bind("payments", config.service.address(), router, readiness).await
 }

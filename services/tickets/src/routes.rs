@@ -1,5 +1,6 @@
 //! `/api/tickets` and the caller's own, `/api/tickets/mine`. Checks run in the order auth,
-//! validation, 404, owner (401), reserved (400).
+//! validation, 404, owner (401), reserved (400). Each handler carries its OpenAPI description
+//! ([`openapi`]).
 use std::collections::HashMap;
 
 use axum::extract::{FromRef, Path, Query, State};
@@ -8,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
-use contract::Ticket;
+use contract::{ErrorBody, Ticket};
 use serde::Deserialize;
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, TicketCreated, TicketDeleted, TicketUpdated};
@@ -16,6 +17,9 @@ use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
 use shared::{parse_fields, ApiError, ErrorCode};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 use crate::domain::{ListQueryError, Price, Title};
 use crate::listing::Listing;
@@ -44,10 +48,46 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-#[derive(Debug, Deserialize)]
+/// The routes of [`router`] as OpenAPI 3.1: served at `/openapi.json` on the service's own port,
+/// merged by the web server into `/api/openapi.json`. A route added above is described here too.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <Description as utoipa::OpenApi>::openapi()
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "tickets", description = "Tickets for sale: `/api/tickets`."),
+    paths(list, create, mine, show, update, remove),
+    modifiers(&shared::openapi::Common),
+    tags((name = "tickets", description = "Tickets for sale, and a seller's own (the tickets service)."))
+)]
+struct Description;
+
+/// Both fields optional here so that a missing one is a validation error on that field; the
+/// description says what a valid request carries.
+#[derive(Debug, Deserialize, ToSchema)]
 struct TicketBody {
+    /// Trimmed, then 1 to 200 characters, without control characters or invisible formatting
+    /// characters (such as bidirectional overrides).
+    #[schema(value_type = String, min_length = 1, example = "Concert")]
     title: Option<String>,
+    #[schema(schema_with = price_schema, required)]
     price: Option<serde_json::Value>,
+}
+
+/// A price as a request may give it: a number, or a string of digits with at most two decimals.
+/// The pattern is the parser's own (`"12."` reads as 12), so the fuzzer's malformed strings are
+/// the ones the service refuses. A number's decimals and a string's range are said in words only:
+/// validators check `multipleOf` in floating point, and a pattern cannot compare amounts.
+fn price_schema() -> RefOr<Schema> {
+    let description = "Dollars, from 0.50 (Stripe's smallest charge) to 1,000,000, with at most two decimals: a JSON number \
+                       or a string of digits (`\"12.50\"`; no sign, exponent or spaces).";
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0.5)).maximum(Some(1_000_000)))
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[0-9]{1,9}(\.[0-9]{0,2})?$")))
+        .description(Some(description))
+        .examples([serde_json::json!(12.5)])
+        .into()
 }
 
 /// A write and its event are committed: the lists kept are stale (before the response, so the
@@ -57,6 +97,26 @@ fn committed(state: &AppState) {
     state.backbone.outbox.wake();
 }
 
+/// A ticket put on sale by the signed-in seller, at `version` 0.
+#[utoipa::path(
+    post,
+    path = "/api/tickets",
+    operation_id = "createTicket",
+    tag = "tickets",
+    security(("session" = []), ("bearer" = [])),
+    request_body(content = TicketBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "On sale.", body = Ticket,
+            links(
+                ("showTicket" = (operation_id = "showTicket", parameters(("id" = "$response.body#/id")), description = "The ticket just listed.")),
+                ("updateTicket" = (operation_id = "updateTicket", parameters(("id" = "$response.body#/id")), description = "Its seller changes it.")),
+                ("deleteTicket" = (operation_id = "deleteTicket", parameters(("id" = "$response.body#/id")), description = "Its seller withdraws it.")),
+            )),
+        (status = 400, description = "`title_required`, `title_too_long`, `title_control_characters`, `title_invisible_characters` (field title); `price_not_positive`, `price_not_number`, `price_malformed`, `price_too_small`, `price_too_large` (field price); every bad field at once.", body = ErrorBody),
+        (status = 401, description = "No valid session (`not_authorized`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -87,6 +147,24 @@ async fn create(
 
 /// Served from the answers kept (`listing`) when it can be. Only answers that passed every check
 /// are kept, and a `before` that was a ticket's id stays one (deleting a ticket only marks it).
+#[utoipa::path(
+    get,
+    path = "/api/tickets",
+    operation_id = "listTickets",
+    tag = "tickets",
+    summary = "The tickets on sale",
+    description = "Tickets neither reserved nor deleted, newest first (by creation), a page at a time: `limit` of them, \
+                   listed before the ticket `before` names.",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "How many tickets, 1 to 200 (default 50)."),
+        ("before" = Option<String>, Query, description = "A ticket's id: only tickets listed before it (the next page)."),
+    ),
+    responses(
+        (status = 200, description = "Tickets on sale, newest first.", body = [Ticket]),
+        (status = 400, description = "`limit_invalid` (field limit), `before_unknown` (field before).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
     let mut errors = shared::error::FieldErrors::new();
     let limit = errors.check(
@@ -133,11 +211,39 @@ fn json_body(body: Bytes) -> Response {
 
 /// The caller's own tickets in every state (on sale, reserved, sold), not deleted, newest first.
 /// Read from the database each time: per user, so the list's cache does not fit.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/mine",
+    operation_id = "myTickets",
+    tag = "tickets",
+    summary = "The seller's own tickets",
+    description = "The caller's tickets that are not deleted, in every state: on sale, reserved (with `orderId` and \
+                   `reservedUntil`) or sold (with `sold` and `soldAt`), newest first.",
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The seller's tickets that are not deleted, on sale, reserved or sold, newest first; not paged.", body = [Ticket]),
+        (status = 401, description = "No valid session (`not_authorized`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn mine(State(state): State<AppState>, RequireUser(user): RequireUser) -> Result<Json<Vec<Ticket>>, ApiError> {
     let rows = store::list_of_user(&state.db, &user.id).await?;
     Ok(Json(rows.iter().map(TicketRow::view).collect()))
 }
 
+/// A ticket, reserved and sold ones too.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/{id}",
+    operation_id = "showTicket",
+    tag = "tickets",
+    params(("id" = String, Path, description = "The ticket's id (any string: an unknown one is a 404).")),
+    responses(
+        (status = 200, description = "The ticket.", body = Ticket),
+        (status = 404, description = "Unknown or deleted (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Ticket>, ApiError> {
     let row = store::get(&state.db, &id).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
     Ok(Json(row.view()))
@@ -165,6 +271,24 @@ const DELETE_RESERVED: Reserved = (ErrorCode::DeleteReservedTicket, "Cannot dele
 /// A guarded write lost a race: decide again on what is there now, a few times at most.
 const ATTEMPTS: usize = 5;
 
+/// A change of title and price by the ticket's seller, at `version` + 1.
+#[utoipa::path(
+    put,
+    path = "/api/tickets/{id}",
+    operation_id = "updateTicket",
+    tag = "tickets",
+    security(("session" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The ticket's id.")),
+    request_body(content = TicketBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The ticket as changed.", body = Ticket,
+            links(("showTicket" = (operation_id = "showTicket", parameters(("id" = "$response.body#/id")), description = "The ticket as changed.")))),
+        (status = 400, description = "The fields' errors as on `POST /api/tickets`, or `edit_reserved_ticket` while an order holds it.", body = ErrorBody),
+        (status = 401, description = "No valid session, or not the seller (`not_authorized`).", body = ErrorBody),
+        (status = 404, description = "Unknown or deleted (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -196,6 +320,22 @@ async fn update(
     Err(ApiError::Internal(anyhow::anyhow!("ticket {id} kept changing during an update")))
 }
 
+/// A ticket withdrawn by its seller.
+#[utoipa::path(
+    delete,
+    path = "/api/tickets/{id}",
+    operation_id = "deleteTicket",
+    tag = "tickets",
+    security(("session" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "The ticket's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`delete_reserved_ticket` while an order holds it.", body = ErrorBody),
+        (status = 401, description = "No valid session, or not the seller (`not_authorized`).", body = ErrorBody),
+        (status = 404, description = "Unknown or already deleted (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
+    )
+)]
 async fn remove(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     for _ in 0..ATTEMPTS {
         let row = editable(&state, &id, &user.id, DELETE_RESERVED).await?;

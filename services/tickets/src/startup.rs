@@ -58,5 +58,7 @@ impl TicketsService {
 pub async fn application(config: TicketsConfig) -> anyhow::Result<Server> {
     let service = TicketsService::build(&config).await?;
     let readiness = service.readiness();
-    Server::bind("tickets", config.service.address(), service.router.merge(shared::metrics::router()), readiness).await
+    // Its metrics and its description beside the API, on this port only (the ingress routes `/api`).
+    let router = service.router.merge(shared::metrics::router()).merge(shared::openapi::router(&routes::openapi()));
+    Server::bind("tickets", config.service.address(), router, readiness).await
 }
