@@ -20,6 +20,7 @@ use shared::ApiError;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+mod openapi;
 mod security;
 mod services;
 
@@ -56,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
         .fallback(leptos_axum::file_and_error_handler_with_context(security::provide_request_nonce, shell))
         .with_state(options)
         .merge(services.router)
+        .merge(openapi::router(services.openapi))
         // Unknown `/api` paths get the API's JSON 404, everything else the app's HTML 404.
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .layer(middleware::from_fn(reject_cross_site))

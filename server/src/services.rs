@@ -9,6 +9,7 @@ use app::api::ApiConfig;
 use axum::Router;
 use shared::http::Readiness;
 
+use crate::openapi::Descriptions;
 use crate::security::EdgeSettings;
 
 pub struct Services {
@@ -20,6 +21,8 @@ pub struct Services {
     /// `METRICS_ADDR`: where `/metrics` is served, on a listener of its own because the site's
     /// port is public (the ingress routes `/` to it). Unset: nowhere.
     pub metrics: Option<SocketAddr>,
+    /// `/api/openapi.json`: the services' descriptions, merged here or fetched from them.
+    pub openapi: Descriptions,
 }
 
 pub async fn start(address: SocketAddr) -> anyhow::Result<Services> {
@@ -92,7 +95,13 @@ async fn embedded(address: SocketAddr, edge: EdgeSettings, traces: &shared::tele
         // The embedded auth read the same INTERNAL_SECRET.
         internal_secret: edge.internal_secret.clone(),
     };
-    Ok(Services { router, readiness, api, edge, metrics: None })
+    let openapi = Descriptions::merged([
+        auth::routes::openapi(),
+        tickets::routes::openapi(),
+        orders::routes::openapi(),
+        payments::routes::openapi(),
+    ]);
+    Ok(Services { router, readiness, api, edge, metrics: None, openapi })
 }
 
 /// The web server alone: server functions call the services where the environment says.
@@ -110,5 +119,6 @@ fn remote(mut env: shared::config::EnvReader, edge: EdgeSettings, traces: &share
     };
     env.finish().map_err(|e| anyhow::anyhow!("server: {e}"))?;
     shared::telemetry::init(format, traces);
-    Ok(Services { router: Router::new(), readiness: Readiness::default(), api, edge, metrics: None })
+    let openapi = Descriptions::remote(&api);
+    Ok(Services { router: Router::new(), readiness: Readiness::default(), api, edge, metrics: None, openapi })
 }
