@@ -260,6 +260,12 @@ impl From<surrealdb::Error> for Checked {
     }
 }
 
+impl From<shared::store::TxError> for Checked {
+    fn from(error: shared::store::TxError) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
 /// How often the reconciler looks for attempts to check.
 const RECONCILE_EVERY: Duration = Duration::from_secs(5);
 

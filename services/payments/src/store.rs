@@ -195,23 +195,36 @@ pub async fn set_intent(db: &Db, attempt_id: &str, intent_id: &str) -> Result<()
     Ok(())
 }
 
+/// How often a transaction that lost a conflict and may simply run again is tried.
+const CONFLICT_TRIES: usize = 5;
+
 /// Ends an attempt that charged nothing (`failed`, `abandoned`) or waits for the customer
 /// (`action`), and frees the order for another attempt.
-pub async fn end_attempt(db: &Db, attempt_id: &str, order_id: &str, state: &str, error: Option<&str>) -> Result<(), surrealdb::Error> {
-    db.query(
-        "BEGIN TRANSACTION;
-         UPDATE $attempt SET state = $state, error = $error WHERE state IN ['pending', 'action'];
-         UPDATE $order SET paying = NONE, paying_until = NONE WHERE paying = $attempt_id;
-         COMMIT TRANSACTION;",
-    )
-    .bind(("attempt", attempt(attempt_id)))
-    .bind(("order", order(order_id)))
-    .bind(("attempt_id", attempt_id.to_string()))
-    .bind(("state", state.to_string()))
-    .bind(("error", error.map(str::to_string)))
-    .await?
-    .check()?;
-    Ok(())
+///
+/// Others write the same records meanwhile: the event consumer the order's replica (a buyer who
+/// cancels while a card is refused), a webhook or the reconciler the attempt. The transaction
+/// writes the same whichever goes first, so a conflict is met by running it again; it used to
+/// answer the buyer a 500 (found by `scripts/fuzz`).
+pub async fn end_attempt(db: &Db, attempt_id: &str, order_id: &str, state: &str, error: Option<&str>) -> Result<(), TxError> {
+    let mut tries = 1;
+    loop {
+        let query = db
+            .query(
+                "BEGIN TRANSACTION;
+                 UPDATE $attempt SET state = $state, error = $error WHERE state IN ['pending', 'action'];
+                 UPDATE $order SET paying = NONE, paying_until = NONE WHERE paying = $attempt_id;
+                 COMMIT TRANSACTION;",
+            )
+            .bind(("attempt", attempt(attempt_id)))
+            .bind(("order", order(order_id)))
+            .bind(("attempt_id", attempt_id.to_string()))
+            .bind(("state", state.to_string()))
+            .bind(("error", error.map(str::to_string)));
+        match commit(query).await {
+            Err(TxError::Conflict) if tries < CONFLICT_TRIES => tries += 1,
+            result => return result.map(drop),
+        }
+    }
 }
 
 /// Attempts without an outcome whose next check is due, oldest first.
