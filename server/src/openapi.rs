@@ -34,6 +34,7 @@ pub const PATH: &str = "/api/openapi.json";
 #[derive(Clone)]
 pub enum Descriptions {
     /// Merged and serialized at start (one machine).
+    #[cfg_attr(not(feature = "embedded"), allow(dead_code))]
     Merged(Result<Bytes, Arc<str>>),
     /// Fetched from each service on first request (Kubernetes, `scripts/cluster`).
     Remote(Arc<Remote>),
@@ -48,8 +49,9 @@ impl Descriptions {
 
     /// The services `api` calls, each asked for its `/openapi.json` when first needed.
     pub fn remote(api: &ApiConfig) -> Self {
-        let sources = [("auth", &api.auth_url), ("tickets", &api.tickets_url), ("orders", &api.orders_url), ("payments", &api.payments_url)]
-            .map(|(service, url)| (service, format!("{}/openapi.json", url.trim_end_matches('/'))));
+        let sources =
+            [("auth", &api.auth_url), ("tickets", &api.tickets_url), ("orders", &api.orders_url), ("payments", &api.payments_url)]
+                .map(|(service, url)| (service, format!("{}/openapi.json", url.trim_end_matches('/'))));
         let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
         Self::Remote(Arc::new(Remote { sources, client, merged: tokio::sync::OnceCell::new() }))
     }
@@ -179,8 +181,11 @@ mod tests {
 
     /// Routes the code has and the spec does not, each with why. A route missing from both the spec
     /// and this list fails the test: describe it in the spec (or here) before adding it.
-    const NOT_IN_THE_SPEC: &[(&str, &str, &str)] =
-        &[("GET", "/api/tickets/mine", "a seller's own tickets in every state, for the web client's My tickets page (docs/architecture.md)")];
+    const NOT_IN_THE_SPEC: &[(&str, &str, &str)] = &[(
+        "GET",
+        "/api/tickets/mine",
+        "a seller's own tickets in every state, for the web client's My tickets page (docs/architecture.md)",
+    )];
 
     fn services() -> [OpenApi; 4] {
         [auth::routes::openapi(), tickets::routes::openapi(), orders::routes::openapi(), payments::routes::openapi()]
@@ -225,7 +230,7 @@ mod tests {
             .lines()
             .filter_map(|line| {
                 let route = route_of(line)?;
-                let cells = line.trim().trim_matches('|').split('|').map(|cell| cell.trim().to_string()).collect();
+                let cells: Vec<String> = line.trim().trim_matches('|').split('|').map(|cell| cell.trim().to_string()).collect();
                 Some((route, cells))
             })
             .collect()
@@ -262,7 +267,11 @@ mod tests {
             "the routes of docs/architecture.md and of the description differ"
         );
         for (route, session) in &documented {
-            assert_eq!(security_of(&operations[route]), session.as_str(), "{route:?}: the session column and the description's security differ");
+            assert_eq!(
+                security_of(&operations[route]),
+                session.as_str(),
+                "{route:?}: the session column and the description's security differ"
+            );
         }
     }
 
@@ -297,7 +306,8 @@ mod tests {
                 .map(str::to_string)
                 .collect();
             let operation = &operations[&route];
-            let missing: Vec<_> = listed.difference(&statuses(operation)).collect();
+            let described = statuses(operation);
+            let missing: Vec<_> = listed.difference(&described).collect();
             assert!(missing.is_empty(), "{route:?}: the spec lists {missing:?}, the description does not");
             if !listed.is_empty() {
                 let responses = operation["responses"].as_object().expect("responses");
@@ -339,7 +349,10 @@ mod tests {
                 for (status, response) in operation["responses"].as_object().expect("responses") {
                     for (name, link) in response.get("links").and_then(Value::as_object).into_iter().flatten() {
                         let target = link["operationId"].as_str().unwrap_or_default();
-                        assert!(unique.contains(target), "{whose}: {method} {path} {status} links ({name}) to {target:?}, which is not described");
+                        assert!(
+                            unique.contains(target),
+                            "{whose}: {method} {path} {status} links ({name}) to {target:?}, which is not described"
+                        );
                     }
                 }
             }

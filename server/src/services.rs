@@ -95,12 +95,8 @@ async fn embedded(address: SocketAddr, edge: EdgeSettings, traces: &shared::tele
         // The embedded auth read the same INTERNAL_SECRET.
         internal_secret: edge.internal_secret.clone(),
     };
-    let openapi = Descriptions::merged([
-        auth::routes::openapi(),
-        tickets::routes::openapi(),
-        orders::routes::openapi(),
-        payments::routes::openapi(),
-    ]);
+    let openapi =
+        Descriptions::merged([auth::routes::openapi(), tickets::routes::openapi(), orders::routes::openapi(), payments::routes::openapi()]);
     Ok(Services { router, readiness, api, edge, metrics: None, openapi })
 }
 

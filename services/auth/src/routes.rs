@@ -75,8 +75,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 )]
 struct Description;
 
-/// Both fields optional here so that a missing one is a validation error on that field; the
-/// description says what a valid request carries.
+// Both fields optional here so that a missing one is a validation error on that field; the
+// schema says what a valid request carries.
+/// An email and a password.
 #[derive(Debug, Deserialize, ToSchema)]
 struct Credentials {
     /// An email address of at most 254 bytes; trimmed and lower-cased before use.
@@ -107,7 +108,6 @@ struct Credentials {
             headers(("retry-after" = u32, description = "Seconds to wait before trying again, with `server_busy`."))),
     )
 )]
-
 async fn signup(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,

@@ -92,8 +92,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 )]
 struct Description;
 
-/// Optional here so that a missing id is a validation error on its field; the description says
-/// what a valid request carries.
+// Optional here so that a missing id is a validation error on its field; the schema says what a
+// valid request carries.
+/// The ticket to order.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct OrderBody {

@@ -78,8 +78,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 )]
 struct Description;
 
-/// Optional here so that a missing field is a validation error on that field; the description
-/// says what a valid request carries.
+// Optional here so that a missing field is a validation error on that field; the schema says
+// what a valid request carries.
+/// The order to pay for, and what to pay with.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PaymentBody {

@@ -63,8 +63,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 )]
 struct Description;
 
-/// Both fields optional here so that a missing one is a validation error on that field; the
-/// description says what a valid request carries.
+// Both fields optional here so that a missing one is a validation error on that field; the
+// schema says what a valid request carries.
+/// A ticket's title and price.
 #[derive(Debug, Deserialize, ToSchema)]
 struct TicketBody {
     /// Trimmed, then 1 to 200 characters, without control characters or invisible formatting
