@@ -67,6 +67,17 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     let missing = client.get(format!("{base}/api/no-such-route")).send().await.unwrap();
     assert_eq!(error_items(missing, 404).await, vec![ErrorItem::new(ErrorCode::NotFound, "Not Found")]);
 
+    // The API's description: every service's routes merged, with the links between them.
+    let description = client.get(format!("{base}/api/openapi.json")).send().await.unwrap();
+    assert_eq!(description.status().as_u16(), 200);
+    let description: serde_json::Value = description.json().await.unwrap();
+    assert_eq!(description["info"]["title"], "Ticketing API");
+    for path in ["/api/users/signup", "/api/tickets/{id}", "/api/orders", "/api/payments/webhook"] {
+        assert!(description["paths"].get(path).is_some(), "{path} is described");
+    }
+    let pay = &description["paths"]["/api/orders"]["post"]["responses"]["201"]["links"]["payOrder"];
+    assert_eq!(pay["operationId"], "createPayment", "an order links to its payment: {pay}");
+
     // Metrics on their own listener, with the embedded services' series beside the web's; the
     // public port has no /metrics (the app's 404 page).
     let metrics = scrape(&client, &format!("http://127.0.0.1:{metrics_port}")).await;

@@ -13,6 +13,8 @@ enum Body {
     Error(&'static str, &'static str),
     /// JSON equal to this.
     Json(fn() -> Value),
+    /// JSON whose value at this pointer is this.
+    JsonAt(&'static str, fn() -> Value),
     /// An HTML page.
     Html,
 }
@@ -55,6 +57,15 @@ fn cases() -> Vec<Case> {
             Body::Json(|| json!({ "currentUser": null })),
         ),
         case("an unknown page", Method::GET, "/no-such-page", 404, Body::Html),
+        // Merged by the web server: on one machine from its own process, behind the ingress from
+        // each service's /openapi.json.
+        case(
+            "the API's description, every service's routes in it",
+            Method::GET,
+            "/api/openapi.json",
+            200,
+            Body::JsonAt("/paths/~1api~1payments/post/operationId", || json!("createPayment")),
+        ),
         Case {
             name: "malformed JSON",
             method: Method::POST,
@@ -110,6 +121,12 @@ pub async fn run(base: &str) -> anyhow::Result<Vec<String>> {
             Body::Json(expected) => {
                 if serde_json::from_str::<Value>(&text).ok() != Some(expected()) {
                     problems.push(format!("body {text:.200?}, expected {}", expected()));
+                }
+            }
+            Body::JsonAt(pointer, expected) => {
+                let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                if body.pointer(pointer) != Some(&expected()) {
+                    problems.push(format!("body {text:.200?}, expected {} at {pointer}", expected()));
                 }
             }
             Body::Html => {
