@@ -171,6 +171,7 @@ fn link_services(openapi: &mut OpenApi) {
 /// The description in step with the code's routes, the docs' route table and (where it is checked
 /// out next to the repository) the HTTP contract, `../shared/spec/api.md`.
 #[cfg(all(test, feature = "embedded"))]
+#[allow(clippy::expect_used, reason = "test helpers (clippy sees no test under this cfg): a panic is a failed test")]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
     use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use contract::{CurrentUser as CurrentUserView, ErrorBody, SessionUser, User};
 use serde::Deserialize;
 use shared::extract::{ApiJson, ClientAddr};
+use shared::openapi::Common;
 use shared::session::{CurrentUser, Sessions, SESSION_COOKIE};
 use shared::store::Db;
 use shared::{parse_fields, ApiError, ErrorCode};
@@ -70,7 +71,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     info(title = "auth", description = "Sign-up, sign-in and sessions: `/api/users`."),
     paths(signup, signin, signout, current_user),
-    modifiers(&shared::openapi::Common),
+    modifiers(&Common),
     tags((name = "users", description = "Accounts and sessions (the auth service)."))
 )]
 struct Description;

@@ -1,5 +1,6 @@
 //! `/api/orders`. Checks run in the order auth, validation, 404, own ticket, reserved. Each handler
 //! carries its OpenAPI description ([`openapi`]).
+use shared::openapi::Common;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,7 +88,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     info(title = "orders", description = "Orders: `/api/orders`."),
     paths(create, list, show, cancel),
-    modifiers(&shared::openapi::Common),
+    modifiers(&Common),
     tags((name = "orders", description = "A buyer's orders, each holding one ticket until paid or cancelled (the orders service)."))
 )]
 struct Description;

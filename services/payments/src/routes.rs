@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use contract::{ErrorBody, Payment};
 use serde::{Deserialize, Serialize};
 use shared::extract::ApiJson;
+use shared::openapi::Common;
 use shared::session::{RequireUser, Sessions};
 use shared::{parse_fields, ApiError, ErrorCode, ErrorItem};
 use stripe_webhook::{EventObject, Webhook, WebhookError};
@@ -73,7 +74,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     info(title = "payments", description = "Payments through Stripe: `/api/payments`."),
     paths(create, webhook),
-    modifiers(&shared::openapi::Common),
+    modifiers(&Common),
     tags((name = "payments", description = "Paying for an order, and Stripe's events about the charges (the payments service)."))
 )]
 struct Description;

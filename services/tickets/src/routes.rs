@@ -1,6 +1,7 @@
 //! `/api/tickets` and the caller's own, `/api/tickets/mine`. Checks run in the order auth,
 //! validation, 404, owner (401), reserved (400). Each handler carries its OpenAPI description
 //! ([`openapi`]).
+use shared::openapi::Common;
 use std::collections::HashMap;
 
 use axum::extract::{FromRef, Path, Query, State};
@@ -58,7 +59,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     info(title = "tickets", description = "Tickets for sale: `/api/tickets`."),
     paths(list, create, mine, show, update, remove),
-    modifiers(&shared::openapi::Common),
+    modifiers(&Common),
     tags((name = "tickets", description = "Tickets for sale, and a seller's own (the tickets service)."))
 )]
 struct Description;
