@@ -120,7 +120,7 @@ impl Secrets {
         }
         // Each NATS user's password (k8s/base/nats.yaml): letters and digits, never digits
         // alone (nats-server would read a number).
-        for user in ["tickets", "orders", "payments", "expiration", "admin"] {
+        for user in ["tickets", "orders", "payments", "expiration", "web", "admin"] {
             put(&format!("nats-{user}"), "password", format!("n{}", random(24)));
         }
         Ok(Self(values))
@@ -296,6 +296,10 @@ impl Cluster {
                 env.insert("LEPTOS_SITE_PKG_DIR".into(), "pkg".into());
                 env.insert("LEPTOS_OUTPUT_NAME".into(), "ticketing".into());
                 env.insert("LEPTOS_ENV".into(), "PROD".into());
+                // Its live updates listen to the events, as the services publish them.
+                if env.contains_key("NATS_URL") {
+                    env.insert("NATS_URL".into(), nats_url.clone());
+                }
                 options.web_bin.clone()
             } else {
                 if env.contains_key("DATABASE_URL") {

@@ -61,6 +61,10 @@ const WEB_VARIABLES: &[&str] = &[
     // shared::telemetry::TraceSettings, read in server/src/services.rs.
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_SERVICE_NAME",
+    // server/src/live.rs: the live updates' NATS listener (`NatsSettings::read_listener`).
+    "NATS_URL",
+    "NATS_USER",
+    "NATS_PASSWORD",
     // server/src/security.rs: the edge.
     "APP_ENV",
     "TRUSTED_PROXIES",

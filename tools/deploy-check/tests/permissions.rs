@@ -1,6 +1,7 @@
-//! Who may do what in the manifests, checked against the code: each service connects to NATS as
-//! its own user, whose permissions the servers' configuration holds exactly as
-//! `shared::events::permissions` renders them, from its own Secret; and the network policies
+//! Who may do what in the manifests, checked against the code: each service (and the web server,
+//! which only listens) connects to NATS as its own user, whose permissions the servers'
+//! configuration holds exactly as `shared::events::permissions` renders them, from its own
+//! Secret; and the network policies
 //! isolate every pod and open only the paths the marketplace uses. Run with `cargo test -p
 //! deploy-check`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
@@ -56,18 +57,15 @@ fn each_service_connects_to_nats_as_its_own_user_with_its_own_secrets() {
         for deployment in &deployments {
             let name = deployment["metadata"]["name"].as_str().unwrap_or_default();
             let env = env_entries(&deployment["spec"]["template"]["spec"]["containers"][0]);
-            match permissions::service(name) {
-                Some(user) => {
-                    assert_eq!(env.get("NATS_USER").map(|e| &e["value"]), Some(&Value::from(user.name)), "{overlay}/{name}: NATS_USER");
-                    let expected = format!("nats-{name}");
-                    let password = env.get("NATS_PASSWORD").and_then(|entry| secret_of(entry));
-                    assert_eq!(password, Some((expected.as_str(), "password")), "{overlay}/{name}: NATS_PASSWORD");
-                }
-                // auth and the web server do not use NATS at all.
-                None => {
-                    let nats: Vec<&String> = env.keys().filter(|k| k.starts_with("NATS_")).collect();
-                    assert!(nats.is_empty(), "{overlay}/{name} has no NATS user but sets {nats:?}");
-                }
+            if permissions::connects(name) {
+                assert_eq!(env.get("NATS_USER").map(|e| &e["value"]), Some(&Value::from(name)), "{overlay}/{name}: NATS_USER");
+                let expected = format!("nats-{name}");
+                let password = env.get("NATS_PASSWORD").and_then(|entry| secret_of(entry));
+                assert_eq!(password, Some((expected.as_str(), "password")), "{overlay}/{name}: NATS_PASSWORD");
+            } else {
+                // auth does not use NATS at all.
+                let nats: Vec<&String> = env.keys().filter(|k| k.starts_with("NATS_")).collect();
+                assert!(nats.is_empty(), "{overlay}/{name} has no NATS user but sets {nats:?}");
             }
             // No other part's NATS user nor database user.
             for (variable, entry) in &env {
@@ -79,8 +77,9 @@ fn each_service_connects_to_nats_as_its_own_user_with_its_own_secrets() {
             }
         }
         let with_users: BTreeSet<&str> =
-            deployments.iter().filter_map(|d| d["metadata"]["name"].as_str()).filter(|name| permissions::service(name).is_some()).collect();
-        let declared: BTreeSet<&str> = permissions::SERVICES.iter().map(|s| s.name).collect();
+            deployments.iter().filter_map(|d| d["metadata"]["name"].as_str()).filter(|name| permissions::connects(name)).collect();
+        let declared: BTreeSet<&str> =
+            permissions::SERVICES.iter().map(|s| s.name).chain(permissions::LISTENERS.iter().map(|l| l.name)).collect();
         assert_eq!(with_users, declared, "{overlay}: every NATS user of the code is a Deployment's");
     }
 }
@@ -274,6 +273,8 @@ fn only_the_paths_the_marketplace_uses_are_open() {
     let open: BTreeSet<(&str, &str, u16)> = [
         [("web", "auth", 3000), ("web", "tickets", 3000), ("web", "orders", 3000), ("web", "payments", 3000)].as_slice(),
         &[("tickets", "nats", 4222), ("orders", "nats", 4222), ("payments", "nats", 4222), ("expiration", "nats", 4222)],
+        // The web server's live updates: it listens to events.
+        &[("web", "nats", 4222)],
         &[("nats", "nats", 6222)],
         &[("auth", "surrealdb", 8000), ("tickets", "surrealdb", 8000), ("orders", "surrealdb", 8000), ("payments", "surrealdb", 8000)],
         &[("surrealdb-users", "surrealdb", 8000)],

@@ -61,14 +61,7 @@ impl NatsSettings {
     /// Reads `NATS_URL`, `NATS_STREAM_REPLICAS` and the credentials of `user`, the service's own
     /// NATS user (`tickets`, …, see [`permissions::SERVICES`]).
     pub fn read(env: &mut EnvReader, user: &str) -> Self {
-        let raw = env.or("NATS_URL", "nats://127.0.0.1:4222".to_string(), "nats:// URLs");
-        let servers = match parse_servers(&raw) {
-            Ok(servers) => servers,
-            Err(why) => {
-                env.problem(format!("NATS_URL={raw:?} is not valid: {why}"));
-                Vec::new()
-            }
-        };
+        let servers = read_servers(env);
         let replicas = env.or("NATS_STREAM_REPLICAS", 1, "a number of replicas (1 to 5)");
         if !(1..=5).contains(&replicas) {
             env.problem(format!("NATS_STREAM_REPLICAS={replicas} is not valid: expected 1 to 5"));
@@ -77,9 +70,30 @@ impl NatsSettings {
         Self { servers, replicas, credentials }
     }
 
+    /// Reads `NATS_URL` and the credentials of `user`, for a connection that only listens (the
+    /// web server's live updates, [`permissions::WEB`]): it creates no stream, so
+    /// `NATS_STREAM_REPLICAS` is not its to read.
+    pub fn read_listener(env: &mut EnvReader, user: &str) -> Self {
+        let servers = read_servers(env);
+        let credentials = read_credentials(env, user);
+        Self { servers, replicas: 1, credentials }
+    }
+
     /// The servers as a `NATS_URL` value.
     pub fn url(&self) -> String {
         self.servers.iter().map(|s| s.clone().into_inner().to_string()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// `NATS_URL`, checked.
+fn read_servers(env: &mut EnvReader) -> Vec<ServerAddr> {
+    let raw = env.or("NATS_URL", "nats://127.0.0.1:4222".to_string(), "nats:// URLs");
+    match parse_servers(&raw) {
+        Ok(servers) => servers,
+        Err(why) => {
+            env.problem(format!("NATS_URL={raw:?} is not valid: {why}"));
+            Vec::new()
+        }
     }
 }
 
@@ -259,6 +273,8 @@ pub fn version_problem(client: &Client) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn read(vars: &[(&str, &str)]) -> Result<NatsSettings, crate::config::ConfigError> {
@@ -285,6 +301,14 @@ mod tests {
         assert!(error.contains("development password"), "{error}");
         assert!(read(&[("NATS_USER", "payments")]).unwrap_err().to_string().contains("set together"));
         assert!(read(&[("NATS_USER", "a.b"), ("NATS_PASSWORD", "x")]).is_err(), "a user name is an inbox subject token");
+    }
+
+    #[test]
+    fn the_web_server_listens_as_its_own_user_and_reads_no_stream_settings() {
+        let mut env = EnvReader::from_map(HashMap::from([("NATS_STREAM_REPLICAS".to_string(), "9".to_string())]));
+        let settings = NatsSettings::read_listener(&mut env, permissions::WEB.name);
+        env.finish().expect("NATS_STREAM_REPLICAS is not the listener's");
+        assert_eq!(settings.credentials.map(|c| c.user), Some("web".to_string()));
     }
 
     #[test]

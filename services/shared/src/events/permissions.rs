@@ -3,8 +3,10 @@
 //! consumer's internal subjects (acks, dead letters, replays) and the JetStream API calls its own
 //! durable consumer and the streams need; it may subscribe only to its own reply inbox
 //! (`_INBOX.<user>.>`: pulled events arrive there) and to the subjects it owns (its replicas hear
-//! each other's writes). A message on another owner's subject is refused by the server. The auth
-//! service and the web server do not connect to NATS and have no user.
+//! each other's writes). A message on another owner's subject is refused by the server. The web
+//! server connects as `web`, a listener: it may subscribe to the events the pages' live updates
+//! follow and publish nothing (server/src/live.rs). The auth service does not connect to NATS and
+//! has no user.
 //!
 //! One table, rendered into the servers' `authorization` block wherever a server runs: Kubernetes
 //! (`auth.conf` in the `nats-config` ConfigMap, passwords from the environment, checked by
@@ -60,14 +62,53 @@ pub fn service(name: &str) -> Option<&'static ServiceUser> {
     SERVICES.iter().find(|s| s.name == name)
 }
 
+/// A user that only listens: it may subscribe to the events it hears and publish nothing, not
+/// even to the JetStream API. A core subscription needs no more: a live page wants what happens
+/// from now on, never a replay, so it has no consumer, no acks and no replies to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerUser {
+    pub name: &'static str,
+    /// The subjects it subscribes to, each by its exact name.
+    pub hears: &'static [&'static str],
+}
+
+/// The web server: what its pages show changes on the ticket events (created, reserved or
+/// released, edited, deleted) and when an order is paid or cancelled (`order.completed` also
+/// tells it a ticket was sold, which no ticket event says). `order.created` tells it nothing
+/// the `ticket.updated` of the reservation does not.
+pub const WEB: ListenerUser = ListenerUser {
+    name: "web",
+    hears: &[TicketCreated::SUBJECT, TicketUpdated::SUBJECT, TicketDeleted::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
+};
+
+/// Every user that only listens.
+pub const LISTENERS: &[ListenerUser] = &[WEB];
+
+/// Whether the part `name` (a Deployment's name) connects to NATS as a user of its own.
+pub fn connects(name: &str) -> bool {
+    service(name).is_some() || LISTENERS.iter().any(|l| l.name == name)
+}
+
+impl ListenerUser {
+    /// What it may not publish: anything.
+    pub fn publish_deny(&self) -> Vec<String> {
+        vec![">".to_string()]
+    }
+
+    /// What it may subscribe to: the subjects it hears, nothing else (no inbox: it asks nothing).
+    pub fn subscribe_allow(&self) -> Vec<String> {
+        self.hears.iter().map(|s| s.to_string()).collect()
+    }
+}
+
 /// The user whose durable consumer is `durable` (`orders-service`, …).
 pub fn of_durable(durable: &str) -> Option<&'static ServiceUser> {
     SERVICES.iter().find(|s| s.durable == durable)
 }
 
-/// Every user of the servers' configuration: the services', then the operator's.
+/// Every user of the servers' configuration: the services', the listeners', then the operator's.
 pub fn users() -> Vec<&'static str> {
-    SERVICES.iter().map(|s| s.name).chain([ADMIN]).collect()
+    SERVICES.iter().map(|s| s.name).chain(LISTENERS.iter().map(|l| l.name)).chain([ADMIN]).collect()
 }
 
 /// Where a user's replies arrive (`ConnectOptions::custom_inbox_prefix`): under its own prefix,
@@ -150,8 +191,8 @@ impl Passwords {
     }
 }
 
-/// The servers' `authorization` block: every service's user with its permissions, and the
-/// operator's user with every right.
+/// The servers' `authorization` block: every service's user with its permissions, every
+/// listener's, and the operator's user with every right.
 pub fn authorization(passwords: Passwords) -> String {
     let mut out = String::from("authorization {\n  users = [\n");
     for service in SERVICES {
@@ -164,6 +205,17 @@ pub fn authorization(passwords: Passwords) -> String {
         out += "      }\n";
         out += "    }\n";
     }
+    for listener in LISTENERS {
+        out += "    {\n";
+        out += &format!("      user: {}\n", listener.name);
+        out += &format!("      password: {}\n", passwords.render(listener.name));
+        out += "      permissions: {\n";
+        // A deny rather than an empty allow list, which the server might read as no rule.
+        subject_list(&mut out, "publish", "deny", &listener.publish_deny());
+        allow_list(&mut out, "subscribe", &listener.subscribe_allow());
+        out += "      }\n";
+        out += "    }\n";
+    }
     out += "    {\n";
     out += &format!("      user: {ADMIN}\n");
     out += &format!("      password: {}\n", passwords.render(ADMIN));
@@ -173,7 +225,11 @@ pub fn authorization(passwords: Passwords) -> String {
 }
 
 fn allow_list(out: &mut String, kind: &str, subjects: &[String]) {
-    *out += &format!("        {kind}: {{ allow: [\n");
+    subject_list(out, kind, "allow", subjects);
+}
+
+fn subject_list(out: &mut String, kind: &str, rule: &str, subjects: &[String]) {
+    *out += &format!("        {kind}: {{ {rule}: [\n");
     for subject in subjects {
         *out += &format!("          \"{subject}\"\n");
     }
@@ -244,6 +300,22 @@ mod tests {
         assert!(may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.payments-service.>"));
         assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.orders-service.>"));
         assert_eq!(payments.subscribe_allow(), ["payment.created", "_INBOX.payments.>"]);
+    }
+
+    #[test]
+    fn the_web_server_hears_the_pages_events_and_may_publish_nothing() {
+        assert!(connects("web") && connects("tickets") && !connects("auth"));
+        assert!(users().contains(&"web"));
+        assert_eq!(WEB.publish_deny(), [">"], "every subject, its own inbox included");
+        let subscribe = WEB.subscribe_allow();
+        for (subject, _) in OWNERS {
+            let hears = subscribe.iter().any(|p| covers(p, subject));
+            assert_eq!(hears, subject.starts_with("ticket.") || ["order.cancelled", "order.completed"].contains(subject), "{subject}");
+        }
+        assert!(!subscribe.iter().any(|p| covers(p, "_INBOX.web.x")), "it asks nothing, so it hears no replies");
+        let rendered = authorization(Passwords::Development);
+        let web = rendered.split("user: web").nth(1).and_then(|rest| rest.split("user: ").next()).expect("web is rendered");
+        assert!(web.contains("publish: { deny: [") && !web.contains("publish: { allow"), "{web}");
     }
 
     #[test]
