@@ -126,3 +126,27 @@ async fn a_schedule_cannot_fire_another_owners_event() {
     assert!(stored(&nats, "order.completed").await.is_empty());
     assert!(stored(&nats, "order.cancelled").await.is_empty());
 }
+
+#[tokio::test]
+async fn the_web_server_may_listen_to_the_events_its_pages_follow_and_publish_nothing() {
+    use futures_util::StreamExt;
+
+    let nats = NatsServer::start();
+    let (web, mut errors) = connect_as(&nats, permissions::WEB.name).await;
+    let mut heard = web.subscribe("ticket.updated").await.expect("web may subscribe to ticket.updated");
+    web.flush().await.expect("flushed");
+    let (tickets, _) = connect_as(&nats, "tickets").await;
+    tickets.publish("ticket.updated", "{}".into()).await.expect("sent");
+    tickets.flush().await.expect("flushed");
+    let message = tokio::time::timeout(Duration::from_secs(5), heard.next()).await.expect("heard within 5 s");
+    assert_eq!(message.map(|m| m.subject.to_string()), Some("ticket.updated".to_string()));
+
+    for subject in ["ticket.updated", "order.cancelled", "payment.created", "_INBOX.web.x"] {
+        web.publish(subject, "{}".into()).await.expect("sent");
+        web.flush().await.expect("flushed");
+        assert!(refused(&mut errors, subject).await, "the server refuses {subject} from web");
+    }
+    let _foreign = web.subscribe("payment.created").await.expect("sent");
+    web.flush().await.expect("flushed");
+    assert!(refused(&mut errors, "payment.created").await, "web may not hear payment.created");
+}
