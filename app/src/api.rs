@@ -110,6 +110,27 @@ pub mod ssr {
         }
     }
 
+    /// The status `GET path` on `service` answers the visitor whose session token this is, asked
+    /// outside any server function (no Leptos context: the live routes' ownership check, see
+    /// server/src/live.rs), with the same client and the same base URLs as [`call`].
+    pub async fn status_for(config: &ApiConfig, service: Service, path: &str, session: Option<&str>) -> Result<u16, AppError> {
+        let base = match service {
+            Service::Auth => &config.auth_url,
+            Service::Tickets => &config.tickets_url,
+            Service::Orders => &config.orders_url,
+            Service::Payments => &config.payments_url,
+        };
+        let mut request = client().get(format!("{base}{path}"));
+        if let Some(token) = session {
+            request = request.header(COOKIE, format!("{SESSION_COOKIE}={token}"));
+        }
+        let response = request.send().await.map_err(|error| {
+            tracing::error!(%error, ?service, path, "service unreachable");
+            AppError::Unavailable(format!("The {service:?} service is unavailable. Please try again."))
+        })?;
+        Ok(response.status().as_u16())
+    }
+
     pub async fn call<T: DeserializeOwned>(
         service: Service,
         method: Method,

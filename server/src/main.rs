@@ -20,6 +20,7 @@ use shared::ApiError;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+mod live;
 mod openapi;
 mod security;
 mod services;
@@ -37,6 +38,8 @@ async fn main() -> anyhow::Result<()> {
 
     let services = services::start(address).await?;
     let api = services.api.clone();
+    // The pages' live updates: one NATS subscription for every browser's stream (live.rs).
+    let live = live::Live::start(api.clone()).await?;
     let backbones: Vec<_> = services.readiness.backbones.iter().map(|(_, backbone)| backbone.clone()).collect();
 
     let routes = generate_route_list(App);
@@ -58,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
         .with_state(options)
         .merge(services.router)
         .merge(openapi::router(services.openapi))
+        .merge(live.router())
         // Unknown `/api` paths get the API's JSON 404, everything else the app's HTML 404.
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .layer(middleware::from_fn(reject_cross_site))

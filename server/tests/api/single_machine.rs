@@ -88,4 +88,28 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     assert_eq!(public.status().as_u16(), 404);
     let page = public.text().await.unwrap();
     assert!(!page.contains("# TYPE"), "the site's port serves metrics: {page}");
+
+    // Live updates: a ticket listed now reaches a stream already open, through the web server's
+    // own NATS user (the harness' nats-server has every user of the permissions table).
+    let mut stream = reqwest::Client::new().get(format!("{base}/live/tickets")).send().await.unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    let listed = client.post(format!("{base}/api/tickets")).json(&serde_json::json!({ "title": "Live", "price": 10 }));
+    let ticket: serde_json::Value = listed.send().await.unwrap().json().await.unwrap();
+    let id = ticket["id"].as_str().unwrap().to_string();
+    let heard = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut text = String::new();
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains(&id) {
+                break;
+            }
+        }
+        text
+    })
+    .await
+    .expect("the new ticket's event within 5 s");
+    assert!(heard.contains(&format!("event: ticket\ndata: {{\"id\":\"{id}\",\"version\":0}}")), "{heard}");
+    // An order's stream is its buyer's: none for an order that is not the visitor's.
+    let refused = client.get(format!("{base}/live/orders/o1")).send().await.unwrap();
+    assert_eq!(error_items(refused, 404).await, vec![ErrorItem::new(ErrorCode::NotFound, "Not Found")]);
 }
