@@ -7,6 +7,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod live;
 pub mod model;
 pub mod pages;
 pub mod session;

@@ -265,6 +265,17 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
         },
         false,
     );
+    // Live: an open order paid or cancelled elsewhere (another tab, Stripe's webhook, its expiry)
+    // shows without a reload. Only an open order changes, and only its buyer may follow it (the
+    // stream refuses anyone else), so it is followed once it has loaded as an open order, and no
+    // longer once it is not. (This page is a lazy route: the code is in its chunk.)
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let open = details.with(|loaded| matches!(loaded, Some(Ok(loaded)) if loaded.order.status.is_open()));
+        if open {
+            crate::live::follow(&format!("/live/orders/{}", id()), &["order"], move |_| details.refetch());
+        }
+    });
     let pay_error = action_error(pay_action);
     let cancel_error = action_error(cancel);
     // The test card chosen: the one a plain form post that failed came back with, at first.

@@ -136,6 +136,13 @@ pub fn LandingPage() -> impl IntoView {
     let count = move || query.with(|q| q.get("show").and_then(|s| s.parse::<usize>().ok())).unwrap_or(PAGE).clamp(PAGE, 1_000);
     let deleted = move || query.with(|q| q.get("deleted"));
     let tickets = Resource::new(count, list_tickets);
+    // Live: the list follows the marketplace's changes, from a chunk of its own fetched after
+    // hydration (`crate::live`). Without JavaScript it stays as rendered.
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local_scoped_with_cancellation(crate::live::follow_tickets(tickets));
+    // How many tickets focus last moved in for: "Load more" moves it to the first new one once,
+    // not again each time a live update draws the list anew.
+    let focused = StoredValue::new(0);
     let session = use_session();
     view! {
         <PageMeta title="" description="Tickets for sale, newest first. List yours in a minute; buy one and pay while we hold it for you." />
@@ -171,6 +178,8 @@ pub fn LandingPage() -> impl IntoView {
                             // The seller's own tickets are marked: the session is read once for the list.
                             let me = session.await.map(|user| user.id);
                             let shown = list.len();
+                            let landed = focused.get_value() == count();
+                            focused.set_value(count());
                             // Each ticket is `#t-<index>`, so "Load more" can land on the first new one.
                             let next = format!("/?show={}#t-{shown}", shown + PAGE);
                             view! {
@@ -178,7 +187,7 @@ pub fn LandingPage() -> impl IntoView {
                                     {list.into_iter().enumerate().map(|(index, ticket)| {
                                         let own = me.as_deref() == Some(ticket.user_id.as_str());
                                         // After "Load more", focus goes to the first ticket it brought.
-                                        let first_new = index > 0 && index + PAGE == count();
+                                        let first_new = !landed && index > 0 && index + PAGE == count();
                                         view! { <TicketCard ticket index own first_new /> }
                                     }).collect_view()}
                                 </ul>
@@ -326,6 +335,18 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
         },
         false,
     );
+    // Live: this ticket reserved, released, sold, edited or deleted shows without a reload. (This
+    // page is a lazy route: the code is in its chunk.)
+    #[cfg(feature = "hydrate")]
+    {
+        let params = leptos_router::hooks::use_params_map();
+        let this = move |id: &str| params.with_untracked(|p| p.get("id")).is_some_and(|shown| shown == id);
+        crate::live::follow(crate::live::TICKETS, &["ticket", "sold"], move |changed| {
+            if changed.is_none_or(|id| this(&id)) {
+                details.refetch();
+            }
+        });
+    }
     let session = use_session();
     let purchase_error = action_error(purchase);
     let delete_error = action_error(delete);
