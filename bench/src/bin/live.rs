@@ -1,0 +1,242 @@
+//! The live updates' figures: the web server's memory with 1,000 idle subscribers of
+//! `/live/tickets`, and the time from an event to the browser: for each of 200 tickets listed
+//! one at a time, from the API's 201 to the ticket's event at the first (and at the last) of 10
+//! sampled subscribers; and whether every subscriber heard every ticket.
+//!
+//! ```sh
+//! cargo leptos build --release --split && cargo run --release -p bench --bin live
+//! ```
+//!
+//! It starts the release `server` (every service embedded; `SERVER_BIN` names another) on a
+//! fresh data folder with a nats-server of its own, as `scripts/measure` does, so that it knows
+//! the server's pid and reads its memory from `/proc`. `LIVE_SUBSCRIBERS` and `LIVE_TICKETS`
+//! change the counts. Each subscriber is a task of this process with a connection of its own (an
+//! HTTP/1.1 stream, as a browser's EventSource); they are opened 100 at a time, since the
+//! server's listen backlog is finite. Both ends need a file descriptor per subscriber.
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use bench::{memory, summary};
+use serde_json::json;
+use test_support::NatsServer;
+use tokio::sync::mpsc;
+
+const SUBSCRIBERS: usize = 1_000;
+const TICKETS: usize = 200;
+/// Subscribers whose arrival times are kept, spread over the connection order.
+const SAMPLED: usize = 10;
+/// Subscribers connecting at once.
+const BATCH: usize = 100;
+/// How long a ticket's event may take to reach the sampled subscribers before the run fails.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The release web server with every service embedded, on its own data folder.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    async fn start(data: &Path, nats: &NatsServer) -> anyhow::Result<Self> {
+        let binary = bench::sibling_binary("server", "SERVER_BIN", "build it with cargo leptos build --release --split")?;
+        let port = test_support::free_port();
+        let root = repo_root();
+        let child = Command::new(binary)
+            .current_dir(&root)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", root.join("target/site"))
+            .env("LEPTOS_SITE_PKG_DIR", "pkg")
+            .env("LEPTOS_OUTPUT_NAME", "ticketing")
+            .env("DATA_DIR", data)
+            .env("NATS_URL", nats.url())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let server = Self { child, base: format!("http://127.0.0.1:{port}") };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !client.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            anyhow::ensure!(Instant::now() < deadline, "the server was not ready within a minute");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(server)
+    }
+}
+
+/// A count from the environment, or `default`.
+fn count(name: &str, default: usize) -> anyhow::Result<usize> {
+    match std::env::var(name) {
+        Ok(value) => {
+            let n: usize = value.trim().parse().with_context(|| format!("{name}={value:?} is not a number"))?;
+            anyhow::ensure!(n > 0, "{name} must be at least 1");
+            Ok(n)
+        }
+        Err(_) => Ok(default),
+    }
+}
+
+/// The `id` of an event's `data: {"id": …}` line.
+fn id_of(event: &str) -> Option<String> {
+    let data = event.lines().find_map(|line| line.strip_prefix("data: "))?;
+    serde_json::from_str::<serde_json::Value>(data).ok()?["id"].as_str().map(str::to_string)
+}
+
+/// One subscriber: says whether its stream opened, then reads it for as long as the server
+/// sends, counting each ticket event; a sampled one also reports when each ticket's event
+/// arrived (when its bytes did, before they are parsed).
+async fn subscribe(
+    client: reqwest::Client,
+    url: String,
+    delivered: Arc<AtomicU64>,
+    sample: Option<mpsc::UnboundedSender<(String, Instant)>>,
+    opened: mpsc::Sender<anyhow::Result<()>>,
+) {
+    let mut response = match client.get(&url).send().await {
+        Ok(response) if response.status().is_success() => response,
+        Ok(response) => {
+            let _ = opened.send(Err(anyhow::anyhow!("{url} answered {}", response.status()))).await;
+            return;
+        }
+        Err(error) => {
+            let _ = opened.send(Err(anyhow::anyhow!("{url}: {error} (enough file descriptors? ulimit -n)"))).await;
+            return;
+        }
+    };
+    let _ = opened.send(Ok(())).await;
+    let mut buffer = String::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let at = Instant::now();
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            // Keep-alive comments (`:`) and anything but a ticket's change.
+            if !event.starts_with("event: ticket\n") {
+                continue;
+            }
+            delivered.fetch_add(1, Ordering::Relaxed);
+            if let Some(sample) = &sample
+                && let Some(id) = id_of(&event)
+            {
+                let _ = sample.send((id, at));
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let subscribers = count("LIVE_SUBSCRIBERS", SUBSCRIBERS)?;
+    let tickets = count("LIVE_TICKETS", TICKETS)?;
+    let sampled = SAMPLED.min(subscribers);
+    let nats = NatsServer::start();
+    let data = tempfile::tempdir()?;
+    let server = Server::start(data.path(), &nats).await?;
+    let (base, pid) = (server.base.clone(), server.child.id());
+    println!("live updates: the release server at {base} (pid {pid}), {subscribers} subscribers of /live/tickets, {tickets} tickets");
+
+    let api = reqwest::Client::builder().cookie_store(true).build()?;
+    api.get(&base).send().await?.error_for_status()?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (idle, _) = memory(pid);
+    println!("web server RSS, idle after one page: {idle:.1} MiB");
+
+    // The subscribers, a batch at a time, each batch open before the next connects.
+    let streams = reqwest::Client::new();
+    let delivered = Arc::new(AtomicU64::new(0));
+    let (samples_to, mut samples) = mpsc::unbounded_channel();
+    let url = format!("{base}/live/tickets");
+    let step = subscribers / sampled;
+    let connecting = Instant::now();
+    for first in (0..subscribers).step_by(BATCH) {
+        let batch = BATCH.min(subscribers - first);
+        let (opened_to, mut opened) = mpsc::channel(batch);
+        for i in first..first + batch {
+            let sample = (i % step == 0 && i / step < sampled).then(|| samples_to.clone());
+            tokio::spawn(subscribe(streams.clone(), url.clone(), delivered.clone(), sample, opened_to.clone()));
+        }
+        for _ in 0..batch {
+            opened.recv().await.context("a subscriber's task ended without a word")??;
+        }
+    }
+    println!("{subscribers} streams open in {:.2} s", connecting.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (connected, _) = memory(pid);
+    let added = connected - idle;
+    println!(
+        "web server RSS with {subscribers} idle subscribers: {connected:.1} MiB ({added:+.1} MiB, {:.1} KiB per subscriber)",
+        added * 1024.0 / subscribers as f64
+    );
+
+    let signup = api
+        .post(format!("{base}/api/users/signup"))
+        .json(&json!({ "email": "live-seller@example.com", "password": "live-bench-password" }))
+        .send()
+        .await?;
+    anyhow::ensure!(signup.status().as_u16() == 201, "the seller's sign-up answered {}", signup.status());
+
+    // One ticket at a time: its event has reached every sampled subscriber before the next.
+    let (mut first_arrivals, mut last_arrivals, mut before_the_answer) = (Vec::new(), Vec::new(), 0);
+    let mut arrived: HashMap<String, Vec<Instant>> = HashMap::new();
+    for i in 0..tickets {
+        let response = api.post(format!("{base}/api/tickets")).json(&json!({ "title": format!("Live {i}"), "price": 10 })).send().await?;
+        let answered = Instant::now();
+        anyhow::ensure!(response.status().as_u16() == 201, "listing a ticket answered {}", response.status());
+        let ticket: serde_json::Value = response.json().await?;
+        let id = ticket["id"].as_str().context("a listed ticket without an id")?.to_string();
+        let deadline = answered + PATIENCE;
+        while arrived.get(&id).map_or(0, Vec::len) < sampled {
+            let heard = arrived.get(&id).map_or(0, Vec::len);
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                bail!("ticket {id}'s event reached {heard} of {sampled} sampled subscribers within {PATIENCE:?}");
+            };
+            match tokio::time::timeout(left, samples.recv()).await {
+                Ok(Some((got, at))) => arrived.entry(got).or_default().push(at),
+                Ok(None) => bail!("every sampled subscriber's stream ended"),
+                Err(_) => bail!("ticket {id}'s event reached {heard} of {sampled} sampled subscribers within {PATIENCE:?}"),
+            }
+        }
+        let times = arrived.remove(&id).unwrap_or_default();
+        let (Some(earliest), Some(latest)) = (times.iter().min(), times.iter().max()) else {
+            bail!("ticket {id}'s event arrived nowhere");
+        };
+        // The event can overtake the API's answer (the relay publishes as the transaction commits).
+        if *earliest < answered {
+            before_the_answer += 1;
+        }
+        first_arrivals.push(earliest.saturating_duration_since(answered));
+        last_arrivals.push(latest.saturating_duration_since(answered));
+    }
+    println!("event to browser, from the API's 201 to the ticket's event at the first of {sampled} sampled subscribers: {}", summary(first_arrivals));
+    println!("  and at the last of them: {}", summary(last_arrivals));
+    println!("  ({before_the_answer} of {tickets} events reached a subscriber before the API's answer reached the bench: counted as 0)");
+
+    // Every subscriber heard every ticket.
+    let expected = (subscribers * tickets) as u64;
+    let deadline = Instant::now() + PATIENCE;
+    while delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let heard = delivered.load(Ordering::Relaxed);
+    println!("ticket events delivered: {heard} of {expected} ({subscribers} subscribers × {tickets} tickets)");
+    let (after, peak) = memory(pid);
+    println!("web server RSS after the events: {after:.1} MiB (peak {peak:.1} MiB)");
+    anyhow::ensure!(heard == expected, "{} ticket events never reached their subscriber", expected - heard);
+    Ok(())
+}
