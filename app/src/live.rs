@@ -82,8 +82,16 @@ mod browser {
     /// The landing page's list follows every ticket change, in the count it shows: listed,
     /// reserved, released, edited or deleted (a sale changes no list: the ticket left it when
     /// reserved). A chunk of its own, loaded after hydration (see the module's note).
+    ///
+    /// `page` is the page's owner, which the stream closes with. It is passed rather than kept
+    /// by a scoped task (`spawn_local_scoped_with_cancellation`), whose code would be in the
+    /// first download: held here until the stream's cleanup is registered with it, so that if
+    /// the visitor left the page while this chunk loaded, letting go of it runs that cleanup at
+    /// once (an owner runs what is left of its cleanups when the last holder lets go).
     #[leptos::lazy]
-    pub fn follow_tickets(tickets: Resource<Result<(Vec<Ticket>, bool), AppError>>) {
-        follow(TICKETS, &["ticket"], move |_| tickets.refetch());
+    pub fn follow_tickets(tickets: Resource<Result<(Vec<Ticket>, bool), AppError>>, page: Option<Owner>) {
+        if let Some(page) = page {
+            page.with(|| follow(TICKETS, &["ticket"], move |_| tickets.refetch()));
+        }
     }
 }

@@ -309,7 +309,8 @@ mod tests {
         chunk.map(|bytes| String::from_utf8(bytes.expect("a chunk").to_vec()).expect("text"))
     }
 
-    async fn get(router: Router, uri: &str, cookie: Option<&str>) -> Response {
+    /// `GET uri` through `router`, as a browser asks (gzip accepted), with `cookie` if any.
+    async fn open(router: Router, uri: &str, cookie: Option<&str>) -> Response {
         let mut request = Request::builder().uri(uri).header(header::ACCEPT_ENCODING, "gzip");
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
@@ -321,7 +322,7 @@ mod tests {
     async fn the_tickets_stream_passes_each_change_on_at_once_through_compression_and_ends_at_shutdown() {
         let (live, stopping) = Live::new(api(""));
         let router = live.clone().router().layer(CompressionLayer::new());
-        let response = get(router, "/live/tickets", None).await;
+        let response = open(router, "/live/tickets", None).await;
         assert_eq!(response.status(), StatusCode::OK);
         let headers = response.headers();
         assert_eq!(headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("text/event-stream"));
@@ -343,7 +344,7 @@ mod tests {
     #[tokio::test]
     async fn a_stream_that_fell_behind_is_told_to_reload() {
         let (live, _stopping) = Live::new(api(""));
-        let response = get(live.clone().router(), "/live/tickets", None).await;
+        let response = open(live.clone().router(), "/live/tickets", None).await;
         let mut body = response.into_body().into_data_stream();
         for version in 0..(CAPACITY as u64 + 10) {
             live.changes.send(change(Topic::Ticket, "t1", Some(version))).expect("a stream listens");
@@ -376,18 +377,18 @@ mod tests {
         let (live, _stopping) = Live::new(api(&orders_service().await));
         let status = |cookie: Option<&'static str>, uri: &'static str| {
             let router = live.clone().router();
-            async move { get(router, uri, cookie).await.status() }
+            async move { open(router, uri, cookie).await.status() }
         };
         assert_eq!(status(None, "/live/orders/o1").await, StatusCode::UNAUTHORIZED, "signed out");
         assert_eq!(status(Some("session=bob"), "/live/orders/o1").await, StatusCode::UNAUTHORIZED, "someone else's");
         assert_eq!(status(Some("session=ann"), "/live/orders/o2").await, StatusCode::NOT_FOUND);
         assert_eq!(status(Some("session=ann"), "/live/orders/..%2Fusers").await, StatusCode::NOT_FOUND, "never a path");
-        let refused = get(live.clone().router(), "/live/orders/o1", None).await;
+        let refused = open(live.clone().router(), "/live/orders/o1", None).await;
         let body = axum::body::to_bytes(refused.into_body(), 1024).await.expect("a body");
         let body: serde_json::Value = serde_json::from_slice(&body).expect("the API's error shape");
         assert_eq!(body["errors"][0]["code"], "not_authorized", "{body}");
 
-        let response = get(live.clone().router(), "/live/orders/o1", Some("session=ann")).await;
+        let response = open(live.clone().router(), "/live/orders/o1", Some("session=ann")).await;
         assert_eq!(response.status(), StatusCode::OK);
         let mut body = response.into_body().into_data_stream();
         live.changes.send(change(Topic::Order, "o2", Some(1))).expect("a stream listens");

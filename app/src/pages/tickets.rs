@@ -139,7 +139,7 @@ pub fn LandingPage() -> impl IntoView {
     // Live: the list follows the marketplace's changes, from a chunk of its own fetched after
     // hydration (`crate::live`). Without JavaScript it stays as rendered.
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local_scoped_with_cancellation(crate::live::follow_tickets(tickets));
+    leptos::task::spawn_local(crate::live::follow_tickets(tickets, Owner::current()));
     // How many tickets focus last moved in for: "Load more" moves it to the first new one once,
     // not again each time a live update draws the list anew.
     let focused = StoredValue::new(0);
