@@ -217,7 +217,7 @@ fn stream(
                 Err(RecvError::Lagged(_)) => sse::Event::default().event("reload").data("{}"),
                 Err(RecvError::Closed) => return None,
             };
-            return Some((Ok(event), (changes, stop, wanted)));
+            return Some((Ok::<_, Infallible>(event), (changes, stop, wanted)));
         }
     })
 }
