@@ -104,7 +104,9 @@ fn what_changed(subject: &str, payload: &[u8]) -> Vec<(LiveEvent, Duration)> {
         TicketCreated::SUBJECT => serde_json::from_slice::<TicketCreated>(payload).map(|e| vec![now(Topic::Ticket, e.id, Some(e.version))]),
         TicketUpdated::SUBJECT => serde_json::from_slice::<TicketUpdated>(payload).map(|e| vec![now(Topic::Ticket, e.id, Some(e.version))]),
         TicketDeleted::SUBJECT => serde_json::from_slice::<TicketDeleted>(payload).map(|e| vec![now(Topic::Ticket, e.id, Some(e.version))]),
-        OrderCancelled::SUBJECT => serde_json::from_slice::<OrderCancelled>(payload).map(|e| vec![now(Topic::Order, e.id, Some(e.version))]),
+        OrderCancelled::SUBJECT => {
+            serde_json::from_slice::<OrderCancelled>(payload).map(|e| vec![now(Topic::Order, e.id, Some(e.version))])
+        }
         OrderCompleted::SUBJECT => serde_json::from_slice::<OrderCompleted>(payload).map(|e| {
             let mut changes = vec![now(Topic::Order, e.id, Some(e.version))];
             let sold = LiveEvent { topic: Topic::Sold, id: e.ticket.id, version: None };

@@ -223,7 +223,10 @@ async fn main() -> anyhow::Result<()> {
         first_arrivals.push(earliest.saturating_duration_since(answered));
         last_arrivals.push(latest.saturating_duration_since(answered));
     }
-    println!("event to browser, from the API's 201 to the ticket's event at the first of {sampled} sampled subscribers: {}", summary(first_arrivals));
+    println!(
+        "event to browser, from the API's 201 to the ticket's event at the first of {sampled} sampled subscribers: {}",
+        summary(first_arrivals)
+    );
     println!("  and at the last of them: {}", summary(last_arrivals));
     println!("  ({before_the_answer} of {tickets} events reached a subscriber before the API's answer reached the bench: counted as 0)");
 
