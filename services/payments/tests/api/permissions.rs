@@ -51,7 +51,7 @@ async fn refused(errors: &mut mpsc::UnboundedReceiver<String>, subject: &str) ->
         match tokio::time::timeout(left, errors.recv()).await {
             Ok(Some(error)) => {
                 let error = error.to_lowercase();
-                if error.contains("permissions violation") && error.contains(&format!("\"{subject}\"")) {
+                if error.contains("permissions violation") && error.contains(&format!("\"{}\"", subject.to_lowercase())) {
                     return true;
                 }
             }
