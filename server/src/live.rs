@@ -52,6 +52,9 @@ pub const CAPACITY: usize = 1024;
 /// (nginx's `proxy_read_timeout`).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// How long the server waits at start for NATS to confirm the live updates' subscriptions.
+const SUBSCRIBED_WITHIN: Duration = Duration::from_secs(5);
+
 /// When a sale is told to the ticket's page: `order.completed` reaches the tickets service and
 /// this server at the same moment, no ticket event follows it, and the page must read the ticket
 /// after the tickets service marked it sold. Twice, for a tickets service slow to apply it.
@@ -140,9 +143,18 @@ impl Live {
         env.finish().map_err(|e| anyhow!("live updates: {e}"))?;
         let (live, stopping) = Self::new(api);
         match nats::connect(&settings, WEB.name).await {
-            Ok(client) => {
-                tokio::spawn(relay(client, live.changes.clone()));
-            }
+            Ok(client) => match listen(&client).await {
+                Ok(messages) => {
+                    // Core NATS keeps nothing for a subscriber that is not there yet: a page opened
+                    // before the server has the subscriptions would miss what happens meanwhile.
+                    // So the server takes no traffic until they are in place, or NATS is late.
+                    if tokio::time::timeout(SUBSCRIBED_WITHIN, client.flush()).await.is_err() {
+                        tracing::warn!("NATS has not confirmed the live updates' subscriptions yet; serving anyway");
+                    }
+                    tokio::spawn(relay(client, messages, live.changes.clone()));
+                }
+                Err(error) => tracing::error!(error = format!("{error:#}"), "no live updates: pages change only when reloaded"),
+            },
             Err(error) => tracing::error!(error = format!("{error:#}"), "no live updates: pages change only when reloaded"),
         }
         tokio::spawn(async move {
@@ -224,20 +236,21 @@ fn stream(
     })
 }
 
-/// Listens to every subject the web user hears and hands each change to the streams; ends when
-/// the connection is closed for good. A subscription async-nats makes again after a reconnection.
-async fn relay(client: async_nats::Client, changes: broadcast::Sender<LiveEvent>) {
+type Messages = futures_util::stream::SelectAll<async_nats::Subscriber>;
+
+/// Subscribes to every subject the web user hears, as one stream of messages. A subscription
+/// async-nats makes again after a reconnection.
+async fn listen(client: &async_nats::Client) -> anyhow::Result<Messages> {
     let mut subscriptions = Vec::new();
     for subject in WEB.hears {
-        match client.subscribe(*subject).await {
-            Ok(subscription) => subscriptions.push(subscription),
-            Err(error) => {
-                tracing::error!(%subject, %error, "no live updates: pages change only when reloaded");
-                return;
-            }
-        }
+        subscriptions.push(client.subscribe(*subject).await.map_err(|error| anyhow!("subscribing to {subject}: {error}"))?);
     }
-    let mut messages = futures_util::stream::select_all(subscriptions);
+    Ok(futures_util::stream::select_all(subscriptions))
+}
+
+/// Hands each change to the streams; ends when the connection is closed for good. Holds the
+/// client, whose last handle closing would end the subscriptions.
+async fn relay(_client: async_nats::Client, mut messages: Messages, changes: broadcast::Sender<LiveEvent>) {
     while let Some(message) = messages.next().await {
         for (change, after) in what_changed(message.subject.as_str(), &message.payload) {
             if after.is_zero() {
