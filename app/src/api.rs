@@ -211,7 +211,7 @@ pub mod ssr {
             })
         } else {
             match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(body) => Err(AppError::Api { status: status.as_u16(), messages: body.errors }),
+                Ok(body) => Err(AppError::Api { status: status.as_u16(), messages: body.errors.into_iter().map(Into::into).collect() }),
                 Err(_) => {
                     tracing::error!(%status, ?service, path, "error answer outside the API's shape");
                     Err(AppError::Unavailable("Something went wrong. Please try again.".into()))

@@ -107,10 +107,10 @@ async fn charge(order_id: &str, token: &str) -> Result<Option<String>, AppError>
         answer_with_status(402);
         return Err(AppError::Api {
             status: 402,
-            messages: vec![contract::ErrorItem::new(
+            messages: vec![crate::error::Problem::from(contract::ErrorItem::new(
                 contract::ErrorCode::CardNeedsAuthentication,
                 "This card needs 3-D Secure authentication, which only Stripe.js can do, and payments are in test mode here. Nothing was charged: choose another card.",
-            )],
+            ))],
         });
     }
     // The order completes when payment.created reaches the orders service, milliseconds later:
