@@ -12,6 +12,7 @@ pub use browser::*;
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    use std::cell::Cell;
     use std::rc::Rc;
 
     use leptos::prelude::*;
@@ -27,8 +28,8 @@ mod browser {
 
     /// Follows the stream at `url` for as long as the current owner (the page) lives:
     /// `on_change(Some(id))` for each event of one of `topics` about the record `id`, and
-    /// `on_change(None)` when changes may have been missed (the server's `reload`, or the stream
-    /// opened or reopened), after which the page should load its data again.
+    /// `on_change(None)` when changes may have been missed (the server's `reload`, or the browser
+    /// reconnected after losing the stream), after which the page should load its data again.
     /// Nothing happens when the browser cannot open it.
     pub fn follow(url: &str, topics: &'static [&'static str], on_change: impl Fn(Option<String>) + 'static) {
         let Ok(source) = EventSource::new(url) else {
@@ -48,11 +49,17 @@ mod browser {
             let on_change = on_change.clone();
             listener(Box::new(move |_: Event| on_change(None)))
         };
-        // Each `open` leaves a gap behind it: between the page's render and the stream's start
-        // the first time, the lost connection after that (the browser reconnects by itself).
-        // What changed in the gap is unknown, so the page loads its data again: one extra read
-        // per page view.
-        let reopened = listener(Box::new(move |_: Event| on_change(None)));
+        // The first `open` is the stream's start; any later one a reconnection (the browser
+        // reconnects by itself), and what changed in between is unknown. Not the first: the order
+        // page follows from an effect of its data, and a reload there would open a new stream,
+        // whose first `open` would reload again. (What changes between the page's render and the
+        // stream's start is missed until the next change: under a second, after hydration.)
+        let opened = Cell::new(false);
+        let reopened = listener(Box::new(move |_: Event| {
+            if opened.replace(true) {
+                on_change(None);
+            }
+        }));
         for topic in topics {
             let _ = source.add_event_listener_with_callback(topic, changed.as_ref().unchecked_ref());
         }
