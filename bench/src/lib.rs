@@ -172,3 +172,57 @@ pub fn thousands(value: f64) -> String {
     }
     out
 }
+
+/// The repository's folder (the benchmarks read its `target/site`).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(std::path::Path::to_path_buf).unwrap_or_default()
+}
+
+/// The release web server's binary, beside the benchmark's.
+pub fn server_binary() -> anyhow::Result<std::path::PathBuf> {
+    sibling_binary("server", "SERVER_BIN", "build it with cargo leptos build --release --split (scripts/bench does)")
+}
+
+/// The release web server with every service embedded, on its own data folder, ready
+/// (`/readyz` 200) once [`WebServer::start`] returns, and stopped when dropped.
+pub struct WebServer {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl WebServer {
+    /// Starts it on `data` against the NATS server at `nats_url`, with `env` besides.
+    pub async fn start(data: &std::path::Path, nats_url: &str, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        use std::process::{Command, Stdio};
+        let port = test_support::free_port();
+        let root = repo_root();
+        let child = Command::new(server_binary()?)
+            .current_dir(&root)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", root.join("target/site"))
+            .env("LEPTOS_SITE_PKG_DIR", "pkg")
+            .env("LEPTOS_OUTPUT_NAME", "ticketing")
+            .env("DATA_DIR", data)
+            .env("NATS_URL", nats_url)
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let server = Self { child, base: format!("http://127.0.0.1:{port}") };
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !client.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "the server was not ready within a minute");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(server)
+    }
+}

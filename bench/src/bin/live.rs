@@ -14,14 +14,12 @@
 //! HTTP/1.1 stream, as a browser's EventSource); they are opened 100 at a time, since the
 //! server's listen backlog is finite. Both ends need a file descriptor per subscriber.
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use bench::{memory, summary};
+use bench::{memory, summary, WebServer};
 use serde_json::json;
 use test_support::NatsServer;
 use tokio::sync::mpsc;
@@ -34,51 +32,6 @@ const SAMPLED: usize = 10;
 const BATCH: usize = 100;
 /// How long a ticket's event may take to reach the sampled subscribers before the run fails.
 const PATIENCE: Duration = Duration::from_secs(5);
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// The release web server with every service embedded, on its own data folder.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    async fn start(data: &Path, nats: &NatsServer) -> anyhow::Result<Self> {
-        let binary = bench::sibling_binary("server", "SERVER_BIN", "build it with cargo leptos build --release --split")?;
-        let port = test_support::free_port();
-        let root = repo_root();
-        let child = Command::new(binary)
-            .current_dir(&root)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_SITE_ROOT", root.join("target/site"))
-            .env("LEPTOS_SITE_PKG_DIR", "pkg")
-            .env("LEPTOS_OUTPUT_NAME", "ticketing")
-            .env("DATA_DIR", data)
-            .env("NATS_URL", nats.url())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let server = Self { child, base: format!("http://127.0.0.1:{port}") };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !client.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
-            anyhow::ensure!(Instant::now() < deadline, "the server was not ready within a minute");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Ok(server)
-    }
-}
 
 /// A count from the environment, or `default`.
 fn count(name: &str, default: usize) -> anyhow::Result<usize> {
@@ -147,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
     let sampled = SAMPLED.min(subscribers);
     let nats = NatsServer::start();
     let data = tempfile::tempdir()?;
-    let server = Server::start(data.path(), &nats).await?;
+    let server = WebServer::start(data.path(), &nats.url(), &[]).await?;
     let (base, pid) = (server.base.clone(), server.child.id());
     println!("live updates: the release server at {base} (pid {pid}), {subscribers} subscribers of /live/tickets, {tickets} tickets");
 

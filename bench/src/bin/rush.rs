@@ -29,13 +29,12 @@
 //! connection per in-flight request, so latency is per request; 256 connections is 256
 //! buyers pressing at the same moment.
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use axum::http::header;
 use axum::routing::get;
-use bench::{memory, thousands, wrk, WrkRun};
+use bench::{memory, thousands, wrk, WebServer, WrkRun};
 use bytes::Bytes;
 use cluster::topology::Cluster;
 use serde_json::{json, Value};
@@ -114,56 +113,6 @@ function response(status, headers, body)
 end
 "#;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-fn server_binary() -> anyhow::Result<PathBuf> {
-    bench::sibling_binary("server", "SERVER_BIN", "build it with cargo leptos build --release (scripts/bench does)")
-}
-
-/// The release web server with every service embedded, on its own data folder.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    async fn start(data: &Path, nats: &NatsServer) -> anyhow::Result<Self> {
-        let port = test_support::free_port();
-        let root = repo_root();
-        let child = Command::new(server_binary()?)
-            .current_dir(&root)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_SITE_ROOT", root.join("target/site"))
-            .env("LEPTOS_SITE_PKG_DIR", "pkg")
-            .env("LEPTOS_OUTPUT_NAME", "ticketing")
-            .env("DATA_DIR", data)
-            .env("NATS_URL", nats.url())
-            .env("RUST_LOG", "warn")
-            // The sign-up burst comes from many addresses, as through a load balancer.
-            .env("TRUSTED_PROXIES", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let server = Self { child, base: format!("http://127.0.0.1:{port}") };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !client.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
-            anyhow::ensure!(Instant::now() < deadline, "the server was not ready within a minute");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Ok(server)
-    }
-}
-
 /// Which deployment the figures are of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Topology {
@@ -186,7 +135,7 @@ impl Topology {
 }
 
 enum Running {
-    Single { _server: Server, _nats: NatsServer, _data: tempfile::TempDir },
+    Single { _server: WebServer, _nats: NatsServer, _data: tempfile::TempDir },
     Distributed(Box<Cluster>),
 }
 
@@ -219,7 +168,8 @@ impl Target {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 let nats = NatsServer::start();
-                let server = Server::start(data.path(), &nats).await?;
+                // The sign-up burst comes from many addresses, as through a load balancer.
+                let server = WebServer::start(data.path(), &nats.url(), &[("TRUSTED_PROXIES", "1")]).await?;
                 let target = Self {
                     base: server.base.clone(),
                     key: SigningKey::development(),
@@ -322,14 +272,14 @@ impl Target {
 /// the services, the web server and the SurrealDB server from `target/release` (scripts/bench
 /// builds them), each run in a folder of its own under the cache.
 fn cluster_options() -> anyhow::Result<cluster::topology::Options> {
-    let release = server_binary()?.parent().map(Path::to_path_buf).unwrap_or_default();
+    let release = bench::server_binary()?.parent().map(Path::to_path_buf).unwrap_or_default();
     let cache = cluster::cache_dir();
     let run = format!("bench-{}", time::OffsetDateTime::now_utc().unix_timestamp_nanos());
     Ok(cluster::topology::Options {
         services_dir: release.clone(),
         surreal_bin: release.join("surreal"),
         web_bin: release.join("server"),
-        site_root: repo_root().join("target/site"),
+        site_root: bench::repo_root().join("target/site"),
         dir: cache.join("cluster").join(run),
         replicas: None,
         expiration_window: None,
