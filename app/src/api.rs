@@ -73,6 +73,18 @@ pub mod ssr {
         use_context::<RequestTrace>().map(|trace| trace.0).unwrap_or_default()
     }
 
+    impl ApiConfig {
+        /// Where `service` answers.
+        pub fn base(&self, service: Service) -> &str {
+            match service {
+                Service::Auth => &self.auth_url,
+                Service::Tickets => &self.tickets_url,
+                Service::Orders => &self.orders_url,
+                Service::Payments => &self.payments_url,
+            }
+        }
+    }
+
     /// Which service a call goes to.
     #[derive(Clone, Copy, Debug)]
     pub enum Service {
@@ -114,13 +126,10 @@ pub mod ssr {
     /// outside any server function (no Leptos context: the live routes' ownership check, see
     /// server/src/live.rs), with the same client and the same base URLs as [`call`].
     pub async fn status_for(config: &ApiConfig, service: Service, path: &str, session: Option<&str>) -> Result<u16, AppError> {
-        let base = match service {
-            Service::Auth => &config.auth_url,
-            Service::Tickets => &config.tickets_url,
-            Service::Orders => &config.orders_url,
-            Service::Payments => &config.payments_url,
-        };
-        let mut request = client().get(format!("{base}{path}"));
+        let mut request = client().get(format!("{}{path}", config.base(service)));
+        for (name, value) in trace_headers() {
+            request = request.header(name, value);
+        }
         if let Some(token) = session {
             request = request.header(COOKIE, format!("{SESSION_COOKIE}={token}"));
         }
@@ -160,13 +169,7 @@ pub mod ssr {
     ) -> Result<T, AppError> {
         let config = use_context::<ApiConfig>().ok_or_else(|| AppError::Unavailable("The API is not configured".into()))?;
         let parts = use_context::<Parts>();
-        let base = match service {
-            Service::Auth => &config.auth_url,
-            Service::Tickets => &config.tickets_url,
-            Service::Orders => &config.orders_url,
-            Service::Payments => &config.payments_url,
-        };
-        let mut request = client().request(method, format!("{base}{path}"));
+        let mut request = client().request(method, format!("{}{path}", config.base(service)));
         for (name, value) in trace_headers() {
             request = request.header(name, value);
         }
