@@ -242,15 +242,16 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
     let pay_action = ServerAction::<Pay>::new();
     let cancel = ServerAction::<CancelOrder>::new();
     // A payment or cancellation that went through: the order is loaded again, and focus goes to
-    // what it says now. One that failed leaves the form as the buyer left it (the card they
-    // chose), with focus on the error.
+    // what it says now (below, at every render after it: the live update of the same change can
+    // render the page again just after this reload, and focus would go with the old render). One
+    // that failed leaves the form as the buyer left it (the card they chose), with focus on the
+    // error.
     Effect::watch(
         move || pay_action.version().get(),
         move |_, _, _| {
             // `Some(client secret)`: Stripe.js takes the buyer through 3-D Secure first.
             if pay_action.value().with_untracked(|value| matches!(value, Some(Ok(None)))) {
                 details.refetch();
-                focus_when_shown("#order-paid".to_string());
             }
         },
         false,
@@ -260,7 +261,6 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
         move |_, _, _| {
             if cancel.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
                 details.refetch();
-                focus_when_shown("#order-cancelled".to_string());
             }
         },
         false,
@@ -292,6 +292,12 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                     Err(error) if error.is_not_found() => view! { <Notice tone="error">"There is no such order."</Notice> }.into_any(),
                     Err(error) => view! { <LoadFailed error signin_then=format!("/orders/{}", id()) /> }.into_any(),
                     Ok(details) => {
+                        let paid = pay_action.value().with_untracked(|value| matches!(value, Some(Ok(None))));
+                        let cancelled = cancel.value().with_untracked(|value| matches!(value, Some(Ok(()))));
+                        if paid || cancelled {
+                            // An effect: it runs once this render is on the page.
+                            Effect::new(move || focus_when_shown(if paid { "#order-paid" } else { "#order-cancelled" }.to_string()));
+                        }
                         let order = details.order.clone();
                         let now = RwSignal::new(details.now_ms);
                         tick_every_second(now);
