@@ -3,8 +3,11 @@
 //! string work: float formatting or a date library would grow the browser bundle.
 pub use contract::{CancelReason, Cents, Order, OrderStatus, Ticket};
 
+use crate::i18n::{day, fill, Locale};
+
 /// `$12.05`, `$1,000,000.00`. From whole cents, so the browser bundle needs no float formatting
-/// code.
+/// code. The same in Japanese: prices are US dollars, which Japanese writes this way too
+/// (`Intl.NumberFormat("ja-JP", {currency: "USD"})` gives `$1,234.56`).
 pub fn dollars(price: Cents) -> String {
     let cents = price.0.unsigned_abs();
     let whole = (cents / 100).to_string();
@@ -72,14 +75,15 @@ impl OrderState {
     }
 
     /// The status badge's words.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Open => "Awaiting payment",
-            Self::Paid => "Paid",
-            Self::Expired => "Expired",
-            Self::Cancelled => "Cancelled",
-            Self::Withdrawn => "Withdrawn by the seller",
-        }
+    pub fn label(self, locale: Locale) -> &'static str {
+        let (en, ja) = match self {
+            Self::Open => ("Awaiting payment", "お支払い待ち"),
+            Self::Paid => ("Paid", "支払い済み"),
+            Self::Expired => ("Expired", "期限切れ"),
+            Self::Cancelled => ("Cancelled", "キャンセル済み"),
+            Self::Withdrawn => ("Withdrawn by the seller", "出品者が取り下げ"),
+        };
+        if locale == Locale::Ja { ja } else { en }
     }
 }
 
@@ -105,25 +109,38 @@ impl TicketState {
     }
 
     /// The state badge's words.
-    pub fn label(&self) -> String {
-        match self {
-            Self::OnSale => "On sale".to_string(),
-            Self::Reserved(Some(until)) => format!("Reserved until {until} UTC"),
-            Self::Reserved(None) => "Reserved".to_string(),
-            Self::Sold(Some(day)) => format!("Sold on {day}"),
-            Self::Sold(None) => "Sold".to_string(),
+    pub fn label(&self, locale: Locale) -> String {
+        match (self, locale) {
+            (Self::OnSale, Locale::En) => "On sale".to_string(),
+            (Self::OnSale, Locale::Ja) => "販売中".to_string(),
+            (Self::Reserved(Some(until)), Locale::En) => format!("Reserved until {until} UTC"),
+            (Self::Reserved(Some(until)), Locale::Ja) => format!("{until}（UTC）まで予約中"),
+            (Self::Reserved(None), Locale::En) => "Reserved".to_string(),
+            (Self::Reserved(None), Locale::Ja) => "予約中".to_string(),
+            (Self::Sold(Some(sold)), Locale::En) => format!("Sold on {sold}"),
+            (Self::Sold(Some(sold)), Locale::Ja) => format!("{}に売約済み", day(Locale::Ja, sold)),
+            (Self::Sold(None), Locale::En) => "Sold".to_string(),
+            (Self::Sold(None), Locale::Ja) => "売約済み".to_string(),
         }
     }
 }
 
-/// ` until 14:05 UTC`, or nothing when the time is unknown: to end a sentence about a hold.
-pub fn until(time: Option<&str>) -> String {
-    time.map(|t| format!(" until {t} UTC")).unwrap_or_default()
+/// When a hold ends, to go into a sentence about it: ` until 14:05 UTC` (it ends an English
+/// sentence, space included), `14:05（UTC）まで` (Japanese puts it before the verb); nothing when
+/// the time is unknown.
+pub fn until(locale: Locale, time: Option<&str>) -> String {
+    let template = if locale == Locale::Ja { "{}（UTC）まで" } else { " until {} UTC" };
+    time.map(|t| fill(template, &[t])).unwrap_or_default()
 }
 
-/// ` on 2025-01-02`, or nothing when the day is unknown: to end a sentence about a sale.
-pub fn on_day(day: Option<&str>) -> String {
-    day.map(|d| format!(" on {d}")).unwrap_or_default()
+/// The day of a sale, to go into a sentence about it: ` on 2025-01-02`, `2025年1月2日に`;
+/// nothing when the day is unknown.
+pub fn on_day(locale: Locale, sold: Option<&str>) -> String {
+    match (locale, sold) {
+        (Locale::Ja, Some(sold)) => format!("{}に", day(Locale::Ja, sold)),
+        (Locale::En, Some(sold)) => format!(" on {sold}"),
+        (_, None) => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -196,13 +213,24 @@ mod tests {
             sold: false,
             sold_at: None,
         };
-        assert_eq!(TicketState::of(&ticket).label(), "On sale");
+        assert_eq!(TicketState::of(&ticket).label(Locale::En), "On sale");
         ticket.order_id = Some("o1".into());
         ticket.reserved_until = Some("2025-01-02T14:05:09.123Z".into());
-        assert_eq!(TicketState::of(&ticket).label(), "Reserved until 14:05 UTC");
+        assert_eq!(TicketState::of(&ticket).label(Locale::En), "Reserved until 14:05 UTC");
+        assert_eq!(TicketState::of(&ticket).label(Locale::Ja), "14:05（UTC）まで予約中");
         ticket.reserved_until = None;
         ticket.sold = true;
         ticket.sold_at = Some("2025-01-02T14:01:00.000Z".into());
-        assert_eq!(TicketState::of(&ticket).label(), "Sold on 2025-01-02");
+        assert_eq!(TicketState::of(&ticket).label(Locale::En), "Sold on 2025-01-02");
+        assert_eq!(TicketState::of(&ticket).label(Locale::Ja), "2025年1月2日に売約済み");
+    }
+
+    #[test]
+    fn a_hold_and_a_sale_go_where_the_language_puts_them() {
+        assert_eq!(until(Locale::En, Some("14:05")), " until 14:05 UTC");
+        assert_eq!(until(Locale::Ja, Some("14:05")), "14:05（UTC）まで");
+        assert_eq!(until(Locale::Ja, None), "");
+        assert_eq!(on_day(Locale::En, Some("2025-01-02")), " on 2025-01-02");
+        assert_eq!(on_day(Locale::Ja, Some("2025-01-02")), "2025年1月2日に");
     }
 }
