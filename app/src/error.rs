@@ -5,6 +5,8 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr, ServerFnUrlError};
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{error_text, texts, Locale};
+
 /// One of the API's error entries, as pages carry it. The code stays its wire name (`contract::
 /// ErrorCode::as_str`): in `contract::ErrorItem` it is the enum, and reading that in the browser
 /// takes a table of every code's name into the first download (1.3 KB gzip of a 300 KB budget).
@@ -19,6 +21,22 @@ pub struct Problem {
 impl From<contract::ErrorItem> for Problem {
     fn from(item: contract::ErrorItem) -> Self {
         Self { message: item.message, field: item.field, code: item.code.as_str().to_string() }
+    }
+}
+
+impl Problem {
+    /// What the reader is shown: the text for its code in their language, else the service's
+    /// English message.
+    pub fn text(&self, locale: Locale) -> String {
+        error_text(locale, &self.code).map_or_else(|| self.message.clone(), str::to_string)
+    }
+}
+
+texts! {
+    /// What the web server says itself when a service cannot answer.
+    struct ErrorTexts {
+        unavailable: "The service is unavailable. Please try again.", "サービスに接続できません。しばらくしてからもう一度お試しください。";
+        something_wrong: "Something went wrong. Please try again.", "問題が発生しました。もう一度お試しください。";
     }
 }
 
@@ -44,23 +62,29 @@ impl FromServerFnError for AppError {
 }
 
 impl AppError {
-    /// The message for one form field, if the API named it.
-    pub fn field(&self, name: &str) -> Option<String> {
+    /// The message for one form field, if the API named it, in the reader's language.
+    pub fn field(&self, name: &str, locale: Locale) -> Option<String> {
         match self {
-            Self::Api { messages, .. } => messages.iter().filter(|m| m.field.as_deref() == Some(name)).map(|m| m.message.clone()).next(),
+            Self::Api { messages, .. } => messages.iter().find(|m| m.field.as_deref() == Some(name)).map(|m| m.text(locale)),
             _ => None,
         }
     }
 
-    /// Messages that belong to no field of the form: shown above it.
-    pub fn general(&self, fields: &[&str]) -> Vec<String> {
+    /// Messages that belong to no field of the form, in the reader's language: shown above it.
+    pub fn general(&self, fields: &[&str], locale: Locale) -> Vec<String> {
         match self {
             Self::Api { messages, .. } => {
-                messages.iter().filter(|m| m.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|m| m.message.clone()).collect()
+                messages.iter().filter(|m| m.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|m| m.text(locale)).collect()
             }
-            Self::Unavailable(message) => vec![message.clone()],
-            Self::ServerFn(_) => vec!["Something went wrong. Please try again.".to_string()],
+            Self::Unavailable(message) if locale == Locale::En => vec![message.clone()],
+            Self::Unavailable(_) => vec![ErrorTexts::of(locale).unavailable.to_string()],
+            Self::ServerFn(_) => vec![ErrorTexts::of(locale).something_wrong.to_string()],
         }
+    }
+
+    /// The whole error as one text in the reader's language: for a page that could not load.
+    pub fn text(&self, locale: Locale) -> String {
+        self.general(&[], locale).join(" ")
     }
 
     /// The visitor is not signed in (or not the owner): the API answered 401.

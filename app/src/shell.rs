@@ -4,7 +4,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use leptos_router::{Lazy, SsrMode};
 
-use crate::components::header::Header;
+use crate::components::header::{Footer, Header};
+use crate::i18n::{fill, provide_locale, use_locale, Common, Locale};
 use crate::pages::lazy::{
     EditTicketRoute, MyTicketsRoute, NewTicketRoute, OrderRoute, OrdersRoute, SignInRoute, SignOutRoute, SignUpRoute, TicketRoute,
 };
@@ -16,7 +17,7 @@ use crate::session::provide_session;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=Locale::current().tag()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -37,6 +38,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
+    provide_locale();
+    let t = Common::of(use_locale());
     // Effects run only in the browser, after hydration: tests wait for this mark before clicking.
     Effect::new(|_| {
         if let Some(body) = document().body() {
@@ -46,7 +49,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/ticketing.css" />
-        <Title formatter=|page: String| if page.is_empty() { "Ticketing".to_string() } else { format!("{page} · Ticketing") } />
+        <Title formatter=move |page: String| if page.is_empty() { t.brand.to_string() } else { fill(t.title, &[&page]) } />
         // Every page arrives complete (the header knows who is signed in), so it works without
         // JavaScript. Pages that may send a signed-out visitor to sign in render fully before the
         // first byte (`Async`), so that can be a real redirect.
@@ -67,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders/:id") view={Lazy::<OrderRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
+            <Footer />
         </Router>
     }
 }

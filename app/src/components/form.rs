@@ -6,6 +6,7 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
+use crate::i18n::{use_locale, Locale};
 
 /// The latest error of `action`: from its last run with JavaScript, or from the URL after a plain
 /// form post. When a run with JavaScript fails, focus goes to the first field with an error in
@@ -53,18 +54,20 @@ pub fn focus_problem(selector: String) {
 
 /// The errors of `error` that belong to none of `fields`, for [`FormErrors`].
 pub fn general_errors(error: Memo<Option<AppError>>, fields: &'static [&'static str]) -> Signal<Vec<String>> {
-    Signal::derive(move || error.get().map(|e| e.general(fields)).unwrap_or_default())
+    let locale = use_locale();
+    Signal::derive(move || error.get().map(|e| e.general(fields, locale)).unwrap_or_default())
 }
 
 /// The error of `error` about `name`, for [`Field`].
 pub fn field_error(error: Memo<Option<AppError>>, name: &'static str) -> Signal<Option<String>> {
-    Signal::derive(move || error.get().and_then(|e| e.field(name)))
+    let locale = use_locale();
+    Signal::derive(move || error.get().and_then(|e| e.field(name, locale)))
 }
 
 /// Whether `name` is the first of the form's `fields` that `error` names, for [`Field`]: that
 /// field takes focus when the page comes back from a plain form post.
 pub fn first_invalid(error: Memo<Option<AppError>>, fields: &'static [&'static str], name: &'static str) -> Signal<bool> {
-    Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| fields.iter().find(|field| e.field(field).is_some())) == Some(&name)))
+    Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| fields.iter().find(|field| e.field(field, Locale::En).is_some())) == Some(&name)))
 }
 
 /// A labelled input. Its error is tied to it for screen readers (`aria-invalid`,

@@ -5,6 +5,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::components::Redirect;
 
 use crate::error::AppError;
+use crate::i18n::use_locale;
 
 /// The page's `<title>` (the shell adds the site's name) and its description for search results
 /// and link previews. Once per page: a second `<Title>` would race the first for the tab.
@@ -76,6 +77,6 @@ fn try_focus(selector: String, tries: u16) {
 pub fn LoadFailed(error: AppError, #[prop(optional, into)] signin_then: Option<String>) -> impl IntoView {
     match signin_then {
         Some(next) if error.is_unauthorized() => view! { <Redirect path=format!("/auth/signin?next={next}") /> }.into_any(),
-        _ => view! { <Notice tone="error">{error.to_string()}</Notice> }.into_any(),
+        _ => view! { <Notice tone="error">{error.text(use_locale())}</Notice> }.into_any(),
     }
 }

@@ -183,17 +183,15 @@ texts! {
         /// The document title: the page's, then the brand's.
         title: "{} · Ticketing", "{} · Ticketing";
         main_nav: "Main", "メイン";
-        sell: "Sell a ticket", "チケットを出品";
-        my_tickets: "My tickets", "出品したチケット";
-        my_orders: "My orders", "注文履歴";
+        sell: "Sell a ticket", "出品する";
+        my_tickets: "My tickets", "出品一覧";
+        my_orders: "My orders", "注文一覧";
         sign_up: "Sign Up", "新規登録";
-        sign_in: "Sign In", "サインイン";
-        sign_out: "Sign Out", "サインアウト";
+        sign_in: "Sign In", "ログイン";
+        sign_out: "Sign Out", "ログアウト";
         /// The switch names the other language in itself.
         switch_to: "日本語", "English";
-        switch_label: "Read this site in Japanese", "英語で表示する";
         loading: "Loading…", "読み込み中…";
-        something_wrong: "Something went wrong. Please try again.", "問題が発生しました。もう一度お試しください。";
     }
 }
 

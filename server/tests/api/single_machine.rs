@@ -67,6 +67,35 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     let missing = client.get(format!("{base}/api/no-such-route")).send().await.unwrap();
     assert_eq!(error_items(missing, 404).await, vec![ErrorItem::new(ErrorCode::NotFound, "Not Found")]);
 
+    // Japanese or English: by the `lang` cookie, else by `Accept-Language`; English by default.
+    let visitor = reqwest::Client::new();
+    let page = |accept_language: &'static str, cookie: &'static str| {
+        let request = visitor.get(&base).header("accept-language", accept_language).header("cookie", cookie);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let japanese = page("ja-JP,ja;q=0.9,en-US;q=0.8", "").await;
+    assert!(japanese.contains(r#"<html lang="ja""#) && japanese.contains(">新規登録<"), "Japanese by the header: {japanese}");
+    let english = page("fr-FR, de;q=0.9", "").await;
+    assert!(english.contains(r#"<html lang="en""#) && english.contains(">Sign Up<"), "English by default: {english}");
+    let chosen = page("ja-JP,ja;q=0.9", "lang=en").await;
+    assert!(chosen.contains(r#"<html lang="en""#), "the cookie over the header: {chosen}");
+    // The switch is a form post: it sets the cookie for a year and goes back to the page it was
+    // posted from, never to another site.
+    let switch = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for (next, back) in [("/tickets/new?from=switch", "/tickets/new?from=switch"), ("//evil.example/", "/"), ("https://evil.example/", "/")] {
+        let switched = switch
+            .post(format!("{base}/_fn/language"))
+            .header("accept", "text/html")
+            .form(&[("lang", "ja"), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert!(switched.status().is_redirection(), "{next}: {}", switched.status());
+        assert_eq!(switched.headers()["location"], back, "{next}");
+        let cookie = switched.headers()["set-cookie"].to_str().unwrap();
+        assert!(cookie.starts_with("lang=ja;") && cookie.contains("Max-Age=31536000"), "{cookie}");
+    }
+
     // The API's description: every service's routes merged, with the links between them.
     let description = client.get(format!("{base}/api/openapi.json")).send().await.unwrap();
     assert_eq!(description.status().as_u16(), 200);
