@@ -6,6 +6,38 @@ use leptos_router::hooks::use_query_map;
 use crate::components::form::{action_error, first_invalid, Field, FormErrors, SubmitButton};
 use crate::components::layout::{Card, Notice, PageMeta, LINK};
 use crate::error::AppError;
+use crate::i18n::{texts, use_locale, Common};
+
+texts! {
+    /// Sign up, sign in and sign out; the buttons and headings are the header's words ([`Common`]).
+    pub struct AuthTexts {
+        email_label: "Email", "メールアドレス";
+        password_label: "Password", "パスワード";
+        sign_up_title: "Sign up", "新規登録";
+        sign_up_description: "Create an account to sell tickets and buy them.", "アカウントを作成すると、チケットの出品と購入ができます。";
+        signing_up: "Signing up…", "登録中…";
+        /// Followed by the link to sign in.
+        have_account: "Already have an account? ", "アカウントをお持ちの方は";
+        sign_in_link: "Sign in", "サインイン";
+        sign_in_title: "Sign in", "サインイン";
+        sign_in_description: "Sign in to sell tickets, buy them and see your orders.", "チケットの出品・購入や注文の確認には、サインインしてください。";
+        signing_in: "Signing in…", "サインイン中…";
+        /// Followed by the link to sign up.
+        new_here: "New here? ", "初めての方は";
+        create_account: "Create an account", "アカウントを作成";
+        why_orders: "Please sign in to see your orders.", "注文履歴を見るには、サインインしてください。";
+        why_order: "Please sign in to see your order.", "注文の詳細を見るには、サインインしてください。";
+        why_sell: "Please sign in to sell a ticket.", "チケットを出品するには、サインインしてください。";
+        why_my_tickets: "Please sign in to see your tickets.", "出品したチケットを見るには、サインインしてください。";
+        why_edit: "Please sign in to edit your ticket.", "チケットを編集するには、サインインしてください。";
+        why_buy: "Please sign in to buy this ticket.", "このチケットを購入するには、サインインしてください。";
+        why_continue: "Please sign in to continue.", "続けるには、サインインしてください。";
+        sign_out_title: "Sign out", "サインアウト";
+        sign_out_description: "Signing you out of Ticketing.", "Ticketingからサインアウトしています。";
+        signing_you_out: "Signing you out…", "サインアウトしています…";
+        signing_out: "Signing out…", "サインアウト中…";
+    }
+}
 
 #[server(prefix = "/_fn", endpoint = "signup")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
@@ -70,13 +102,14 @@ const FIELDS: &[&str] = &["email", "password"];
 /// The email and password fields with their errors, shared by sign-up and sign-in.
 #[component]
 fn CredentialFields(error: Memo<Option<AppError>>, password_autocomplete: &'static str) -> impl IntoView {
+    let t = AuthTexts::of(use_locale());
     let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
     view! {
         <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(FIELDS)).unwrap_or_default()) />
-        <Field name="email" label="Email" kind="email" autocomplete="email" error=field("email") first_invalid=first_invalid(error, FIELDS, "email") />
+        <Field name="email" label=t.email_label kind="email" autocomplete="email" error=field("email") first_invalid=first_invalid(error, FIELDS, "email") />
         <Field
             name="password"
-            label="Password"
+            label=t.password_label
             kind="password"
             autocomplete=password_autocomplete
             error=field("password")
@@ -87,54 +120,58 @@ fn CredentialFields(error: Memo<Option<AppError>>, password_autocomplete: &'stat
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
+    let locale = use_locale();
+    let (t, common) = (AuthTexts::of(locale), Common::of(locale));
     let action = session_action::<SignUp>();
     let error = action_error(action);
     view! {
-        <PageMeta title="Sign up" description="Create an account to sell tickets and buy them." />
-        <Card title="Sign Up">
+        <PageMeta title=t.sign_up_title description=t.sign_up_description />
+        <Card title=common.sign_up>
             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                 <CredentialFields error password_autocomplete="new-password" />
-                <SubmitButton label="Sign Up" pending_label="Signing up…" pending=action.pending() />
+                <SubmitButton label=common.sign_up pending_label=t.signing_up pending=action.pending() />
             </ActionForm>
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
-                "Already have an account? " <A href="/auth/signin" attr:class=LINK>"Sign in"</A>
+                {t.have_account} <A href="/auth/signin" attr:class=LINK>{t.sign_in_link}</A>
             </p>
         </Card>
     }
 }
 
 /// What a visitor sent here from a page that needs a session reads above the form: why.
-fn why_sign_in(next: &str) -> &'static str {
+fn why_sign_in(t: &'static AuthTexts, next: &str) -> &'static str {
     let path = next.split(['?', '#']).next().unwrap_or_default();
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["orders"] => "Please sign in to see your orders.",
-        ["orders", _] => "Please sign in to see your order.",
-        ["tickets", "new"] => "Please sign in to sell a ticket.",
-        ["tickets", "mine"] => "Please sign in to see your tickets.",
-        ["tickets", _, "edit"] => "Please sign in to edit your ticket.",
-        ["tickets", _] => "Please sign in to buy this ticket.",
-        _ => "Please sign in to continue.",
+        ["orders"] => t.why_orders,
+        ["orders", _] => t.why_order,
+        ["tickets", "new"] => t.why_sell,
+        ["tickets", "mine"] => t.why_my_tickets,
+        ["tickets", _, "edit"] => t.why_edit,
+        ["tickets", _] => t.why_buy,
+        _ => t.why_continue,
     }
 }
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    let locale = use_locale();
+    let (t, common) = (AuthTexts::of(locale), Common::of(locale));
     let action = session_action::<SignIn>();
     let error = action_error(action);
     let next = use_query_map().with_untracked(|q| q.get("next"));
-    let why = next.as_deref().map(why_sign_in);
+    let why = next.as_deref().map(|next| why_sign_in(t, next));
     view! {
-        <PageMeta title="Sign in" description="Sign in to sell tickets, buy them and see your orders." />
-        <Card title="Sign In">
+        <PageMeta title=t.sign_in_title description=t.sign_in_description />
+        <Card title=common.sign_in>
             {why.map(|why| view! { <div class="mb-4"><Notice tone="info">{why}</Notice></div> })}
             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                 {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
                 <CredentialFields error password_autocomplete="current-password" />
-                <SubmitButton label="Sign In" pending_label="Signing in…" pending=action.pending() />
+                <SubmitButton label=common.sign_in pending_label=t.signing_in pending=action.pending() />
             </ActionForm>
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
-                "New here? " <A href="/auth/signup" attr:class=LINK>"Create an account"</A>
+                {t.new_here} <A href="/auth/signup" attr:class=LINK>{t.create_account}</A>
             </p>
         </Card>
     }
@@ -144,18 +181,20 @@ pub fn SignInPage() -> impl IntoView {
 /// it the visitor presses the button.
 #[component]
 pub fn SignOutPage() -> impl IntoView {
+    let locale = use_locale();
+    let (t, common) = (AuthTexts::of(locale), Common::of(locale));
     let action = session_action::<SignOut>();
     let error = action_error(action);
     Effect::new(move |_| {
         action.dispatch(SignOut {});
     });
     view! {
-        <PageMeta title="Sign out" description="Signing you out of Ticketing." />
-        <Card title="Sign Out">
+        <PageMeta title=t.sign_out_title description=t.sign_out_description />
+        <Card title=common.sign_out>
             <ActionForm action=action attr:class="flex flex-col gap-4">
                 <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(&[])).unwrap_or_default()) />
-                <p>"Signing you out…"</p>
-                <SubmitButton label="Sign Out" pending_label="Signing out…" pending=action.pending() />
+                <p>{t.signing_you_out}</p>
+                <SubmitButton label=common.sign_out pending_label=t.signing_out pending=action.pending() />
             </ActionForm>
         </Card>
     }

@@ -5,7 +5,19 @@ use leptos_router::components::A;
 
 use crate::components::layout::{LoadFailed, PageMeta};
 use crate::error::AppError;
+use crate::i18n::{texts, use_locale, Common};
 use crate::model::{dollars, Ticket, TicketState};
+
+texts! {
+    /// My tickets; its heading and the link to sell are the header's words ([`Common`]).
+    pub struct MineTexts {
+        description: "The tickets you listed: on sale, held by a buyer, or sold.", "出品したチケットの一覧です。販売中・予約中・売約済みのチケットを確認できます。";
+        none_yet: "You have not listed any tickets yet.", "まだチケットを出品していません。";
+        /// Followed by the link to sell a ticket.
+        have_one: "Have one to sell? ", "売りたいチケットはありますか？";
+        list_label: "Your tickets", "出品したチケット";
+    }
+}
 
 /// The visitor's own tickets in every state, newest first (401 when signed out).
 #[server(prefix = "/_fn", endpoint = "my_tickets")]
@@ -21,25 +33,27 @@ pub fn MyTicketsPage() -> impl IntoView {
     // Started here, after the chunk, not in `LazyRoute::data()` as the other pages do: that
     // would put about 2 KB gzip into every visitor's first download, which is at its budget.
     let tickets = Resource::new(|| (), |_| my_tickets());
+    let locale = use_locale();
+    let (t, common) = (MineTexts::of(locale), Common::of(locale));
     let link = "font-medium text-indigo-600 underline dark:text-indigo-400";
     view! {
-        <PageMeta title="My tickets" description="The tickets you listed: on sale, held by a buyer, or sold." />
+        <PageMeta title=common.my_tickets description=t.description />
         <section class="flex flex-col gap-4">
-            <h1 class="text-3xl font-bold tracking-tight">"My tickets"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1 class="text-3xl font-bold tracking-tight">{common.my_tickets}</h1>
+            <Suspense fallback=move || view! { <p>{common.loading}</p> }>
                 {move || Suspend::new(async move {
                     match tickets.await {
                         Err(error) => view! { <LoadFailed error signin_then="/tickets/mine" /> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
                             <div data-testid="empty-state" class="rounded-2xl border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
-                                <p class="text-lg font-medium">"You have not listed any tickets yet."</p>
+                                <p class="text-lg font-medium">{t.none_yet}</p>
                                 <p class="mt-1 text-slate-600 dark:text-slate-400">
-                                    "Have one to sell? "<A href="/tickets/new" attr:class=link>"Sell a ticket"</A>
+                                    {t.have_one}<A href="/tickets/new" attr:class=link>{common.sell}</A>
                                 </p>
                             </div>
                         }.into_any(),
                         Ok(list) => view! {
-                            <ul class="flex flex-col gap-3" aria-label="Your tickets">
+                            <ul class="flex flex-col gap-3" aria-label=t.list_label>
                                 {list.into_iter().map(|ticket| view! { <MyTicketRow ticket /> }).collect_view()}
                             </ul>
                         }.into_any(),
@@ -54,6 +68,7 @@ pub fn MyTicketsPage() -> impl IntoView {
 fn MyTicketRow(ticket: Ticket) -> impl IntoView {
     let href = format!("/tickets/{}", ticket.id);
     let state = TicketState::of(&ticket);
+    let locale = use_locale();
     // The same words as the ticket's page; the colour tells the states apart at a glance.
     let colour = match state {
         TicketState::OnSale => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
@@ -67,7 +82,7 @@ fn MyTicketRow(ticket: Ticket) -> impl IntoView {
                 <A href=href attr:class="break-words font-semibold text-indigo-600 underline dark:text-indigo-400">{ticket.title}</A>
                 <p class="text-sm text-slate-600 dark:text-slate-400">{dollars(ticket.price)}</p>
             </div>
-            <span data-testid="ticket-state" class=badge>{state.label()}</span>
+            <span data-testid="ticket-state" class=badge>{state.label(locale)}</span>
         </li>
     }
 }
