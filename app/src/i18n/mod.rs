@@ -187,8 +187,8 @@ texts! {
         my_tickets: "My tickets", "出品一覧";
         my_orders: "My orders", "注文一覧";
         sign_up: "Sign Up", "新規登録";
-        sign_in: "Sign In", "ログイン";
-        sign_out: "Sign Out", "ログアウト";
+        sign_in: "Sign In", "サインイン";
+        sign_out: "Sign Out", "サインアウト";
         /// The switch names the other language in itself.
         switch_to: "日本語", "English";
         loading: "Loading…", "読み込み中…";
