@@ -8,10 +8,100 @@ use serde::{Deserialize, Serialize};
 use crate::components::form::{action_error, field_error, first_invalid, general_errors, Field, FormErrors, SubmitButton};
 use crate::components::layout::{focus_when_shown, Card, LoadFailed, Notice, PageMeta, LINK};
 use crate::error::AppError;
+use crate::i18n::{fill, texts, use_locale, Common};
 use crate::model::{dollars, on_day, until, Ticket, TicketState};
 use crate::pages::orders::CreateOrder;
 use crate::pages::route_id;
 use crate::session::use_session;
+
+texts! {
+    /// The landing page and its ticket cards.
+    pub struct LandingTexts {
+        description: "Tickets for sale, newest first. List yours in a minute; buy one and pay while we hold it for you.",
+            "販売中のチケットを新着順に掲載しています。出品は1分で完了。購入したチケットは、お支払いが済むまで確保しておきます。";
+        heading: "Tickets for sale", "販売中のチケット";
+        /// The list's name for screen readers.
+        list_label: "Tickets for sale", "販売中のチケット";
+        signed_in_as: "You are signed in as {}", "{}でサインインしています";
+        not_signed_in: "You are not signed in", "サインインしていません";
+        sell: "Sell a ticket", "チケットを出品";
+        /// After a delete; `{}` is the ticket's title.
+        deleted: "Deleted “{}”.", "「{}」を削除しました。";
+        loading: "Loading tickets…", "チケットを読み込み中…";
+        empty: "No tickets for sale right now.", "現在、販売中のチケットはありません。";
+        empty_hint: "Have one to sell? List it in a minute.", "売りたいチケットはありますか？1分で出品できます。";
+        load_more: "Load more", "さらに表示";
+        /// The seller's own tickets.
+        yours: "Yours", "あなたの出品";
+        view: "View", "詳細を見る";
+        /// The card's link for screen readers; `{}` is the ticket's title.
+        view_label: "View {}", "「{}」の詳細を見る";
+    }
+}
+
+texts! {
+    /// The ticket page, and what it says of a ticket that is gone.
+    pub struct TicketTexts {
+        /// The page's description: title, price, state.
+        description: "{}: {}. {}.", "{}：{}。{}。";
+        edit: "Edit", "編集";
+        /// Opens the question before a delete.
+        delete_ask: "Delete…", "削除…";
+        delete_question: "Delete this ticket? This cannot be undone.", "このチケットを削除しますか？この操作は取り消せません。";
+        delete: "Delete", "削除";
+        deleting: "Deleting…", "削除中…";
+        keep: "Keep it", "削除しない";
+        /// `{}`: until when, or nothing.
+        held_for_seller: "A buyer holds this ticket{}, so it cannot be edited or deleted now.",
+            "購入者がこのチケットを{}確保しているため、現在は編集・削除できません。";
+        /// `{}`: on which day, or nothing.
+        sold_by_you: "You sold this ticket{}.", "このチケットは{}売れました。";
+        held_by_you: "You hold this ticket{}.", "このチケットを{}確保しています。";
+        pay: "Pay for your order", "お支払いに進む";
+        bought_by_you: "You bought this ticket{}.", "このチケットを{}購入しました。";
+        see_order: "See your order", "注文を見る";
+        purchase: "Purchase", "購入する";
+        reserving: "Reserving…", "確保中…";
+        sign_in_to_buy: "Sign in to buy this ticket", "サインインしてこのチケットを購入";
+        held_by_someone: "Someone is buying this ticket right now. Check back in a few minutes.",
+            "現在、ほかの方がこのチケットの購入手続き中です。数分後にもう一度ご確認ください。";
+        sold: "This ticket has been sold.", "このチケットは売約済みです。";
+        selling: "You are selling this ticket.", "このチケットはあなたが出品しています。";
+        gone_title: "Ticket not found", "チケットが見つかりません";
+        gone_description: "This ticket was deleted by its seller, or never existed.",
+            "このチケットは出品者により削除されたか、存在しません。";
+        gone_heading: "This ticket is gone", "このチケットはありません";
+        gone_text: "It was deleted by its seller, or never existed.", "出品者により削除されたか、存在しないチケットです。";
+        see_tickets: "See the tickets for sale", "販売中のチケットを見る";
+    }
+}
+
+texts! {
+    /// Selling a ticket and editing it: the same two fields.
+    pub struct TicketFormTexts {
+        title: "Title", "タイトル";
+        price: "Price (USD)", "価格（USD）";
+        sell_title: "Sell a ticket", "チケットを出品";
+        sell_description: "List a ticket for sale: its title and its price in US dollars.",
+            "チケットを出品します。タイトルと価格（米ドル）を入力してください。";
+        list: "List ticket", "出品する";
+        listing: "Listing…", "出品中…";
+        edit_heading: "Edit ticket", "チケットを編集";
+        /// The edit page's title; `{}` is the ticket's.
+        edit_named: "Edit {}", "「{}」を編集";
+        edit_description: "Change a ticket's title or price while nobody holds it.",
+            "誰にも確保されていない間は、チケットのタイトルと価格を変更できます。";
+        only_seller: "Only the seller can edit this ticket.", "このチケットを編集できるのは出品者だけです。";
+        save: "Save changes", "変更を保存";
+        saving: "Saving…", "保存中…";
+        back: "Back to the ticket", "チケットに戻る";
+        /// `{}`: until when, or nothing.
+        held: "A buyer holds this ticket{}, so it cannot be edited now. If the order expires or is cancelled, it is yours to edit again.",
+            "購入者がこのチケットを{}確保しているため、現在は編集できません。注文が期限切れになるかキャンセルされると、再び編集できます。";
+        /// `{}`: on which day, or nothing.
+        sold: "You sold this ticket{}, so it cannot be edited.", "このチケットは{}売れたため、編集できません。";
+    }
+}
 
 /// Tickets on the landing page at first, and how many more each "Load more" shows.
 pub const PAGE: usize = 20;
@@ -144,34 +234,35 @@ pub fn LandingPage() -> impl IntoView {
     // not again each time a live update draws the list anew.
     let focused = StoredValue::new(0);
     let session = use_session();
+    let t = LandingTexts::of(use_locale());
     view! {
-        <PageMeta title="" description="Tickets for sale, newest first. List yours in a minute; buy one and pay while we hold it for you." />
+        <PageMeta title="" description=t.description />
         <section class="flex flex-col gap-6">
             <div class="flex flex-wrap items-end justify-between gap-3">
                 <div>
-                    <h1 class="text-3xl font-bold tracking-tight">"Tickets for sale"</h1>
+                    <h1 class="text-3xl font-bold tracking-tight">{t.heading}</h1>
                     <Transition fallback=|| ()>
                         <p data-testid="session-status" class="mt-1 text-sm text-slate-600 dark:text-slate-400">
                             {move || session.get().map(|user| match user {
-                                Some(user) => format!("You are signed in as {}", user.email),
-                                None => "You are not signed in".to_string(),
+                                Some(user) => fill(t.signed_in_as, &[&user.email]),
+                                None => t.not_signed_in.to_string(),
                             })}
                         </p>
                     </Transition>
                 </div>
                 <A href="/tickets/new" attr:class="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
-                    "Sell a ticket"
+                    {t.sell}
                 </A>
             </div>
-            {move || deleted().map(|title| view! { <Notice tone="success" id="deleted">{format!("Deleted “{title}”.")}</Notice> })}
-            <Transition fallback=|| view! { <p>"Loading tickets…"</p> }>
+            {move || deleted().map(|title| view! { <Notice tone="success" id="deleted">{fill(t.deleted, &[&title])}</Notice> })}
+            <Transition fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match tickets.await {
                         Err(error) => view! { <LoadFailed error /> }.into_any(),
                         Ok((list, _)) if list.is_empty() => view! {
                             <div data-testid="empty-state" class="rounded-2xl border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
-                                <p class="text-lg font-medium">"No tickets for sale right now."</p>
-                                <p class="mt-1 text-slate-600 dark:text-slate-400">"Have one to sell? List it in a minute."</p>
+                                <p class="text-lg font-medium">{t.empty}</p>
+                                <p class="mt-1 text-slate-600 dark:text-slate-400">{t.empty_hint}</p>
                             </div>
                         }.into_any(),
                         Ok((list, more)) => {
@@ -183,7 +274,7 @@ pub fn LandingPage() -> impl IntoView {
                             // Each ticket is `#t-<index>`, so "Load more" can land on the first new one.
                             let next = format!("/?show={}#t-{shown}", shown + PAGE);
                             view! {
-                                <ul class="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label="Tickets for sale">
+                                <ul class="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label=t.list_label>
                                     {list.into_iter().enumerate().map(|(index, ticket)| {
                                         let own = me.as_deref() == Some(ticket.user_id.as_str());
                                         // After "Load more", focus goes to the first ticket it brought.
@@ -201,7 +292,7 @@ pub fn LandingPage() -> impl IntoView {
                                             data-noscroll=true
                                             class="inline-block rounded-lg border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800"
                                         >
-                                            "Load more"
+                                            {t.load_more}
                                         </a>
                                     </div>
                                 </Show>
@@ -218,8 +309,9 @@ pub fn LandingPage() -> impl IntoView {
 /// can land on the first new one.
 #[component]
 fn TicketCard(ticket: Ticket, index: usize, own: bool, first_new: bool) -> impl IntoView {
+    let t = LandingTexts::of(use_locale());
     let href = format!("/tickets/{}", ticket.id);
-    let label = format!("View {}", ticket.title);
+    let label = fill(t.view_label, &[&ticket.title]);
     let card = NodeRef::<leptos::html::Li>::new();
     if first_new {
         Effect::new(move || {
@@ -234,12 +326,12 @@ fn TicketCard(ticket: Ticket, index: usize, own: bool, first_new: bool) -> impl 
                 <div class="flex items-start justify-between gap-2">
                     <h2 class="min-w-0 break-words text-lg font-semibold">{ticket.title}</h2>
                     {own.then(|| view! {
-                        <span data-testid="own-marker" class="shrink-0 rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100">"Yours"</span>
+                        <span data-testid="own-marker" class="shrink-0 rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100">{t.yours}</span>
                     })}
                 </div>
                 <p class="text-slate-600 dark:text-slate-400">{dollars(ticket.price)}</p>
             </div>
-            <A href=href attr:class="self-start font-medium text-indigo-600 underline dark:text-indigo-400" attr:aria-label=label>"View"</A>
+            <A href=href attr:class="self-start font-medium text-indigo-600 underline dark:text-indigo-400" attr:aria-label=label>{t.view}</A>
         </li>
     }
 }
@@ -252,9 +344,10 @@ pub fn NewTicketPage() -> impl IntoView {
     let action = ServerAction::<CreateTicket>::new();
     let error = action_error(action);
     let session = use_session();
+    let t = TicketFormTexts::of(use_locale());
     view! {
-        <PageMeta title="Sell a ticket" description="List a ticket for sale: its title and its price in US dollars." />
-        <Card title="Sell a ticket">
+        <PageMeta title=t.sell_title description=t.sell_description />
+        <Card title=t.sell_title>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match session.await {
@@ -262,9 +355,9 @@ pub fn NewTicketPage() -> impl IntoView {
                         Some(_) => view! {
                             <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                                 <FormErrors messages=general_errors(error, TICKET_FIELDS) />
-                                <Field name="title" label="Title" error=field_error(error, "title") first_invalid=first_invalid(error, TICKET_FIELDS, "title") />
-                                <Field name="price" label="Price (USD)" inputmode="decimal" error=field_error(error, "price") first_invalid=first_invalid(error, TICKET_FIELDS, "price") />
-                                <SubmitButton label="List ticket" pending_label="Listing…" pending=action.pending() />
+                                <Field name="title" label=t.title error=field_error(error, "title") first_invalid=first_invalid(error, TICKET_FIELDS, "title") />
+                                <Field name="price" label=t.price inputmode="decimal" error=field_error(error, "price") first_invalid=first_invalid(error, TICKET_FIELDS, "price") />
+                                <SubmitButton label=t.list pending_label=t.listing pending=action.pending() />
                             </ActionForm>
                         }.into_any(),
                     }
@@ -351,8 +444,10 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
     let purchase_error = action_error(purchase);
     let delete_error = action_error(delete);
     let note = "text-slate-600 dark:text-slate-400";
+    let locale = use_locale();
+    let (t, common) = (TicketTexts::of(locale), Common::of(locale));
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=move || view! { <p>{common.loading}</p> }>
             {move || Suspend::new(async move {
                 let user = session.await;
                 match details.await {
@@ -367,7 +462,7 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
                         };
                         let state = TicketState::of(&ticket);
                         let price = dollars(ticket.price);
-                        let description = format!("{}: {price}. {}.", ticket.title, state.label());
+                        let description = fill(t.description, &[&ticket.title, &price, &state.label(locale)]);
                         let selling = matches!(viewer, Viewer::Seller) && !matches!(state, TicketState::Sold(_));
                         let (id, title) = (ticket.id.clone(), ticket.title.clone());
                         let what_you_can_do = match (&state, viewer) {
@@ -387,24 +482,24 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
                                 };
                                 view! {
                                     <div class="flex flex-wrap items-start gap-3">
-                                        <A href=edit attr:class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">"Edit"</A>
+                                        <A href=edit attr:class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">{t.edit}</A>
                                         // Delete asks first, with or without JavaScript (a disclosure, no
                                         // `confirm()`). A failed delete opens it again with the error,
                                         // after a plain form post too.
                                         <details node_ref=question open=move || delete_error.get().is_some()>
                                             <summary node_ref=opener class="flex min-h-6 cursor-pointer list-none items-center rounded-lg border border-red-300 px-4 py-2 font-semibold text-red-700 hover:bg-red-50 focus-visible:outline-2 focus-visible:outline-red-600 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950">
-                                                "Delete…"
+                                                {t.delete_ask}
                                             </summary>
                                             <ActionForm action=delete attr:class="mt-3 flex flex-col gap-3 rounded-lg border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
                                                 <FormErrors messages=general_errors(delete_error, &[]) />
-                                                <p class="font-medium">"Delete this ticket? This cannot be undone."</p>
+                                                <p class="font-medium">{t.delete_question}</p>
                                                 <input type="hidden" name="id" value=id.clone() />
                                                 <div class="flex flex-wrap gap-3">
                                                     <button type="submit" disabled=move || delete.pending().get() class="inline-flex min-h-6 items-center rounded-lg bg-red-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-red-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600 disabled:opacity-60">
-                                                        {move || if delete.pending().get() { "Deleting…" } else { "Delete" }}
+                                                        {move || if delete.pending().get() { t.deleting } else { t.delete }}
                                                     </button>
                                                     <a href=here on:click=keep class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 bg-white px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
-                                                        "Keep it"
+                                                        {t.keep}
                                                     </a>
                                                 </div>
                                             </ActionForm>
@@ -413,45 +508,45 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
                                 }.into_any()
                             }
                             (TicketState::Reserved(hold), Viewer::Seller) => {
-                                let text = format!("A buyer holds this ticket{}, so it cannot be edited or deleted now.", until(hold.as_deref()));
+                                let text = fill(t.held_for_seller, &[&until(locale, hold.as_deref())]);
                                 view! { <p class=note>{text}</p> }.into_any()
                             }
                             (TicketState::Sold(day), Viewer::Seller) => {
-                                let text = format!("You sold this ticket{}.", on_day(day.as_deref()));
+                                let text = fill(t.sold_by_you, &[&on_day(locale, day.as_deref())]);
                                 view! { <p class=note>{text}</p> }.into_any()
                             }
                             (TicketState::Reserved(hold), Viewer::Holder(order)) => {
-                                let text = format!("You hold this ticket{}.", until(hold.as_deref()));
+                                let text = fill(t.held_by_you, &[&until(locale, hold.as_deref())]);
                                 let href = format!("/orders/{order}");
                                 view! {
                                     <p class="font-medium">{text}</p>
-                                    <A href=href attr:class="self-start rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">"Pay for your order"</A>
+                                    <A href=href attr:class="self-start rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">{t.pay}</A>
                                 }.into_any()
                             }
                             (TicketState::Sold(day), Viewer::Holder(order)) => {
-                                let text = format!("You bought this ticket{}.", on_day(day.as_deref()));
+                                let text = fill(t.bought_by_you, &[&on_day(locale, day.as_deref())]);
                                 let href = format!("/orders/{order}");
                                 view! {
                                     <p class="font-medium">{text}</p>
-                                    <A href=href attr:class=LINK>"See your order"</A>
+                                    <A href=href attr:class=LINK>{t.see_order}</A>
                                 }.into_any()
                             }
                             (TicketState::OnSale, Viewer::SignedIn | Viewer::Holder(_)) => view! {
                                 <ActionForm action=purchase attr:class="flex flex-col gap-3">
                                     <FormErrors messages=general_errors(purchase_error, &[]) />
                                     <input type="hidden" name="ticket_id" value=id.clone() />
-                                    <SubmitButton label="Purchase" pending_label="Reserving…" pending=purchase.pending() />
+                                    <SubmitButton label=t.purchase pending_label=t.reserving pending=purchase.pending() />
                                 </ActionForm>
                             }.into_any(),
                             (TicketState::OnSale, Viewer::SignedOut) => {
                                 let next = format!("/auth/signin?next=/tickets/{id}");
-                                view! { <A href=next attr:class=LINK>"Sign in to buy this ticket"</A> }.into_any()
+                                view! { <A href=next attr:class=LINK>{t.sign_in_to_buy}</A> }.into_any()
                             }
                             (TicketState::Reserved(_), Viewer::SignedIn | Viewer::SignedOut) => view! {
-                                <p class=note>"Someone is buying this ticket right now. Check back in a few minutes."</p>
+                                <p class=note>{t.held_by_someone}</p>
                             }.into_any(),
                             (TicketState::Sold(_), Viewer::SignedIn | Viewer::SignedOut) => view! {
-                                <p class=note>"This ticket has been sold."</p>
+                                <p class=note>{t.sold}</p>
                             }.into_any(),
                         };
                         view! {
@@ -459,11 +554,11 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
                             <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
                                 <div class="flex flex-wrap items-start justify-between gap-2">
                                     <h1 class="break-words text-2xl font-bold">{title}</h1>
-                                    <span data-testid="ticket-state" class="rounded-full bg-slate-100 px-3 py-1 text-sm font-medium dark:bg-slate-800">{state.label()}</span>
+                                    <span data-testid="ticket-state" class="rounded-full bg-slate-100 px-3 py-1 text-sm font-medium dark:bg-slate-800">{state.label(locale)}</span>
                                 </div>
                                 <p class="text-xl">{price}</p>
                                 <Show when=move || selling>
-                                    <p data-testid="seller-marker" class="text-sm font-medium text-emerald-700 dark:text-emerald-400">"You are selling this ticket."</p>
+                                    <p data-testid="seller-marker" class="text-sm font-medium text-emerald-700 dark:text-emerald-400">{t.selling}</p>
                                 </Show>
                                 {what_you_can_do}
                             </article>
@@ -478,12 +573,13 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
 #[component]
 fn Gone() -> impl IntoView {
     crate::pages::not_found::respond_not_found();
+    let t = TicketTexts::of(use_locale());
     view! {
-        <PageMeta title="Ticket not found" description="This ticket was deleted by its seller, or never existed." />
+        <PageMeta title=t.gone_title description=t.gone_description />
         <section class="flex flex-col items-start gap-3">
-            <h1 class="text-2xl font-bold">"This ticket is gone"</h1>
-            <p class="text-slate-600 dark:text-slate-400">"It was deleted by its seller, or never existed."</p>
-            <A href="/" attr:class=LINK>"See the tickets for sale"</A>
+            <h1 class="text-2xl font-bold">{t.gone_heading}</h1>
+            <p class="text-slate-600 dark:text-slate-400">{t.gone_text}</p>
+            <A href="/" attr:class=LINK>{t.see_tickets}</A>
         </section>
     }
 }
@@ -498,21 +594,23 @@ pub fn EditTicketPage(data: TicketData) -> impl IntoView {
     let error = action_error(action);
     let session = use_session();
     let back = "mt-4 inline-flex min-h-6 items-center font-medium text-indigo-600 underline dark:text-indigo-400";
+    let locale = use_locale();
+    let (t, common) = (TicketFormTexts::of(locale), Common::of(locale));
     view! {
-        <Card title="Edit ticket">
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Card title=t.edit_heading>
+            <Transition fallback=move || view! { <p>{common.loading}</p> }>
                 {move || Suspend::new(async move {
                     let user = session.await;
                     let loaded = details.await.map(|details| details.ticket);
                     let title = match &loaded {
-                        Ok(ticket) => format!("Edit {}", ticket.title),
-                        Err(_) => "Edit ticket".to_string(),
+                        Ok(ticket) => fill(t.edit_named, &[&ticket.title]),
+                        Err(_) => t.edit_heading.to_string(),
                     };
                     let page = match (user, loaded) {
                         (None, _) => view! { <Redirect path=format!("/auth/signin?next=/tickets/{}/edit", id()) /> }.into_any(),
                         (_, Err(error)) => view! { <LoadFailed error /> }.into_any(),
                         (Some(user), Ok(ticket)) if user.id != ticket.user_id => view! {
-                            <Notice tone="error">"Only the seller can edit this ticket."</Notice>
+                            <Notice tone="error">{t.only_seller}</Notice>
                         }.into_any(),
                         (Some(_), Ok(ticket)) => match TicketState::of(&ticket) {
                             TicketState::OnSale => {
@@ -521,38 +619,35 @@ pub fn EditTicketPage(data: TicketData) -> impl IntoView {
                                     <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                                         <FormErrors messages=general_errors(error, TICKET_FIELDS) />
                                         <input type="hidden" name="id" value=ticket.id.clone() />
-                                        <Field name="title" label="Title" value=ticket.title.clone() error=field_error(error, "title") first_invalid=first_invalid(error, TICKET_FIELDS, "title") />
-                                        <Field name="price" label="Price (USD)" inputmode="decimal" value=ticket.price.to_string() error=field_error(error, "price") first_invalid=first_invalid(error, TICKET_FIELDS, "price") />
-                                        <SubmitButton label="Save changes" pending_label="Saving…" pending=action.pending() />
+                                        <Field name="title" label=t.title value=ticket.title.clone() error=field_error(error, "title") first_invalid=first_invalid(error, TICKET_FIELDS, "title") />
+                                        <Field name="price" label=t.price inputmode="decimal" value=ticket.price.to_string() error=field_error(error, "price") first_invalid=first_invalid(error, TICKET_FIELDS, "price") />
+                                        <SubmitButton label=t.save pending_label=t.saving pending=action.pending() />
                                     </ActionForm>
                                     // The way back without saving. `exact`: this page's path starts with
                                     // the ticket's, which is not the current page.
-                                    <A href=href exact=true attr:class=back>"Back to the ticket"</A>
+                                    <A href=href exact=true attr:class=back>{t.back}</A>
                                 }.into_any()
                             }
                             TicketState::Reserved(hold) => {
-                                let text = format!(
-                                    "A buyer holds this ticket{}, so it cannot be edited now. If the order expires or is cancelled, it is yours to edit again.",
-                                    until(hold.as_deref())
-                                );
+                                let text = fill(t.held, &[&until(locale, hold.as_deref())]);
                                 let href = format!("/tickets/{}", ticket.id);
                                 view! {
                                     <Notice tone="info">{text}</Notice>
-                                    <A href=href exact=true attr:class=back>"Back to the ticket"</A>
+                                    <A href=href exact=true attr:class=back>{t.back}</A>
                                 }.into_any()
                             }
                             TicketState::Sold(day) => {
-                                let text = format!("You sold this ticket{}, so it cannot be edited.", on_day(day.as_deref()));
+                                let text = fill(t.sold, &[&on_day(locale, day.as_deref())]);
                                 let href = format!("/tickets/{}", ticket.id);
                                 view! {
                                     <Notice tone="info">{text}</Notice>
-                                    <A href=href exact=true attr:class=back>"Back to the ticket"</A>
+                                    <A href=href exact=true attr:class=back>{t.back}</A>
                                 }.into_any()
                             }
                         },
                     };
                     view! {
-                        <PageMeta title description="Change a ticket's title or price while nobody holds it." />
+                        <PageMeta title description=t.edit_description />
                         {page}
                     }
                 })}
