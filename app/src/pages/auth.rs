@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::form::{action_error, first_invalid, Field, FormErrors, SubmitButton};
+use crate::components::form::{action_error, field_error, first_invalid, general_errors, Field, FormErrors, SubmitButton};
 use crate::components::layout::{Card, Notice, PageMeta, LINK};
 use crate::error::AppError;
 use crate::i18n::{texts, use_locale, Common};
@@ -103,9 +103,9 @@ const FIELDS: &[&str] = &["email", "password"];
 #[component]
 fn CredentialFields(error: Memo<Option<AppError>>, password_autocomplete: &'static str) -> impl IntoView {
     let t = AuthTexts::of(use_locale());
-    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
+    let field = move |name: &'static str| field_error(error, name);
     view! {
-        <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(FIELDS)).unwrap_or_default()) />
+        <FormErrors messages=general_errors(error, FIELDS) />
         <Field name="email" label=t.email_label kind="email" autocomplete="email" error=field("email") first_invalid=first_invalid(error, FIELDS, "email") />
         <Field
             name="password"
@@ -192,7 +192,7 @@ pub fn SignOutPage() -> impl IntoView {
         <PageMeta title=t.sign_out_title description=t.sign_out_description />
         <Card title=common.sign_out>
             <ActionForm action=action attr:class="flex flex-col gap-4">
-                <FormErrors messages=Signal::derive(move || error.get().map(|e| e.general(&[])).unwrap_or_default()) />
+                <FormErrors messages=general_errors(error, &[]) />
                 <p>{t.signing_you_out}</p>
                 <SubmitButton label=common.sign_out pending_label=t.signing_out pending=action.pending() />
             </ActionForm>
