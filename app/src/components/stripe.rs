@@ -8,6 +8,26 @@ use leptos::prelude::*;
 
 use crate::components::form::{focus_problem, general_errors, FormErrors};
 use crate::error::AppError;
+use crate::i18n::{fill, texts, use_locale};
+
+texts! {
+    /// The card form's words, and the fallbacks for what Stripe.js did not explain itself (its
+    /// own messages come in the page's language: the Payment Element is given the locale).
+    pub struct StripeTexts {
+        /// The form's accessible name, which also finds it to focus its error.
+        payment_label: "Payment", "お支払い";
+        needs_javascript: "Paying by card needs JavaScript: Stripe collects the card in the browser.",
+            "カードでのお支払いにはJavaScriptが必要です。カード情報はStripeがブラウザ上で受け付けます。";
+        /// The price.
+        pay: "Pay {}", "{}を支払う";
+        paying: "Paying…", "お支払い中…";
+        not_ready: "The card form is not ready yet.", "カード入力欄の準備ができていません。";
+        no_answer: "Stripe did not answer.", "Stripeから応答がありませんでした。";
+        not_authenticated: "The card was not authenticated.", "カードの認証ができませんでした。";
+        not_accepted: "The card was not accepted.", "このカードはご利用いただけませんでした。";
+        no_payment_method: "Stripe returned no payment method.", "Stripeから支払い方法が返されませんでした。";
+    }
+}
 
 #[component]
 pub fn PaymentElement(
@@ -19,6 +39,8 @@ pub fn PaymentElement(
     amount_cents: i64,
     publishable_key: String,
 ) -> impl IntoView {
+    let locale = use_locale();
+    let t = StripeTexts::of(locale);
     // Errors from Stripe.js itself (an incomplete card), shown with the server's.
     let local_error = RwSignal::new(None::<String>);
     let working = RwSignal::new(false);
@@ -28,7 +50,7 @@ pub fn PaymentElement(
         Signal::derive(move || local_error.get().map(|e| vec![e]).unwrap_or_else(|| server.get()))
     };
     #[cfg(feature = "hydrate")]
-    let stripe = mount::start(publishable_key.clone(), amount_cents, ready);
+    let stripe = mount::start(publishable_key.clone(), amount_cents, locale, ready);
     #[cfg(not(feature = "hydrate"))]
     let _ = (&publishable_key, amount_cents);
     // A card that needs 3-D Secure: Stripe.js shows the bank's challenge, Stripe tells the
@@ -38,7 +60,7 @@ pub fn PaymentElement(
         if let Some(client_secret) = needs_action.get() {
             working.set(true);
             leptos::task::spawn_local(async move {
-                match mount::next_action(stripe, client_secret).await {
+                match mount::next_action(stripe, client_secret, t).await {
                     Ok(()) => {
                         let _ = window().location().reload();
                     }
@@ -57,7 +79,7 @@ pub fn PaymentElement(
             working.set(true);
             local_error.set(None);
             leptos::task::spawn_local(async move {
-                match mount::payment_method(stripe).await {
+                match mount::payment_method(stripe, t).await {
                     Ok(token) => on_token.run(token),
                     Err(message) => local_error.set(Some(message)),
                 }
@@ -73,16 +95,16 @@ pub fn PaymentElement(
         busy,
         move |&now, before, _| {
             if !now && before == Some(&true) && messages.with_untracked(|messages| !messages.is_empty()) {
-                focus_problem("form[aria-label='Payment']".to_string());
+                focus_problem(format!("form[aria-label='{}']", t.payment_label));
             }
         },
         false,
     );
     view! {
-        <form on:submit=submit class="flex flex-col gap-4" aria-label="Payment">
+        <form on:submit=submit class="flex flex-col gap-4" aria-label=t.payment_label>
             <FormErrors messages />
             <div id="payment-element" data-testid="payment-element" class="min-h-24 rounded-lg border border-slate-200 p-3 dark:border-slate-700">
-                <noscript>"Paying by card needs JavaScript: Stripe collects the card in the browser."</noscript>
+                <noscript>{t.needs_javascript}</noscript>
             </div>
             <button
                 type="submit"
@@ -90,7 +112,7 @@ pub fn PaymentElement(
                 aria-busy=move || busy().to_string()
                 class="inline-flex items-center justify-center rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-60"
             >
-                {move || if busy() { "Paying…".to_string() } else { format!("Pay {price}") }}
+                {move || if busy() { t.paying.to_string() } else { fill(t.pay, &[price.as_str()]) }}
             </button>
         </form>
     }
@@ -102,6 +124,9 @@ mod mount {
     use leptos::prelude::*;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
+
+    use super::StripeTexts;
+    use crate::i18n::Locale;
 
     const STRIPE_JS: &str = "https://js.stripe.com/v3/";
 
@@ -145,8 +170,9 @@ mod mount {
         get(&window, "Stripe")
     }
 
-    /// Loads Stripe.js and mounts the Payment Element into `#payment-element`.
-    pub fn start(key: String, amount: i64, ready: RwSignal<bool>) -> Mounted {
+    /// Loads Stripe.js and mounts the Payment Element into `#payment-element`, in the page's
+    /// language (else Stripe picks the browser's).
+    pub fn start(key: String, amount: i64, locale: Locale, ready: RwSignal<bool>) -> Mounted {
         let mounted: Mounted = StoredValue::new_local(None);
         leptos::task::spawn_local(async move {
             let result = async {
@@ -157,6 +183,7 @@ mod mount {
                     ("amount", JsValue::from_f64(amount as f64)),
                     ("currency", "usd".into()),
                     ("paymentMethodCreation", "manual".into()),
+                    ("locale", locale.tag().into()),
                 ]);
                 let elements = call(&stripe, "elements", &[options])?;
                 let element = call(&elements, "create", &["payment".into()])?;
@@ -177,38 +204,38 @@ mod mount {
 
     /// Lets Stripe.js take the buyer through what the payment still needs (3-D Secure); Stripe's
     /// message if it failed.
-    pub async fn next_action(mounted: Mounted, client_secret: String) -> Result<(), String> {
-        let (stripe, _) = mounted.get_value().ok_or("The card form is not ready yet.")?;
+    pub async fn next_action(mounted: Mounted, client_secret: String, t: &'static StripeTexts) -> Result<(), String> {
+        let (stripe, _) = mounted.get_value().ok_or(t.not_ready)?;
         let handled = call(&stripe, "handleNextAction", &[object(&[("clientSecret", client_secret.into())])])?;
-        let result = JsFuture::from(Promise::from(handled)).await.map_err(|_| "Stripe did not answer.")?;
+        let result = JsFuture::from(Promise::from(handled)).await.map_err(|_| t.no_answer)?;
         match get(&result, "error").ok().filter(|e| !e.is_undefined() && !e.is_null()) {
             Some(error) => Err(get(&error, "message")
                 .ok()
                 .and_then(|m| m.as_string())
-                .unwrap_or_else(|| "The card was not authenticated.".to_string())),
+                .unwrap_or_else(|| t.not_authenticated.to_string())),
             None => Ok(()),
         }
     }
 
     /// Asks Stripe.js for a PaymentMethod from what the buyer entered: its id, or Stripe's
     /// message for the buyer.
-    pub async fn payment_method(mounted: Mounted) -> Result<String, String> {
-        let (stripe, elements) = mounted.get_value().ok_or("The card form is not ready yet.")?;
+    pub async fn payment_method(mounted: Mounted, t: &'static StripeTexts) -> Result<String, String> {
+        let (stripe, elements) = mounted.get_value().ok_or(t.not_ready)?;
         let message = |result: &JsValue| {
             get(result, "error")
                 .ok()
                 .filter(|e| !e.is_undefined() && !e.is_null())
-                .map(|e| get(&e, "message").ok().and_then(|m| m.as_string()).unwrap_or_else(|| "The card was not accepted.".to_string()))
+                .map(|e| get(&e, "message").ok().and_then(|m| m.as_string()).unwrap_or_else(|| t.not_accepted.to_string()))
         };
-        let submitted = JsFuture::from(Promise::from(call(&elements, "submit", &[])?)).await.map_err(|_| "Stripe did not answer.")?;
+        let submitted = JsFuture::from(Promise::from(call(&elements, "submit", &[])?)).await.map_err(|_| t.no_answer)?;
         if let Some(message) = message(&submitted) {
             return Err(message);
         }
         let created = call(&stripe, "createPaymentMethod", &[object(&[("elements", elements.clone())])])?;
-        let result = JsFuture::from(Promise::from(created)).await.map_err(|_| "Stripe did not answer.")?;
+        let result = JsFuture::from(Promise::from(created)).await.map_err(|_| t.no_answer)?;
         if let Some(message) = message(&result) {
             return Err(message);
         }
-        get(&get(&result, "paymentMethod")?, "id")?.as_string().ok_or_else(|| "Stripe returned no payment method.".to_string())
+        get(&get(&result, "paymentMethod")?, "id")?.as_string().ok_or_else(|| t.no_payment_method.to_string())
     }
 }

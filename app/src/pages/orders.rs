@@ -9,8 +9,58 @@ use crate::components::form::{action_error, general_errors, FormErrors, SubmitBu
 use crate::components::layout::{focus_when_shown, LoadFailed, Notice, PageMeta, LINK};
 use crate::components::stripe::PaymentElement;
 use crate::error::AppError;
+use crate::i18n::{fill, texts, use_locale, Common};
 use crate::model::{countdown, dollars, utc_time, CancelReason, Order, OrderState};
 use crate::pages::route_id;
+
+texts! {
+    /// `/orders`: the buyer's list of orders.
+    pub struct OrdersTexts {
+        page_title: "My orders", "注文履歴";
+        page_description: "Your orders: what you paid for, and what is waiting for payment.", "ご注文の一覧です。お支払い済みの注文とお支払い待ちの注文を確認できます。";
+        heading: "My Orders", "注文履歴";
+        /// Followed by the link to find a ticket, hence the English space.
+        none_yet: "You have no orders yet. ", "まだ注文はありません。";
+        find_ticket: "Find a ticket", "チケットを探す";
+        list_label: "Orders", "注文";
+        view_order: "View order", "注文を見る";
+    }
+}
+
+texts! {
+    /// `/orders/:id`: the order, its countdown, the test-card payment form and Cancel.
+    pub struct OrderTexts {
+        no_such_order: "There is no such order.", "この注文は見つかりません。";
+        /// The ticket's title.
+        page_title: "Order for {}", "{}のご注文";
+        /// The ticket's title, then its price.
+        page_description: "Your order for {} at {}.", "{}（{}）のご注文です。";
+        heading: "Your order", "ご注文内容";
+        /// The minutes and seconds left (`14:58`).
+        time_left: "Time left to pay: {}", "お支払いの残り時間：{}";
+        /// When the time to pay ended (`14:05`), to go into `expired` and `expired_back_on_sale`.
+        expired_at: " at {} UTC", "{}（UTC）に";
+        /// `expired_at`, or nothing when the time is unknown.
+        expired: "This order expired{}.", "この注文は{}期限切れになりました。";
+        expired_back_on_sale: "This order expired{}; the ticket went back on sale.", "この注文は{}期限切れになり、チケットは再び販売中になりました。";
+        paid: "Paid. The ticket is yours.", "お支払いが完了しました。チケットはお客様のものです。";
+        cancelled_by_you: "You cancelled this order; the ticket went back on sale.", "この注文をキャンセルしました。チケットは再び販売中になりました。";
+        cancelled: "This order was cancelled; the ticket went back on sale.", "この注文はキャンセルされました。チケットは再び販売中になりました。";
+        withdrawn: "The seller withdrew this ticket, so this order was cancelled. Anything you paid is refunded.",
+            "出品者がこのチケットを取り下げたため、この注文はキャンセルされました。お支払い済みの金額は返金されます。";
+        cancel_order: "Cancel order", "注文をキャンセル";
+        cancelling: "Cancelling…", "キャンセル中…";
+        payment_label: "Payment", "お支払い";
+        test_card: "Test card", "テストカード";
+        card_succeeds: "Visa ending 4242 (succeeds)", "末尾4242のVisa（成功）";
+        card_declined: "Visa ending 0002 (declined)", "末尾0002のVisa（拒否）";
+        card_needs_3ds: "Visa ending 3220 (needs 3-D Secure)", "末尾3220のVisa（3Dセキュアが必要）";
+        test_mode: "Payments are in test mode: no real card is charged.", "テストモードです。実際のカードには請求されません。";
+        /// The price.
+        pay: "Pay {}", "{}を支払う";
+        paying: "Paying…", "お支払い中…";
+    }
+}
 
 #[cfg(feature = "ssr")]
 mod forward {
@@ -153,6 +203,7 @@ fn back_with_card(order_id: &str, token: &str, error: &AppError) {
 /// page it changes when the countdown reaches zero.
 #[component]
 pub fn StatusBadge(#[prop(into)] state: Signal<OrderState>) -> impl IntoView {
+    let locale = use_locale();
     let class = move || {
         let colour = match state.get() {
             OrderState::Paid => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
@@ -163,7 +214,7 @@ pub fn StatusBadge(#[prop(into)] state: Signal<OrderState>) -> impl IntoView {
         };
         format!("rounded-full px-3 py-1 text-sm font-medium {colour}")
     };
-    view! { <span data-testid="order-status" class=class>{move || state.get().label()}</span> }
+    view! { <span data-testid="order-status" class=class>{move || state.get().label(locale)}</span> }
 }
 
 /// What `/orders` loads. Its lazy route starts it (`LazyRoute::data`) while the page's chunk
@@ -183,19 +234,21 @@ impl OrdersData {
 #[component]
 pub fn OrdersPage(data: OrdersData) -> impl IntoView {
     let OrdersData { orders } = data;
+    let locale = use_locale();
+    let (t, common) = (OrdersTexts::of(locale), Common::of(locale));
     view! {
-        <PageMeta title="My orders" description="Your orders: what you paid for, and what is waiting for payment." />
+        <PageMeta title=t.page_title description=t.page_description />
         <section class="flex flex-col gap-4">
-            <h1 class="text-3xl font-bold tracking-tight">"My Orders"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1 class="text-3xl font-bold tracking-tight">{t.heading}</h1>
+            <Suspense fallback=move || view! { <p>{common.loading}</p> }>
                 {move || Suspend::new(async move {
                     match orders.await {
                         Err(error) => view! { <LoadFailed error signin_then="/orders" /> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
-                            <p class="text-slate-600 dark:text-slate-400">"You have no orders yet. "<A href="/" attr:class=LINK>"Find a ticket"</A></p>
+                            <p class="text-slate-600 dark:text-slate-400">{t.none_yet}<A href="/" attr:class=LINK>{t.find_ticket}</A></p>
                         }.into_any(),
                         Ok(list) => view! {
-                            <ul class="flex flex-col gap-3" aria-label="Orders">
+                            <ul class="flex flex-col gap-3" aria-label=t.list_label>
                                 {list.into_iter().map(|ListedOrder { order, ran_out }| {
                                     let href = format!("/orders/{}", order.id);
                                     let state = OrderState::of(&order, ran_out);
@@ -207,7 +260,7 @@ pub fn OrdersPage(data: OrdersData) -> impl IntoView {
                                             </div>
                                             <div class="flex items-center gap-3">
                                                 <StatusBadge state=Signal::stored(state) />
-                                                <A href=href attr:class=LINK>"View order"</A>
+                                                <A href=href attr:class=LINK>{t.view_order}</A>
                                             </div>
                                         </li>
                                     }
@@ -239,6 +292,8 @@ impl OrderData {
 pub fn OrderPage(data: OrderData) -> impl IntoView {
     let id = route_id();
     let OrderData { details } = data;
+    let locale = use_locale();
+    let (t, common) = (OrderTexts::of(locale), Common::of(locale));
     let pay_action = ServerAction::<Pay>::new();
     let cancel = ServerAction::<CancelOrder>::new();
     // A payment or cancellation that went through: the order is loaded again, and focus goes to
@@ -282,14 +337,14 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
     let card = RwSignal::new(
         use_query_map()
             .with_untracked(|q| q.get("card"))
-            .filter(|card| TEST_CARDS.iter().any(|(token, _)| token == card))
-            .unwrap_or_else(|| TEST_CARDS[0].0.to_string()),
+            .filter(|card| TEST_CARDS.iter().any(|token| token == card))
+            .unwrap_or_else(|| TEST_CARDS[0].to_string()),
     );
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{common.loading}</p> }>
             {move || Suspend::new(async move {
                 match details.await {
-                    Err(error) if error.is_not_found() => view! { <Notice tone="error">"There is no such order."</Notice> }.into_any(),
+                    Err(error) if error.is_not_found() => view! { <Notice tone="error">{t.no_such_order}</Notice> }.into_any(),
                     Err(error) => view! { <LoadFailed error signin_then=format!("/orders/{}", id()) /> }.into_any(),
                     Ok(details) => {
                         let paid = pay_action.value().with_untracked(|value| matches!(value, Some(Ok(None))));
@@ -315,44 +370,44 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                         let ticket_href = format!("/tickets/{}", order.ticket.id);
                         let (order_id, publishable_key) = (order.id.clone(), details.publishable_key.clone());
                         let amount_cents = order.ticket.price.0;
-                        let expired_at = utc_time(&order.expires_at).map(|t| format!(" at {t} UTC")).unwrap_or_default();
+                        let expired_at = utc_time(&order.expires_at).map(|time| fill(t.expired_at, &[time])).unwrap_or_default();
                         let by_buyer = order.cancel_reason == Some(CancelReason::Buyer);
-                        let title = format!("Order for {}", order.ticket.title);
-                        let description = format!("Your order for {} at {price}.", order.ticket.title);
+                        let title = fill(t.page_title, &[order.ticket.title.as_str()]);
+                        let description = fill(t.page_description, &[order.ticket.title.as_str(), price.as_str()]);
                         view! {
                             <PageMeta title description />
                             <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
                                 <div class="flex flex-wrap items-start justify-between gap-2">
                                     // Focused when a purchase leads here.
-                                    <h1 id="order-heading" tabindex="-1" class="text-2xl font-bold">"Your order"</h1>
+                                    <h1 id="order-heading" tabindex="-1" class="text-2xl font-bold">{t.heading}</h1>
                                     <StatusBadge state />
                                 </div>
                                 <p class="break-words text-lg"><A href=ticket_href attr:class="inline-block min-h-6 font-semibold underline">{order.ticket.title.clone()}</A>" · "{price.clone()}</p>
                                 {move || match state.get() {
                                     OrderState::Open => view! {
                                         <p role="timer" data-testid="countdown" class="text-lg font-medium">
-                                            {move || format!("Time left to pay: {}", countdown(left()))}
+                                            {move || fill(t.time_left, &[countdown(left()).as_str()])}
                                         </p>
                                     }.into_any(),
                                     // The countdown reached zero on this page; the order is
                                     // cancelled a moment later and then reads as below.
                                     OrderState::Expired if open => {
-                                        let text = format!("This order expired{expired_at}.");
+                                        let text = fill(t.expired, &[expired_at.as_str()]);
                                         view! { <p role="timer" data-testid="countdown" class="text-lg font-medium">{text}</p> }.into_any()
                                     }
                                     OrderState::Expired => {
-                                        let text = format!("This order expired{expired_at}; the ticket went back on sale.");
+                                        let text = fill(t.expired_back_on_sale, &[expired_at.as_str()]);
                                         view! { <Notice tone="info">{text}</Notice> }.into_any()
                                     }
-                                    OrderState::Paid => view! { <Notice tone="success" id="order-paid">"Paid. The ticket is yours."</Notice> }.into_any(),
+                                    OrderState::Paid => view! { <Notice tone="success" id="order-paid">{t.paid}</Notice> }.into_any(),
                                     OrderState::Cancelled if by_buyer => view! {
-                                        <Notice tone="info" id="order-cancelled">"You cancelled this order; the ticket went back on sale."</Notice>
+                                        <Notice tone="info" id="order-cancelled">{t.cancelled_by_you}</Notice>
                                     }.into_any(),
                                     OrderState::Cancelled => view! {
-                                        <Notice tone="info" id="order-cancelled">"This order was cancelled; the ticket went back on sale."</Notice>
+                                        <Notice tone="info" id="order-cancelled">{t.cancelled}</Notice>
                                     }.into_any(),
                                     OrderState::Withdrawn => view! {
-                                        <Notice tone="info">"The seller withdrew this ticket, so this order was cancelled. Anything you paid is refunded."</Notice>
+                                        <Notice tone="info">{t.withdrawn}</Notice>
                                     }.into_any(),
                                 }}
                                 {move || payable.get().then(|| {
@@ -377,7 +432,7 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                                             <input type="hidden" name="id" value=order_id />
                                             // At least 24 px high: a finger's target, though it reads as a link.
                                             <button type="submit" disabled=move || cancel.pending().get() class="inline-flex min-h-6 items-center self-start py-1 text-sm font-medium text-slate-600 underline hover:text-red-700 focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:opacity-60 dark:text-slate-400">
-                                                {move || if cancel.pending().get() { "Cancelling…" } else { "Cancel order" }}
+                                                {move || if cancel.pending().get() { t.cancelling } else { t.cancel_order }}
                                             </button>
                                         </ActionForm>
                                     }
@@ -407,12 +462,9 @@ fn tick_every_second(now: RwSignal<i64>) {
     });
 }
 
-/// Stripe's test cards: one that succeeds, one that is declined and one that needs 3-D Secure.
-const TEST_CARDS: [(&str, &str); 3] = [
-    ("pm_card_visa", "Visa ending 4242 (succeeds)"),
-    ("pm_card_chargeDeclined", "Visa ending 0002 (declined)"),
-    ("pm_card_threeDSecure2Required", "Visa ending 3220 (needs 3-D Secure)"),
-];
+/// Stripe's test cards: one that succeeds, one that is declined and one that needs 3-D Secure
+/// (their labels, in the same order, are in [`OrderTexts`]).
+const TEST_CARDS: [&str; 3] = ["pm_card_visa", "pm_card_chargeDeclined", "pm_card_threeDSecure2Required"];
 
 /// Paying in test mode (no Stripe publishable key): a choice of Stripe's test cards (3-D Secure
 /// only Stripe.js can complete: the page says so). It works without JavaScript. `card` is the
@@ -425,16 +477,18 @@ fn PaymentForm(
     error: Memo<Option<AppError>>,
     card: RwSignal<String>,
 ) -> impl IntoView {
+    let t = OrderTexts::of(use_locale());
     let radio = "h-4 w-4 accent-indigo-600 focus-visible:outline-2 focus-visible:outline-indigo-600";
     let chosen = card.get_untracked();
     view! {
-        <ActionForm action=action attr:class="flex flex-col gap-4" attr:aria-label="Payment">
+        <ActionForm action=action attr:class="flex flex-col gap-4" attr:aria-label=t.payment_label>
             <FormErrors messages=general_errors(error, &[]) />
             <input type="hidden" name="order_id" value=order_id />
             <fieldset class="flex flex-col gap-1 rounded-lg border border-slate-200 p-4 dark:border-slate-700">
-                <legend class="px-1 text-sm font-medium">"Test card"</legend>
+                <legend class="px-1 text-sm font-medium">{t.test_card}</legend>
                 {TEST_CARDS
                     .into_iter()
+                    .zip([t.card_succeeds, t.card_declined, t.card_needs_3ds])
                     .map(|(token, label)| {
                         let picked = token == chosen;
                         view! {
@@ -447,8 +501,8 @@ fn PaymentForm(
                     })
                     .collect_view()}
             </fieldset>
-            <p data-testid="test-mode" class="text-sm text-amber-800 dark:text-amber-300">"Payments are in test mode: no real card is charged."</p>
-            <SubmitButton label=format!("Pay {price}") pending_label="Paying…" pending=action.pending() />
+            <p data-testid="test-mode" class="text-sm text-amber-800 dark:text-amber-300">{t.test_mode}</p>
+            <SubmitButton label=fill(t.pay, &[price.as_str()]) pending_label=t.paying pending=action.pending() />
         </ActionForm>
     }
 }
