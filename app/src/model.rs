@@ -83,7 +83,11 @@ impl OrderState {
             Self::Cancelled => ("Cancelled", "キャンセル済み"),
             Self::Withdrawn => ("Withdrawn by the seller", "出品者が取り下げ"),
         };
-        if locale == Locale::Ja { ja } else { en }
+        if locale == Locale::Ja {
+            ja
+        } else {
+            en
+        }
     }
 }
 

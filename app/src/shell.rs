@@ -7,10 +7,10 @@ use leptos_router::{Lazy, SsrMode};
 use crate::components::header::{Footer, Header};
 use crate::i18n::{fill, provide_locale, use_locale, Common, Locale};
 use crate::pages::lazy::{
-    EditTicketRoute, MyTicketsRoute, NewTicketRoute, OrderRoute, OrdersRoute, SignInRoute, SignOutRoute, SignUpRoute, TicketRoute,
+    EditTicketRoute, LandingRoute, MyTicketsRoute, NewTicketRoute, OrderRoute, OrdersRoute, SignInRoute, SignOutRoute, SignUpRoute,
+    TicketRoute,
 };
 use crate::pages::not_found::NotFound;
-use crate::pages::tickets::LandingPage;
 use crate::session::provide_session;
 
 /// The HTML document around the app, rendered on the server only.
@@ -57,7 +57,7 @@ pub fn App() -> impl IntoView {
             <Header />
             <main class="mx-auto w-full max-w-5xl px-4 py-8">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=LandingPage ssr=SsrMode::InOrder />
+                    <Route path=path!("/") view={Lazy::<LandingRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("/auth/signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("/auth/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::InOrder />
                     <Route path=path!("/auth/signout") view={Lazy::<SignOutRoute>::new()} ssr=SsrMode::InOrder />

@@ -21,7 +21,7 @@ function listen(page: Page, problems: string[]) {
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
 }
 
-export const test = base.extend<{ consoleProblems: string[]; newUserPage: (options?: { javaScriptEnabled?: boolean }) => Promise<Page> }>({
+export const test = base.extend<{ consoleProblems: string[]; newUserPage: (options?: { javaScriptEnabled?: boolean; locale?: string }) => Promise<Page> }>({
   consoleProblems: [
     async ({ page }, use) => {
       const problems: string[] = [];
@@ -35,7 +35,7 @@ export const test = base.extend<{ consoleProblems: string[]; newUserPage: (optio
   newUserPage: async ({ browser, consoleProblems, baseURL }, use) => {
     const contexts: import('@playwright/test').BrowserContext[] = [];
     await use(async (options = {}) => {
-      const context = await browser.newContext({ baseURL, javaScriptEnabled: options.javaScriptEnabled ?? true });
+      const context = await browser.newContext({ baseURL, javaScriptEnabled: options.javaScriptEnabled ?? true, locale: options.locale });
       contexts.push(context);
       const page = await context.newPage();
       listen(page, consoleProblems);

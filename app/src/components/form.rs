@@ -67,7 +67,9 @@ pub fn field_error(error: Memo<Option<AppError>>, name: &'static str) -> Signal<
 /// Whether `name` is the first of the form's `fields` that `error` names, for [`Field`]: that
 /// field takes focus when the page comes back from a plain form post.
 pub fn first_invalid(error: Memo<Option<AppError>>, fields: &'static [&'static str], name: &'static str) -> Signal<bool> {
-    Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| fields.iter().find(|field| e.field(field, Locale::En).is_some())) == Some(&name)))
+    Signal::derive(move || {
+        error.with(|e| e.as_ref().and_then(|e| fields.iter().find(|field| e.field(field, Locale::En).is_some())) == Some(&name))
+    })
 }
 
 /// A labelled input. Its error is tied to it for screen readers (`aria-invalid`,

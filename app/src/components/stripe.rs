@@ -209,10 +209,7 @@ mod mount {
         let handled = call(&stripe, "handleNextAction", &[object(&[("clientSecret", client_secret.into())])])?;
         let result = JsFuture::from(Promise::from(handled)).await.map_err(|_| t.no_answer)?;
         match get(&result, "error").ok().filter(|e| !e.is_undefined() && !e.is_null()) {
-            Some(error) => Err(get(&error, "message")
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_else(|| t.not_authenticated.to_string())),
+            Some(error) => Err(get(&error, "message").ok().and_then(|m| m.as_string()).unwrap_or_else(|| t.not_authenticated.to_string())),
             None => Ok(()),
         }
     }

@@ -92,7 +92,11 @@ impl Locale {
         #[cfg(feature = "ssr")]
         return use_context::<http::request::Parts>().map(|parts| Self::of_request(&parts.headers)).unwrap_or_default();
         #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-        return document().document_element().and_then(|html| html.get_attribute("lang")).and_then(|tag| Self::from_tag(&tag)).unwrap_or_default();
+        return document()
+            .document_element()
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|tag| Self::from_tag(&tag))
+            .unwrap_or_default();
         #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
         Self::En
     }
@@ -185,7 +189,7 @@ texts! {
         main_nav: "Main", "メイン";
         sell: "Sell a ticket", "出品する";
         my_tickets: "My tickets", "出品一覧";
-        my_orders: "My orders", "注文一覧";
+        my_orders: "My orders", "注文履歴";
         sign_up: "Sign Up", "新規登録";
         sign_in: "Sign In", "サインイン";
         sign_out: "Sign Out", "サインアウト";

@@ -1,4 +1,4 @@
-//! Every page but the landing page, loaded on demand: each is its own
+//! Every page, the landing page too, loaded on demand: each is its own
 //! WebAssembly chunk (`cargo leptos build --split`), fetched when its route is first visited,
 //! so the bundle every visitor downloads first stays small. A page that loads data starts
 //! loading it in `data()`, in parallel with its chunk's download (as Leptos' hackernews example
@@ -9,7 +9,7 @@ use leptos_router::{lazy_route, LazyRoute};
 use crate::pages::auth::{SignInPage, SignOutPage, SignUpPage};
 use crate::pages::mine::MyTicketsPage;
 use crate::pages::orders::{OrderData, OrderPage, OrdersData, OrdersPage};
-use crate::pages::tickets::{EditTicketPage, NewTicketPage, TicketData, TicketPage};
+use crate::pages::tickets::{EditTicketPage, LandingData, LandingPage, NewTicketPage, TicketData, TicketPage};
 
 macro_rules! lazy_page {
     ($route:ident, $page:ident) => {
@@ -42,6 +42,7 @@ macro_rules! lazy_page {
     };
 }
 
+lazy_page!(LandingRoute, LandingPage, LandingData);
 lazy_page!(SignUpRoute, SignUpPage);
 lazy_page!(SignInRoute, SignInPage);
 lazy_page!(SignOutRoute, SignOutPage);

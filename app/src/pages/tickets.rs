@@ -218,14 +218,32 @@ fn price_body(title: &str, price: &str) -> serde_json::Value {
     }
 }
 
+/// How many tickets `/` shows: `?show=`, a page's worth at least.
+fn shown(query: Memo<leptos_router::params::ParamsMap>) -> usize {
+    query.with(|q| q.get("show").and_then(|s| s.parse::<usize>().ok())).unwrap_or(PAGE).clamp(PAGE, 1_000)
+}
+
+/// What `/` loads, started with its chunk's download (as [`TicketData`]).
+#[derive(Clone, Copy)]
+pub struct LandingData {
+    tickets: Resource<Result<(Vec<Ticket>, bool), AppError>>,
+}
+
+impl LandingData {
+    pub fn load() -> Self {
+        let query = use_query_map();
+        Self { tickets: Resource::new(move || shown(query), list_tickets) }
+    }
+}
+
 /// `/`: the tickets on sale, newest first, with "Load more" (a link, so it works without
 /// JavaScript too), and what a seller just deleted (`?deleted=<title>`).
 #[component]
-pub fn LandingPage() -> impl IntoView {
+pub fn LandingPage(data: LandingData) -> impl IntoView {
+    let LandingData { tickets } = data;
     let query = use_query_map();
-    let count = move || query.with(|q| q.get("show").and_then(|s| s.parse::<usize>().ok())).unwrap_or(PAGE).clamp(PAGE, 1_000);
+    let count = move || shown(query);
     let deleted = move || query.with(|q| q.get("deleted"));
-    let tickets = Resource::new(count, list_tickets);
     // Live: the list follows the marketplace's changes, from a chunk of its own fetched after
     // hydration (`crate::live`). Without JavaScript it stays as rendered.
     #[cfg(feature = "hydrate")]
