@@ -2,11 +2,12 @@
 //! `server/src/live.rs`) and loads its data again when something it shows changed. Only in the
 //! browser, after hydration; without JavaScript the pages are as they were rendered.
 //!
-//! Why the landing page reaches this through [`follow_tickets`], a `#[lazy]` function: the
-//! EventSource code would cost every visitor's first download (`scripts/measure` holds it under
-//! its budget); as a chunk of its own (`cargo leptos build --split`) it is fetched after
-//! hydration, and only by browsers that run it. The ticket and order pages are lazy routes
-//! already: they call [`follow`] from their own chunks.
+//! Why the landing page reaches this through [`follow_tickets`], a `#[lazy]` function: it was
+//! written when the landing page was in the first download, which the EventSource code would
+//! have grown. Now that the landing page is a lazy route too, it keeps the code out of that
+//! route's chunks (fetched before hydration on a visit to `/`): as a chunk of its own it is
+//! fetched after hydration, and only by browsers that run it. The ticket and order pages call
+//! [`follow`] from their own chunks.
 #[cfg(feature = "hydrate")]
 pub use browser::*;
 
