@@ -207,9 +207,8 @@ pub async fn set_language(lang: String, next: String) -> Result<(), crate::error
     let locale = Locale::from_tag(&lang).unwrap_or_default();
     // Only a path on this site: never another site's address (`//evil`, `https:`, nor `/\t/evil`
     // or `/\evil`, which browsers read as `//evil`).
-    let on_this_site = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    let on_this_site =
+        next.starts_with('/') && !next.starts_with("//") && !next.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace());
     let next = if on_this_site { next } else { "/".to_string() };
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
         let cookie = format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", locale.tag());

@@ -82,8 +82,13 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     // The switch is a form post: it sets the cookie for a year and goes back to the page it was
     // posted from, never to another site.
     let switch = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    for (next, back) in [("/tickets/new?from=switch", "/tickets/new?from=switch"), ("//evil.example/", "/"), ("https://evil.example/", "/"), ("/\t/evil.example/", "/"), ("/\\evil.example/", "/")]
-    {
+    for (next, back) in [
+        ("/tickets/new?from=switch", "/tickets/new?from=switch"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\t/evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+    ] {
         let switched = switch
             .post(format!("{base}/_fn/language"))
             .header("accept", "text/html")
