@@ -223,3 +223,14 @@ pub mod ssr {
         }
     }
 }
+
+#[cfg(feature = "ssr")]
+/// Only a path on this site: `//evil.example` and `https://…` would send the visitor elsewhere,
+/// and so would `/\evil.example` and `/<tab>/evil.example`, since browsers read `\` as `/` and
+/// drop tabs and newlines from a URL before reading it.
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains("://")
+        && !path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+}

@@ -74,7 +74,14 @@ impl AppError {
     pub fn general(&self, fields: &[&str], locale: Locale) -> Vec<String> {
         match self {
             Self::Api { messages, .. } => {
-                messages.iter().filter(|m| m.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|m| m.text(locale)).collect()
+                let mut texts: Vec<String> = Vec::new();
+                // Distinct: two English messages can share a code, and so a Japanese text.
+                for text in messages.iter().filter(|m| m.field.as_deref().is_none_or(|f| !fields.contains(&f))).map(|m| m.text(locale)) {
+                    if !texts.contains(&text) {
+                        texts.push(text);
+                    }
+                }
+                texts
             }
             Self::Unavailable(message) if locale == Locale::En => vec![message.clone()],
             Self::Unavailable(_) => vec![ErrorTexts::of(locale).unavailable.to_string()],
@@ -84,7 +91,7 @@ impl AppError {
 
     /// The whole error as one text in the reader's language: for a page that could not load.
     pub fn text(&self, locale: Locale) -> String {
-        self.general(&[], locale).join(" ")
+        self.general(&[], locale).join(if locale == Locale::Ja { "" } else { "; " })
     }
 
     /// The visitor is not signed in (or not the owner): the API answered 401.

@@ -78,10 +78,10 @@ impl OrderState {
     pub fn label(self, locale: Locale) -> &'static str {
         let (en, ja) = match self {
             Self::Open => ("Awaiting payment", "お支払い待ち"),
-            Self::Paid => ("Paid", "支払い済み"),
+            Self::Paid => ("Paid", "お支払い済み"),
             Self::Expired => ("Expired", "期限切れ"),
             Self::Cancelled => ("Cancelled", "キャンセル済み"),
-            Self::Withdrawn => ("Withdrawn by the seller", "出品者が取り下げ"),
+            Self::Withdrawn => ("Withdrawn by the seller", "出品取り下げ"),
         };
         if locale == Locale::Ja {
             ja
@@ -122,9 +122,9 @@ impl TicketState {
             (Self::Reserved(None), Locale::En) => "Reserved".to_string(),
             (Self::Reserved(None), Locale::Ja) => "予約中".to_string(),
             (Self::Sold(Some(sold)), Locale::En) => format!("Sold on {sold}"),
-            (Self::Sold(Some(sold)), Locale::Ja) => format!("{}に売約済み", day(Locale::Ja, sold)),
+            (Self::Sold(Some(sold)), Locale::Ja) => format!("販売済み（{}）", day(Locale::Ja, sold)),
             (Self::Sold(None), Locale::En) => "Sold".to_string(),
-            (Self::Sold(None), Locale::Ja) => "売約済み".to_string(),
+            (Self::Sold(None), Locale::Ja) => "販売済み".to_string(),
         }
     }
 }
@@ -226,7 +226,7 @@ mod tests {
         ticket.sold = true;
         ticket.sold_at = Some("2025-01-02T14:01:00.000Z".into());
         assert_eq!(TicketState::of(&ticket).label(Locale::En), "Sold on 2025-01-02");
-        assert_eq!(TicketState::of(&ticket).label(Locale::Ja), "2025年1月2日に売約済み");
+        assert_eq!(TicketState::of(&ticket).label(Locale::Ja), "販売済み（2025年1月2日）");
     }
 
     #[test]

@@ -54,11 +54,11 @@ test('in Japanese: sign up, sell (a malformed price refused by its code), buy an
   await expect(buyer.getByRole('alert')).toHaveText('カードが拒否されました。別のカードをお試しください。');
   await buyer.getByLabel('末尾4242のVisa（成功）').check();
   await buyer.getByRole('button', { name: '$1,250.00を支払う' }).click();
-  await expect(buyer.getByTestId('order-status')).toHaveText('支払い済み');
+  await expect(buyer.getByTestId('order-status')).toHaveText('お支払い済み');
 
   // The ticket page says the day it sold as Japanese writes a day.
   await seller.goto(ticketPath);
-  await expect(seller.getByTestId('ticket-state')).toHaveText(/^\d{4}年\d{1,2}月\d{1,2}日に売約済み$/);
+  await expect(seller.getByTestId('ticket-state')).toHaveText(/^販売済み（\d{4}年\d{1,2}月\d{1,2}日）$/);
 
   // The switch, at the foot of every page: the same page in English, and it stays English.
   await buyer.getByRole('button', { name: 'English' }).click();
@@ -69,7 +69,7 @@ test('in Japanese: sign up, sell (a malformed price refused by its code), buy an
   await hydrated(buyer);
   await expect(buyer.getByRole('heading', { name: 'Your order' })).toBeVisible();
   await buyer.getByRole('button', { name: '日本語' }).click();
-  await expect(buyer.getByTestId('order-status')).toHaveText('支払い済み');
+  await expect(buyer.getByTestId('order-status')).toHaveText('お支払い済み');
 });
 
 test('without JavaScript: a Japanese browser gets Japanese, and the switch works as a plain form', async ({ newUserPage }) => {

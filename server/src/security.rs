@@ -105,6 +105,15 @@ async fn with_nonce(State(policy): State<Policy>, mut request: Request, next: Ne
     if let Ok(value) = value {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
+    // A page depends on who reads it: the session and the chosen language come from `Cookie`,
+    // the language otherwise from `Accept-Language`. Said, so that no cache between the server
+    // and the reader hands one reader's page, or language, to another. (Here rather than in a
+    // layer of its own: each layer deepens every request's future, and the debug build's worker
+    // stacks have little room to spare on the payment path.)
+    let page = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if page {
+        response.headers_mut().append(header::VARY, HeaderValue::from_static("Cookie, Accept-Language"));
+    }
     response
 }
 

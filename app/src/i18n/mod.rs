@@ -116,7 +116,7 @@ pub fn provide_locale() {
 }
 
 pub fn use_locale() -> Locale {
-    use_context::<Locale>().unwrap_or_default()
+    use_context::<Locale>().unwrap_or_else(Locale::current)
 }
 
 /// A struct of a page's (or a component's) words, one `&'static str` per text, and the two
@@ -205,10 +205,8 @@ texts! {
 #[server(prefix = "/_fn", endpoint = "language")]
 pub async fn set_language(lang: String, next: String) -> Result<(), crate::error::AppError> {
     let locale = Locale::from_tag(&lang).unwrap_or_default();
-    // Only a path on this site: never another site's address (`//evil`, `https:`, nor `/\t/evil`
-    // or `/\evil`, which browsers read as `//evil`).
-    let on_this_site =
-        next.starts_with('/') && !next.starts_with("//") && !next.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    // Only a path on this site (the check the sign-in page makes of its `next`).
+    let on_this_site = crate::api::is_local_path(&next);
     let next = if on_this_site { next } else { "/".to_string() };
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
         let cookie = format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", locale.tag());

@@ -66,19 +66,8 @@ async fn forward_credentials(path: &str, email: &str, password: &str, next: Opti
     let _: contract::User = call(Service::Auth, reqwest::Method::POST, path, Some(&body))
         .await
         .map_err(|e| e.required_if_empty("email", email, contract::ErrorCode::EmailRequired, "Email is required"))?;
-    leptos_axum::redirect(&next.filter(|n| is_local_path(n)).unwrap_or_else(|| "/".to_string()));
+    leptos_axum::redirect(&next.filter(|n| crate::api::is_local_path(n)).unwrap_or_else(|| "/".to_string()));
     Ok(())
-}
-
-#[cfg(feature = "ssr")]
-/// Only a path on this site: `//evil.example` and `https://…` would send the visitor elsewhere,
-/// and so would `/\evil.example` and `/<tab>/evil.example`, since browsers read `\` as `/` and
-/// drop tabs and newlines from a URL before reading it.
-fn is_local_path(path: &str) -> bool {
-    path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.contains("://")
-        && !path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
 }
 
 /// A server action of this page whose completion refetches the session (the header changes).

@@ -11,7 +11,7 @@ use crate::model::{dollars, Ticket, TicketState};
 texts! {
     /// My tickets; its heading and the link to sell are the header's words ([`Common`]).
     pub struct MineTexts {
-        description: "The tickets you listed: on sale, held by a buyer, or sold.", "出品したチケットの一覧です。販売中・予約中・売約済みのチケットを確認できます。";
+        description: "The tickets you listed: on sale, held by a buyer, or sold.", "出品したチケットの一覧です。販売中・予約中・販売済みのチケットを確認できます。";
         none_yet: "You have not listed any tickets yet.", "まだチケットを出品していません。";
         /// Followed by the link to sell a ticket.
         have_one: "Have one to sell? ", "売りたいチケットはありますか？";

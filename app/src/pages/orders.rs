@@ -43,7 +43,7 @@ texts! {
         /// `expired_at`, or nothing when the time is unknown.
         expired: "This order expired{}.", "この注文は{}期限切れになりました。";
         expired_back_on_sale: "This order expired{}; the ticket went back on sale.", "この注文は{}期限切れになり、チケットは再び販売中になりました。";
-        paid: "Paid. The ticket is yours.", "お支払いが完了しました。チケットはお客様のものです。";
+        paid: "Paid. The ticket is yours.", "お支払いが完了しました。チケットの購入が確定しました。";
         cancelled_by_you: "You cancelled this order; the ticket went back on sale.", "この注文をキャンセルしました。チケットは再び販売中になりました。";
         cancelled: "This order was cancelled; the ticket went back on sale.", "この注文はキャンセルされました。チケットは再び販売中になりました。";
         withdrawn: "The seller withdrew this ticket, so this order was cancelled. Anything you paid is refunded.",
@@ -347,11 +347,19 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                     Err(error) if error.is_not_found() => view! { <Notice tone="error">{t.no_such_order}</Notice> }.into_any(),
                     Err(error) => view! { <LoadFailed error signin_then=format!("/orders/{}", id()) /> }.into_any(),
                     Ok(details) => {
+                        // Where focus goes once this render is on the page (an effect runs then):
+                        // to what a payment or cancellation that went through says, else back to
+                        // what had it in the render this one replaces (the heading a purchase
+                        // focused, when a live update renders the page again).
                         let paid = pay_action.value().with_untracked(|value| matches!(value, Some(Ok(None))));
                         let cancelled = cancel.value().with_untracked(|value| matches!(value, Some(Ok(()))));
-                        if paid || cancelled {
-                            // An effect: it runs once this render is on the page.
-                            Effect::new(move || focus_when_shown(if paid { "#order-paid" } else { "#order-cancelled" }.to_string()));
+                        let refocus = match (paid, cancelled) {
+                            (true, _) => Some("order-paid".to_string()),
+                            (_, true) => Some("order-cancelled".to_string()),
+                            _ => focused_id(),
+                        };
+                        if let Some(id) = refocus {
+                            Effect::new(move || focus_when_shown(format!("#{id}")));
                         }
                         let order = details.order.clone();
                         let now = RwSignal::new(details.now_ms);
@@ -460,6 +468,14 @@ fn tick_every_second(now: RwSignal<i64>) {
         #[cfg(not(feature = "hydrate"))]
         let _ = now;
     });
+}
+
+/// The id of the element that has focus, if it has one (in the browser; nothing on the server).
+fn focused_id() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    return document().active_element().map(|element| element.id()).filter(|id| !id.is_empty());
+    #[cfg(not(feature = "hydrate"))]
+    None
 }
 
 /// Stripe's test cards: one that succeeds, one that is declined and one that needs 3-D Secure

@@ -61,16 +61,16 @@ texts! {
         bought_by_you: "You bought this ticket{}.", "このチケットを{}購入しました。";
         see_order: "See your order", "注文を見る";
         purchase: "Purchase", "購入する";
-        reserving: "Reserving…", "確保中…";
+        reserving: "Reserving…", "購入手続き中…";
         sign_in_to_buy: "Sign in to buy this ticket", "サインインしてこのチケットを購入";
         held_by_someone: "Someone is buying this ticket right now. Check back in a few minutes.",
             "現在、ほかの方がこのチケットの購入手続き中です。数分後にもう一度ご確認ください。";
-        sold: "This ticket has been sold.", "このチケットは売約済みです。";
+        sold: "This ticket has been sold.", "このチケットは販売済みです。";
         selling: "You are selling this ticket.", "このチケットはあなたが出品しています。";
         gone_title: "Ticket not found", "チケットが見つかりません";
         gone_description: "This ticket was deleted by its seller, or never existed.",
             "このチケットは出品者により削除されたか、存在しません。";
-        gone_heading: "This ticket is gone", "このチケットはありません";
+        gone_heading: "This ticket is gone", "このチケットは見つかりません";
         gone_text: "It was deleted by its seller, or never existed.", "出品者により削除されたか、存在しないチケットです。";
         see_tickets: "See the tickets for sale", "販売中のチケットを見る";
     }
@@ -83,9 +83,9 @@ texts! {
         price: "Price (USD)", "価格（USD）";
         sell_title: "Sell a ticket", "チケットを出品";
         sell_description: "List a ticket for sale: its title and its price in US dollars.",
-            "チケットを出品します。タイトルと価格（米ドル）を入力してください。";
+            "チケットを出品します。タイトルと価格（USD）を入力してください。";
         list: "List ticket", "出品する";
-        listing: "Listing…", "出品中…";
+        listing: "Listing…", "出品しています…";
         edit_heading: "Edit ticket", "チケットを編集";
         /// The edit page's title; `{}` is the ticket's.
         edit_named: "Edit {}", "「{}」を編集";

@@ -77,6 +77,9 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     assert!(japanese.contains(r#"<html lang="ja""#) && japanese.contains(">新規登録<"), "Japanese by the header: {japanese}");
     let english = page("fr-FR, de;q=0.9", "").await;
     assert!(english.contains(r#"<html lang="en""#) && english.contains(">Sign Up<"), "English by default: {english}");
+    let answer = visitor.get(&base).send().await.unwrap();
+    let vary: Vec<_> = answer.headers().get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(vary.iter().any(|v| v.contains("Accept-Language") && v.contains("Cookie")), "a page says what it depends on: {vary:?}");
     let chosen = page("ja-JP,ja;q=0.9", "lang=en").await;
     assert!(chosen.contains(r#"<html lang="en""#), "the cookie over the header: {chosen}");
     // The switch is a form post: it sets the cookie for a year and goes back to the page it was
