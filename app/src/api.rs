@@ -34,15 +34,19 @@ pub mod ssr {
 
     /// The session cookie the visitor sent, if any.
     pub fn session_token(parts: &Parts) -> Option<String> {
-        parts
-            .headers
+        cookie(&parts.headers, SESSION_COOKIE).map(str::to_string)
+    }
+
+    /// The value of the cookie `name` the visitor sent, if any.
+    pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+        headers
             .get_all(COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_string())
+            .find(|(found, _)| *found == name)
+            .map(|(_, value)| value)
     }
 
     fn client() -> &'static reqwest::Client {

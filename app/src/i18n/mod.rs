@@ -73,14 +73,7 @@ impl Locale {
     /// The page's language by the request: its cookie, else its `Accept-Language`.
     #[cfg(feature = "ssr")]
     pub fn of_request(headers: &http::HeaderMap) -> Self {
-        let chosen = headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .and_then(|(_, value)| Self::from_tag(value));
+        let chosen = crate::api::ssr::cookie(headers, COOKIE).and_then(Self::from_tag);
         chosen.unwrap_or_else(|| {
             headers.get(http::header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()).map_or(Self::En, Self::negotiate)
         })
