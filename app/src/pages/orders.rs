@@ -359,7 +359,12 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                             _ => focused_id(),
                         };
                         if let Some(id) = refocus {
-                            Effect::new(move || focus_when_shown(format!("#{id}")));
+                            // A frame later: the effect may run while the old render, whose
+                            // element has the same id, is still on the page.
+                            Effect::new(move || {
+                                let id = id.clone();
+                                request_animation_frame(move || focus_when_shown(format!("#{id}")));
+                            });
                         }
                         let order = details.order.clone();
                         let now = RwSignal::new(details.now_ms);
