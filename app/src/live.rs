@@ -2,12 +2,8 @@
 //! `server/src/live.rs`) and loads its data again when something it shows changed. Only in the
 //! browser, after hydration; without JavaScript the pages are as they were rendered.
 //!
-//! Why the landing page reaches this through [`follow_tickets`], a `#[lazy]` function: it was
-//! written when the landing page was in the first download, which the EventSource code would
-//! have grown. Now that the landing page is a lazy route too, it keeps the code out of that
-//! route's chunks (fetched before hydration on a visit to `/`): as a chunk of its own it is
-//! fetched after hydration, and only by browsers that run it. The ticket and order pages call
-//! [`follow`] from their own chunks.
+//! Each page calls [`follow`] from its own lazy route's chunk (`crate::pages::lazy`), so this
+//! code is fetched only with a page that follows the stream.
 #[cfg(feature = "hydrate")]
 pub use browser::*;
 
@@ -20,9 +16,6 @@ mod browser {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     use web_sys::{Event, EventSource, MessageEvent};
-
-    use crate::error::AppError;
-    use crate::model::Ticket;
 
     /// Every ticket's changes.
     pub const TICKETS: &str = "/live/tickets";
@@ -81,21 +74,5 @@ mod browser {
             id: String,
         }
         serde_json::from_str::<Change>(data).ok().map(|change| change.id)
-    }
-
-    /// The landing page's list follows every ticket change, in the count it shows: listed,
-    /// reserved, released, edited or deleted (a sale changes no list: the ticket left it when
-    /// reserved). A chunk of its own, loaded after hydration (see the module's note).
-    ///
-    /// `page` is the page's owner, which the stream closes with. It is passed rather than kept
-    /// by a scoped task (`spawn_local_scoped_with_cancellation`), whose code would be in the
-    /// first download: held here until the stream's cleanup is registered with it, so that if
-    /// the visitor left the page while this chunk loaded, letting go of it runs that cleanup at
-    /// once (an owner runs what is left of its cleanups when the last holder lets go).
-    #[leptos::lazy]
-    pub fn follow_tickets(tickets: Resource<Result<(Vec<Ticket>, bool), AppError>>, page: Option<Owner>) {
-        if let Some(page) = page {
-            page.with(|| follow(TICKETS, &["ticket"], move |_| tickets.refetch()));
-        }
     }
 }

@@ -244,10 +244,11 @@ pub fn LandingPage(data: LandingData) -> impl IntoView {
     let query = use_query_map();
     let count = move || shown(query);
     let deleted = move || query.with(|q| q.get("deleted"));
-    // Live: the list follows the marketplace's changes, from a chunk of its own fetched after
-    // hydration (`crate::live`). Without JavaScript it stays as rendered.
+    // Live: the list follows every ticket change in the count it shows: listed, reserved,
+    // released, edited or deleted (a sale changes no list: the ticket left it when reserved).
+    // Without JavaScript it stays as rendered.
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(crate::live::follow_tickets(tickets, Owner::current()));
+    crate::live::follow(crate::live::TICKETS, &["ticket"], move |_| tickets.refetch());
     // How many tickets focus last moved in for: "Load more" moves it to the first new one once,
     // not again each time a live update draws the list anew.
     let focused = StoredValue::new(0);
