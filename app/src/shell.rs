@@ -42,9 +42,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// page's Largest Contentful Paint: 3.6 s on its emulated phone against 0.75 s for the paint
 /// alone (docs/budgets.md). The page is complete without the code (rendered on the server; links
 /// and forms work), so the code waits for one frame: its fetch starts in the task after the first
-/// paint, or at once in a tab that is not shown, which paints nothing. The page's modules load
-/// when hydration reaches its route (`crate::pages::lazy`). Hydration runs in a task of its own
-/// after the main module's instantiation, so neither blocks the page for as long as both.
+/// paint, or at once in a tab that is not shown (or stops being shown first), which paints
+/// nothing and would never run the frame's callback. The page's modules load when hydration
+/// reaches its route (`crate::pages::lazy`). Hydration runs in a task of its own after the main
+/// module's instantiation, so neither blocks the page for as long as both.
 #[component]
 fn HydrationAfterPaint(options: LeptosOptions) -> impl IntoView {
     // The same for every page: written once.
@@ -63,13 +64,19 @@ fn HydrationAfterPaint(options: LeptosOptions) -> impl IntoView {
         };
         format!(
             r#"(() => {{
+  let started = false;
   const start = () => {{
+    if (started) return;
+    started = true;
     {preload}
     const wasm = fetch("{pkg}/{name}.wasm");
     import("{pkg}/{name}.js").then((app) => app.default({{ module_or_path: wasm }}).then(() => setTimeout(app.hydrate)));
   }};
   if (document.visibilityState === "hidden") start();
-  else requestAnimationFrame(() => setTimeout(start));
+  else {{
+    requestAnimationFrame(() => setTimeout(start));
+    document.addEventListener("visibilitychange", start, {{ once: true }});
+  }}
 }})();"#
         )
     });
