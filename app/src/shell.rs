@@ -51,6 +51,8 @@ fn HydrationAfterPaint(options: LeptosOptions) -> impl IntoView {
     // The same for every page: written once.
     static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let script = SCRIPT.get_or_init(|| {
+        // Names as cargo-leptos writes them without `hash-files`, which this build leaves off
+        // (with it on, they would come from its hash file, as `<HydrationScripts>` reads them).
         let pkg = format!("/{}", options.site_pkg_dir);
         let name = &options.output_name;
         // A split build's loader of the page modules, which the main module imports: fetched
