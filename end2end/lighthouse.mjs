@@ -9,15 +9,9 @@
 import lighthouse from 'lighthouse';
 import desktopConfig from 'lighthouse/core/config/desktop-config.js';
 import * as chromeLauncher from 'chrome-launcher';
+import { measuredPages } from './measured-pages.mjs';
 
-const pages = (process.env.PAGES ?? '').split(/\s+/).filter(Boolean).map((entry) => {
-  const at = entry.indexOf('=');
-  return { name: entry.slice(0, at), url: entry.slice(at + 1) };
-});
-if (pages.length === 0) {
-  console.error('PAGES is empty: name=url pairs separated by spaces');
-  process.exit(2);
-}
+const pages = measuredPages();
 const extraHeaders = process.env.COOKIE ? { Cookie: process.env.COOKIE } : undefined;
 const categories = ['performance', 'accessibility', 'best-practices', 'seo'];
 

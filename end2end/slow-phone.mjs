@@ -6,11 +6,9 @@
 //
 //   PAGES='home=http://127.0.0.1:3290/ ticket=http://127.0.0.1:3290/tickets/x' COOKIE='session=...' node slow-phone.mjs
 import { chromium } from '@playwright/test';
+import { measuredPages } from './measured-pages.mjs';
 
-const pages = (process.env.PAGES ?? '').split(/\s+/).filter(Boolean).map((entry) => {
-  const at = entry.indexOf('=');
-  return { name: entry.slice(0, at), url: entry.slice(at + 1) };
-});
+const pages = measuredPages();
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
 try {
   for (const { name, url } of pages) {
