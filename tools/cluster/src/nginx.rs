@@ -5,11 +5,41 @@
 //! `pathType: Prefix` matches whole path segments (`/api/users` matches `/api/users` and
 //! `/api/users/signin`, never `/api/usersx`); an nginx prefix location matches characters, so
 //! each Prefix rule becomes an exact location plus a prefix location ending in `/`.
+//!
+//! What the ingress answers by itself under `/api` (a body over its limit, a Service with no
+//! replica answering, one that timed out) is in the API's error shape (docs/errors.md), not
+//! nginx's HTML page: `error_page` in every location that serves `/api`, to named locations that
+//! answer JSON with the API's codes. The services' own error answers pass through untouched
+//! (`proxy_intercept_errors` stays off).
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
 use crate::manifests::IngressPath;
+
+/// The errors the ingress answers by itself on `/api`: status, named location, code
+/// (`contract::ErrorCode`, as docs/errors.md lists them) and message.
+pub const API_ERRORS: &[(u16, &str, &str, &str)] = &[
+    (413, "@api_413", "payload_too_large", "Request body too large"),
+    (502, "@api_502", "service_unavailable", "The service could not be reached; try again"),
+    (503, "@api_503", "service_unavailable", "The service is unavailable; try again"),
+    (504, "@api_504", "service_unavailable", "The service did not answer in time"),
+];
+
+/// The body of an error the ingress answers by itself, in the API's error shape. The codes and
+/// messages above hold no character JSON or nginx would need escaped (a unit test checks it).
+pub fn api_error_body(code: &str, message: &str) -> String {
+    format!(r#"{{"errors":[{{"message":"{message}","code":"{code}"}}]}}"#)
+}
+
+/// The `error_page` directives of a location that serves `/api`.
+fn api_error_pages() -> String {
+    let mut pages = String::new();
+    for (status, location, _, _) in API_ERRORS {
+        pages.push_str(&format!(" error_page {status} {location};"));
+    }
+    pages
+}
 
 /// The nginx configuration: `upstreams` maps each Service to its replicas' ports, `services` to
 /// the port its stand-in listens on.
@@ -64,18 +94,37 @@ pub fn config(
             rule.service
         );
         let target = format!("proxy_pass http://{};", rule.service);
+        let api = is_api(&rule.path);
+        let errors = if api { api_error_pages() } else { String::new() };
         match rule.path_type.as_str() {
-            "Exact" => writeln!(conf, "    location = {} {{ {target} }}", rule.path)?,
-            "Prefix" if rule.path == "/" => writeln!(conf, "    location / {{ {target} }}")?,
+            "Exact" => writeln!(conf, "    location = {} {{ {target}{errors} }}", rule.path)?,
+            "Prefix" if rule.path == "/" => {
+                writeln!(conf, "    location / {{ {target} }}")?;
+                // The same Service for what no API rule takes under /api (an unknown API route),
+                // so that the ingress's own errors there are JSON too.
+                if !paths.iter().any(|other| other.path.trim_end_matches('/') == "/api") {
+                    writeln!(conf, "    location /api/ {{ {target}{} }}", api_error_pages())?;
+                }
+            }
             "Prefix" => {
                 let path = rule.path.trim_end_matches('/');
-                writeln!(conf, "    location = {path} {{ {target} }}\n    location {path}/ {{ {target} }}")?;
+                writeln!(conf, "    location = {path} {{ {target}{errors} }}\n    location {path}/ {{ {target}{errors} }}")?;
             }
             other => anyhow::bail!("pathType {other} of {} is not supported", rule.path),
         }
     }
+    for (status, location, code, message) in API_ERRORS {
+        // `types {}` empties the extension map, so a path ending in `.html` is JSON too.
+        let body = api_error_body(code, message);
+        writeln!(conf, "    location {location} {{ types {{ }} default_type application/json; return {status} '{body}'; }}")?;
+    }
     writeln!(conf, "  }}\n}}")?;
     Ok(conf)
+}
+
+/// Whether an Ingress path serves the API (`/api` and below).
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
 }
 
 #[cfg(test)]
@@ -91,12 +140,40 @@ mod tests {
         let upstreams = BTreeMap::from([("auth".to_string(), vec![4001, 4002]), ("web".to_string(), vec![4003])]);
         let services = BTreeMap::from([("auth".to_string(), 5001)]);
         let conf = config(Path::new("/run"), 8080, &paths, &upstreams, &services).unwrap();
-        assert!(conf.contains("location = /api/users { proxy_pass http://auth; }"), "{conf}");
-        assert!(conf.contains("location /api/users/ { proxy_pass http://auth; }"), "{conf}");
+        assert!(conf.contains("location = /api/users { proxy_pass http://auth;"), "{conf}");
+        assert!(conf.contains("location /api/users/ { proxy_pass http://auth;"), "{conf}");
         assert!(conf.contains("location / { proxy_pass http://web; }"), "{conf}");
         assert!(conf.contains("server 127.0.0.1:4001") && conf.contains("server 127.0.0.1:4002"), "{conf}");
         assert!(conf.contains("listen 127.0.0.1:5001; location / { proxy_pass http://auth; }"), "{conf}");
         let unknown = vec![IngressPath { path: "/x".into(), path_type: "Prefix".into(), service: "nope".into() }];
         assert!(config(Path::new("/run"), 8080, &unknown, &upstreams, &services).is_err());
+    }
+
+    #[test]
+    fn the_ingress_answers_its_own_errors_on_the_api_in_the_api_error_shape() {
+        let paths = vec![
+            IngressPath { path: "/api/users".into(), path_type: "Prefix".into(), service: "auth".into() },
+            IngressPath { path: "/".into(), path_type: "Prefix".into(), service: "web".into() },
+        ];
+        let upstreams = BTreeMap::from([("auth".to_string(), vec![4001]), ("web".to_string(), vec![4003])]);
+        let conf = config(Path::new("/run"), 8080, &paths, &upstreams, &BTreeMap::new()).unwrap();
+        let pages = " error_page 413 @api_413; error_page 502 @api_502; error_page 503 @api_503; error_page 504 @api_504;";
+        assert!(conf.contains(&format!("location = /api/users {{ proxy_pass http://auth;{pages} }}")), "{conf}");
+        assert!(conf.contains(&format!("location /api/users/ {{ proxy_pass http://auth;{pages} }}")), "{conf}");
+        // An unknown API route goes to the web server as before, with JSON errors; the pages keep nginx's.
+        assert!(conf.contains(&format!("location /api/ {{ proxy_pass http://web;{pages} }}")), "{conf}");
+        assert!(conf.contains("location / { proxy_pass http://web; }"), "{conf}");
+        assert!(
+            conf.contains(
+                r#"location @api_413 { types { } default_type application/json; return 413 '{"errors":[{"message":"Request body too large","code":"payload_too_large"}]}'; }"#
+            ),
+            "{conf}"
+        );
+        assert!(!conf.contains("proxy_intercept_errors"), "the services' own errors pass through");
+        for (_, _, code, message) in API_ERRORS {
+            assert!(!format!("{code}{message}").contains(['"', '\\', '\'', '$', '{', '}']), "{code}: {message}");
+            let body: serde_json::Value = serde_json::from_str(&api_error_body(code, message)).unwrap();
+            assert_eq!(body, serde_json::json!({ "errors": [{ "message": message, "code": code }] }));
+        }
     }
 }

@@ -5,6 +5,8 @@
 //!
 //! What differs from a cluster, and why (each is printed at start):
 //! - addresses: DNS names (`nats`, `surrealdb`, `auth`…) become loopback ports;
+//! - the NATS route user and password are on the servers' command line (`--cluster`), since
+//!   that flag drops the configuration file's route authorization ([`start_nats`]);
 //! - `COOKIE_SECURE=false`: the ingress here serves plain HTTP, and browsers drop `Secure`
 //!   cookies sent over it;
 //! - `STRIPE_API_BASE`: Stripe is unreachable from this machine, so payments go to the Stripe
@@ -120,9 +122,12 @@ impl Secrets {
         }
         // Each NATS user's password (k8s/base/nats.yaml): letters and digits, never digits
         // alone (nats-server would read a number).
-        for user in ["tickets", "orders", "payments", "expiration", "web", "admin"] {
+        for user in ["auth", "tickets", "orders", "payments", "expiration", "web", "admin"] {
             put(&format!("nats-{user}"), "password", format!("n{}", random(24)));
         }
+        // The password the NATS servers open routes to each other with (user `route`): the same
+        // shape, and it goes into route URLs as it is, which letters and digits allow.
+        put("nats-route", "password", format!("n{}", random(24)));
         Ok(Self(values))
     }
 
@@ -153,6 +158,86 @@ async fn session_key_pair(auth_bin: &Path) -> anyhow::Result<Vec<(String, String
     Ok(pairs)
 }
 
+/// The user the NATS servers open routes to each other as (`cluster { authorization }` of
+/// nats.conf in k8s/base/nats.yaml; the StatefulSet's `NATS_ROUTES` names it too).
+pub const NATS_ROUTE_USER: &str = "route";
+
+/// The NATS StatefulSet's servers, running as processes on loopback.
+pub struct NatsServers {
+    pub servers: Vec<Proc>,
+    /// Each server's client address (`nats://127.0.0.1:<port>`), in order.
+    pub client_urls: Vec<String>,
+    /// Each server's route port (the StatefulSet's 6222), in order.
+    pub cluster_ports: Vec<u16>,
+}
+
+/// Starts the servers the NATS StatefulSet runs, from the ConfigMap's files (nats.conf and the
+/// files it includes, written to `dir`) as they are, with this machine's addresses on the command
+/// line and the environment the StatefulSet gives each pod (the Secrets' values from `secret`);
+/// returns once each one is healthy with JetStream.
+///
+/// The routes keep their credentials. A `--cluster` flag (needed here: the servers share one
+/// machine, so each needs its own route port) makes nats-server drop the file's
+/// `cluster { authorization }` (checked with 2.15: a server started so accepted a route without
+/// any), so the flag's URL carries the route user and password instead; `NATS_ROUTES`, which the
+/// StatefulSet composes from the Secret nats-route, lists the other servers with them, since a
+/// server logs in to a route with its URL's credentials only.
+pub async fn start_nats(
+    manifests: &Manifests,
+    dir: &Path,
+    logs: &Path,
+    secret: impl Fn(&str, &str) -> Option<String>,
+) -> anyhow::Result<NatsServers> {
+    let nats_conf = dir.join("nats.conf");
+    for (file, text) in manifests.nats_config_files()? {
+        std::fs::write(dir.join(&file), text).with_context(|| format!("writing {file}"))?;
+    }
+    // Every variable the StatefulSet takes from a Secret: the users' passwords and the routes'.
+    let secret_env = manifests.nats_secret_env(secret)?;
+    let route_password = secret_env
+        .iter()
+        .find(|(name, _)| name == "NATS_ROUTE_PASSWORD")
+        .map(|(_, value)| value.clone())
+        .context("the NATS StatefulSet gives no NATS_ROUTE_PASSWORD (Secret nats-route)")?;
+    let credentials = format!("{NATS_ROUTE_USER}:{route_password}");
+    let count = manifests.nats_servers()?;
+    let cluster_ports: Vec<u16> = (0..count).map(|_| free_port()).collect::<Result<_, _>>()?;
+    let routes = cluster_ports.iter().map(|p| format!("nats://{credentials}@127.0.0.1:{p}")).collect::<Vec<_>>().join(", ");
+    let mut servers = Vec::new();
+    let mut client_urls = Vec::new();
+    for (i, cluster_port) in cluster_ports.iter().enumerate() {
+        let (client, monitor) = (free_port()?, free_port()?);
+        let store = dir.join(format!("nats-{i}"));
+        let args = vec![
+            "--config".into(),
+            nats_conf.display().to_string(),
+            "--addr".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            client.to_string(),
+            "--http_port".into(),
+            monitor.to_string(),
+            "--cluster".into(),
+            format!("nats://{credentials}@127.0.0.1:{cluster_port}"),
+        ];
+        // What the StatefulSet gives each pod: its name, where its volume is, the routes.
+        let mut env = vec![
+            ("POD_NAME".to_string(), format!("nats-{i}")),
+            ("STORE_DIR".to_string(), store.display().to_string()),
+            ("NATS_ROUTES".to_string(), format!("[{routes}]")),
+        ];
+        env.extend(secret_env.iter().cloned());
+        let mut server = Proc::new(&format!("nats-{i}"), Path::new("nats-server"), args, env, logs).with_port(monitor);
+        server.spawn()?;
+        servers.push(server);
+        client_urls.push(format!("nats://127.0.0.1:{client}"));
+    }
+    for server in &mut servers {
+        server.wait_http("/healthz?js-enabled-only=true", Duration::from_secs(30), |_| true).await?;
+    }
+    Ok(NatsServers { servers, client_urls, cluster_ports })
+}
+
 fn replace_arg(args: &mut [String], flag: &str, value: String) -> anyhow::Result<()> {
     let at = args.iter().position(|a| a == flag).with_context(|| format!("no {flag} in the manifest's arguments"))?;
     *args.get_mut(at + 1).with_context(|| format!("{flag} without a value"))? = value;
@@ -173,47 +258,8 @@ impl Cluster {
 
         let (stripe, stripe_address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.context("starting the Stripe double")?;
 
-        // NATS: the ConfigMap's files (nats.conf and the users it includes), with the addresses of
-        // this machine on the command line and the users' passwords in the environment, as the
-        // StatefulSet gives them from the Secrets.
-        let nats_conf = dir.join("nats.conf");
-        for (file, text) in manifests.nats_config_files()? {
-            std::fs::write(dir.join(&file), text).with_context(|| format!("writing {file}"))?;
-        }
-        let nats_passwords = manifests.nats_secret_env(secret)?;
-        let count = manifests.nats_servers()?;
-        let cluster_ports: Vec<u16> = (0..count).map(|_| free_port()).collect::<Result<_, _>>()?;
-        let routes = cluster_ports.iter().map(|p| format!("nats://127.0.0.1:{p}")).collect::<Vec<_>>().join(",");
-        let mut nats = Vec::new();
-        let mut client_urls = Vec::new();
-        for (i, cluster_port) in cluster_ports.iter().enumerate() {
-            let (client, monitor) = (free_port()?, free_port()?);
-            let store = dir.join(format!("nats-{i}"));
-            let args = vec![
-                "--config".into(),
-                nats_conf.display().to_string(),
-                "--addr".into(),
-                "127.0.0.1".into(),
-                "--port".into(),
-                client.to_string(),
-                "--http_port".into(),
-                monitor.to_string(),
-                "--cluster".into(),
-                format!("nats://127.0.0.1:{cluster_port}"),
-                "--routes".into(),
-                routes.clone(),
-            ];
-            // What the StatefulSet gives each pod: its name, and where its volume is.
-            let mut env = vec![("POD_NAME".to_string(), format!("nats-{i}")), ("STORE_DIR".to_string(), store.display().to_string())];
-            env.extend(nats_passwords.iter().cloned());
-            let mut server = Proc::new(&format!("nats-{i}"), Path::new("nats-server"), args, env, &logs).with_port(monitor);
-            server.spawn()?;
-            nats.push(server);
-            client_urls.push(format!("nats://127.0.0.1:{client}"));
-        }
-        for server in &mut nats {
-            server.wait_http("/healthz?js-enabled-only=true", Duration::from_secs(30), |_| true).await?;
-        }
+        // NATS: the StatefulSet's servers from the ConfigMap's files (see `start_nats`).
+        let NatsServers { servers: nats, client_urls, .. } = start_nats(&manifests, &dir, &logs, secret).await?;
         let nats_url = client_urls.join(",");
         let nats_admin = NatsAdmin {
             url: nats_url.clone(),
@@ -221,6 +267,10 @@ impl Cluster {
             password: secret("nats-admin", "password").context("no NATS admin password generated")?,
         };
         overrides.push((format!("NATS_URL={nats_url}"), "every NATS server (the client moves between them), for the Service nats:4222"));
+        overrides.push((
+            format!("nats-server --cluster nats://{NATS_ROUTE_USER}:…@127.0.0.1:<port>"),
+            "a route port per server on one machine; the flag replaces nats.conf's route authorization, so it carries the credentials",
+        ));
 
         // SurrealDB: the StatefulSet's arguments, bound to loopback, data in this run's folder.
         let surreal_port = free_port()?;
