@@ -56,7 +56,7 @@ impl fmt::Display for PriceError {
             Self::NotNumber => "Price must be a number",
             Self::Malformed => "Price must be a number with at most two decimals",
             Self::TooSmall => "Price must be at least $0.50",
-            Self::TooLarge => "Price must be at most 1000000",
+            Self::TooLarge => "Price must be at most 999999.99",
         })
     }
 }
@@ -137,12 +137,14 @@ impl Title {
 }
 
 /// At least $0.50 (Stripe's smallest charge in USD: a cheaper ticket could be listed and
-/// reserved but never paid for) and at most $1,000,000, with at most two decimals; from a JSON
+/// reserved but never paid for) and at most $999,999.99 (Stripe's largest USD charge: a dearer
+/// ticket could be listed but never paid for), with at most two decimals; from a JSON
 /// number or a string of digits (`"12.50"`: no sign, exponent or spaces).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Price(Cents);
 
-const MAX_CENTS: i64 = 100_000_000;
+/// Stripe refuses a larger USD charge (`amount_too_large`).
+pub const MAX_CENTS: i64 = 99_999_999;
 /// Stripe refuses a smaller USD charge (`amount_too_small`).
 pub const MIN_CENTS: i64 = 50;
 
@@ -198,7 +200,8 @@ mod tests {
         assert_eq!(price(json!(12.5)), Ok(1250));
         assert_eq!(price(json!(12.35)), Ok(1235));
         assert_eq!(price(json!("12.50")), Ok(1250));
-        assert_eq!(price(json!(1_000_000)), Ok(100_000_000));
+        assert_eq!(price(json!(999_999.99)), Ok(99_999_999));
+        assert_eq!(price(json!("999999.99")), Ok(99_999_999));
         assert_eq!(price(json!("7")), Ok(700));
         assert_eq!(price(json!(0.5)), Ok(50));
     }
@@ -222,7 +225,8 @@ mod tests {
             (json!("1e3"), Malformed),
             (json!(" 12"), Malformed),
             (json!(true), NotNumber),
-            (json!(1_000_000.01), TooLarge),
+            (json!(1_000_000), TooLarge),
+            (json!("1000000.00"), TooLarge),
             (json!(""), Malformed),
             (json!("abc"), Malformed),
         ] {

@@ -82,10 +82,11 @@ struct TicketBody {
 /// the ones the service refuses. A number's decimals and a string's range are said in words only:
 /// validators check `multipleOf` in floating point, and a pattern cannot compare amounts.
 fn price_schema() -> RefOr<Schema> {
-    let description = "Dollars, from 0.50 (Stripe's smallest charge) to 1,000,000, with at most two decimals: a JSON number \
+    let description =
+        "Dollars, from 0.50 to 999,999.99 (Stripe's smallest and largest USD charges), with at most two decimals: a JSON number \
                        or a string of digits (`\"12.50\"`; no sign, exponent or spaces).";
     OneOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0.5)).maximum(Some(1_000_000)))
+        .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0.5)).maximum(Some(999_999.99)))
         .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[0-9]{1,9}(\.[0-9]{0,2})?$")))
         .description(Some(description))
         .examples([serde_json::json!(12.5)])

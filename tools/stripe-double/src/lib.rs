@@ -532,6 +532,10 @@ async fn create_payment_intent(State(double): State<StripeDouble>, headers: Head
         if amount < 50 {
             return invalid("amount_too_small", "Amount must be at least $0.50 usd", Some("amount"));
         }
+        // Stripe's largest charge: eight digits of cents in USD.
+        if amount > 99_999_999 {
+            return invalid("amount_too_large", "Amount must be no more than $999,999.99", Some("amount"));
+        }
         let Some(currency) = param(form, "currency").map(str::to_ascii_lowercase) else {
             return invalid("parameter_missing", "Missing required param: currency.", Some("currency"));
         };

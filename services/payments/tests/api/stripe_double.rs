@@ -151,3 +151,15 @@ async fn redirect_capable_methods_need_a_return_url_and_3ds_needs_action() {
     assert!(confirmed.next_action.is_some() && confirmed.client_secret.is_some());
     assert!(double.charges().is_empty());
 }
+
+#[tokio::test]
+async fn the_double_refuses_what_stripe_cannot_charge_in_usd() {
+    let (double, client) = client().await;
+    let too_large = visa(100_000_000).send(&client).await.unwrap_err();
+    assert!(
+        matches!(&too_large, StripeError::Stripe(e, 400) if e.code.as_ref().map(|c| c.as_str()) == Some("amount_too_large")),
+        "{too_large:?}"
+    );
+    visa(99_999_999).send(&client).await.expect("$999,999.99 is Stripe's largest USD charge");
+    assert_eq!(double.payment_intents().len(), 1);
+}

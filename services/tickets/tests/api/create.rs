@@ -58,6 +58,27 @@ async fn a_price_below_stripes_minimum_is_refused_and_nothing_is_listed() {
     assert_eq!(listed.iter().map(|t| t["title"].clone()).collect::<Vec<_>>(), vec![json!("Cheapest")]);
 }
 
+/// $1,000,000.00 used to be listable and then could never be paid: Stripe charges at most
+/// $999,999.99 in USD.
+#[tokio::test]
+async fn a_price_above_stripes_largest_charge_is_refused_and_the_largest_is_listed() {
+    let app = spawn_app().await;
+    for price in [json!(1_000_000), json!("999999.991"), json!("1000000.00")] {
+        let response = app.create("u1", json!({ "title": "Dear", "price": price })).await;
+        let status = response.status().as_u16();
+        let items = error_items(response, 400).await;
+        assert_eq!(status, 400, "{price}");
+        assert_eq!(items.len(), 1, "{price}: {items:?}");
+        assert_eq!(items[0].field.as_deref(), Some("price"), "{price}");
+    }
+    let response = app.create("u1", json!({ "title": "Dear", "price": 1_000_000 })).await;
+    let expected = ErrorItem::field(ErrorCode::PriceTooLarge, "price", "Price must be at most 999999.99");
+    assert_eq!(error_items(response, 400).await, vec![expected]);
+    let created = app.create("u1", json!({ "title": "Dearest", "price": "999999.99" })).await;
+    assert_eq!(created.status().as_u16(), 201);
+    assert_eq!(created.json::<serde_json::Value>().await.unwrap()["price"], json!(999_999.99));
+}
+
 #[tokio::test]
 async fn a_title_with_a_bidirectional_override_is_refused() {
     let app = spawn_app().await;
