@@ -24,7 +24,16 @@
 //! - Without NATS the pages work as before, without live updates; async-nats reconnects and
 //!   subscribes again by itself. On shutdown every stream ends, so the drain does not wait on
 //!   them.
+//! - Open streams are capped, per web server (`LIVE_MAX_STREAMS`, default 4,000: a stream costs
+//!   its connection's buffers, and the pod has 256 MiB) and per client address
+//!   (`LIVE_MAX_STREAMS_PER_ADDRESS`, default 16; an IPv6 client by its /64), since a stream
+//!   needs no sign-in: past the first, 503 `server_busy` with `Retry-After`; past the second,
+//!   429. An order's stream asks the orders service again every [`RECHECK`] and ends when the
+//!   answer is no longer 200 (the session expired or was ended, the order is no longer the
+//!   visitor's).
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -41,9 +50,10 @@ use futures_util::{Stream, StreamExt};
 use shared::events::nats::{self, NatsSettings};
 use shared::events::permissions::WEB;
 use shared::events::{Event, OrderCancelled, OrderCompleted, TicketCreated, TicketDeleted, TicketUpdated};
+use shared::extract::ClientAddr;
 use shared::ApiError;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, OwnedSemaphorePermit, Semaphore};
 
 /// Changes a stream may fall behind by before it is told to reload.
 pub const CAPACITY: usize = 1024;
@@ -51,6 +61,71 @@ pub const CAPACITY: usize = 1024;
 /// A comment this often on an idle stream: proxies close a connection silent for a minute
 /// (nginx's `proxy_read_timeout`).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How often an order's stream asks again whether the visitor may follow it.
+pub const RECHECK: Duration = Duration::from_secs(30);
+
+/// How many streams may be open at once, per web server and per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamCaps {
+    pub per_server: usize,
+    pub per_address: usize,
+}
+
+impl Default for StreamCaps {
+    fn default() -> Self {
+        Self { per_server: 4_000, per_address: 16 }
+    }
+}
+
+/// The streams open now, counted so that each cap holds; a [`Slot`] is given back when its
+/// stream ends (the browser went away, or the server stops).
+struct OpenStreams {
+    caps: StreamCaps,
+    server: Arc<Semaphore>,
+    by_address: Mutex<HashMap<String, usize>>,
+}
+
+/// One open stream's place under the caps.
+struct Slot {
+    _server: OwnedSemaphorePermit,
+    address: String,
+    open: Arc<OpenStreams>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut by_address = self.open.by_address.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = by_address.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                by_address.remove(&self.address);
+            }
+        }
+    }
+}
+
+impl OpenStreams {
+    fn new(caps: StreamCaps) -> Arc<Self> {
+        Arc::new(Self { caps, server: Arc::new(Semaphore::new(caps.per_server)), by_address: Mutex::default() })
+    }
+
+    /// A place for one more stream from `address`, or the answer that refuses it.
+    fn take(self: &Arc<Self>, address: String) -> Result<Slot, ApiError> {
+        let Ok(server) = self.server.clone().try_acquire_owned() else {
+            tracing::warn!(cap = self.caps.per_server, "live stream refused: this server's streams are all taken");
+            return Err(ApiError::Busy { retry_after: 5 });
+        };
+        let mut by_address = self.by_address.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = by_address.entry(address.clone()).or_default();
+        if *count >= self.caps.per_address {
+            tracing::warn!(client.address = %address, cap = self.caps.per_address, "live stream refused: too many from this address");
+            return Err(ApiError::TooManyRequests);
+        }
+        *count += 1;
+        Ok(Slot { _server: server, address, open: self.clone() })
+    }
+}
 
 /// How long the server waits at start for NATS to confirm the live updates' subscriptions.
 const SUBSCRIBED_WITHIN: Duration = Duration::from_secs(5);
@@ -131,6 +206,8 @@ pub struct Live {
     changes: broadcast::Sender<LiveEvent>,
     stop: watch::Receiver<bool>,
     api: ApiConfig,
+    open: Arc<OpenStreams>,
+    recheck: Duration,
 }
 
 impl Live {
@@ -140,8 +217,13 @@ impl Live {
     pub async fn start(api: ApiConfig) -> anyhow::Result<Self> {
         let mut env = shared::config::EnvReader::from_process();
         let settings = NatsSettings::read_listener(&mut env, WEB.name);
+        let defaults = StreamCaps::default();
+        let caps = StreamCaps {
+            per_server: env.or("LIVE_MAX_STREAMS", defaults.per_server, "a number of streams"),
+            per_address: env.or("LIVE_MAX_STREAMS_PER_ADDRESS", defaults.per_address, "a number of streams"),
+        };
         env.finish().map_err(|e| anyhow!("live updates: {e}"))?;
-        let (live, stopping) = Self::new(api);
+        let (live, stopping) = Self::new(api, caps, RECHECK);
         match nats::connect(&settings, WEB.name).await {
             Ok(client) => match listen(&client).await {
                 Ok(messages) => {
@@ -165,10 +247,10 @@ impl Live {
     }
 
     /// Without NATS: the tests feed [`Live::changes`] themselves.
-    fn new(api: ApiConfig) -> (Self, watch::Sender<bool>) {
+    fn new(api: ApiConfig, caps: StreamCaps, recheck: Duration) -> (Self, watch::Sender<bool>) {
         let (changes, _) = broadcast::channel(CAPACITY);
         let (stopping, stop) = watch::channel(false);
-        (Self { changes, stop, api }, stopping)
+        (Self { changes, stop, api, open: OpenStreams::new(caps), recheck }, stopping)
     }
 
     /// `/live/tickets` and `/live/orders/{id}`.
@@ -176,52 +258,118 @@ impl Live {
         Router::new().route("/live/tickets", get(tickets)).route("/live/orders/{id}", get(order)).with_state(self)
     }
 
-    /// The changes `wanted` from `changes` on, as an event stream that ends when the server stops.
-    fn respond(&self, changes: broadcast::Receiver<LiveEvent>, wanted: impl Fn(&LiveEvent) -> bool + Send + 'static) -> Response {
-        let events = stream(changes, self.stop.clone(), wanted);
+    /// The changes `wanted` from `changes` on, as an event stream that holds `slot` and ends when
+    /// the server stops or `ended` says so.
+    fn respond(
+        &self,
+        changes: broadcast::Receiver<LiveEvent>,
+        slot: Slot,
+        ended: Option<watch::Receiver<bool>>,
+        wanted: impl Fn(&LiveEvent) -> bool + Send + 'static,
+    ) -> Response {
+        let events = stream(changes, Ends { server: self.stop.clone(), this: ended, _slot: slot }, wanted);
         let unbuffered = [(HeaderName::from_static("x-accel-buffering"), HeaderValue::from_static("no"))];
         (unbuffered, Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))).into_response()
     }
 }
 
+/// The client a request comes from, as the edge derived it.
+fn client_of(parts: &Parts) -> String {
+    parts.extensions.get::<ClientAddr>().copied().unwrap_or(ClientAddr(None)).key()
+}
+
 /// Every ticket's changes.
-async fn tickets(State(live): State<Live>) -> Response {
+async fn tickets(State(live): State<Live>, parts: Parts) -> Result<Response, ApiError> {
+    let slot = live.open.take(client_of(&parts))?;
     let changes = live.changes.subscribe();
-    live.respond(changes, |change| matches!(change.topic, Topic::Ticket | Topic::Sold))
+    Ok(live.respond(changes, slot, None, |change| matches!(change.topic, Topic::Ticket | Topic::Sold)))
 }
 
 /// One order's changes, for its buyer.
 async fn order(State(live): State<Live>, Path(id): Path<String>, parts: Parts) -> Result<Response, ApiError> {
-    // An order id is letters and digits: anything else is no order, and never part of a path.
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+    // Anything but an id is no order, and never part of a path.
+    if !app::api::is_id(&id) {
         return Err(ApiError::NotFound);
     }
+    let slot = live.open.take(client_of(&parts))?;
     // Listening before asking: a change made while the orders service answers is not lost.
     let changes = live.changes.subscribe();
     let session = session_token(&parts);
-    match status_for(&live.api, Service::Orders, &format!("/api/orders/{id}"), session.as_deref()).await {
+    let path = format!("/api/orders/{id}");
+    match status_for(&live.api, Service::Orders, &path, session.as_deref()).await {
         Ok(200) => {}
         Ok(401) => return Err(ApiError::Unauthorized),
         Ok(404) => return Err(ApiError::NotFound),
         Ok(status) => return Err(ApiError::Internal(anyhow!("the orders service answered {status} for order {id}"))),
         Err(error) => return Err(ApiError::Internal(anyhow!("asking the orders service whose order {id} is: {error}"))),
     }
-    Ok(live.respond(changes, move |change| change.topic == Topic::Order && change.id == id))
+    let ended = recheck(live.api.clone(), path, session, live.recheck);
+    Ok(live.respond(changes, slot, Some(ended), move |change| change.topic == Topic::Order && change.id == id))
+}
+
+/// Asks the orders service every `every` whether the session may still follow the order at
+/// `path`; says `true` (end the stream) once the answer is another status than 200. The orders
+/// service unreachable ends nothing: the stream goes on until it answers. Stops asking when the
+/// stream has ended.
+fn recheck(api: ApiConfig, path: String, session: Option<String>, every: Duration) -> watch::Receiver<bool> {
+    let (end, ended) = watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = end.closed() => return,
+            }
+            match status_for(&api, Service::Orders, &path, session.as_deref()).await {
+                Ok(200) | Err(_) => {}
+                Ok(status) => {
+                    tracing::info!(path, status, "an order's live stream ended: the visitor may no longer follow it");
+                    let _ = end.send(true);
+                    return;
+                }
+            }
+        }
+    });
+    ended
+}
+
+/// What ends one stream: the server stopping, the stream's own end (an order no longer the
+/// visitor's), and the slot it holds under the caps, given back with it.
+struct Ends {
+    server: watch::Receiver<bool>,
+    this: Option<watch::Receiver<bool>>,
+    _slot: Slot,
+}
+
+impl Ends {
+    async fn reached(&mut self) {
+        let this = async {
+            match &mut self.this {
+                Some(this) => {
+                    let _ = this.wait_for(|ended| *ended).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            // Cloned from a receiver that never looked: a stop before this stream began shows too.
+            _ = self.server.changed() => {}
+            () = this => {}
+        }
+    }
 }
 
 /// One browser's events: the changes it wants, `reload` when it fell behind, until the server
 /// stops (or the channel closes, which it does not while the server runs).
 fn stream(
     changes: broadcast::Receiver<LiveEvent>,
-    stop: watch::Receiver<bool>,
+    ends: Ends,
     wanted: impl Fn(&LiveEvent) -> bool + Send + 'static,
 ) -> impl Stream<Item = Result<sse::Event, Infallible>> + Send + 'static {
-    futures_util::stream::unfold((changes, stop, wanted), |(mut changes, mut stop, wanted)| async move {
+    futures_util::stream::unfold((changes, ends, wanted), |(mut changes, mut ends, wanted)| async move {
         loop {
             let received = tokio::select! {
                 received = changes.recv() => received,
-                // Cloned from a receiver that never looked: a stop before this stream began shows too.
-                _ = stop.changed() => return None,
+                () = ends.reached() => return None,
             };
             let event = match received {
                 Ok(change) if wanted(&change) => change.sse(),
@@ -231,7 +379,7 @@ fn stream(
                 Err(RecvError::Lagged(_)) => sse::Event::default().event("reload").data("{}"),
                 Err(RecvError::Closed) => return None,
             };
-            return Some((Ok::<_, Infallible>(event), (changes, stop, wanted)));
+            return Some((Ok::<_, Infallible>(event), (changes, ends, wanted)));
         }
     })
 }
@@ -335,7 +483,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_tickets_stream_passes_each_change_on_at_once_through_compression_and_ends_at_shutdown() {
-        let (live, stopping) = Live::new(api(""));
+        let (live, stopping) = Live::new(api(""), StreamCaps::default(), RECHECK);
         let router = live.clone().router().layer(CompressionLayer::new());
         let response = open(router, "/live/tickets", None).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -358,7 +506,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stream_that_fell_behind_is_told_to_reload() {
-        let (live, _stopping) = Live::new(api(""));
+        let (live, _stopping) = Live::new(api(""), StreamCaps::default(), RECHECK);
         let response = open(live.clone().router(), "/live/tickets", None).await;
         let mut body = response.into_body().into_data_stream();
         for version in 0..(CAPACITY as u64 + 10) {
@@ -389,7 +537,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_order_is_followed_by_its_buyer_alone() {
-        let (live, _stopping) = Live::new(api(&orders_service().await));
+        let (live, _stopping) = Live::new(api(&orders_service().await), StreamCaps::default(), RECHECK);
         let status = |cookie: Option<&'static str>, uri: &'static str| {
             let router = live.clone().router();
             async move { open(router, uri, cookie).await.status() }
@@ -410,5 +558,74 @@ mod tests {
         live.changes.send(change(Topic::Ticket, "t1", Some(1))).expect("a stream listens");
         live.changes.send(change(Topic::Order, "o1", Some(1))).expect("a stream listens");
         assert_eq!(next_chunk(&mut body).await.as_deref(), Some("event: order\ndata: {\"id\":\"o1\",\"version\":1}\n\n"));
+    }
+
+    /// `GET uri` through `router` from the client at `address`, as the edge names it.
+    async fn open_from(router: Router, uri: &str, address: &str) -> Response {
+        let mut request = Request::builder().uri(uri).body(Body::empty()).expect("a request");
+        request.extensions_mut().insert(ClientAddr(Some(address.parse().expect("an address"))));
+        router.oneshot(request).await.expect("an answer")
+    }
+
+    /// A stream needs no sign-in: without caps, one client could hold every connection a web
+    /// server can keep.
+    #[tokio::test]
+    async fn open_streams_are_capped_per_client_and_per_server() {
+        let (live, _stopping) = Live::new(api(""), StreamCaps { per_server: 3, per_address: 2 }, RECHECK);
+        let open = |address: &'static str| {
+            let router = live.clone().router();
+            async move { open_from(router, "/live/tickets", address).await }
+        };
+        // A stream is open while its response is held.
+        let first = open("198.51.100.7").await;
+        let second = open("198.51.100.7").await;
+        assert_eq!((first.status(), second.status()), (StatusCode::OK, StatusCode::OK));
+        assert_eq!(open("198.51.100.7").await.status(), StatusCode::TOO_MANY_REQUESTS, "a third from one client");
+        let other = open("2001:db8::1").await;
+        assert_eq!(other.status(), StatusCode::OK, "another client");
+        let full = open("203.0.113.9").await;
+        assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE, "the server's three are taken");
+        assert!(full.headers().contains_key("retry-after"));
+        // A browser that goes away gives its stream's place back.
+        drop(first);
+        let fourth = open("2001:db8::2").await;
+        assert_eq!(fourth.status(), StatusCode::OK, "a place again");
+        drop(second);
+        assert_eq!(open("2001:db8::3").await.status(), StatusCode::TOO_MANY_REQUESTS, "the same /64 as two open streams");
+        drop((other, fourth));
+    }
+
+    /// An order's stream opened with a session that has since ended (or an order no longer the
+    /// visitor's) used to go on for as long as the browser kept it.
+    #[tokio::test]
+    async fn an_orders_stream_ends_once_its_visitor_may_no_longer_follow_it() {
+        let allowed = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let router = Router::new().route(
+            "/api/orders/{id}",
+            get({
+                let allowed = allowed.clone();
+                move || {
+                    let allowed = allowed.load(std::sync::atomic::Ordering::SeqCst);
+                    async move {
+                        if allowed {
+                            StatusCode::OK
+                        } else {
+                            StatusCode::UNAUTHORIZED
+                        }
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let address = listener.local_addr().expect("its address");
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let (live, _stopping) = Live::new(api(&format!("http://{address}")), StreamCaps::default(), Duration::from_millis(100));
+        let response = open(live.clone().router(), "/live/orders/o1", Some("session=ann")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut body = response.into_body().into_data_stream();
+        live.changes.send(change(Topic::Order, "o1", Some(1))).expect("a stream listens");
+        assert_eq!(next_chunk(&mut body).await.as_deref(), Some("event: order\ndata: {\"id\":\"o1\",\"version\":1}\n\n"));
+        allowed.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(next_chunk(&mut body).await, None, "the stream ends at the next check");
     }
 }

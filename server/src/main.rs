@@ -66,8 +66,9 @@ async fn main() -> anyhow::Result<()> {
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .layer(middleware::from_fn(reject_cross_site))
         .layer(CompressionLayer::new())
-        // A span per request, in the trace of the caller's `traceparent` if it sent one.
-        .layer(TraceLayer::new_for_http().make_span_with(shared::telemetry::request_span));
+        // A span per request, the root of its trace: this is the public edge, where a caller's
+        // `traceparent` is not adopted.
+        .layer(TraceLayer::new_for_http().make_span_with(shared::telemetry::edge_request_span));
     // The client's address derived once, the Content-Security-Policy and the other headers.
     let app = security::layers(app, &services.edge)
         // Probes stay out of the request log: a 503 while the services start is not an error.

@@ -147,6 +147,12 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     .await
     .expect("the new ticket's event within 5 s");
     assert!(heard.contains(&format!("event: ticket\ndata: {{\"id\":\"{id}\",\"version\":0}}")), "{heard}");
+    // A server function forwards an id as one path segment, never as a path: `..` once turned
+    // "cancel this order" into a DELETE of another route of the service, with the visitor's session.
+    let forged = client.post(format!("{base}/_fn/cancel")).form(&[("id", format!("../tickets/{id}"))]).send().await.unwrap();
+    assert_eq!(forged.status().as_u16(), 404, "{:?}", forged.text().await);
+    let still = client.get(format!("{base}/api/tickets/{id}")).send().await.unwrap();
+    assert_eq!(still.status().as_u16(), 200, "the ticket is still listed");
     // An order's stream is its buyer's: none for an order that is not the visitor's.
     let refused = client.get(format!("{base}/live/orders/o1")).send().await.unwrap();
     assert_eq!(error_items(refused, 404).await, vec![ErrorItem::new(ErrorCode::NotFound, "Not Found")]);

@@ -93,6 +93,22 @@ fn capitalize(message: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
+impl ClientAddr {
+    /// Who the client counts as, for limits: an IPv4 address as it is, an IPv6 address by its
+    /// /64 (one subscriber's network, whose addresses a client can rotate through at will),
+    /// `unknown` when not even the peer is known.
+    pub fn key(&self) -> String {
+        match self.0.map(|a| a.to_canonical()) {
+            Some(IpAddr::V4(v4)) => v4.to_string(),
+            Some(IpAddr::V6(v6)) => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+            None => "unknown".to_string(),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
@@ -102,5 +118,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         }
         // Outside the edge layer nothing in front is trusted: the peer is the client.
         Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientAddr;
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_slash_64_and_ipv4_as_itself() {
+        let key = |a: &str| ClientAddr(Some(a.parse().unwrap())).key();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:1:2:3"));
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7", "an IPv4-mapped address is the IPv4 client");
+        assert_eq!(ClientAddr(None).key(), "unknown");
     }
 }

@@ -187,6 +187,19 @@ pub fn shutdown() {
 /// machine the services' routes run inside the web server's), it is that span's child instead,
 /// and the outer one shows the trace id.
 pub fn request_span(request: &axum::http::Request<axum::body::Body>) -> Span {
+    span_of(request, true)
+}
+
+/// The span of one HTTP request at the public edge (the web server, which browsers reach): the
+/// root of a new trace whatever `traceparent` the caller sent. A client's trace context is not
+/// adopted: it would let anyone choose trace ids (to collide with, or to be sampled into,
+/// another's trace). Behind the edge, the ingress removes the headers before the services'
+/// [`request_span`], and the web server's own calls carry its trace.
+pub fn edge_request_span(request: &axum::http::Request<axum::body::Body>) -> Span {
+    span_of(request, false)
+}
+
+fn span_of(request: &axum::http::Request<axum::body::Body>, adopt_caller: bool) -> Span {
     let method = request.method();
     let name = match request.extensions().get::<axum::extract::MatchedPath>() {
         Some(route) => format!("{method} {}", route.as_str()),
@@ -204,7 +217,9 @@ pub fn request_span(request: &axum::http::Request<axum::body::Body>) -> Span {
     );
     if !nested {
         let headers = request.headers();
-        join(&span, remote_parent(|name| headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_string)));
+        let parent =
+            adopt_caller.then(|| remote_parent(|name| headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_string)));
+        join(&span, parent.flatten());
     }
     span
 }
@@ -397,6 +412,21 @@ mod tests {
         });
         // Outside any subscriber there is no trace to pass on.
         assert!(current_trace_headers().is_empty());
+    }
+
+    /// A browser's `traceparent` used to become the web server's trace: anyone could choose the
+    /// trace ids of their requests. Behind the edge, the caller's trace is joined.
+    #[test]
+    fn the_public_edge_starts_its_own_trace_whatever_the_caller_sent() {
+        let subscriber = subscriber(LogFormat::Json, EnvFilter::new("info"), std::io::sink, &TraceSettings::none("test"));
+        tracing::subscriber::with_default(subscriber, || {
+            let request =
+                || axum::http::Request::builder().uri("/").header("traceparent", TRACEPARENT).body(axum::body::Body::empty()).unwrap();
+            let edge = trace_headers(&edge_request_span(&request()));
+            assert!(edge.iter().any(|(name, value)| *name == "traceparent" && !value.contains(TRACE_ID)), "{edge:?}");
+            let inside = trace_headers(&request_span(&request()));
+            assert!(inside.iter().any(|(name, value)| *name == "traceparent" && value.contains(TRACE_ID)), "{inside:?}");
+        });
     }
 
     #[test]
