@@ -60,6 +60,8 @@ pub enum OrderState {
     Cancelled,
     /// The seller deleted the ticket while the order was being placed.
     Withdrawn,
+    /// The seller changed the ticket's price or title while the order was being placed.
+    Changed,
 }
 
 impl OrderState {
@@ -68,6 +70,7 @@ impl OrderState {
             (OrderStatus::Complete, _) => Self::Paid,
             (OrderStatus::Cancelled, Some(CancelReason::Expired)) => Self::Expired,
             (OrderStatus::Cancelled, Some(CancelReason::TicketWithdrawn)) => Self::Withdrawn,
+            (OrderStatus::Cancelled, Some(CancelReason::TicketChanged)) => Self::Changed,
             (OrderStatus::Cancelled, _) => Self::Cancelled,
             (OrderStatus::Created | OrderStatus::AwaitingPayment, _) if ran_out => Self::Expired,
             (OrderStatus::Created | OrderStatus::AwaitingPayment, _) => Self::Open,
@@ -82,6 +85,7 @@ impl OrderState {
             Self::Expired => ("Expired", "期限切れ"),
             Self::Cancelled => ("Cancelled", "キャンセル済み"),
             Self::Withdrawn => ("Withdrawn by the seller", "出品取り下げ"),
+            Self::Changed => ("Changed by the seller", "出品内容の変更"),
         };
         if locale == Locale::Ja {
             ja
@@ -201,6 +205,7 @@ mod tests {
         assert_eq!(OrderState::of(&order(OrderStatus::Cancelled, Some(CancelReason::Expired)), false), OrderState::Expired);
         assert_eq!(OrderState::of(&order(OrderStatus::Cancelled, Some(CancelReason::Buyer)), true), OrderState::Cancelled);
         assert_eq!(OrderState::of(&order(OrderStatus::Cancelled, Some(CancelReason::TicketWithdrawn)), false), OrderState::Withdrawn);
+        assert_eq!(OrderState::of(&order(OrderStatus::Cancelled, Some(CancelReason::TicketChanged)), false), OrderState::Changed);
         assert_eq!(OrderState::of(&order(OrderStatus::Cancelled, None), false), OrderState::Cancelled);
     }
 

@@ -88,6 +88,9 @@ pub enum CancelReason {
     Expired,
     /// The seller deleted the ticket while this order was being placed; a payment is refunded.
     TicketWithdrawn,
+    /// The seller changed the ticket's price or title while this order was being placed: the
+    /// order would have bought something other than what its buyer saw. A payment is refunded.
+    TicketChanged,
 }
 
 impl CancelReason {
@@ -96,11 +99,12 @@ impl CancelReason {
             Self::Buyer => "buyer",
             Self::Expired => "expired",
             Self::TicketWithdrawn => "ticket_withdrawn",
+            Self::TicketChanged => "ticket_changed",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Buyer, Self::Expired, Self::TicketWithdrawn].into_iter().find(|reason| reason.as_str() == raw)
+        [Self::Buyer, Self::Expired, Self::TicketWithdrawn, Self::TicketChanged].into_iter().find(|reason| reason.as_str() == raw)
     }
 }
 
@@ -274,6 +278,7 @@ pub enum ErrorCode {
     TicketIdRequired,
     BuyOwnTicket,
     TicketReserved,
+    TooManyHolds,
     CancelCompletedOrder,
     // Payments.
     OrderIdRequired,
@@ -302,7 +307,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order (a test holds it to the enum).
-    pub const ALL: [Self; 57] = [
+    pub const ALL: [Self; 58] = [
         Self::NotAuthorized,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -340,6 +345,7 @@ impl ErrorCode {
         Self::TicketIdRequired,
         Self::BuyOwnTicket,
         Self::TicketReserved,
+        Self::TooManyHolds,
         Self::CancelCompletedOrder,
         Self::OrderIdRequired,
         Self::TokenRequired,
@@ -407,6 +413,7 @@ impl ErrorCode {
             Self::TicketIdRequired => "ticket_id_required",
             Self::BuyOwnTicket => "buy_own_ticket",
             Self::TicketReserved => "ticket_reserved",
+            Self::TooManyHolds => "too_many_holds",
             Self::CancelCompletedOrder => "cancel_completed_order",
             Self::OrderIdRequired => "order_id_required",
             Self::TokenRequired => "token_required",
@@ -582,7 +589,8 @@ mod tests {
             DeleteReservedTicket => Some(TicketIdRequired),
             TicketIdRequired => Some(BuyOwnTicket),
             BuyOwnTicket => Some(TicketReserved),
-            TicketReserved => Some(CancelCompletedOrder),
+            TicketReserved => Some(TooManyHolds),
+            TooManyHolds => Some(CancelCompletedOrder),
             CancelCompletedOrder => Some(OrderIdRequired),
             OrderIdRequired => Some(TokenRequired),
             TokenRequired => Some(TokenInvalid),

@@ -1,4 +1,4 @@
-import { test, expect, uniqueEmail, PASSWORD, snapshot, hydrated } from './fixtures';
+import { test, expect, uniqueEmail, PASSWORD, snapshot, hydrated, signUp } from './fixtures';
 
 const header = (page: import('@playwright/test').Page) => page.getByRole('navigation', { name: 'Main' });
 
@@ -27,6 +27,7 @@ test('sign up, see the signed-in header, sign out, sign in again', async ({ page
   await snapshot(page, 'landing-signed-in');
 
   await header(page).getByRole('link', { name: 'Sign Out' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign Out' }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(header(page).getByRole('link', { name: 'Sign In' })).toBeVisible();
   await expect(header(page).getByRole('link', { name: 'Sign Out' })).toHaveCount(0);
@@ -126,4 +127,48 @@ test('cross-site form posts to server functions are refused', async ({ request }
     data: 'email=a%40b.co&password=12345678',
   });
   expect(response.status()).toBe(403);
+});
+
+// Another site could link to (or frame) the sign-out page: opening it must sign nobody out, and
+// a sign-out posted from another origin is refused.
+test('opening the sign-out page signs nobody out; its button does', async ({ page }) => {
+  await signUp(page, 'stay');
+  await page.goto('/auth/signout');
+  await hydrated(page);
+  await expect(page.getByText('Sign out of Ticketing on this device?')).toBeVisible();
+  await page.goto('/');
+  await hydrated(page);
+  await expect(header(page).getByRole('link', { name: 'Sign Out' })).toBeVisible();
+  const forged = await page.request.post('/_fn/signout', {
+    headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+    data: '',
+    maxRedirects: 0,
+  });
+  expect(forged.status()).toBeGreaterThanOrEqual(400);
+  await page.reload();
+  await expect(header(page).getByRole('link', { name: 'Sign Out' })).toBeVisible();
+  await page.goto('/auth/signout');
+  await page.getByRole('main').getByRole('button', { name: 'Sign Out' }).click();
+  await expect(header(page).getByRole('link', { name: 'Sign In' })).toBeVisible();
+});
+
+// A lost phone: from the laptop, "Sign out everywhere" ends the phone's session too.
+test('sign out everywhere ends the sessions of every device', async ({ page, newUserPage }) => {
+  const email = await signUp(page, 'everywhere');
+  const phonePage = await newUserPage();
+  await phonePage.goto('/auth/signin');
+  await hydrated(phonePage);
+  await phonePage.getByLabel('Email').fill(email);
+  await phonePage.getByLabel('Password').fill(PASSWORD);
+  await phonePage.getByRole('button', { name: 'Sign In' }).click();
+  await expect(header(phonePage).getByRole('link', { name: 'Sign Out' })).toBeVisible();
+
+  await header(page).getByRole('link', { name: 'Sign Out' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expect(header(page).getByRole('link', { name: 'Sign In' })).toBeVisible();
+  // The phone still has its cookie; the session behind it has ended.
+  await expect(async () => {
+    await phonePage.reload();
+    await expect(header(phonePage).getByRole('link', { name: 'Sign In' })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 10_000 });
 });

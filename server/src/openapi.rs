@@ -287,7 +287,9 @@ mod tests {
             eprintln!("{} is not checked out next to the repository: the spec is not compared", spec.display());
             return;
         };
-        let rows = route_rows(&spec);
+        // The spec's "Next" part describes the open issues' routes, not yet this code's.
+        let current = spec.split("\n# Next").next().unwrap_or_default();
+        let rows = route_rows(current);
         let operations = operations(&described());
         let in_spec: BTreeSet<_> = rows.iter().map(|(route, _)| route.clone()).collect();
         let added: BTreeSet<_> = NOT_IN_THE_SPEC.iter().map(|(method, path, _)| (method.to_string(), path.to_string())).collect();

@@ -47,7 +47,7 @@ fn japanese(code: &str) -> Option<&'static str> {
         "price_not_number" => "価格は数字で入力してください。",
         "price_malformed" => "価格は小数点以下2桁までの数字で入力してください。",
         "price_too_small" => "価格は$0.50以上で入力してください。",
-        "price_too_large" => "価格は$1,000,000以下で入力してください。",
+        "price_too_large" => "価格は$999,999.99以下で入力してください。",
         "limit_invalid" => "表示件数は1から200までの数字で指定してください。",
         "before_unknown" => "一覧の続きの起点となるチケットが見つかりません。一覧を最初から表示し直してください。",
         "edit_reserved_ticket" => "予約中のチケットは編集できません。",
@@ -56,6 +56,7 @@ fn japanese(code: &str) -> Option<&'static str> {
         "ticket_id_required" => "購入するチケットを指定してください。",
         "buy_own_ticket" => "ご自身が出品したチケットは購入できません。",
         "ticket_reserved" => "このチケットはすでに予約されています。",
+        "too_many_holds" => "予約中のチケットが多すぎます。お支払いかキャンセルをしてから、もう一度お試しください。",
         "cancel_completed_order" => "お支払い済みの注文はキャンセルできません。",
         // Payments.
         "order_id_required" => "支払う注文を指定してください。",

@@ -33,8 +33,11 @@ texts! {
         why_buy: "Please sign in to buy this ticket.", "このチケットを購入するには、サインインしてください。";
         why_continue: "Please sign in to continue.", "続けるには、サインインしてください。";
         sign_out_title: "Sign out", "サインアウト";
-        sign_out_description: "Signing you out of Ticketing.", "Ticketingからサインアウトしています。";
-        signing_you_out: "Signing you out…", "サインアウトしています…";
+        sign_out_description: "Sign out of Ticketing on this device.", "このデバイスでTicketingからサインアウトします。";
+        sign_out_question: "Sign out of Ticketing on this device?", "このデバイスでTicketingからサインアウトしますか？";
+        everywhere_question: "Or end every session of yours, on every device (a phone you lost, a shared computer):",
+            "または、すべてのデバイスのセッションを終了します（紛失した携帯電話や共用のパソコンなど）：";
+        sign_out_everywhere: "Sign out everywhere", "すべてのデバイスからサインアウト";
         signing_out: "Signing out…", "サインアウト中…";
     }
 }
@@ -50,10 +53,12 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     forward_credentials("/api/users/signin", &email, &password, next).await
 }
 
+/// Ends this session, or (`everywhere`) every session of the visitor's, on every device.
 #[server(prefix = "/_fn", endpoint = "signout")]
-pub async fn sign_out() -> Result<(), AppError> {
+pub async fn sign_out(everywhere: Option<bool>) -> Result<(), AppError> {
     use crate::api::ssr::{call, Service};
-    let _: serde_json::Value = call(Service::Auth, reqwest::Method::POST, "/api/users/signout", Some(&serde_json::json!({}))).await?;
+    let body = serde_json::json!({ "everywhere": everywhere.unwrap_or(false) });
+    let _: serde_json::Value = call(Service::Auth, reqwest::Method::POST, "/api/users/signout", Some(&body)).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -166,24 +171,27 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// Signing out changes state, so it is a POST: with JavaScript the page does it at once, without
-/// it the visitor presses the button.
+/// Signing out changes state, so it is a POST the visitor makes by pressing the button, with
+/// the server functions' same-origin checks: opening the page signs nobody out, so a link or an
+/// embedded page on another site cannot sign a visitor out.
 #[component]
 pub fn SignOutPage() -> impl IntoView {
     let locale = use_locale();
     let (t, common) = (AuthTexts::of(locale), Common::of(locale));
     let action = session_action::<SignOut>();
     let error = action_error(action);
-    Effect::new(move |_| {
-        action.dispatch(SignOut {});
-    });
     view! {
         <PageMeta title=t.sign_out_title description=t.sign_out_description />
         <Card title=common.sign_out>
             <ActionForm action=action attr:class="flex flex-col gap-4">
                 <FormErrors messages=general_errors(error, &[]) />
-                <p>{t.signing_you_out}</p>
+                <p>{t.sign_out_question}</p>
                 <SubmitButton label=common.sign_out pending_label=t.signing_out pending=action.pending() />
+            </ActionForm>
+            <ActionForm action=action attr:class="mt-6 flex flex-col gap-4 border-t border-slate-200 pt-6 dark:border-slate-800">
+                <input type="hidden" name="everywhere" value="true" />
+                <p class="text-sm text-slate-600 dark:text-slate-400">{t.everywhere_question}</p>
+                <SubmitButton label=t.sign_out_everywhere pending_label=t.signing_out pending=action.pending() />
             </ActionForm>
         </Card>
     }

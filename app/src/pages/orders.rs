@@ -48,6 +48,8 @@ texts! {
         cancelled: "This order was cancelled; the ticket went back on sale.", "この注文はキャンセルされました。チケットは再び販売中になりました。";
         withdrawn: "The seller withdrew this ticket, so this order was cancelled. Anything you paid is refunded.",
             "出品者がこのチケットを取り下げたため、この注文はキャンセルされました。お支払い済みの金額は返金されます。";
+        changed: "The seller changed this ticket's price or title while your order was being placed, so the order was cancelled. Anything you paid is refunded; the ticket's page shows it as it is now.",
+            "注文の処理中に出品者がこのチケットの価格またはタイトルを変更したため、この注文はキャンセルされました。お支払い済みの金額は返金されます。現在の内容はチケットのページでご確認ください。";
         cancel_order: "Cancel order", "注文をキャンセル";
         cancelling: "Cancelling…", "キャンセル中…";
         payment_label: "Payment", "お支払い";
@@ -64,7 +66,7 @@ texts! {
 
 #[cfg(feature = "ssr")]
 mod forward {
-    pub use crate::api::ssr::{answer_with_status, call, Service};
+    pub use crate::api::ssr::{answer_with_status, call, item_path, Service};
     pub use reqwest::Method;
 }
 
@@ -98,7 +100,7 @@ pub async fn list_orders() -> Result<Vec<ListedOrder>, AppError> {
 #[server(prefix = "/_fn", endpoint = "order")]
 pub async fn get_order(id: String) -> Result<OrderDetails, AppError> {
     use forward::*;
-    let order: Order = call(Service::Orders, Method::GET, &format!("/api/orders/{id}"), None::<&()>).await?;
+    let order: Order = call(Service::Orders, Method::GET, &item_path("orders", &id)?, None::<&()>).await?;
     let expires_ms = expiry_ms(&order);
     let publishable_key = use_context::<crate::api::ApiConfig>().and_then(|c| c.stripe_publishable_key);
     Ok(OrderDetails { order, expires_ms, now_ms: unix_ms(time::OffsetDateTime::now_utc()), publishable_key })
@@ -127,7 +129,7 @@ pub async fn create_order(ticket_id: String) -> Result<(), AppError> {
 #[server(prefix = "/_fn", endpoint = "cancel")]
 pub async fn cancel_order(id: String) -> Result<(), AppError> {
     use forward::*;
-    let _: () = call(Service::Orders, Method::DELETE, &format!("/api/orders/{id}"), None::<&()>).await?;
+    let _: () = call(Service::Orders, Method::DELETE, &item_path("orders", &id)?, None::<&()>).await?;
     leptos_axum::redirect(&format!("/orders/{id}"));
     Ok(())
 }
@@ -165,7 +167,7 @@ async fn charge(order_id: &str, token: &str) -> Result<Option<String>, AppError>
     }
     // The order completes when payment.created reaches the orders service, milliseconds later:
     // wait for it so the page the buyer lands on says "Paid".
-    let path = format!("/api/orders/{order_id}");
+    let path = item_path("orders", order_id)?;
     for _ in 0..40 {
         let order: Order = call(Service::Orders, Method::GET, &path, None::<&()>).await?;
         if !order.status.is_open() {
@@ -188,7 +190,7 @@ fn back_with_card(order_id: &str, token: &str, error: &AppError) {
         .and_then(|parts| parts.headers.get(http::header::ACCEPT)?.to_str().ok().map(|accept| accept.contains("text/html")))
         .unwrap_or(false);
     // An order id is letters and digits; anything else keeps Leptos' own way back.
-    if !plain_post || order_id.is_empty() || !order_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+    if !plain_post || !crate::api::is_id(order_id) {
         return;
     }
     let Ok(base) = reqwest::Url::parse_with_params(&format!("http://localhost/orders/{order_id}"), [("card", token)]) else {
@@ -208,7 +210,7 @@ pub fn StatusBadge(#[prop(into)] state: Signal<OrderState>) -> impl IntoView {
         let colour = match state.get() {
             OrderState::Paid => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
             OrderState::Open => "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
-            OrderState::Expired | OrderState::Cancelled | OrderState::Withdrawn => {
+            OrderState::Expired | OrderState::Cancelled | OrderState::Withdrawn | OrderState::Changed => {
                 "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100"
             }
         };
@@ -421,6 +423,9 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                                     }.into_any(),
                                     OrderState::Withdrawn => view! {
                                         <Notice tone="info">{t.withdrawn}</Notice>
+                                    }.into_any(),
+                                    OrderState::Changed => view! {
+                                        <Notice tone="info">{t.changed}</Notice>
                                     }.into_any(),
                                 }}
                                 {move || payable.get().then(|| {

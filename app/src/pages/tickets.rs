@@ -108,7 +108,7 @@ pub const PAGE: usize = 20;
 
 #[cfg(feature = "ssr")]
 mod forward {
-    pub use crate::api::ssr::{call, call_quietly, Service};
+    pub use crate::api::ssr::{call, call_quietly, item_path, Service};
     pub use contract::ErrorCode;
     pub use reqwest::{Method, Url};
 }
@@ -145,10 +145,10 @@ pub async fn list_tickets(count: usize) -> Result<(Vec<Ticket>, bool), AppError>
 #[server(prefix = "/_fn", endpoint = "ticket_page")]
 pub async fn get_ticket_details(id: String) -> Result<TicketDetails, AppError> {
     use forward::*;
-    let ticket: Ticket = call(Service::Tickets, Method::GET, &format!("/api/tickets/{id}"), None::<&()>).await?;
+    let ticket: Ticket = call(Service::Tickets, Method::GET, &item_path("tickets", &id)?, None::<&()>).await?;
     let signed_in = use_context::<http::request::Parts>().is_some_and(|parts| crate::api::ssr::session_token(&parts).is_some());
     let my_order = match ticket.order_id.as_deref() {
-        Some(order_id) if signed_in => {
+        Some(order_id) if signed_in && crate::api::is_id(order_id) => {
             let path = format!("/api/orders/{order_id}");
             let answer: Result<contract::Order, AppError> = call_quietly(Service::Orders, Method::GET, &path, None::<&()>).await;
             match answer {
@@ -179,7 +179,7 @@ pub async fn create_ticket(title: String, price: String) -> Result<(), AppError>
 #[server(prefix = "/_fn", endpoint = "edit")]
 pub async fn update_ticket(id: String, title: String, price: String) -> Result<(), AppError> {
     use forward::*;
-    let _: Ticket = call(Service::Tickets, Method::PUT, &format!("/api/tickets/{id}"), Some(&price_body(&title, &price)))
+    let _: Ticket = call(Service::Tickets, Method::PUT, &item_path("tickets", &id)?, Some(&price_body(&title, &price)))
         .await
         .map_err(|error| error.required_if_empty("price", &price, ErrorCode::PriceRequired, PRICE_REQUIRED))?;
     leptos_axum::redirect(&format!("/tickets/{id}"));
@@ -195,7 +195,7 @@ const PRICE_REQUIRED: &str = "Price is required";
 #[server(prefix = "/_fn", endpoint = "delete")]
 pub async fn delete_ticket(id: String) -> Result<(), AppError> {
     use forward::*;
-    let path = format!("/api/tickets/{id}");
+    let path = item_path("tickets", &id)?;
     // The title as the service has it, not as a form could claim it.
     let ticket: Ticket = call(Service::Tickets, Method::GET, &path, None::<&()>).await?;
     let _: () = call(Service::Tickets, Method::DELETE, &path, None::<&()>).await?;

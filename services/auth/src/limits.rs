@@ -1,56 +1,110 @@
-//! Attempts are limited per key (an email, a client address): after `limit` attempts within a
-//! minute of the first, the key is refused until that minute has passed. An attempt is counted
-//! *before* the work it guards (hashing a password), so a burst of concurrent requests cannot
-//! all pass the check before any of them is counted. It stays counted unless the handler
-//! forgives it (a sign-in that succeeded, a hash refused as busy): a client that hangs up while
-//! its hash runs has still made its attempt. Counting outcomes rather than requests is what
-//! the spec asks, which request limiters such as tower_governor do not do; moka gives the
-//! bounded, expiring map (an attacker spraying emails cannot grow it without bound).
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+//! Attempts counted per key (an email and address pair, an email, a client address), in the auth
+//! database, so that every replica counts the same attempts: with counters in each process, two
+//! replicas behind a load balancer allowed twice the limit, and an attacker only had to spread
+//! their tries.
+//!
+//! An attempt is recorded *before* the work it guards (hashing a password) and then counted: a
+//! burst of concurrent requests cannot all pass the check before any of them is counted, since
+//! each one's count includes every attempt recorded before it, on any replica. (Two racing at
+//! the limit may both see themselves over it and both be refused: the error falls on the side
+//! of the limit, never past it.) Records rather than a counter row, because concurrent
+//! increments of one row would conflict and have to be retried, and an attacker's spray would
+//! then make the owner's own attempt fail on conflicts. An attempt stays counted unless the
+//! handler forgives it (a sign-in that succeeded, a hash refused as busy, a refused attempt):
+//! a client that hangs up while its hash runs has still made its attempt.
+//!
+//! The window slides: a key is refused while `limit` attempts lie within the last minute.
+//! Records older than the window are deleted by later attempts, so the table holds about a
+//! minute's worth of attempts whatever the traffic.
+use shared::store::Db;
+use surrealdb::types::RecordId;
 
-use moka::sync::Cache;
-use moka::Expiry;
+pub const SCHEMA: &str = "
+DEFINE TABLE IF NOT EXISTS attempt SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS key ON attempt TYPE string;
+DEFINE FIELD IF NOT EXISTS at ON attempt TYPE datetime;
+DEFINE INDEX IF NOT EXISTS attempt_key ON attempt FIELDS key;
+DEFINE INDEX IF NOT EXISTS attempt_at ON attempt FIELDS at;
+";
 
-const WINDOW: Duration = Duration::from_secs(60);
-const MAX_KEYS: u64 = 100_000;
-
-#[derive(Clone)]
-pub struct AttemptWindow {
-    limit: u32,
-    attempts: Cache<String, Arc<AtomicU32>>,
+/// How many attempts a key may make within a minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Failed sign-ins for one email from one client address: the guesser's limit, which the
+    /// owner at another address never meets.
+    pub pair: u32,
+    /// Failed sign-ins for one email from all addresses together.
+    pub email: u32,
+    /// Failed sign-ins from one client address over all emails.
+    pub address: u32,
+    /// Sign-ups from one client address, whatever their outcome.
+    pub signups: u32,
 }
 
-/// A key's window starts at its first attempt and is not extended by later ones.
-struct FromFirstAttempt;
-
-impl Expiry<String, Arc<AtomicU32>> for FromFirstAttempt {
-    fn expire_after_create(&self, _key: &String, _value: &Arc<AtomicU32>, _created_at: Instant) -> Option<Duration> {
-        Some(WINDOW)
+impl Default for Limits {
+    fn default() -> Self {
+        Self { pair: 10, email: 100, address: 100, signups: 30 }
     }
 }
 
-impl AttemptWindow {
-    pub fn new(limit: u32) -> Self {
-        Self { limit, attempts: Cache::builder().max_capacity(MAX_KEYS).expire_after(FromFirstAttempt).build() }
-    }
-
-    /// Counts an attempt for `key`, or returns `None` when the key is at its limit.
-    pub fn begin(&self, key: &str) -> Option<Attempt> {
-        let count = self.attempts.get_with(key.to_string(), || Arc::new(AtomicU32::new(0)));
-        count.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.limit).then_some(n + 1)).ok()?;
-        Some(Attempt(count))
-    }
+/// The keys and limits a sign-in is counted under.
+pub fn signin_keys(limits: &Limits, email: &str, client: &str) -> Vec<(String, u32)> {
+    vec![
+        (format!("pair:{client} {email}"), limits.pair),
+        (format!("email:{email}"), limits.email),
+        (format!("address:{client}"), limits.address),
+    ]
 }
 
-/// An attempt counted against a key's limit; it stays counted unless forgiven.
-pub struct Attempt(Arc<AtomicU32>);
+/// The key and limit a sign-up is counted under.
+pub fn signup_keys(limits: &Limits, client: &str) -> Vec<(String, u32)> {
+    vec![(format!("signup:{client}"), limits.signups)]
+}
+
+/// Records an attempt under each key and counts them; `None` (nothing stays recorded) when any
+/// key is over its limit.
+pub async fn begin(db: &Db, keys: &[(String, u32)]) -> Result<Option<Attempt>, surrealdb::Error> {
+    let ids: Vec<RecordId> = keys.iter().map(|_| RecordId::new("attempt", uuid::Uuid::now_v7().simple().to_string())).collect();
+    let mut statements = String::new();
+    let mut checks = Vec::new();
+    for i in 0..keys.len() {
+        statements.push_str(&format!("CREATE $id{i} SET key = $key{i}, at = time::now() RETURN NONE;\n"));
+        checks.push(format!("array::len((SELECT VALUE id FROM attempt WHERE key = $key{i} AND at > time::now() - 1m)) <= $limit{i}"));
+    }
+    statements.push_str(&format!("RETURN [{}];\n", checks.join(", ")));
+    // Last, and allowed to fail (two attempts may race to delete the same old records).
+    statements.push_str("DELETE attempt WHERE at < time::now() - 1m;");
+    let mut query = db.query(statements);
+    for (i, ((key, limit), id)) in keys.iter().zip(&ids).enumerate() {
+        query = query
+            .bind((format!("id{i}"), id.clone()))
+            .bind((format!("key{i}"), key.clone()))
+            .bind((format!("limit{i}"), i64::from(*limit)));
+    }
+    let mut response = query.await?;
+    let within: Vec<bool> = response.take(keys.len())?;
+    let attempt = Attempt { db: db.clone(), ids };
+    if within.len() == keys.len() && within.iter().all(|ok| *ok) {
+        return Ok(Some(attempt));
+    }
+    attempt.forgive().await;
+    Ok(None)
+}
+
+/// An attempt recorded under its keys; it stays counted unless forgiven.
+#[must_use = "an attempt is counted until it is forgiven"]
+pub struct Attempt {
+    db: Db,
+    ids: Vec<RecordId>,
+}
 
 impl Attempt {
-    /// Takes the attempt back: it did not fail, or was never tried.
-    pub fn forgive(self) {
-        let _ = self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    /// Takes the attempt back: it did not fail, or was never tried. A failure to delete leaves
+    /// the attempt counted for its minute, the safe side, and is logged.
+    pub async fn forgive(self) {
+        if let Err(error) = self.db.query("DELETE $ids").bind(("ids", self.ids)).await.and_then(|r| r.check()) {
+            tracing::warn!(%error, "an attempt could not be forgiven; it stays counted for its minute");
+        }
     }
 }
 
@@ -59,23 +113,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_is_refused_after_its_limit_and_others_are_not() {
-        let window = AttemptWindow::new(3);
-        for _ in 0..3 {
-            assert!(window.begin("a").is_some(), "under the limit");
-        }
-        assert!(window.begin("a").is_none());
-        assert!(window.begin("b").is_some());
-    }
-
-    #[test]
-    fn a_forgiven_attempt_is_taken_back() {
-        let window = AttemptWindow::new(2);
-        for _ in 0..5 {
-            window.begin("a").expect("forgiven attempts do not use up the limit").forgive();
-        }
-        let (first, second) = (window.begin("a"), window.begin("a"));
-        assert!(first.is_some() && second.is_some());
-        assert!(window.begin("a").is_none(), "two attempts in flight use up the limit");
+    fn a_sign_in_is_counted_per_pair_per_email_and_per_address() {
+        let keys = signin_keys(&Limits::default(), "ann@example.com", "198.51.100.7");
+        assert_eq!(
+            keys,
+            vec![
+                ("pair:198.51.100.7 ann@example.com".to_string(), 10),
+                ("email:ann@example.com".to_string(), 100),
+                ("address:198.51.100.7".to_string(), 100),
+            ]
+        );
     }
 }

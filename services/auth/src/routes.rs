@@ -16,20 +16,19 @@ use utoipa::ToSchema;
 
 use crate::domain::hashing::{HashError, Hasher};
 use crate::domain::{GivenPassword, NewPassword, UserEmail};
-use crate::limits::AttemptWindow;
+use crate::limits::{self, Limits};
 use crate::store::{self, Insert};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Its outbox's relay, woken when a session ends.
+    pub backbone: shared::events::Backbone,
     pub sessions: Sessions,
     pub cookie_secure: bool,
     pub hasher: Hasher,
-    /// Failed sign-ins per email, and per client address.
-    pub email_failures: AttemptWindow,
-    pub address_failures: AttemptWindow,
-    /// Sign-ups per client address, whatever their outcome.
-    pub address_signups: AttemptWindow,
+    /// Attempts allowed per minute, counted in the database ([`limits`]).
+    pub limits: Limits,
 }
 
 impl From<HashError> for ApiError {
@@ -39,11 +38,6 @@ impl From<HashError> for ApiError {
             HashError::Failed(error) => ApiError::Internal(error),
         }
     }
-}
-
-/// The key a client's attempts are counted under.
-fn address_key(address: Option<std::net::IpAddr>) -> String {
-    address.map_or_else(|| "unknown".to_string(), |a| a.to_string())
 }
 
 impl FromRef<AppState> for Sessions {
@@ -111,7 +105,7 @@ struct Credentials {
 )]
 async fn signup(
     State(state): State<AppState>,
-    ClientAddr(address): ClientAddr,
+    client: ClientAddr,
     jar: CookieJar,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, CookieJar, Json<User>), ApiError> {
@@ -119,16 +113,16 @@ async fn signup(
         email = "email": UserEmail::parse(body.email),
         password = "password": NewPassword::parse(body.password),
     );
-    let address = address_key(address);
-    let Some(attempt) = state.address_signups.begin(&address) else {
-        tracing::warn!(client.address = %address, "sign-up refused: too many from this address");
+    let client = client.key();
+    let Some(attempt) = limits::begin(&state.db, &limits::signup_keys(&state.limits, &client)).await? else {
+        tracing::warn!(client.address = %client, "sign-up refused: too many from this address");
         return Err(ApiError::TooManyRequests);
     };
     let hash = match state.hasher.hash(password).await {
         Ok(hash) => hash,
         Err(error) => {
             // Busy (or broken): the client is told to come back, so this one is not counted.
-            attempt.forgive();
+            attempt.forgive().await;
             return Err(error.into());
         }
     };
@@ -139,15 +133,17 @@ async fn signup(
         Insert::Created => {}
     }
     tracing::info!(user.id = %id, "user signed up");
-    let jar = jar.add(state.session_cookie(&id, email.as_str())?);
+    let jar = jar.add(state.session_cookie(&id, email.as_str()).await?);
     Ok((StatusCode::CREATED, jar, Json(User { id, email: email.to_string() })))
 }
 
 /// A sign-in, with the session cookie as the answer.
 ///
-/// An unknown email and a wrong password get the same answer. After 10 failures for one email
-/// within a minute, or 100 from one client address, sign-ins for it get 429 until the minute has
-/// passed, even with the right password.
+/// An unknown email and a wrong password get the same answer. Failures are counted across
+/// replicas: after 10 within a minute for one email from one client address, sign-ins for that
+/// email from that address get 429 (even with the right password) until the minute has passed,
+/// while the owner at another address is not affected; one email gets at most 100 failures a
+/// minute from all addresses, and one address 100 over all emails (IPv6 by its /64).
 #[utoipa::path(
     post,
     path = "/api/users/signin",
@@ -158,14 +154,14 @@ async fn signup(
         (status = 200, description = "Signed in: the session cookie is set.", body = User,
             headers(("set-cookie" = String, description = "The session cookie: `session`, HttpOnly, SameSite=Lax, Path=/."))),
         (status = 400, description = "`email_invalid` (field email), `password_required` (field password), `invalid_credentials`, or a body that is not the JSON asked for.", body = ErrorBody),
-        (status = 429, description = "Too many failed sign-ins for this email or from this client address (`too_many_requests`).", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this email from this client address, for this email, or from this client address (`too_many_requests`).", body = ErrorBody),
         (status = 503, description = "Too many password hashes queued (`server_busy`, with `Retry-After`), or the database cannot be reached (`database_unavailable`).", body = ErrorBody,
             headers(("retry-after" = u32, description = "Seconds to wait before trying again, with `server_busy`."))),
     )
 )]
 async fn signin(
     State(state): State<AppState>,
-    ClientAddr(address): ClientAddr,
+    client: ClientAddr,
     jar: CookieJar,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(CookieJar, Json<User>), ApiError> {
@@ -173,18 +169,12 @@ async fn signin(
         email = "email": UserEmail::parse(body.email),
         password = "password": GivenPassword::parse(body.password),
     );
-    let address = address_key(address);
+    let client = client.key();
     // Counted before the hash, so concurrent tries cannot all slip past the limit while the
     // first ones are still hashing; taken back when the sign-in succeeds or was never tried.
-    let (by_address, by_email) = match (state.address_failures.begin(&address), state.email_failures.begin(email.as_str())) {
-        (Some(by_address), Some(by_email)) => (by_address, by_email),
-        (by_address, by_email) => {
-            for attempt in [by_address, by_email].into_iter().flatten() {
-                attempt.forgive();
-            }
-            tracing::warn!(client.address = %address, "sign-in refused: too many failures");
-            return Err(ApiError::TooManyRequests);
-        }
+    let Some(attempt) = limits::begin(&state.db, &limits::signin_keys(&state.limits, email.as_str(), &client)).await? else {
+        tracing::warn!(client.address = %client, "sign-in refused: too many failures");
+        return Err(ApiError::TooManyRequests);
     };
     let checked = match store::find_by_email(&state.db, email.as_str()).await {
         Ok(user) => state
@@ -199,33 +189,72 @@ async fn signin(
         Ok(Some(user)) => user,
         Ok(None) => return Err(ApiError::bad_request(ErrorCode::InvalidCredentials, "Invalid credentials")),
         Err(error) => {
-            by_address.forgive();
-            by_email.forgive();
+            attempt.forgive().await;
             return Err(error);
         }
     };
-    by_address.forgive();
-    by_email.forgive();
-    let jar = jar.add(state.session_cookie(&user.id, &user.email)?);
+    attempt.forgive().await;
+    let jar = jar.add(state.session_cookie(&user.id, &user.email).await?);
     Ok((jar, Json(User { id: user.id, email: user.email })))
 }
 
-/// A sign-out: the session cookie is cleared. Takes `{}` or no body, with or without a session.
+/// What a sign-out may say: nothing (`{}` or no body), or to end every session of the user.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+struct SignOutBody {
+    /// `true`: end every session of the user (every device), not only this one.
+    #[serde(default)]
+    everywhere: bool,
+}
+
+/// A sign-out: the session ends on the server and its cookie is cleared. Takes `{}` or no body
+/// (or `{"everywhere": true}` to end every session of the user), with or without a session.
+///
+/// The token the request carries (the cookie, or the Bearer header) is refused afterwards by
+/// every service, within a second: its session id is put into the revoked sessions through the
+/// outbox, and every service looks a session up there. A token issued before sessions had ids
+/// cannot be revoked and lives out its lifetime.
 #[utoipa::path(
     post,
     path = "/api/users/signout",
     operation_id = "signOut",
     tag = "users",
+    security((), ("session" = []), ("bearer" = [])),
+    request_body(content = SignOutBody, content_type = "application/json", description = "Optional: `{}`, no body, or `{\"everywhere\": true}`."),
     responses(
-        (status = 200, description = "Signed out: `{}`, and the cookie cleared (`Max-Age=0`).", body = Object, content_type = "application/json",
+        (status = 200, description = "Signed out: `{}`, the session ended on the server, and the cookie cleared (`Max-Age=0`).", body = Object, content_type = "application/json",
             headers(("set-cookie" = String, description = "The session cookie, cleared."))),
+        (status = 400, description = "A body that is not the JSON asked for.", body = ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`): the session was not ended.", body = ErrorBody),
     )
 )]
-async fn signout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar, Json<serde_json::Value>) {
+async fn signout(
+    State(state): State<AppState>,
+    CurrentUser(claims): CurrentUser,
+    jar: CookieJar,
+    body: axum::body::Bytes,
+) -> Result<(CookieJar, Json<serde_json::Value>), ApiError> {
+    let body: SignOutBody =
+        if body.iter().all(u8::is_ascii_whitespace) { SignOutBody::default() } else { shared::extract::parse_json(&body)? };
+    if let Some(claims) = claims {
+        let mut ending: Vec<(String, i64)> = claims.sid.iter().map(|sid| (sid.clone(), claims.exp)).collect();
+        if body.everywhere {
+            for session in store::live_sessions(&state.db, &claims.id).await? {
+                if !ending.iter().any(|(sid, _)| *sid == session.0) {
+                    ending.push(session);
+                }
+            }
+        }
+        store::end_sessions(&state.db, &claims.id, &ending).await?;
+        state.backbone.outbox.wake();
+        for (sid, _) in &ending {
+            state.sessions.revocations().note_revoked(sid);
+        }
+        tracing::info!(user.id = %claims.id, sessions = ending.len(), everywhere = body.everywhere, "signed out");
+    }
     let mut cleared = state.cookie(String::new());
     cleared.set_max_age(time::Duration::ZERO);
     cleared.set_expires(time::OffsetDateTime::UNIX_EPOCH);
-    (jar.add(cleared), Json(serde_json::json!({})))
+    Ok((jar.add(cleared), Json(serde_json::json!({}))))
 }
 
 /// Who the session names: `{"currentUser": {id, email, iat}}`, or `{"currentUser": null}` without
@@ -249,9 +278,13 @@ impl AppState {
         Cookie::build((SESSION_COOKIE, value)).http_only(true).same_site(SameSite::Lax).path("/").secure(self.cookie_secure).build()
     }
 
-    /// A fresh session token in a cookie that lives exactly as long as the token.
-    fn session_cookie(&self, id: &str, email: &str) -> Result<Cookie<'static>, ApiError> {
-        let token = self.sessions.issue(id, email)?;
+    /// A fresh session token in a cookie that lives exactly as long as the token; the session
+    /// is recorded, so that signing out everywhere can end it.
+    async fn session_cookie(&self, id: &str, email: &str) -> Result<Cookie<'static>, ApiError> {
+        let (token, claims) = self.sessions.issue_session(id, email)?;
+        if let Some(sid) = &claims.sid {
+            store::record_session(&self.db, &store::IssuedSession { sid, user_id: id, expires: claims.exp }).await?;
+        }
         let max_age = time::Duration::seconds(self.sessions.ttl().as_secs() as i64);
         let mut cookie = self.cookie(token);
         cookie.set_max_age(max_age);

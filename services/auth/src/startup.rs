@@ -1,13 +1,14 @@
 //! Wiring: from configuration to a router, and from a router to a listening server.
 use anyhow::Context;
 use axum::Router;
+use shared::events::Backbone;
 use shared::http::{accept_signed_client_address, api_layers, Readiness, Server};
-use shared::session::Sessions;
+use shared::session::{Revocations, Sessions};
 use shared::store::{self, Db};
 
 use crate::config::AuthConfig;
 use crate::domain::hashing::Hasher;
-use crate::limits::AttemptWindow;
+use crate::limits;
 use crate::routes::{self, AppState};
 use crate::store::SCHEMA;
 
@@ -16,29 +17,35 @@ use crate::store::SCHEMA;
 pub struct AuthService {
     pub router: Router,
     pub db: Db,
+    pub backbone: Backbone,
 }
 
 impl AuthService {
     pub async fn build(config: &AuthConfig) -> anyhow::Result<Self> {
         let settings = &config.service;
-        let db = store::connect(&settings.database, SCHEMA).await.context("auth database")?;
+        let db = store::connect(&settings.database, &format!("{SCHEMA}{}{}", limits::SCHEMA, shared::events::outbox::SCHEMA))
+            .await
+            .context("auth database")?;
+        let backbone = Backbone::connect(&config.nats, "auth").await?;
+        backbone.spawn_relay(db.clone());
+        let sessions = Sessions::issuer(&config.signing_key, &settings.session_keys, settings.session_ttl)
+            .with_revocations(Revocations::from_nats(backbone.client.clone()));
         let state = AppState {
             db: db.clone(),
-            sessions: Sessions::issuer(&config.signing_key, &settings.session_keys, settings.session_ttl),
+            backbone: backbone.clone(),
+            sessions,
             cookie_secure: settings.cookie_secure,
             hasher: Hasher::for_this_machine(),
-            email_failures: AttemptWindow::new(config.email_failures_per_minute),
-            address_failures: AttemptWindow::new(config.address_failures_per_minute),
-            address_signups: AttemptWindow::new(config.signups_per_address_per_minute),
+            limits: config.limits,
         };
         // The web server's signed address for its visitor replaces the one derived at the edge.
         let api = accept_signed_client_address(routes::router(state), config.internal_secret.clone());
         let router = api_layers(api, settings.trusted_proxies);
-        Ok(Self { router, db })
+        Ok(Self { router, db, backbone })
     }
 
     pub fn readiness(&self) -> Readiness {
-        Readiness { databases: vec![("auth", self.db.clone())], backbones: Vec::new() }
+        Readiness { databases: vec![("auth", self.db.clone())], backbones: vec![("auth", self.backbone.clone())] }
     }
 }
 

@@ -1,9 +1,18 @@
 //! The auth service's own database: users, with a unique index on the email so two concurrent
-//! sign-ups for one address cannot both succeed.
-use shared::store::{Db, ResultExt};
+//! sign-ups for one address cannot both succeed; and the sessions it issued, so that signing out
+//! everywhere can end each of them.
+use serde::Serialize;
+use shared::events::nats::revoked_session_subject;
+use shared::events::outbox::OutboxRecord;
+use shared::store::{classify, commit, Db, ErrorKind, ResultExt, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
 
 pub const SCHEMA: &str = "
+DEFINE TABLE IF NOT EXISTS session SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user_id ON session TYPE string;
+DEFINE FIELD IF NOT EXISTS expires_at ON session TYPE datetime;
+DEFINE INDEX IF NOT EXISTS session_user ON session FIELDS user_id;
+DEFINE INDEX IF NOT EXISTS session_expires ON session FIELDS expires_at;
 DEFINE TABLE IF NOT EXISTS user SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS email ON user TYPE string;
 DEFINE FIELD IF NOT EXISTS password_hash ON user TYPE string;
@@ -27,16 +36,35 @@ pub enum Insert {
     EmailTaken,
 }
 
+/// Creates the user unless the email is taken.
+///
+/// Why the retry: on SurrealDB's server, concurrent sign-ups for one email can lose a
+/// transaction conflict on the unique index's entry instead of reading it as taken. Written
+/// again, the loser finds the winner's entry and answers `EmailTaken`, the race it was; the
+/// conflict itself is never the client's answer (it used to be a 500).
 pub async fn insert_user(db: &Db, id: &str, email: &str, password_hash: &str) -> Result<Insert, surrealdb::Error> {
-    let result = db
-        .query("CREATE $user SET email = $email, password_hash = $hash")
-        .bind(("user", RecordId::new("user", id)))
-        .bind(("email", email.to_string()))
-        .bind(("hash", password_hash.to_string()))
-        .await
-        .and_then(|response| response.check());
-    result.map(|_| Insert::Created).on_constraint(USER_EMAIL, || Insert::EmailTaken)
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        let result = db
+            .query("CREATE $user SET email = $email, password_hash = $hash")
+            .bind(("user", RecordId::new("user", id)))
+            .bind(("email", email.to_string()))
+            .bind(("hash", password_hash.to_string()))
+            .await
+            .and_then(|response| response.check());
+        match result.map(|_| Insert::Created).on_constraint(USER_EMAIL, || Insert::EmailTaken) {
+            Err(error) if classify(&error) == ErrorKind::Conflict && attempt < CONFLICT_ATTEMPTS => {
+                tracing::debug!(attempt, "sign-up lost a write conflict; writing again");
+                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+            }
+            outcome => return outcome,
+        }
+    }
 }
+
+/// How often a sign-up that lost a write conflict is written again.
+const CONFLICT_ATTEMPTS: u64 = 8;
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, surrealdb::Error> {
     let mut response = db
@@ -44,6 +72,79 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, s
         .bind(("email", email.to_string()))
         .await?;
     response.take(0)
+}
+
+/// A session issued: its id, whose it is and when its token expires (unix seconds).
+pub struct IssuedSession<'a> {
+    pub sid: &'a str,
+    pub user_id: &'a str,
+    pub expires: i64,
+}
+
+/// Remembers a session as it is issued, and forgets those that have expired (the last statement,
+/// allowed to fail: two sign-ins may race to delete the same rows).
+pub async fn record_session(db: &Db, session: &IssuedSession<'_>) -> Result<(), surrealdb::Error> {
+    let mut response = db
+        .query(
+            // `$session` is SurrealDB's own (the connection's session): a protected name.
+            "CREATE $issued SET user_id = $user_id, expires_at = time::from_secs($expires) RETURN NONE;
+             DELETE session WHERE expires_at < time::now();",
+        )
+        .bind(("issued", RecordId::new("session", session.sid)))
+        .bind(("user_id", session.user_id.to_string()))
+        .bind(("expires", session.expires))
+        .await?;
+    let errors = response.take_errors();
+    match errors.into_iter().find(|(index, _)| *index == 0) {
+        Some((_, error)) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// The sessions of `user_id` that have not expired, with their expiry (unix seconds).
+pub async fn live_sessions(db: &Db, user_id: &str) -> Result<Vec<(String, i64)>, surrealdb::Error> {
+    #[derive(SurrealValue)]
+    struct Live {
+        sid: String,
+        expires: i64,
+    }
+    let mut response = db
+        .query("SELECT record::id(id) AS sid, time::unix(expires_at) AS expires FROM session WHERE user_id = $user_id AND expires_at > time::now()")
+        .bind(("user_id", user_id.to_string()))
+        .await?;
+    let live: Vec<Live> = response.take(0)?;
+    Ok(live.into_iter().map(|l| (l.sid, l.expires)).collect())
+}
+
+/// What the revoked sessions' bucket holds for a session: whose it was, and until when its
+/// token would have been valid (after which the key means nothing).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Revoked<'a> {
+    user_id: &'a str,
+    until: i64,
+}
+
+/// Ends `sessions` (their ids and expiries), all of `user_id`: each is deleted and its end put
+/// into the revoked sessions' bucket through the outbox, in one transaction, so that every
+/// service hears of it however the process fares after the commit.
+pub async fn end_sessions(db: &Db, user_id: &str, sessions: &[(String, i64)]) -> Result<(), TxError> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    let mut statements = String::from("BEGIN TRANSACTION;\n");
+    for slot in 0..sessions.len() {
+        statements.push_str(&format!("DELETE $session_{slot};\n{}\n", OutboxRecord::statement(slot)));
+    }
+    statements.push_str("COMMIT TRANSACTION;");
+    let mut query = db.query(statements);
+    for (slot, (sid, until)) in sessions.iter().enumerate() {
+        let payload = serde_json::to_string(&Revoked { user_id, until: *until })
+            .map_err(|e| TxError::Failed(surrealdb::Error::internal(e.to_string())))?;
+        let record = OutboxRecord::on(revoked_session_subject(sid), payload);
+        query = record.bind(query.bind((format!("session_{slot}"), RecordId::new("session", sid.as_str()))), slot);
+    }
+    commit(query).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ pub struct OrdersConfig {
     pub nats: NatsSettings,
     /// How long an order holds its ticket before it expires.
     pub expiration_window: Duration,
+    /// Open orders a buyer may hold at once (`MAX_HOLDS_PER_BUYER`, default 4): a bot cannot
+    /// reserve every ticket on sale and sit on them for the window.
+    pub max_holds_per_buyer: u32,
 }
 
 impl OrdersConfig {
@@ -26,7 +29,11 @@ impl OrdersConfig {
         if window == 0 {
             env.problem("EXPIRATION_WINDOW_SECONDS must be greater than 0");
         }
+        let max_holds_per_buyer: u32 = env.or("MAX_HOLDS_PER_BUYER", 4, "a whole number of orders");
+        if max_holds_per_buyer == 0 {
+            env.problem("MAX_HOLDS_PER_BUYER must be at least 1");
+        }
         env.finish()?;
-        Ok(Self { service, nats, expiration_window: Duration::from_secs(window) })
+        Ok(Self { service, nats, expiration_window: Duration::from_secs(window), max_holds_per_buyer })
     }
 }

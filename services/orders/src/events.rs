@@ -77,7 +77,37 @@ async fn apply_version(db: &Db, replica: TicketReplica) -> anyhow::Result<Outcom
 }
 
 async fn ticket_updated(db: &Db, event: TicketUpdated) -> anyhow::Result<Outcome> {
-    apply_version(db, replica(event.id, event.title, event.price, event.user_id, event.version)).await
+    let (id, version) = (event.id.clone(), event.version as i64);
+    let outcome = apply_version(db, replica(event.id, event.title, event.price, event.user_id, event.version)).await?;
+    if matches!(outcome, Outcome::Ack) && !cancel_if_changed(db, &id, version).await? {
+        return Ok(Outcome::Wait(Duration::ZERO));
+    }
+    Ok(outcome)
+}
+
+/// The rule for a seller's edit racing a reservation (docs/events.md): the order holding the
+/// ticket was placed against the price and title its buyer saw; when the ticket, as of this
+/// event, says otherwise, the seller changed it before the reservation reached the tickets
+/// service (which refuses edits to reserved tickets after). The order is cancelled with
+/// `ticket_changed`, and a payment refunded, rather than charge a price the seller has since
+/// replaced or sell at one the buyer never saw. Only when the replica is at `version`: an old
+/// event delivered again describes a ticket that has moved on. `false` when the order changed
+/// meanwhile (look again).
+async fn cancel_if_changed(db: &Db, ticket_id: &str, version: i64) -> anyhow::Result<bool> {
+    let Some(ticket) = store::get_ticket(db, ticket_id).await?.filter(|t| t.version == version && !t.deleted) else {
+        return Ok(true);
+    };
+    let Some(order_id) = store::reservation_of(db, ticket_id).await? else { return Ok(true) };
+    let Some(order) = store::get_order(db, &order_id).await? else { return Ok(true) };
+    let held = order.status().is_open() || order.status() == OrderStatus::Complete;
+    if !held || (order.ticket_price == ticket.price && order.ticket_title == ticket.title) {
+        return Ok(true);
+    }
+    if !store::cancel(db, &order, Closing::Change).await? {
+        return Ok(false);
+    }
+    tracing::warn!(order.id = %order.id, ticket.id = %ticket_id, ordered_at = order.ticket_price, now = ticket.price, "order cancelled: the seller changed its ticket while it was placed");
+    Ok(true)
 }
 
 async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome> {

@@ -29,6 +29,8 @@ pub struct AppState {
     pub sessions: Sessions,
     pub backbone: Backbone,
     pub expiration_window: Duration,
+    /// Open orders a buyer may hold at once (`MAX_HOLDS_PER_BUYER`).
+    pub max_holds: u32,
     pub turns: Arc<Turns>,
 }
 
@@ -115,7 +117,9 @@ fn reserved() -> ApiError {
 ///
 /// At most one order per ticket is active (`created`, `awaiting:payment` or `complete`) at any
 /// time, however many buyers race for it. `expiresAt` is now plus the expiration window; an
-/// order not `complete` by then is cancelled and the ticket is free again.
+/// order not `complete` by then is cancelled and the ticket is free again. A buyer holds at most
+/// `MAX_HOLDS_PER_BUYER` open orders (`created` or `awaiting:payment`; default 4), counted
+/// across every replica: one account cannot hoard the tickets on sale.
 #[utoipa::path(
     post,
     path = "/api/orders",
@@ -129,7 +133,7 @@ fn reserved() -> ApiError {
                 ("showOrder" = (operation_id = "showOrder", parameters(("id" = "$response.body#/id")), description = "The order just made.")),
                 ("cancelOrder" = (operation_id = "cancelOrder", parameters(("id" = "$response.body#/id")), description = "Its buyer cancels it.")),
             )),
-        (status = 400, description = "`ticket_id_required` (field ticketId), `buy_own_ticket`, `ticket_reserved`.", body = ErrorBody),
+        (status = 400, description = "`ticket_id_required` (field ticketId), `buy_own_ticket`, `ticket_reserved`, `too_many_holds` (the buyer already holds `MAX_HOLDS_PER_BUYER` open orders, default 4).", body = ErrorBody),
         (status = 401, description = "No valid session (`not_authorized`).", body = ErrorBody),
         (status = 404, description = "Unknown or deleted ticket (`not_found`).", body = ErrorBody),
         (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
@@ -162,9 +166,13 @@ async fn create(
             expires_at,
             ticket: OrderTicket { id: ticket.id.clone(), price: Cents(ticket.price), version: ticket.version as u64 },
         };
-        let new = NewOrder { id: &id, user_id: &user.id, ticket: &ticket, expires_at: &expires };
+        let new = NewOrder { id: &id, user_id: &user.id, max_holds: state.max_holds, ticket: &ticket, expires_at: &expires };
         match store::place(&state.db, &new, OutboxRecord::new(&event)?).await? {
             Placed::Reserved => return Err(reserved()),
+            Placed::TooManyHolds => {
+                tracing::info!(user.id = %user.id, ticket.id = %ticket.id, max = state.max_holds, "order refused: too many tickets on hold");
+                return Err(ApiError::bad_request(ErrorCode::TooManyHolds, "Too many tickets on hold"));
+            }
             Placed::Stale => continue,
             Placed::Created => {
                 // The next buyer will read the reservation.

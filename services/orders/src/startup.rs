@@ -3,7 +3,7 @@ use anyhow::Context;
 use axum::Router;
 use shared::events::Backbone;
 use shared::http::{api_layers, Readiness, Server};
-use shared::session::Sessions;
+use shared::session::{Revocations, Sessions};
 use shared::store::{self, Db};
 
 use crate::config::OrdersConfig;
@@ -31,9 +31,10 @@ impl OrdersService {
         });
         let state = AppState {
             db: db.clone(),
-            sessions: Sessions::verifier(&settings.session_keys),
+            sessions: Sessions::verifier(&settings.session_keys).with_revocations(Revocations::from_nats(backbone.client.clone())),
             backbone: backbone.clone(),
             expiration_window: config.expiration_window,
+            max_holds: config.max_holds_per_buyer,
             turns: Default::default(),
         };
         let router = api_layers(routes::router(state), settings.trusted_proxies);

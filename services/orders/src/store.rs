@@ -32,6 +32,10 @@ DEFINE FIELD IF NOT EXISTS ticket_version ON orders TYPE option<int>;
 DEFINE INDEX IF NOT EXISTS orders_user ON orders FIELDS user_id;
 DEFINE TABLE IF NOT EXISTS reservation SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS order_id ON reservation TYPE string;
+-- One row per buyer, written by every reservation of theirs: two replicas placing orders for
+-- one buyer at once collide on it, so the count of their holds is read and raised in turn.
+DEFINE TABLE IF NOT EXISTS buyer SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS placed_at ON buyer TYPE datetime;
 ",
         outbox::SCHEMA
     )
@@ -153,11 +157,15 @@ pub enum Placed {
     Reserved,
     /// The ticket changed since it was read: read and decide again.
     Stale,
+    /// The buyer holds as many open orders as they may.
+    TooManyHolds,
 }
 
 pub struct NewOrder<'a> {
     pub id: &'a str,
     pub user_id: &'a str,
+    /// How many open orders (`created`, `awaiting:payment`) the buyer may hold, this one included.
+    pub max_holds: u32,
     /// The ticket's replica as read: the order is made against exactly this version.
     pub ticket: &'a TicketReplica,
     pub expires_at: &'a str,
@@ -165,14 +173,24 @@ pub struct NewOrder<'a> {
 
 /// Thrown when the row a transaction read changed before it wrote: read again.
 const STALE: &str = "STALE";
+/// Thrown when the buyer already holds `max_holds` open orders.
+const HOLDS: &str = "TOO_MANY_HOLDS";
 
 /// The order, its ticket's reservation and `order.created`, in one transaction.
+///
+/// Why the buyer's row is written: the count of their open orders is a read, and two replicas
+/// placing orders for one buyer at once would each read the count before the other's order and
+/// both pass (write skew). Both also write the buyer's row, so one of them loses a conflict and
+/// reads the count again (`Placed::Stale`); the cap holds across replicas, not per process.
 pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<Placed, TxError> {
     let query = db
         .query(format!(
             "BEGIN TRANSACTION;
              LET $t = (SELECT version, deleted FROM ONLY $ticket);
              IF $t = NONE OR $t.deleted OR $t.version != $ticket_version {{ THROW '{STALE}'; }};
+             LET $held = array::len((SELECT VALUE id FROM orders WHERE user_id = $user_id AND status IN ['created', 'awaiting:payment']));
+             IF $held >= $max_holds {{ THROW '{HOLDS}'; }};
+             UPSERT $buyer SET placed_at = time::now();
              CREATE $reservation SET order_id = $order_id;
              CREATE $order SET user_id = $user_id, ticket = $ticket, status = 'created', expires_at = $expires_at, version = 0,
                  ticket_title = $title, ticket_price = $price, ticket_version = $ticket_version;
@@ -188,9 +206,12 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
         .bind(("order", order(new.id)))
         .bind(("order_id", new.id.to_string()))
         .bind(("user_id", new.user_id.to_string()))
+        .bind(("buyer", RecordId::new("buyer", new.user_id)))
+        .bind(("max_holds", i64::from(new.max_holds)))
         .bind(("expires_at", new.expires_at.to_string()));
     match commit(event.bind(query, 0)).await.map(|_| Placed::Created).on_constraint(RESERVATION, || Placed::Reserved) {
         Err(error) if error.threw(STALE) => Ok(Placed::Stale),
+        Err(error) if error.threw(HOLDS) => Ok(Placed::TooManyHolds),
         Err(TxError::Conflict) => Ok(Placed::Stale),
         placed => placed,
     }
@@ -208,6 +229,10 @@ pub enum Closing {
     /// Its ticket was deleted by a seller in a race with the reservation: cancelled even when
     /// already paid (payments then refunds), since there is no ticket to give.
     Withdraw,
+    /// Its ticket's price or title was changed by the seller in a race with the reservation:
+    /// cancelled even when already paid (payments then refunds), since the buyer would get, or
+    /// the seller sell, something else than what they were shown.
+    Change,
 }
 
 /// Cancels an order with `order.cancelled` (an open one, or with [`Closing::Withdraw`] a paid
@@ -230,6 +255,9 @@ pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closi
         Closing::Expire => (OrderStatus::Cancelled, OPEN, Some(CancelReason::Expired), RELEASE),
         Closing::Withdraw => {
             (OrderStatus::Cancelled, "['created', 'awaiting:payment', 'complete']", Some(CancelReason::TicketWithdrawn), RELEASE)
+        }
+        Closing::Change => {
+            (OrderStatus::Cancelled, "['created', 'awaiting:payment', 'complete']", Some(CancelReason::TicketChanged), RELEASE)
         }
     };
     let query = db

@@ -73,11 +73,30 @@ impl Attempts {
                 Ok(Outcome::NeedsAction { client_secret: client_secret.clone() })
             }
             IntentState::Failed(message) => {
-                store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "failed", Some(message)).await?;
+                self.end_refused(attempt, &intent.id, message).await?;
                 Ok(Outcome::Declined(message.clone()))
             }
             IntentState::Unconfirmed | IntentState::Processing => Ok(Outcome::Unknown),
         }
+    }
+
+    /// Ends an attempt whose card was refused, and cancels its intent at Stripe: after a
+    /// decline the intent waits for another payment method, and the buyer still holds its client
+    /// secret, so Stripe.js could charge it later with no attempt of ours in flight. A cancel
+    /// that fails leaves the attempt ended (nothing was charged) and is logged.
+    pub async fn end_refused(&self, attempt: &AttemptRow, intent_id: &str, message: &str) -> anyhow::Result<()> {
+        store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "failed", Some(message)).await?;
+        match self.gateway.cancel(intent_id).await {
+            Ok(_) => tracing::debug!(attempt.id = %attempt.id, stripe.id = %intent_id, "refused attempt's intent cancelled"),
+            // Already cancelled, or succeeded meanwhile: a webhook or the reconciler concludes that.
+            Err(error) if !error.is_transient() => {
+                tracing::debug!(attempt.id = %attempt.id, stripe.id = %intent_id, %error, "refused attempt's intent not cancellable")
+            }
+            Err(error) => {
+                tracing::warn!(attempt.id = %attempt.id, stripe.id = %intent_id, %error, "could not cancel a refused attempt's intent")
+            }
+        }
+        Ok(())
     }
 
     /// Records a successful charge as the order's payment, or keeps it for a refund.
@@ -135,8 +154,16 @@ impl Attempts {
             tracing::warn!(stripe.id = %intent.id, attempt.id = %attempt_id, "webhook for an unknown attempt; ignored");
             return Ok(());
         };
-        if attempt.intent_id.is_none() {
-            store::set_intent(&self.db, &attempt.id, &intent.id).await?;
+        // The metadata names the attempt; the attempt's own record decides whether this intent
+        // is the one it charged, for the amount and currency it asked.
+        if let Some(problem) = mismatch(&attempt, intent) {
+            tracing::error!(stripe.id = %intent.id, attempt.id = %attempt.id, %problem, "webhook does not match its attempt; ignored");
+            return Ok(());
+        }
+        if attempt.intent_id.is_none() && !store::set_intent(&self.db, &attempt.id, &intent.id).await? {
+            // Ended before its intent was recorded (given up as never confirmed): whatever the
+            // intent did is still concluded below, so a charge is settled or refunded.
+            tracing::warn!(stripe.id = %intent.id, attempt.id = %attempt.id, state = %attempt.state, "webhook for an intent its ended attempt never recorded");
         }
         let outcome = self.conclude(&attempt, intent).await?;
         tracing::info!(attempt.id = %attempt.id, order.id = %attempt.order_id, stripe.id = %intent.id, ?outcome, "attempt concluded by webhook");
@@ -230,6 +257,23 @@ impl Attempts {
         }
     }
 }
+
+/// Why an intent is not the attempt's to settle, if it is not: another intent than the one the
+/// attempt recorded, or another amount or currency than it asked.
+fn mismatch(attempt: &AttemptRow, intent: &Intent) -> Option<String> {
+    if let Some(recorded) = &attempt.intent_id
+        && recorded != &intent.id
+    {
+        return Some(format!("the attempt's intent is {recorded}"));
+    }
+    if intent.amount != attempt.amount || intent.currency != CURRENCY {
+        return Some(format!("{} {}, the attempt asked {} {CURRENCY}", intent.amount, intent.currency, attempt.amount));
+    }
+    None
+}
+
+/// Every charge is in US dollars.
+const CURRENCY: &str = "usd";
 
 /// Why checking one attempt stopped.
 enum Checked {

@@ -78,6 +78,8 @@ pub struct PaymentsConfig {
     pub service: ServiceSettings,
     pub nats: NatsSettings,
     pub stripe: StripeSettings,
+    /// `DECLINES_PER_ORDER` (default 5) and `DECLINES_PER_BUYER_PER_HOUR` (default 20).
+    pub declines: crate::store::DeclineLimits,
 }
 
 impl PaymentsConfig {
@@ -91,8 +93,16 @@ impl PaymentsConfig {
         let service = ServiceSettings::read(&mut env, "payments", Self::DEFAULT_PORT);
         let nats = NatsSettings::read(&mut env, "payments");
         let stripe = StripeSettings::read(&mut env, service.process.environment);
+        let defaults = crate::store::DeclineLimits::default();
+        let declines = crate::store::DeclineLimits {
+            per_order: env.or("DECLINES_PER_ORDER", defaults.per_order, "a whole number of declined cards"),
+            per_buyer_per_hour: env.or("DECLINES_PER_BUYER_PER_HOUR", defaults.per_buyer_per_hour, "a whole number of declined cards"),
+        };
+        if declines.per_order == 0 || declines.per_buyer_per_hour == 0 {
+            env.problem("DECLINES_PER_ORDER and DECLINES_PER_BUYER_PER_HOUR must be at least 1");
+        }
         env.finish()?;
-        Ok(Self { service, nats, stripe })
+        Ok(Self { service, nats, stripe, declines })
     }
 }
 

@@ -34,6 +34,10 @@ pub struct Intent {
     pub state: IntentState,
     /// The attempt it was made for, from its metadata.
     pub attempt_id: Option<String>,
+    /// In the currency's smallest unit (cents), and the currency's ISO code, lower case: a
+    /// webhook settles an attempt only for the amount and currency the attempt asked.
+    pub amount: i64,
+    pub currency: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +70,13 @@ impl From<&PaymentIntent> for Intent {
             "requires_payment_method" | "requires_confirmation" => IntentState::Unconfirmed,
             _ => IntentState::Processing,
         };
-        Self { id: intent.id.to_string(), state, attempt_id: intent.metadata.get("attempt_id").cloned() }
+        Self {
+            id: intent.id.to_string(),
+            state,
+            attempt_id: intent.metadata.get("attempt_id").cloned(),
+            amount: intent.amount,
+            currency: intent.currency.to_string().to_ascii_lowercase(),
+        }
     }
 }
 

@@ -25,6 +25,8 @@ use crate::store::{self, Begun};
 pub struct AppState {
     pub sessions: Sessions,
     pub attempts: Attempts,
+    /// Refused cards allowed per order and per buyer before 429: card testing stops there.
+    pub declines: store::DeclineLimits,
     /// The endpoint secret Stripe signs webhooks with.
     pub webhook_secret: String,
 }
@@ -136,6 +138,7 @@ fn declined(message: String) -> ApiError {
         (status = 402, description = "Stripe declined the card (`card_declined`); the message is Stripe's.", body = ErrorBody),
         (status = 404, description = "Unknown order (`not_found`).", body = ErrorBody),
         (status = 409, description = "Another payment for the order is in flight (`payment_in_progress`).", body = ErrorBody),
+        (status = 429, description = "Too many cards refused: 5 for this order, or 20 for this buyer within the hour by default (`too_many_requests`).", body = ErrorBody),
         (status = 502, description = "Stripe failed the charge (`payment_provider_failed`), did not answer once it was sent (`payment_provider_no_answer`), or is still processing it (`payment_processing`).", body = ErrorBody),
         (status = 503, description = "Stripe could not be reached before charging (`payment_provider_unavailable`), or the database cannot be (`database_unavailable`).", body = ErrorBody),
     )
@@ -155,11 +158,19 @@ async fn create(
         return Err(ApiError::Unauthorized);
     }
     let attempt_id = uuid::Uuid::now_v7().simple().to_string();
+    let new = store::NewAttempt {
+        id: &attempt_id,
+        order_id: &order.id,
+        user_id: &user.id,
+        amount: order.price,
+        token: token.as_str(),
+        hold: attempts::HOLD,
+        check_after: state.attempts.reconcile_after,
+        limits: state.declines,
+    };
     let mut begun = Begun::Retry;
     for _ in 0..5 {
-        begun =
-            store::begin_attempt(db, &attempt_id, &order.id, order.price, token.as_str(), attempts::HOLD, state.attempts.reconcile_after)
-                .await?;
+        begun = store::begin_attempt(db, &new).await?;
         if begun != Begun::Retry {
             break;
         }
@@ -168,6 +179,10 @@ async fn create(
         Begun::Started(attempt) => attempt,
         Begun::Cancelled => return Err(cancelled()),
         Begun::Paid => return Err(paid()),
+        Begun::TooManyDeclines => {
+            tracing::warn!(order.id = %order.id, user.id = %user.id, "payment refused: too many declined cards");
+            return Err(ApiError::TooManyRequests);
+        }
         Begun::InProgress => {
             let message = "A payment for this order is in progress";
             return Err(ApiError::Conflict(ErrorItem::new(ErrorCode::PaymentInProgress, message)));
@@ -186,11 +201,20 @@ async fn create(
             return Err(charge_error(&order.id, error));
         }
     };
-    store::set_intent(db, &attempt.id, &intent_id).await?;
+    if !store::set_intent(db, &attempt.id, &intent_id).await? {
+        // The attempt ended while this request waited (the reconciler gave it up): confirming
+        // now would charge for an attempt nobody follows any more. Nothing was charged.
+        if let Err(error) = gateway.cancel(&intent_id).await {
+            tracing::warn!(attempt.id = %attempt.id, stripe.id = %intent_id, %error, "could not cancel the intent of an ended attempt");
+        }
+        tracing::warn!(order.id = %order.id, attempt.id = %attempt.id, "attempt ended before its intent was recorded; not confirmed");
+        let message = "The payment took too long and was stopped. Nothing was charged: please try again.";
+        return Err(ApiError::BadGateway(ErrorItem::new(ErrorCode::PaymentProviderNoAnswer, message)));
+    }
     let outcome = match gateway.confirm(&attempt.id, &intent_id).await {
         Ok(intent) => state.attempts.conclude(&attempt, &intent).await.map_err(ApiError::Internal)?,
         Err(ChargeError::Declined(message)) => {
-            store::end_attempt(db, &attempt.id, &attempt.order_id, "failed", Some(&message)).await?;
+            state.attempts.end_refused(&attempt, &intent_id, &message).await.map_err(ApiError::Internal)?;
             Outcome::Declined(message)
         }
         // Stripe down or failing after the confirm was sent: it may have charged, so the attempt

@@ -4,7 +4,7 @@ use anyhow::Context;
 use axum::Router;
 use shared::events::Backbone;
 use shared::http::{api_layers, Readiness, Server};
-use shared::session::Sessions;
+use shared::session::{Revocations, Sessions};
 use shared::store::{self, Db};
 
 use crate::attempts::Attempts;
@@ -52,8 +52,9 @@ impl PaymentsService {
         };
         attempts.spawn_reconciler();
         let state = AppState {
-            sessions: Sessions::verifier(&settings.session_keys),
+            sessions: Sessions::verifier(&settings.session_keys).with_revocations(Revocations::from_nats(backbone.client.clone())),
             attempts,
+            declines: config.declines,
             webhook_secret: config.stripe.webhook_secret.clone(),
         };
         let router = api_layers(routes::router(state), settings.trusted_proxies);

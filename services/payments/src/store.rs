@@ -36,8 +36,15 @@ DEFINE FIELD IF NOT EXISTS error ON attempt TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS created_at ON attempt TYPE datetime;
 DEFINE FIELD IF NOT EXISTS check_after ON attempt TYPE datetime;
 DEFINE FIELD IF NOT EXISTS checks ON attempt TYPE int;
+-- The buyer who submitted the card (none on attempts from before it was recorded).
+DEFINE FIELD IF NOT EXISTS user_id ON attempt TYPE option<string>;
 DEFINE INDEX IF NOT EXISTS attempt_state ON attempt FIELDS state;
 DEFINE INDEX IF NOT EXISTS attempt_order ON attempt FIELDS order_id;
+DEFINE INDEX IF NOT EXISTS attempt_user ON attempt FIELDS user_id;
+-- One row per buyer, written by each attempt of theirs: two replicas starting attempts for one
+-- buyer at once collide on it, so the count of their declined cards is read in turn.
+DEFINE TABLE IF NOT EXISTS payer SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS attempted_at ON payer TYPE datetime;
 DEFINE TABLE IF NOT EXISTS webhook_event SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS kind ON webhook_event TYPE string;
 DEFINE FIELD IF NOT EXISTS received_at ON webhook_event TYPE datetime;
@@ -111,6 +118,8 @@ const IN_PROGRESS: &str = "IN_PROGRESS";
 const RECORDED: &str = "RECORDED";
 /// The order replica changed before the write: read again.
 const STALE: &str = "STALE";
+/// The order, or its buyer, has had as many cards refused as the limits allow.
+const DECLINES: &str = "TOO_MANY_DECLINES";
 
 pub async fn get_attempt(db: &Db, id: &str) -> Result<Option<AttemptRow>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {ATTEMPT_FIELDS} FROM ONLY $attempt")).bind(("attempt", attempt(id))).await?;
@@ -125,23 +134,54 @@ pub enum Begun {
     Paid,
     /// Another attempt for the order is in flight.
     InProgress,
+    /// Too many cards were refused for this order, or for this buyer within the hour.
+    TooManyDeclines,
     Retry,
+}
+
+/// How many refused cards (attempts that ended `failed`: declined, or unknown to Stripe) are
+/// allowed before further attempts are refused with 429: a card tester needs many tries, a
+/// buyer with a typo needs few. Counted in the database, so across every replica. The buyer's
+/// count includes their attempts still in flight (`pending`), which may yet be refused: a tester
+/// firing cards at several orders at once would otherwise pass the limit by as many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeclineLimits {
+    /// Per order, ever (`DECLINES_PER_ORDER`, default 5).
+    pub per_order: u32,
+    /// Per buyer, over every order, within the last hour (`DECLINES_PER_BUYER_PER_HOUR`, default 20).
+    pub per_buyer_per_hour: u32,
+}
+
+impl Default for DeclineLimits {
+    fn default() -> Self {
+        Self { per_order: 5, per_buyer_per_hour: 20 }
+    }
+}
+
+/// A card submitted for an order, about to be recorded as an attempt.
+pub struct NewAttempt<'a> {
+    pub id: &'a str,
+    pub order_id: &'a str,
+    /// The buyer submitting it, whose refused cards are counted.
+    pub user_id: &'a str,
+    /// In cents.
+    pub amount: i64,
+    pub token: &'a str,
+    /// How long the order is marked as being paid by this attempt.
+    pub hold: std::time::Duration,
+    /// When the reconciler first asks Stripe about it.
+    pub check_after: std::time::Duration,
+    pub limits: DeclineLimits,
 }
 
 /// Records a new attempt and marks the order as being paid by it for `hold`, unless the order
 /// is cancelled, paid, being paid by another attempt whose mark has not expired, or has an
 /// attempt that reached Stripe without an outcome yet.
-pub async fn begin_attempt(
-    db: &Db,
-    id: &str,
-    order_id: &str,
-    amount: i64,
-    token: &str,
-    hold: std::time::Duration,
-    check_after: std::time::Duration,
-) -> Result<Begun, TxError> {
+pub async fn begin_attempt(db: &Db, new: &NewAttempt<'_>) -> Result<Begun, TxError> {
     // An attempt that reached Stripe and has no outcome (`$unsure`) may have charged: until a
-    // webhook or the reconciler tells, another card could be a second charge.
+    // webhook or the reconciler tells, another card could be a second charge. The buyer's row is
+    // written so that two attempts of one buyer (on two orders, two replicas) cannot both read
+    // the count of refused cards before the other is recorded.
     let query = db
         .query(format!(
             "BEGIN TRANSACTION;
@@ -151,26 +191,35 @@ pub async fn begin_attempt(
              IF $o.paying != NONE AND $o.paying_until > time::now() {{ THROW '{IN_PROGRESS}'; }};
              LET $unsure = (SELECT VALUE id FROM attempt WHERE order_id = $order_id AND state = 'pending' AND intent_id != NONE LIMIT 1);
              IF array::len($unsure) > 0 {{ THROW '{IN_PROGRESS}'; }};
+             LET $refused_here = array::len((SELECT VALUE id FROM attempt WHERE order_id = $order_id AND state = 'failed'));
+             LET $refused_buyer = array::len((SELECT VALUE id FROM attempt
+                 WHERE user_id = $user_id AND state IN ['failed', 'pending'] AND created_at > time::now() - 1h));
+             IF $refused_here >= $per_order OR $refused_buyer >= $per_buyer {{ THROW '{DECLINES}'; }};
+             UPSERT $payer SET attempted_at = time::now();
              UPDATE $order SET paying = $attempt_id, paying_until = time::now() + $hold;
-             CREATE $attempt SET order_id = $order_id, amount = $amount, token = $card, state = 'pending',
+             CREATE $attempt SET order_id = $order_id, user_id = $user_id, amount = $amount, token = $card, state = 'pending',
                  created_at = time::now(), check_after = time::now() + $check_after, checks = 0;
              COMMIT TRANSACTION;"
         ))
-        .bind(("order", order(order_id)))
-        .bind(("attempt", attempt(id)))
-        .bind(("attempt_id", id.to_string()))
-        .bind(("order_id", order_id.to_string()))
-        .bind(("amount", amount))
+        .bind(("order", order(new.order_id)))
+        .bind(("attempt", attempt(new.id)))
+        .bind(("payer", RecordId::new("payer", new.user_id)))
+        .bind(("attempt_id", new.id.to_string()))
+        .bind(("order_id", new.order_id.to_string()))
+        .bind(("user_id", new.user_id.to_string()))
+        .bind(("per_order", i64::from(new.limits.per_order)))
+        .bind(("per_buyer", i64::from(new.limits.per_buyer_per_hour)))
+        .bind(("amount", new.amount))
         // `$token` is SurrealDB's own (the session's token): a protected name.
-        .bind(("card", token.to_string()))
-        .bind(("hold", surrealdb::types::Duration::from(hold)))
-        .bind(("check_after", surrealdb::types::Duration::from(check_after)));
+        .bind(("card", new.token.to_string()))
+        .bind(("hold", surrealdb::types::Duration::from(new.hold)))
+        .bind(("check_after", surrealdb::types::Duration::from(new.check_after)));
     match commit(query).await {
         Ok(_) => Ok(Begun::Started(AttemptRow {
-            id: id.to_string(),
-            order_id: order_id.to_string(),
-            amount,
-            token: token.to_string(),
+            id: new.id.to_string(),
+            order_id: new.order_id.to_string(),
+            amount: new.amount,
+            token: new.token.to_string(),
             state: "pending".to_string(),
             intent_id: None,
             error: None,
@@ -180,19 +229,27 @@ pub async fn begin_attempt(
         Err(error) if error.threw(CANCELLED) => Ok(Begun::Cancelled),
         Err(error) if error.threw(IN_PROGRESS) => Ok(Begun::InProgress),
         Err(error) if error.threw(PAID) => Ok(Begun::Paid),
+        Err(error) if error.threw(DECLINES) => Ok(Begun::TooManyDeclines),
         Err(TxError::Conflict) => Ok(Begun::Retry),
         Err(error) => Err(error),
     }
 }
 
-/// Remembers the intent made for an attempt: from here on Stripe can be asked about it.
-pub async fn set_intent(db: &Db, attempt_id: &str, intent_id: &str) -> Result<(), surrealdb::Error> {
-    db.query("UPDATE $attempt SET intent_id = $intent_id WHERE intent_id = NONE")
+/// Remembers the intent made for an attempt: from here on Stripe can be asked about it. Only
+/// while the attempt is `pending`: `false` when it has ended meanwhile (the reconciler gave up
+/// on a request that took too long) or holds another intent, and then the intent must not be
+/// confirmed. `true` again for the intent it already holds.
+pub async fn set_intent(db: &Db, attempt_id: &str, intent_id: &str) -> Result<bool, surrealdb::Error> {
+    let mut response = db
+        .query(
+            "UPDATE $attempt SET intent_id = $intent_id WHERE intent_id = NONE AND state = 'pending' RETURN NONE;
+             SELECT VALUE intent_id FROM ONLY $attempt;",
+        )
         .bind(("attempt", attempt(attempt_id)))
         .bind(("intent_id", intent_id.to_string()))
-        .await?
-        .check()?;
-    Ok(())
+        .await?;
+    let held: Option<String> = response.take(1)?;
+    Ok(held.as_deref() == Some(intent_id))
 }
 
 /// How often a transaction that lost a conflict and may simply run again is tried.

@@ -105,6 +105,9 @@ fn describe() {
     describe_gauge!("outbox_backlog", "Outbox records not yet published, after the relay's last look.");
     describe_gauge!("outbox_oldest_age_seconds", Unit::Seconds, "Age of the oldest unpublished outbox record (0 when none).");
     describe_counter!("outbox_published_total", "Outbox records published to JetStream, by subject.");
+    describe_gauge!("jetstream_stream_bytes", Unit::Bytes, "Bytes a stream holds, by stream (read every 15 s by each service).");
+    describe_gauge!("jetstream_stream_max_bytes", Unit::Bytes, "A stream's size limit; at it, publishes wait in the outboxes.");
+    describe_gauge!("jetstream_stream_messages", "Messages a stream holds, by stream.");
     describe_histogram!(
         "expiry_lateness_seconds",
         Unit::Seconds,

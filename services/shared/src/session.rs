@@ -7,6 +7,8 @@
 //! - Claims `id`, `email`, `iat`, `exp`, `iss` ([`ISSUER`]) and `aud` ([`AUDIENCE`]). Any other
 //!   algorithm (HS256 with a shared secret, as sessions were made before, or `none`), issuer or
 //!   audience, an unknown or missing `kid`, an expired or malformed token is no session.
+//! - A session ends before it expires when its owner signs out (or out everywhere): its `sid`
+//!   is then revoked ([`Revocations`]), and every service refuses the token within a second.
 //! - A development key pair is built in so that a developer's machine and the tests need no
 //!   setup. Its private half is in this file, so anyone can sign with it: the configuration
 //!   refuses it in production and on any address but loopback (see `config`).
@@ -196,11 +198,15 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub aud: String,
+    /// The session's own id, by which it is revoked. Tokens issued before sessions could be
+    /// revoked have none, and live out their lifetime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// Checks session tokens, and in auth issues them; cheap to clone.
 #[derive(Clone)]
-pub struct Sessions(Arc<SessionsInner>);
+pub struct Sessions(Arc<SessionsInner>, Revocations);
 
 struct SessionsInner {
     /// Auth's alone.
@@ -236,7 +242,17 @@ impl Sessions {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         let keys = keys.0.iter().map(|(kid, key)| (kid.clone(), DecodingKey::from_ed_der(key))).collect();
-        Self(Arc::new(SessionsInner { signer, keys, validation }))
+        Self(Arc::new(SessionsInner { signer, keys, validation }), Revocations::none())
+    }
+
+    /// The same sessions, refusing those revoked in `revocations`.
+    pub fn with_revocations(self, revocations: Revocations) -> Self {
+        Self(self.0, revocations)
+    }
+
+    /// Where revoked sessions are looked up (and, in auth, noted).
+    pub fn revocations(&self) -> &Revocations {
+        &self.1
     }
 
     /// How long a session auth issues lasts; zero where sessions are only verified.
@@ -246,6 +262,12 @@ impl Sessions {
 
     /// A signed token for the user, valid for the configured time to live.
     pub fn issue(&self, id: &str, email: &str) -> anyhow::Result<String> {
+        self.issue_session(id, email).map(|(token, _)| token)
+    }
+
+    /// A signed token for a new session of the user, and what it says (its `sid` and `exp`
+    /// are what auth records, to revoke it later).
+    pub fn issue_session(&self, id: &str, email: &str) -> anyhow::Result<(String, Claims)> {
         let Some(signer) = &self.0.signer else {
             anyhow::bail!("this service only verifies sessions: auth alone signs them");
         };
@@ -257,10 +279,11 @@ impl Sessions {
             exp: iat + signer.ttl.as_secs() as i64,
             iss: ISSUER.to_string(),
             aud: AUDIENCE.to_string(),
+            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(signer.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &signer.key)?)
+        Ok((jsonwebtoken::encode(&header, &claims, &signer.key)?, claims))
     }
 
     /// The claims of a valid token; `None` for anything forged, expired, malformed, signed
@@ -277,7 +300,8 @@ impl Sessions {
     }
 
     /// The token a request carries: the Bearer header when present (it alone decides), else the
-    /// `session` cookie.
+    /// `session` cookie. Its signature and times only: [`Sessions::current`] also refuses a
+    /// revoked session.
     pub fn from_parts(&self, parts: &Parts) -> Option<Claims> {
         if let Some(authorization) = parts.headers.get(header::AUTHORIZATION) {
             let token = authorization.to_str().ok()?.strip_prefix("Bearer ")?;
@@ -286,7 +310,95 @@ impl Sessions {
         let jar = CookieJar::from_headers(&parts.headers);
         self.verify(jar.get(SESSION_COOKIE)?.value())
     }
+
+    /// The session a request carries, unless it is invalid or was ended (signed out).
+    pub async fn current(&self, parts: &Parts) -> Option<Claims> {
+        let claims = self.from_parts(parts)?;
+        match &claims.sid {
+            Some(sid) if self.1.is_revoked(sid).await => None,
+            _ => Some(claims),
+        }
+    }
 }
+
+/// Sessions ended before their expiry, by `sid`: a NATS key-value bucket
+/// ([`crate::events::nats::REVOKED_SESSIONS`]) that auth writes through its outbox and every
+/// service reads.
+///
+/// Why read on demand rather than keep a copy: a copy would be fed by a consumer, and a NATS
+/// user that may create consumers may point one's deliveries at any subject (see
+/// `events::permissions`); a lookup is a direct get, which reads and nothing else. Each answer is
+/// kept for a second ([`Revocations::REMEMBERED`]), so a busy buyer's requests cost one lookup a
+/// second and a revocation reaches every service within a second. While NATS cannot answer,
+/// sessions are taken as not revoked (and said so in the logs): a NATS outage must not sign
+/// everybody out, and the token's signature and expiry still hold.
+#[derive(Clone)]
+pub struct Revocations(Option<Arc<RevocationsInner>>);
+
+struct RevocationsInner {
+    client: async_nats::Client,
+    js: async_nats::jetstream::Context,
+    bucket: tokio::sync::OnceCell<async_nats::jetstream::kv::Store>,
+    /// Each sid's last answer, for [`Revocations::REMEMBERED`].
+    answers: moka::sync::Cache<String, bool>,
+}
+
+impl Revocations {
+    /// How long an answer is kept: the longest a revoked session goes on being accepted.
+    pub const REMEMBERED: Duration = Duration::from_secs(1);
+
+    /// Nothing is revoked (a part with no NATS, and tests of tokens alone).
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// Looked up in the bucket through `client`, the service's NATS connection.
+    pub fn from_nats(client: async_nats::Client) -> Self {
+        let answers = moka::sync::Cache::builder().max_capacity(100_000).time_to_live(Self::REMEMBERED).build();
+        let js = async_nats::jetstream::new(client.clone());
+        Self(Some(Arc::new(RevocationsInner { client, js, bucket: tokio::sync::OnceCell::new(), answers })))
+    }
+
+    /// Whether the session `sid` was ended.
+    pub async fn is_revoked(&self, sid: &str) -> bool {
+        let Some(inner) = &self.0 else { return false };
+        if let Some(known) = inner.answers.get(sid) {
+            return known;
+        }
+        if inner.client.connection_state() != async_nats::connection::State::Connected {
+            // Not waited for: every request would wait on the outage.
+            tracing::debug!("NATS unreachable: revoked sessions cannot be looked up; the session is taken as valid");
+            return false;
+        }
+        let looked_up = async {
+            let bucket = inner.bucket.get_or_try_init(|| inner.js.get_key_value(crate::events::nats::REVOKED_SESSIONS)).await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(bucket.get(sid).await?.is_some())
+        };
+        let revoked = match tokio::time::timeout(LOOKUP_LIMIT, looked_up).await {
+            Ok(Ok(revoked)) => revoked,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "revoked sessions cannot be looked up; the session is taken as valid");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("revoked sessions did not answer in time; the session is taken as valid");
+                false
+            }
+        };
+        inner.answers.insert(sid.to_string(), revoked);
+        revoked
+    }
+
+    /// Remembers at once that `sid` was ended here (auth, on sign-out), before the bucket has it.
+    pub fn note_revoked(&self, sid: &str) {
+        if let Some(inner) = &self.0 {
+            inner.answers.insert(sid.to_string(), true);
+        }
+    }
+}
+
+/// How long a lookup may take before the session is taken as not revoked.
+const LOOKUP_LIMIT: Duration = Duration::from_millis(500);
 
 /// The signed-in user, if any.
 #[derive(Debug, Clone)]
@@ -304,7 +416,7 @@ where
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(Sessions::from_ref(state).from_parts(parts)))
+        Ok(Self(Sessions::from_ref(state).current(parts).await))
     }
 }
 
@@ -316,7 +428,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Sessions::from_ref(state).from_parts(parts).map(Self).ok_or(ApiError::Unauthorized)
+        Sessions::from_ref(state).current(parts).await.map(Self).ok_or(ApiError::Unauthorized)
     }
 }
 

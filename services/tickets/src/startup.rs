@@ -3,7 +3,7 @@ use anyhow::Context;
 use axum::Router;
 use shared::events::Backbone;
 use shared::http::{api_layers, Readiness, Server};
-use shared::session::Sessions;
+use shared::session::{Revocations, Sessions};
 use shared::store::{self, Db};
 
 use crate::config::TicketsConfig;
@@ -44,7 +44,12 @@ impl TicketsService {
             };
             async move { events::handle(db, wake, delivery).await }
         });
-        let state = AppState { db: db.clone(), sessions: Sessions::verifier(&settings.session_keys), backbone: backbone.clone(), listing };
+        let state = AppState {
+            db: db.clone(),
+            sessions: Sessions::verifier(&settings.session_keys).with_revocations(Revocations::from_nats(backbone.client.clone())),
+            backbone: backbone.clone(),
+            listing,
+        };
         let router = api_layers(routes::router(state), settings.trusted_proxies);
         Ok(Self { router, db, backbone })
     }

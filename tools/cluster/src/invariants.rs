@@ -204,11 +204,13 @@ pub fn check(snapshot: &Snapshot, observed: &Observed, stripe: &StripeDouble, no
         }
     }
     for (payment, order_id) in &observed.payments {
-        // Paid, unless its ticket's deletion raced the payment: then the order is cancelled
-        // with that reason and its charge refunded (checked above).
-        let settled = orders.get(order_id).is_some_and(|o| status(o) == "complete" || o["cancelReason"] == "ticket_withdrawn");
+        // Paid, unless its ticket's deletion or a seller's edit raced the payment: then the order
+        // is cancelled with that reason and its charge refunded (checked above).
+        let settled = orders
+            .get(order_id)
+            .is_some_and(|o| status(o) == "complete" || o["cancelReason"] == "ticket_withdrawn" || o["cancelReason"] == "ticket_changed");
         if !settled {
-            kept.push(format!("payment {payment} was accepted (201) but order {order_id} is neither complete nor withdrawn"));
+            kept.push(format!("payment {payment} was accepted (201) but order {order_id} is neither complete nor withdrawn nor changed"));
         }
     }
     checks.push(Check { name: "every 201 a client saw is still there", violations: kept });

@@ -9,7 +9,9 @@
 //! `scripts/cluster faults` runs buyers and sellers through the ingress while it kills replicas,
 //! NATS servers and the database and makes Stripe fail, then checks from the outside that no
 //! seat was sold twice and no money was lost ([`invariants`]). `scripts/cluster contract <url>`
-//! checks that a topology answers the API's edge cases as the single-machine server does.
+//! checks that a topology answers the API's edge cases as the single-machine server does. Before
+//! its load, the fault run also makes the [`attacks`] that limits counted across replicas stop.
+pub mod attacks;
 pub mod contract;
 pub mod faults;
 pub mod invariants;

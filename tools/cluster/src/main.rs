@@ -224,6 +224,7 @@ async fn fault_run(args: &[String]) -> anyhow::Result<()> {
 /// Contract, load with faults, settling, checks and figures; true when everything held.
 async fn drive(cluster: &mut Cluster, run: &Run, name: &str, seed: u64) -> anyhow::Result<bool> {
     let contract_failures = cluster::contract::run(&cluster.url).await?;
+    let attack_failures = cluster::attacks::run(&cluster.url).await?;
     let started = Instant::now();
     let recorder = Recorder::new(started);
     let api = Api::new(&cluster.url, recorder.clone())?;
@@ -264,9 +265,9 @@ async fn drive(cluster: &mut Cluster, run: &Run, name: &str, seed: u64) -> anyho
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
-    let settled = Settled { checks, snapshot, took: settle_started.elapsed(), contract_failures };
+    let settled = Settled { checks, snapshot, took: settle_started.elapsed(), contract_failures, attack_failures };
     report(&observed, &injected, &settled, cluster);
-    Ok(settled.contract_failures.is_empty() && settled.checks.iter().all(Check::holds))
+    Ok(settled.contract_failures.is_empty() && settled.attack_failures.is_empty() && settled.checks.iter().all(Check::holds))
 }
 
 /// How the run ended.
@@ -276,6 +277,8 @@ struct Settled {
     /// From the end of the load to the last check.
     took: Duration,
     contract_failures: Vec<String>,
+    /// What the attacks before the load got through ([`cluster::attacks`]).
+    attack_failures: Vec<String>,
 }
 
 fn report(observed: &load::Observed, injected: &[Injected], settled: &Settled, cluster: &Cluster) {
@@ -339,6 +342,11 @@ fn report(observed: &load::Observed, injected: &[Injected], settled: &Settled, c
         for failure in &settled.contract_failures {
             println!("        {failure}");
         }
+    }
+    let attacks = if settled.attack_failures.is_empty() { "ok" } else { "VIOLATED" };
+    println!("  [{attacks}] hoarding, card testing, password guessing and signed-out sessions stopped across two replicas");
+    for failure in &settled.attack_failures {
+        println!("        {failure}");
     }
     if checks.iter().all(Check::holds) {
         println!("converged {:.1}s after the load stopped", settled.took.as_secs_f64());

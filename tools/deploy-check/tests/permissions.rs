@@ -63,7 +63,7 @@ fn each_service_connects_to_nats_as_its_own_user_with_its_own_secrets() {
                 let password = env.get("NATS_PASSWORD").and_then(|entry| secret_of(entry));
                 assert_eq!(password, Some((expected.as_str(), "password")), "{overlay}/{name}: NATS_PASSWORD");
             } else {
-                // auth does not use NATS at all.
+                // A part without a NATS user of its own sets no NATS variable.
                 let nats: Vec<&String> = env.keys().filter(|k| k.starts_with("NATS_")).collect();
                 assert!(nats.is_empty(), "{overlay}/{name} has no NATS user but sets {nats:?}");
             }
@@ -93,7 +93,7 @@ fn each_user_is_allowed_the_durable_consumer_and_schedules_its_service_uses() {
         ("expiration", expiration::events::DURABLE),
     ];
     for (name, durable) in durables {
-        assert_eq!(permissions::service(name).map(|s| s.durable), Some(durable), "{name}'s durable consumer");
+        assert_eq!(permissions::service(name).and_then(|s| s.durable), Some(durable), "{name}'s durable consumer");
     }
     let schedule = format!("{}.o1", expiration::events::SCHEDULE_PREFIX);
     let expiration = permissions::service("expiration").expect("expiration has a user");
@@ -273,6 +273,8 @@ fn only_the_paths_the_marketplace_uses_are_open() {
     let open: BTreeSet<(&str, &str, u16)> = [
         [("web", "auth", 3000), ("web", "tickets", 3000), ("web", "orders", 3000), ("web", "payments", 3000)].as_slice(),
         &[("tickets", "nats", 4222), ("orders", "nats", 4222), ("payments", "nats", 4222), ("expiration", "nats", 4222)],
+        // Auth ends sessions (its outbox puts them into the revoked sessions' bucket).
+        &[("auth", "nats", 4222)],
         // The web server's live updates: it listens to events.
         &[("web", "nats", 4222)],
         &[("nats", "nats", 6222)],

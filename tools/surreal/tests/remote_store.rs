@@ -216,3 +216,132 @@ async fn replicas_starting_together_all_apply_their_schema() {
         assert!(result.is_ok(), "a replica failed to start: {:?}", result.err());
     }
 }
+
+/// Two replicas of the auth service on one database, as the distributed topology runs them.
+async fn auth_replicas(server: &Server, extra: &[(&str, &str)]) -> Vec<String> {
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let mut vars: HashMap<String, String> = [
+            ("PORT", "0".to_string()),
+            ("DATABASE_URL", format!("ws://127.0.0.1:{}", server.port)),
+            ("DATABASE_USER", "auth".to_string()),
+            ("DATABASE_PASS", server.users["auth"].clone()),
+            ("TRUSTED_PROXIES", "1".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = auth::AuthConfig::read(shared::config::EnvReader::from_map(vars)).expect("auth's configuration");
+        let app = auth::application(config).await.expect("an auth replica starts");
+        bases.push(format!("http://127.0.0.1:{}", app.port()));
+        tokio::spawn(app.run_until_stopped());
+    }
+    bases
+}
+
+async fn post(base: &str, path: &str, from: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response =
+        reqwest::Client::new().post(format!("{base}{path}")).header("x-forwarded-for", from).json(&body).send().await.expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// Through the distributed topology, eight sign-ups with one email once answered 201, six 400s
+/// and a 500: a transaction conflict on the server was taken for a failure.
+#[tokio::test]
+async fn concurrent_sign_ups_with_one_email_on_two_replicas_are_one_201_and_the_rest_email_in_use() {
+    let server = Server::start().await;
+    let replicas = auth_replicas(&server, &[]).await;
+    let body = serde_json::json!({ "email": "race@example.com", "password": "correct horse battery" });
+    let answers = futures_util::future::join_all((0..8).map(|i| {
+        let (base, body) = (replicas[i % 2].clone(), body.clone());
+        async move { post(&base, "/api/users/signup", &format!("198.51.100.{i}"), body).await }
+    }))
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 201) {
+        assert_eq!(*status, 400, "{body}");
+        assert_eq!(body["errors"][0]["code"], "email_in_use", "{body}");
+    }
+}
+
+/// Each replica used to count failures in its own memory: behind two replicas a guesser had
+/// twenty tries, not ten.
+#[tokio::test]
+async fn failed_sign_ins_are_counted_across_replicas() {
+    let server = Server::start().await;
+    let replicas = auth_replicas(&server, &[]).await;
+    let (status, _) = post(
+        &replicas[0],
+        "/api/users/signup",
+        "198.51.100.1",
+        serde_json::json!({ "email": "ann@example.com", "password": "correct horse battery" }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let guess = serde_json::json!({ "email": "ann@example.com", "password": "wrong password" });
+    for attempt in 0..10 {
+        let (status, body) = post(&replicas[attempt % 2], "/api/users/signin", "203.0.113.66", guess.clone()).await;
+        assert_eq!(status, 400, "guess {attempt}: {body}");
+    }
+    let right = serde_json::json!({ "email": "ann@example.com", "password": "correct horse battery" });
+    for replica in &replicas {
+        let (status, body) = post(replica, "/api/users/signin", "203.0.113.66", right.clone()).await;
+        assert_eq!(status, 429, "{body}");
+    }
+    let (status, _) = post(&replicas[1], "/api/users/signin", "198.51.100.1", right).await;
+    assert_eq!(status, 200, "the owner at another address signs in");
+}
+
+/// Two replicas of orders placing orders for one buyer at once: each reads the buyer's count
+/// of holds, and without a conflict between them both would pass it.
+#[tokio::test]
+async fn the_cap_on_a_buyers_holds_holds_across_two_replicas() {
+    let server = Server::start().await;
+    let settings = server.settings("orders", "orders");
+    let replicas = [
+        store::connect(&settings, &orders::store::schema()).await.expect("one replica connects"),
+        store::connect(&settings, &orders::store::schema()).await.expect("another replica connects"),
+    ];
+    for i in 0..8 {
+        let replica = orders::store::TicketReplica {
+            id: format!("t{i}"),
+            title: format!("ticket {i}"),
+            price: 2000,
+            user_id: "seller".into(),
+            version: 0,
+            deleted: false,
+        };
+        assert!(orders::store::insert_ticket(&replicas[0], &replica).await.unwrap());
+    }
+    let placed = futures_util::future::join_all((0..8).map(|i| {
+        let db = replicas[i % 2].clone();
+        async move {
+            let ticket = orders::store::get_ticket(&db, &format!("t{i}")).await.unwrap().unwrap();
+            let id = format!("o{i}");
+            let new =
+                orders::store::NewOrder { id: &id, user_id: "hoarder", max_holds: 4, ticket: &ticket, expires_at: "2099-01-01T00:00:00Z" };
+            loop {
+                let event = shared::events::outbox::OutboxRecord::new(&shared::events::OrderCreated {
+                    id: id.clone(),
+                    version: 0,
+                    status: shared::events::OrderStatus::Created,
+                    user_id: "hoarder".into(),
+                    expires_at: time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(900),
+                    ticket: shared::events::OrderTicket { id: ticket.id.clone(), price: contract::Cents(2000), version: 0 },
+                })
+                .unwrap();
+                match orders::store::place(&db, &new, event).await.expect("a placement decides") {
+                    orders::store::Placed::Stale => continue,
+                    outcome => return outcome,
+                }
+            }
+        }
+    }))
+    .await;
+    let created = placed.iter().filter(|p| **p == orders::store::Placed::Created).count();
+    assert_eq!(created, 4, "{placed:?}");
+    assert!(placed.iter().all(|p| matches!(p, orders::store::Placed::Created | orders::store::Placed::TooManyHolds)), "{placed:?}");
+}

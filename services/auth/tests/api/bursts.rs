@@ -60,10 +60,12 @@ fn peak_rss(pid: u32) -> u64 {
 #[tokio::test]
 async fn two_hundred_sign_ins_at_once_keep_auth_within_its_pod_memory() {
     let port = free_port();
+    let nats = test_support::NatsServer::start();
     let auth = Auth(
         Command::new(env!("CARGO_BIN_EXE_auth"))
             .env("PORT", port.to_string())
             .env("DATABASE_URL", "mem://")
+            .env("NATS_URL", test_support::Nats::url(&nats))
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -1,10 +1,8 @@
-use std::collections::HashMap;
-
 use auth::AuthConfig;
 use reqwest::header::SET_COOKIE;
 use reqwest::Response;
 use serde_json::{json, Value};
-use shared::config::EnvReader;
+use test_support::NatsServer;
 pub use test_support::{error_items, errors, field, general};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -12,6 +10,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// Its own nats-server: auth publishes the sessions it ends.
+    pub nats: NatsServer,
 }
 
 /// Starts the auth service on a free port with its own in-memory database.
@@ -21,15 +21,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the auth service with some settings of the test's own.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
+    let nats = NatsServer::start();
     // No session keys: on loopback the built-in development pair signs and verifies.
-    let vars: HashMap<String, String> =
-        [("PORT", "0"), ("DATABASE_URL", "mem://")].iter().chain(settings).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let config = AuthConfig::read(EnvReader::from_map(vars)).expect("test configuration is valid");
+    let config = AuthConfig::read(test_support::env(&nats, settings)).expect("test configuration is valid");
     let app = auth::application(config).await.expect("the auth service starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     // No cookie store: each test decides which cookie it sends.
-    TestApp { address, client: reqwest::Client::new() }
+    let app = TestApp { address, client: reqwest::Client::new(), nats };
+    test_support::wait_ready(&app.client, &app.address).await;
+    app
 }
 
 impl TestApp {

@@ -7,6 +7,7 @@ mod contract;
 mod currentuser;
 mod health;
 mod helpers;
+mod limits;
 mod sessions;
 mod signin;
 mod signout;

@@ -56,6 +56,31 @@ async fn a_session_auth_issues_works_at_tickets_with_the_public_key_alone() {
     assert_eq!(errors(sell(&tickets, &dev).await, 401).await, vec![general("Not authorized")]);
 }
 
+/// Signing out ends the session everywhere: the tickets service, which holds only the public key
+/// and never hears from auth directly, refuses the same token within a second, as a cookie and
+/// as a Bearer header.
+#[tokio::test]
+async fn a_session_signed_out_at_auth_is_refused_by_tickets_within_a_second() {
+    let app = spawn_app_with(&[]).await;
+    let signup = app.signup("ann@example.com", PASSWORD).await;
+    let cookie = cookie_pair(&session_set_cookie(&signup));
+    let tickets = spawn_tickets(&app.nats, &shared::session::VerifyingKeys::development().to_string()).await;
+    assert_eq!(sell(&tickets, &cookie).await.status().as_u16(), 201);
+
+    let signed_out = app.client.post(format!("{}/api/users/signout", app.address)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(signed_out.status().as_u16(), 200);
+    let started = Instant::now();
+    let refused =
+        test_support::eventually(Duration::from_secs(5), || async { sell(&tickets, &cookie).await.status().as_u16() == 401 }).await;
+    let took = started.elapsed();
+    assert!(refused, "tickets refuses the signed-out session");
+    assert!(took < Duration::from_millis(1_500), "within a second (and a poll): {took:?}");
+    let token = cookie.trim_start_matches("session=");
+    let body = json!({ "title": "Concert", "price": 20 });
+    let bearer = reqwest::Client::new().post(format!("{tickets}/api/tickets")).bearer_auth(token).json(&body).send().await.unwrap();
+    assert_eq!(bearer.status().as_u16(), 401, "as a Bearer header too");
+}
+
 #[tokio::test]
 async fn a_service_holding_another_public_key_refuses_the_session() {
     let (kid, seed, public) = key_vars("2030-01", 1);

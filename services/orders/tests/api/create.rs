@@ -84,3 +84,48 @@ async fn the_expiration_window_comes_from_the_environment() {
     let window = (expires - time::OffsetDateTime::now_utc()).whole_seconds();
     assert!((58..=60).contains(&window), "{window}");
 }
+
+#[tokio::test]
+async fn a_buyer_racing_for_eight_tickets_holds_four_and_is_told_why() {
+    let (app, nats) = spawn_app().await;
+    for i in 0..8 {
+        known_ticket(&app, &nats, &format!("h{i}")).await;
+    }
+    // A bot's burst: all eight at once, so that every order reads the count before the others commit.
+    let app = &app;
+    let responses = futures_util::future::join_all((0..8).map(|i| async move { (i, app.order("hoarder", &format!("h{i}")).await) })).await;
+    let mut held = Vec::new();
+    for (i, response) in responses {
+        match response.status().as_u16() {
+            201 => held.push(response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()),
+            _ => {
+                let refused = ErrorItem::new(ErrorCode::TooManyHolds, "Too many tickets on hold");
+                assert_eq!(error_items(response, 400).await, vec![refused], "ticket h{i}");
+            }
+        }
+    }
+    assert_eq!(held.len(), 4, "the default MAX_HOLDS_PER_BUYER is 4");
+    // Other buyers are not affected, and a hold given back makes room for one more.
+    assert_eq!(app.order("someone-else", "h7").await.status().as_u16(), 201);
+    assert_eq!(app.cancel("hoarder", &held[0]).await.status().as_u16(), 204);
+    let free = (0..7).map(|i| format!("h{i}")).collect::<Vec<_>>();
+    let mut placed = false;
+    for id in &free {
+        if app.order("hoarder", id).await.status().as_u16() == 201 {
+            placed = true;
+            break;
+        }
+    }
+    assert!(placed, "after one cancellation the buyer may hold a fourth ticket again");
+}
+
+#[tokio::test]
+async fn the_cap_on_holds_is_configurable() {
+    let nats = test_support::NatsServer::start();
+    let app = crate::helpers::spawn_orders(&nats, &[("MAX_HOLDS_PER_BUYER", "1")]).await;
+    known_ticket(&app, &nats, "a").await;
+    known_ticket(&app, &nats, "b").await;
+    assert_eq!(app.order("buyer", "a").await.status().as_u16(), 201);
+    let refused = ErrorItem::new(ErrorCode::TooManyHolds, "Too many tickets on hold");
+    assert_eq!(error_items(app.order("buyer", "b").await, 400).await, vec![refused]);
+}

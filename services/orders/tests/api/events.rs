@@ -152,6 +152,47 @@ async fn an_order_paid_before_its_tickets_deletion_arrived_is_cancelled_for_a_re
     assert_eq!((after["status"].as_str(), after["cancelReason"].as_str()), (Some("cancelled"), Some("ticket_withdrawn")), "{after}");
 }
 
+/// The seller raised the price from $20 to $1,000 and got 200 while a buyer's order for $20 was
+/// on its way: that order used to go on holding (and charging $20 for) a ticket its seller had
+/// repriced. It is cancelled with `ticket_changed`; the ticket is orderable at its new price.
+#[tokio::test]
+async fn a_sellers_edit_racing_an_order_cancels_the_order_and_says_why() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let mut spy = test_support::EventSpy::new(&nats, "order.cancelled").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    assert_eq!(order["ticket"]["price"], 20.0, "the price the buyer saw");
+    // The edit won the race at the tickets service: it comes before the reservation.
+    let edit = json!({ "id": "t1", "version": 1, "title": "ticket t1", "price": 1000.0, "userId": "seller" });
+    publish(&nats, "ticket.updated", edit.clone()).await;
+    let cancelled = spy.expect("order.cancelled").await;
+    assert_eq!(cancelled["id"].as_str(), Some(id));
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!((after["status"].as_str(), after["cancelReason"].as_str()), (Some("cancelled"), Some("ticket_changed")), "{after}");
+    assert_eq!(after["ticket"]["price"], 20.0, "the order still shows what its buyer saw");
+    // The same event again changes nothing, and the ticket is orderable at its new price.
+    publish(&nats, "ticket.updated", edit).await;
+    assert!(spy.next(Duration::from_millis(300)).await.is_none(), "cancelled once");
+    let again: Value = app.order("bob", "t1").await.json().await.unwrap();
+    assert_eq!(again["ticket"]["price"], 1000.0, "{again}");
+}
+
+/// A ticket event that repeats what the buyer saw (its own reservation, a release) leaves the
+/// order alone.
+#[tokio::test]
+async fn the_reservation_of_the_ticket_as_ordered_keeps_the_order() {
+    let (app, nats) = spawn_app().await;
+    known_ticket(&app, &nats, "t1").await;
+    let order: Value = app.order("ann", "t1").await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    let reserved = json!({ "id": "t1", "version": 1, "title": "ticket t1", "price": 20.0, "userId": "seller", "orderId": id });
+    publish(&nats, "ticket.updated", reserved).await;
+    handled(&nats).await;
+    let after: Value = app.get_order("ann", id).await.json().await.unwrap();
+    assert_eq!(after["status"], "created", "{after}");
+}
+
 #[tokio::test]
 async fn a_payment_for_an_order_already_cancelled_leaves_it_cancelled() {
     let (app, nats) = spawn_app().await;

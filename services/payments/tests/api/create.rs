@@ -110,6 +110,8 @@ async fn a_declined_card_is_402_with_stripes_message_and_another_card_then_pays(
     assert_eq!(error_items(response, 402).await, vec![insufficient]);
     let replica = app.replica("o1").await;
     assert_eq!((replica.status.as_str(), replica.payment_id), ("created", None), "the order stays payable");
+    let intents = app.stripe.payment_intents();
+    assert!(intents.iter().all(|i| i.status == "canceled"), "a declined attempt's intent is cancelled: {intents:?}");
 
     assert_eq!(app.pay("ann", "o1", "pm_card_mastercard").await.status().as_u16(), 201);
     assert_eq!(app.stripe.charges().len(), 1);
@@ -143,4 +145,48 @@ async fn a_completed_order_cannot_be_paid() {
     publish(&app.nats, "order.completed", json!({ "id": "o1", "version": 1, "ticket": { "id": "t-o1" } })).await;
     app.wait_version("o1", 1).await;
     assert_eq!(errors(app.pay("ann", "o1", "pm_card_visa").await, 400).await, vec![general("Order has already been paid")]);
+}
+
+/// A card tester's loop: one cheap order, card after card. The sixth card for the order is
+/// refused before Stripe is asked, and so is a working card: the order is spent.
+#[tokio::test]
+async fn five_declined_cards_for_one_order_stop_further_attempts_before_stripe_is_asked() {
+    let app = spawn_app().await;
+    app.order("o1", "tester", 0.5).await;
+    for attempt in 0..5 {
+        assert_eq!(app.pay("tester", "o1", "pm_card_chargeDeclined").await.status().as_u16(), 402, "declined card {attempt}");
+    }
+    let asked = app.stripe.payment_intents().len();
+    for card in ["pm_card_chargeDeclined", "pm_card_visa"] {
+        let response = app.pay("tester", "o1", card).await;
+        assert_eq!(errors(response, 429).await, vec![general("Too many requests")], "{card}");
+    }
+    assert_eq!(app.stripe.payment_intents().len(), asked, "no card reached Stripe after the limit");
+    assert!(app.stripe.charges().is_empty());
+}
+
+/// The same tester spreading cards over many orders is stopped by the buyer's hourly limit,
+/// counted over concurrent attempts, while another buyer pays as usual.
+#[tokio::test]
+async fn a_buyer_is_stopped_after_the_hours_declines_over_all_their_orders() {
+    let app = spawn_app_with(&[("DECLINES_PER_ORDER", "5"), ("DECLINES_PER_BUYER_PER_HOUR", "6")]).await;
+    for i in 0..4 {
+        app.order(&format!("o{i}"), "tester", 0.5).await;
+    }
+    // Four orders' cards at once, three rounds: at most six reach Stripe and are declined.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let round = futures_util::future::join_all((0..4).map(|i| {
+            let app = &app;
+            async move { app.pay("tester", &format!("o{i}"), "pm_card_chargeDeclined").await }
+        }))
+        .await;
+        statuses.extend(round.iter().map(|r| r.status().as_u16()));
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 402).count(), 6, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [402, 429, 409].contains(s)), "{statuses:?}");
+    let response = app.pay("tester", "o0", "pm_card_visa").await;
+    assert_eq!(errors(response, 429).await, vec![general("Too many requests")]);
+    app.order("o9", "ann", 20.0).await;
+    assert_eq!(app.pay("ann", "o9", "pm_card_visa").await.status().as_u16(), 201);
 }

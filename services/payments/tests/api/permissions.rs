@@ -150,3 +150,40 @@ async fn the_web_server_may_listen_to_the_events_its_pages_follow_and_publish_no
     web.flush().await.expect("flushed");
     assert!(refused(&mut errors, "payment.created").await, "web may not hear payment.created");
 }
+
+/// A consumer that pushes delivers wherever its creator says, and nats-server publishes there on
+/// its behalf whatever the creator's permissions. A service could once create consumers on the
+/// dead-letter stream, and one delivered its dead letters onto the web server's
+/// `order.completed`. Now only the operator's user reads that stream.
+#[tokio::test]
+async fn a_service_cannot_make_the_dead_letter_stream_deliver_onto_another_subject() {
+    use async_nats::jetstream::consumer::push;
+    use futures_util::StreamExt;
+
+    let nats = NatsServer::start();
+    let (payments, mut errors) = connect_as(&nats, "payments").await;
+    let payments = jetstream_of(payments);
+    streams_made_by(&nats, &payments).await;
+    payments.publish("deadletter.payments-service.order.completed", "{}".into()).await.expect("sent").await.expect("its own dead letter");
+    let (web, _) = connect_as(&nats, permissions::WEB.name).await;
+    let mut heard = web.subscribe("order.completed").await.expect("web hears order.completed");
+    web.flush().await.expect("flushed");
+
+    let stream = payments.get_stream_no_info("TICKETING_DEAD_LETTER").await.expect("a handle needs no request");
+    let pushed = stream
+        .create_consumer(push::Config {
+            deliver_subject: "order.completed".to_string(),
+            filter_subject: "deadletter.payments-service.>".to_string(),
+            ..Default::default()
+        })
+        .await;
+    assert!(pushed.is_err(), "payments may not create a consumer on the dead-letter stream");
+    let violation = tokio::time::timeout(Duration::from_secs(5), errors.recv()).await.ok().flatten().unwrap_or_default().to_lowercase();
+    assert!(violation.contains("permissions violation") && violation.contains("consumer.create"), "{violation}");
+    let delivered = tokio::time::timeout(Duration::from_secs(2), heard.next()).await;
+    assert!(delivered.is_err(), "nothing reached web's order.completed: {delivered:?}");
+    // The operator reads it, as `dead-letters list` does.
+    let admin = jetstream::new(client(&nats).await);
+    let letters = shared::events::dead_letters::list(&admin, "payments-service").await.expect("admin reads the dead letters");
+    assert_eq!(letters.len(), 1);
+}

@@ -53,12 +53,40 @@ async fn an_attempt_whose_process_died_holds_the_order_only_until_its_mark_expir
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
     // An attempt begun by a process that died before calling Stripe, its mark already expired.
-    let begun = store::begin_attempt(&app.db, "a-dead", "o1", 2000, "pm_card_visa", Duration::ZERO, Duration::from_secs(60)).await.unwrap();
+    let begun = store::begin_attempt(
+        &app.db,
+        &payments::store::NewAttempt {
+            id: "a-dead",
+            order_id: "o1",
+            user_id: "ann",
+            amount: 2000,
+            token: "pm_card_visa",
+            hold: Duration::ZERO,
+            check_after: Duration::from_secs(60),
+            limits: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
     assert!(matches!(begun, store::Begun::Started(_)));
     assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 201);
     // The same, with its mark still valid: 409.
     app.order("o2", "ann", 20.0).await;
-    store::begin_attempt(&app.db, "a-live", "o2", 2000, "pm_card_visa", Duration::from_secs(60), Duration::from_secs(60)).await.unwrap();
+    store::begin_attempt(
+        &app.db,
+        &payments::store::NewAttempt {
+            id: "a-live",
+            order_id: "o2",
+            user_id: "ann",
+            amount: 2000,
+            token: "pm_card_visa",
+            hold: Duration::from_secs(60),
+            check_after: Duration::from_secs(60),
+            limits: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(app.pay("ann", "o2", "pm_card_visa").await.status().as_u16(), 409);
 }
 

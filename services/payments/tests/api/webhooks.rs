@@ -155,6 +155,13 @@ async fn a_failed_authentication_frees_the_order_for_another_card() {
     assert!(failed, "the payment_failed webhook ended the attempt");
     let attempt = payments::store::get_attempt(&app.db, &attempt_id).await.unwrap().unwrap();
     assert!(attempt.error.is_some_and(|e| e.contains("unable to authenticate")), "Stripe's reason is kept");
+    // The buyer still holds the failed intent's client secret: it is cancelled, so Stripe.js
+    // cannot charge it later with no attempt of ours in flight.
+    let cancelled = eventually(Duration::from_secs(10), || async {
+        app.stripe.payment_intents().iter().any(|i| i.id == intent && i.status == "canceled")
+    })
+    .await;
+    assert!(cancelled, "the failed attempt's intent is cancelled at Stripe");
     assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 201);
     assert_eq!(app.stripe.charges().len(), 1);
 }
@@ -164,7 +171,21 @@ async fn an_attempt_never_confirmed_is_cancelled_at_stripe_and_frees_the_order()
     let app = spawn_app_with(&[("PAYMENT_RECONCILE_AFTER_SECONDS", "1")]).await;
     app.order("o1", "ann", 20.0).await;
     // A process made the intent and died before confirming it, a while ago.
-    payments::store::begin_attempt(&app.db, "a-stuck", "o1", 2000, "pm_card_visa", Duration::ZERO, Duration::ZERO).await.unwrap();
+    payments::store::begin_attempt(
+        &app.db,
+        &payments::store::NewAttempt {
+            id: "a-stuck",
+            order_id: "o1",
+            user_id: "ann",
+            amount: 2000,
+            token: "pm_card_visa",
+            hold: Duration::ZERO,
+            check_after: Duration::ZERO,
+            limits: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
     let created: Value = app
         .client
         .post(format!("{}/v1/payment_intents", app.stripe_url))
@@ -190,4 +211,65 @@ async fn an_attempt_never_confirmed_is_cancelled_at_stripe_and_frees_the_order()
     assert_eq!(app.stripe.payment_intents()[0].status, "canceled", "so it can never charge");
     assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 201);
     assert_eq!(app.stripe.charges().len(), 1);
+}
+
+/// The webhook names its attempt in the intent's metadata, which anyone holding the API key
+/// writes: the attempt's own record decides whether the charge is its.
+#[tokio::test]
+async fn a_webhook_for_another_amount_than_its_attempt_asked_settles_nothing() {
+    let app = spawn_app().await;
+    app.order("o1", "ann", 20.0).await;
+    let new = payments::store::NewAttempt {
+        id: "a-1",
+        order_id: "o1",
+        user_id: "ann",
+        amount: 2000,
+        token: "pm_card_visa",
+        hold: Duration::from_secs(60),
+        check_after: Duration::from_secs(3600),
+        limits: Default::default(),
+    };
+    payments::store::begin_attempt(&app.db, &new).await.unwrap();
+    let form =
+        [("amount", "50"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true"), ("metadata[attempt_id]", "a-1")];
+    let created =
+        app.client.post(format!("{}/v1/payment_intents", app.stripe_url)).bearer_auth("sk_test_double").form(&form).send().await.unwrap();
+    assert_eq!(created.status().as_u16(), 200);
+    let answered = eventually(Duration::from_secs(10), || async {
+        app.stripe.webhook_events().iter().any(|e| e.kind == "payment_intent.succeeded" && e.delivered >= 1)
+    })
+    .await;
+    assert!(answered, "the webhook was delivered and answered");
+    assert_eq!(app.replica("o1").await.payment_id, None, "a $0.50 charge does not pay a $20 order");
+    let attempt = payments::store::get_attempt(&app.db, "a-1").await.unwrap().unwrap();
+    assert_eq!((attempt.state.as_str(), attempt.intent_id), ("pending", None), "nor does it become the attempt's intent");
+}
+
+#[tokio::test]
+async fn an_intent_is_recorded_only_on_a_pending_attempt() {
+    let app = spawn_app().await;
+    app.order("o1", "ann", 20.0).await;
+    let new = payments::store::NewAttempt {
+        id: "a-1",
+        order_id: "o1",
+        user_id: "ann",
+        amount: 2000,
+        token: "pm_card_visa",
+        hold: Duration::from_secs(60),
+        check_after: Duration::from_secs(3600),
+        limits: Default::default(),
+    };
+    payments::store::begin_attempt(&app.db, &new).await.unwrap();
+    assert!(payments::store::set_intent(&app.db, "a-1", "pi_1").await.unwrap());
+    assert!(payments::store::set_intent(&app.db, "a-1", "pi_1").await.unwrap(), "the same intent again");
+    assert!(!payments::store::set_intent(&app.db, "a-1", "pi_2").await.unwrap(), "never a second intent");
+    app.order("o2", "ann", 20.0).await;
+    let slow = payments::store::NewAttempt { id: "a-2", order_id: "o2", ..new };
+    payments::store::begin_attempt(&app.db, &slow).await.unwrap();
+    // The reconciler gave it up while its request still waited for Stripe.
+    payments::store::end_attempt(&app.db, "a-2", "o2", "abandoned", Some("never confirmed")).await.unwrap();
+    assert!(
+        !payments::store::set_intent(&app.db, "a-2", "pi_3").await.unwrap(),
+        "an ended attempt takes no intent, so it is never confirmed"
+    );
 }

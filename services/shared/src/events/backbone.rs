@@ -59,6 +59,7 @@ impl Backbone {
                         Ok(()) => {
                             ready.store(true, Ordering::Release);
                             tracing::info!(%service, server = %client.server_info().version, "event streams ready");
+                            report_stream_fill(js, &settings).await;
                             return;
                         }
                         Err(error) => tracing::warn!(%service, error = format!("{error:#}"), "stream setup failed; retrying"),
@@ -105,3 +106,27 @@ impl Backbone {
         (!self.streams_ready.load(Ordering::Acquire)).then(|| "event streams not set up yet".to_string())
     }
 }
+
+/// How full each stream is, as gauges, every 15 s for as long as the process runs: at its
+/// limit a stream refuses publishes, which then wait in the outboxes
+/// ([`nats::stream_configs`]), so the alert fires well before (docs/operations.md).
+async fn report_stream_fill(js: jetstream::Context, settings: &NatsSettings) {
+    let names: Vec<String> = nats::stream_configs(settings).into_iter().map(|config| config.name).collect();
+    loop {
+        for name in &names {
+            match js.get_stream(name).await {
+                Ok(stream) => {
+                    let info = stream.cached_info();
+                    let stream = name.clone();
+                    ::metrics::gauge!("jetstream_stream_bytes", "stream" => stream.clone()).set(info.state.bytes as f64);
+                    ::metrics::gauge!("jetstream_stream_max_bytes", "stream" => stream.clone()).set(info.config.max_bytes as f64);
+                    ::metrics::gauge!("jetstream_stream_messages", "stream" => stream).set(info.state.messages as f64);
+                }
+                Err(error) => tracing::debug!(stream = %name, %error, "could not read the stream's state"),
+            }
+        }
+        tokio::time::sleep(STREAM_FILL_EVERY).await;
+    }
+}
+
+const STREAM_FILL_EVERY: Duration = Duration::from_secs(15);

@@ -8,11 +8,14 @@
 //! ```
 //!
 //! Every service binary that consumes events has the command (in Kubernetes:
-//! `kubectl exec deploy/orders -- orders dead-letters replay`); it reads `NATS_URL` and the NATS
-//! credentials like the service, and runs as the service's own NATS user. A replayed event goes
-//! to the consumer that gave up on it alone, on `replay.<consumer>.<subject>`: the service may
-//! not publish the subjects it consumes (their owners do), and the other consumers had handled
-//! it already.
+//! `kubectl exec deploy/orders -- env NATS_USER=admin NATS_PASSWORD=… orders dead-letters
+//! replay`); it reads `NATS_URL` like the service and runs as the operator's NATS user, `admin`
+//! (in development, when `NATS_USER` and `NATS_PASSWORD` are unset, with admin's development
+//! password). Not as the service's own user: reading the dead-letter stream takes a consumer, and
+//! a user that may create consumers may make one that delivers anywhere (see
+//! `permissions`), so services may create none but their durable. A replayed event goes to the
+//! consumer that gave up on it alone, on `replay.<consumer>.<subject>`: the other consumers had
+//! handled it already.
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -45,8 +48,6 @@ pub async fn list(js: &jetstream::Context, consumer: &str) -> anyhow::Result<Vec
     let prefix = format!("{DEAD_LETTER_PREFIX}.{consumer}.");
     let mut reader = stream
         .create_consumer(pull::OrderedConfig {
-            // Named, so that the filter is part of the API subject, which is all a service's NATS
-            // user may read the dead letters of: its own.
             name: Some(format!("{consumer}-dead-letters-{}", uuid::Uuid::new_v4().simple())),
             filter_subject: format!("{prefix}>"),
             deliver_policy: DeliverPolicy::All,
@@ -107,9 +108,7 @@ pub async fn command(consumer: &str) -> Option<ExitCode> {
         return None;
     }
     let mut env = crate::config::EnvReader::from_process();
-    // The service's own user: a consumer's durable name is its service's (`orders-service`).
-    let user = permissions::of_durable(consumer).map_or_else(|| consumer.trim_end_matches("-service"), |service| service.name);
-    let settings = NatsSettings::read(&mut env, user);
+    let settings = NatsSettings::read(&mut env, permissions::ADMIN);
     if let Err(error) = env.finish() {
         eprintln!("{error}");
         return Some(ExitCode::from(2));

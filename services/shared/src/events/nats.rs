@@ -28,8 +28,26 @@ pub const DEAD_LETTER_PREFIX: &str = "deadletter";
 /// `replay.<consumer>.<subject>`: a dead letter sent back to the one consumer that gave up on it,
 /// on a subject only that consumer's service may publish.
 pub const REPLAY_PREFIX: &str = "replay";
+/// The sessions ended before their expiry (signed out), a key-value bucket: one key per session
+/// id, written by auth's outbox, read by every service (`shared::session::Revocations`).
+pub const REVOKED_SESSIONS: &str = "SESSIONS_REVOKED";
+/// The stream that holds [`REVOKED_SESSIONS`], as NATS names a bucket's stream.
+pub const REVOKED_SESSIONS_STREAM: &str = "KV_SESSIONS_REVOKED";
+
+/// The subject that records session `sid` as ended: a put into [`REVOKED_SESSIONS`].
+pub fn revoked_session_subject(sid: &str) -> String {
+    format!("$KV.{REVOKED_SESSIONS}.{sid}")
+}
+
 /// A retried publish within this window is stored once (`Nats-Msg-Id`).
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// How long a stream keeps a message: far longer than any consumer may be down or behind
+/// (docs/operations.md, "Stream limits"). Beyond this age a message is gone whether or not
+/// every consumer has it, so the alert on a consumer's backlog fires long before.
+pub const STREAM_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// `NATS_STREAM_MAX_BYTES`' default: `TICKETING`'s size; the expiration and dead-letter streams
+/// get a quarter each, so the three fit the 8 GiB each server stores (k8s/base/nats.yaml).
+pub const DEFAULT_STREAM_MAX_BYTES: i64 = 4 << 30;
 /// Older servers silently ignore stream options we rely on (message schedules, TTLs).
 pub const MIN_SERVER_VERSION: (u64, u64) = (2, 12);
 
@@ -42,6 +60,8 @@ pub struct NatsSettings {
     pub replicas: usize,
     /// The service's own NATS user (`None` only when the configuration is invalid).
     pub credentials: Option<NatsCredentials>,
+    /// `NATS_STREAM_MAX_BYTES`: how large `TICKETING` may grow ([`stream_configs`]).
+    pub stream_max_bytes: i64,
 }
 
 /// A NATS user and its password (`NATS_USER`, `NATS_PASSWORD`).
@@ -67,7 +87,11 @@ impl NatsSettings {
             env.problem(format!("NATS_STREAM_REPLICAS={replicas} is not valid: expected 1 to 5"));
         }
         let credentials = read_credentials(env, user);
-        Self { servers, replicas, credentials }
+        let stream_max_bytes = env.or("NATS_STREAM_MAX_BYTES", DEFAULT_STREAM_MAX_BYTES, "a number of bytes");
+        if stream_max_bytes < 4096 {
+            env.problem(format!("NATS_STREAM_MAX_BYTES={stream_max_bytes} is not valid: expected at least 4096 bytes"));
+        }
+        Self { servers, replicas, credentials, stream_max_bytes }
     }
 
     /// Reads `NATS_URL` and the credentials of `user`, for a connection that only listens (the
@@ -76,7 +100,7 @@ impl NatsSettings {
     pub fn read_listener(env: &mut EnvReader, user: &str) -> Self {
         let servers = read_servers(env);
         let credentials = read_credentials(env, user);
-        Self { servers, replicas: 1, credentials }
+        Self { servers, replicas: 1, credentials, stream_max_bytes: DEFAULT_STREAM_MAX_BYTES }
     }
 
     /// The servers as a `NATS_URL` value.
@@ -184,37 +208,54 @@ pub async fn connect(settings: &NatsSettings, name: &str) -> anyhow::Result<Clie
 
 /// The streams, in the order they are created: the expiration stream before `TICKETING`, which
 /// sources `expiration.complete` from it.
+///
+/// Why every stream is bounded, and why a full one refuses (`DiscardPolicy::New`) rather than
+/// drops its oldest: unbounded, a write loop (a seller saving one ticket over and over) grew
+/// the streams until the server's storage was full, and then every publish of every service
+/// failed. Bounded with the default `Old` policy, the same loop would silently delete events
+/// that a consumer had not read yet. Refused, a publish stays in the service's outbox, which
+/// retries until the stream has room (messages past [`STREAM_MAX_AGE`] leave, or an operator
+/// grows the limit), and nothing is lost; the fill of each stream is a metric with an alert
+/// (`jetstream_stream_bytes` over `jetstream_stream_max_bytes`, docs/operations.md).
 pub fn stream_configs(settings: &NatsSettings) -> Vec<stream::Config> {
+    let bounded = |max_bytes: i64| stream::Config {
+        storage: stream::StorageType::File,
+        num_replicas: settings.replicas,
+        max_age: STREAM_MAX_AGE,
+        max_bytes,
+        discard: stream::DiscardPolicy::New,
+        ..Default::default()
+    };
+    let quarter = (settings.stream_max_bytes / 4).max(4096);
     vec![
         stream::Config {
             name: EXPIRATION_STREAM.to_string(),
             subjects: EXPIRATION_SUBJECTS.iter().map(|s| s.to_string()).collect(),
-            storage: stream::StorageType::File,
             duplicate_window: DUPLICATE_WINDOW,
-            num_replicas: settings.replicas,
             allow_message_schedules: true,
-            ..Default::default()
+            // nats-server refuses message schedules with `discard: new`. Dropping the oldest is
+            // harmless here as long as the stream holds more than an expiration window of
+            // schedules: what is older has fired and been sourced into TICKETING already.
+            discard: stream::DiscardPolicy::Old,
+            ..bounded(quarter)
         },
         stream::Config {
             name: STREAM.to_string(),
             subjects: SUBJECTS.iter().map(|s| s.to_string()).collect(),
-            storage: stream::StorageType::File,
             duplicate_window: DUPLICATE_WINDOW,
-            num_replicas: settings.replicas,
             sources: Some(vec![stream::Source {
                 name: EXPIRATION_STREAM.to_string(),
                 filter_subject: Some(ExpirationComplete::SUBJECT.to_string()),
                 ..Default::default()
             }]),
-            ..Default::default()
+            ..bounded(settings.stream_max_bytes)
         },
         stream::Config {
             name: DEAD_LETTER_STREAM.to_string(),
             subjects: vec![format!("{DEAD_LETTER_PREFIX}.>")],
-            storage: stream::StorageType::File,
-            num_replicas: settings.replicas,
+            // Kept longer than the others: a person looks at these.
             max_age: Duration::from_secs(30 * 24 * 3600),
-            ..Default::default()
+            ..bounded(quarter)
         },
     ]
 }
@@ -232,11 +273,34 @@ pub async fn ensure_streams(js: &jetstream::Context, settings: &NatsSettings) ->
             tracing::error!(stream = %name, %difference, "the stream's configuration is not this version's: an operator updates it (k8s/README.md)");
         }
     }
+    ensure_revoked_sessions(js, settings).await
+}
+
+/// Creates the bucket of revoked sessions if it is missing. Kept as long as the other streams'
+/// messages, which outlasts any session (24 hours by default; `SESSION_TTL_SECONDS` may not pass
+/// 7 days for a revocation to last as long as its token); bounded, refusing when full like them.
+pub async fn ensure_revoked_sessions(js: &jetstream::Context, settings: &NatsSettings) -> anyhow::Result<()> {
+    if js.get_key_value(REVOKED_SESSIONS).await.is_ok() {
+        return Ok(());
+    }
+    js.create_key_value(jetstream::kv::Config {
+        bucket: REVOKED_SESSIONS.to_string(),
+        description: "sessions ended before their expiry, by sid".to_string(),
+        history: 1,
+        max_age: STREAM_MAX_AGE,
+        max_bytes: (settings.stream_max_bytes / 16).max(4096),
+        storage: stream::StorageType::File,
+        num_replicas: settings.replicas,
+        ..Default::default()
+    })
+    .await
+    .with_context(|| format!("creating the key-value bucket {REVOKED_SESSIONS}"))?;
     Ok(())
 }
 
-/// What of `found` differs from `wanted` in what the services rely on: subjects, sources and
-/// scheduled messages.
+/// What of `found` differs from `wanted` in what the services rely on: subjects, sources,
+/// bounds that refuse rather than drop, and scheduled messages. (A bound's size may differ: an
+/// operator may have grown it.)
 fn differs(found: &stream::Config, wanted: &stream::Config) -> Option<String> {
     let subjects = |config: &stream::Config| {
         let mut subjects = config.subjects.clone();
@@ -250,6 +314,12 @@ fn differs(found: &stream::Config, wanted: &stream::Config) -> Option<String> {
     }
     if sources(found) != sources(wanted) {
         return Some(format!("sources {:?}, expected {:?}", sources(found), sources(wanted)));
+    }
+    if found.max_bytes <= 0 || found.max_age.is_zero() || found.discard != wanted.discard {
+        return Some(format!(
+            "unbounded or not discarding as expected (max_bytes {}, max_age {:?}, discard {:?}), expected max_bytes {}, max_age {:?}, discard {:?}",
+            found.max_bytes, found.max_age, found.discard, wanted.max_bytes, wanted.max_age, wanted.discard
+        ));
     }
     (found.allow_message_schedules != wanted.allow_message_schedules)
         .then(|| format!("allow_msg_schedules {}, expected {}", found.allow_message_schedules, wanted.allow_message_schedules))

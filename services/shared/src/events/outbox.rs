@@ -59,7 +59,7 @@ const POLL: Duration = Duration::from_millis(500);
 /// One event waiting to be published, written inside the caller's transaction.
 pub struct OutboxRecord {
     pub id: RecordId,
-    pub subject: &'static str,
+    pub subject: String,
     pub payload: String,
     /// The W3C `traceparent` of the span the event was made in; `None` outside any trace.
     pub traceparent: Option<String>,
@@ -77,13 +77,19 @@ impl OutboxRecord {
     /// The record of `event`, in the trace of the current span.
     pub fn new<E: Event>(event: &E) -> anyhow::Result<Self> {
         let payload = serde_json::to_string(event).map_err(|e| anyhow::anyhow!("encoding {}: {e}", E::SUBJECT))?;
-        Ok(Self {
+        Ok(Self::on(E::SUBJECT.to_string(), payload))
+    }
+
+    /// A record of `payload` on a subject made at run time (a key of a key-value bucket, such as
+    /// a revoked session's), in the trace of the current span.
+    pub fn on(subject: String, payload: String) -> Self {
+        Self {
             // v7: ordered by creation time, so `ORDER BY id` is publishing order.
             id: RecordId::new("outbox", uuid::Uuid::now_v7().simple().to_string()),
-            subject: E::SUBJECT,
+            subject,
             payload,
             traceparent: crate::telemetry::current_traceparent(),
-        })
+        }
     }
 
     /// The statement that writes this record; bind it with [`OutboxRecord::bind`] under the same
@@ -99,13 +105,17 @@ impl OutboxRecord {
     ) -> surrealdb::method::Query<'r, C> {
         query.bind((format!("outbox_id_{slot}"), self.id)).bind((
             format!("outbox_{slot}"),
-            OutboxContent {
-                subject: self.subject.to_string(),
-                payload: self.payload,
-                writer: writer().to_string(),
-                traceparent: self.traceparent,
-            },
+            OutboxContent { subject: self.subject, payload: self.payload, writer: writer().to_string(), traceparent: self.traceparent },
         ))
+    }
+}
+
+/// The subject as a metric's label: a key-value bucket's keys (one per revoked session) would
+/// make a series each, so a bucket's puts count under `$KV.<bucket>`.
+fn subject_label(subject: &str) -> String {
+    match subject.strip_prefix("$KV.").and_then(|rest| rest.split_once('.')) {
+        Some((bucket, _)) => format!("$KV.{bucket}"),
+        None => subject.to_string(),
     }
 }
 
@@ -206,7 +216,7 @@ async fn relay_batch(db: &Db, js: &jetstream::Context, service: &'static str) ->
     for (record, ack) in pending.iter().zip(acks) {
         match ack.await {
             Ok(_) => {
-                counter!("outbox_published_total", "service" => service, "subject" => record.subject.clone()).increment(1);
+                counter!("outbox_published_total", "service" => service, "subject" => subject_label(&record.subject)).increment(1);
                 acknowledged.push(RecordId::new("outbox", record.id.clone()));
             }
             Err(error) => {
@@ -290,5 +300,11 @@ mod tests {
     #[test]
     fn a_record_written_outside_any_trace_has_no_traceparent() {
         assert_eq!(record().traceparent, None);
+    }
+
+    #[test]
+    fn a_buckets_keys_count_under_the_bucket() {
+        assert_eq!(subject_label("$KV.SESSIONS_REVOKED.0194f1a2b3c4"), "$KV.SESSIONS_REVOKED");
+        assert_eq!(subject_label("ticket.updated"), "ticket.updated");
     }
 }

@@ -5,8 +5,9 @@
 //! (`_INBOX.<user>.>`: pulled events arrive there) and to the subjects it owns (its replicas hear
 //! each other's writes). A message on another owner's subject is refused by the server. The web
 //! server connects as `web`, a listener: it may subscribe to the events the pages' live updates
-//! follow and publish nothing (server/src/live.rs). The auth service does not connect to NATS and
-//! has no user.
+//! follow and publish nothing (server/src/live.rs). The auth service connects as `auth` to end
+//! sessions (puts into the revoked sessions' bucket, through its outbox) and has no consumer;
+//! every service may look a session up there (a direct get, which only reads).
 //!
 //! One table, rendered into the servers' `authorization` block wherever a server runs: Kubernetes
 //! (`auth.conf` in the `nats-config` ConfigMap, passwords from the environment, checked by
@@ -15,9 +16,14 @@
 //!
 //! What a user's rights cannot narrow, and why it is acceptable: the filter of a durable consumer
 //! with several subjects is not part of the API subject, so a service could point its own consumer
-//! at other subjects (reading events, never forging them); and it may delete any message of the
-//! dead-letter stream (the `dead-letters replay` command deletes by sequence).
-use super::nats::{DEAD_LETTER_PREFIX, DEAD_LETTER_STREAM, EXPIRATION_STREAM, REPLAY_PREFIX, STREAM};
+//! at other subjects (reading events, never forging them). Nor can they narrow a consumer's
+//! delivery subject: whoever may create a consumer may make it a push consumer that delivers to
+//! any subject, which the server then publishes to on its behalf (nats-server checks no
+//! permission there). So a service may create its one durable consumer and no other: the
+//! dead-letter stream is read, and replayed, by the operator's `dead-letters` command, which runs
+//! as `admin` (a service could once create consumers there, and one delivered its dead letters
+//! onto the web server's `order.completed`).
+use super::nats::{DEAD_LETTER_PREFIX, DEAD_LETTER_STREAM, EXPIRATION_STREAM, REVOKED_SESSIONS, REVOKED_SESSIONS_STREAM, STREAM};
 use super::{Event, OrderCancelled, OrderCompleted, OrderCreated, PaymentCreated, TicketCreated, TicketDeleted, TicketUpdated};
 
 /// The operator's user: every right. No service runs as it; the tests' harness, the fault run's
@@ -29,8 +35,8 @@ pub const ADMIN: &str = "admin";
 pub struct ServiceUser {
     /// The user's name: the service's.
     pub name: &'static str,
-    /// Its durable consumer on `TICKETING`.
-    pub durable: &'static str,
+    /// Its durable consumer on `TICKETING`; auth has none.
+    pub durable: Option<&'static str>,
     /// The subjects it owns, the only events it may publish.
     pub owns: &'static [&'static str],
 }
@@ -40,19 +46,23 @@ pub struct ServiceUser {
 /// lets a schedule target only that stream's subjects, and the server publishes the
 /// `expiration.complete` when it is due.
 pub const SERVICES: &[ServiceUser] = &[
+    ServiceUser { name: "auth", durable: None, owns: &[REVOKED_SESSION_KEYS] },
     ServiceUser {
         name: "tickets",
-        durable: "tickets-service",
+        durable: Some("tickets-service"),
         owns: &[TicketCreated::SUBJECT, TicketUpdated::SUBJECT, TicketDeleted::SUBJECT],
     },
     ServiceUser {
         name: "orders",
-        durable: "orders-service",
+        durable: Some("orders-service"),
         owns: &[OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
     },
-    ServiceUser { name: "payments", durable: "payments-service", owns: &[PaymentCreated::SUBJECT] },
-    ServiceUser { name: "expiration", durable: "expiration-service", owns: &[SCHEDULE_SUBJECTS] },
+    ServiceUser { name: "payments", durable: Some("payments-service"), owns: &[PaymentCreated::SUBJECT] },
+    ServiceUser { name: "expiration", durable: Some("expiration-service"), owns: &[SCHEDULE_SUBJECTS] },
 ];
+
+/// The revoked sessions' keys, one per session (`nats::revoked_session_subject`, checked below).
+const REVOKED_SESSION_KEYS: &str = "$KV.SESSIONS_REVOKED.*";
 
 /// The expiration service's schedules, one subject per order (`SCHEDULE_PREFIX`, checked below).
 const SCHEDULE_SUBJECTS: &str = "expiration.schedule.*";
@@ -101,11 +111,6 @@ impl ListenerUser {
     }
 }
 
-/// The user whose durable consumer is `durable` (`orders-service`, …).
-pub fn of_durable(durable: &str) -> Option<&'static ServiceUser> {
-    SERVICES.iter().find(|s| s.durable == durable)
-}
-
 /// Every user of the servers' configuration: the services', the listeners', then the operator's.
 pub fn users() -> Vec<&'static str> {
     SERVICES.iter().map(|s| s.name).chain(LISTENERS.iter().map(|l| l.name)).chain([ADMIN]).collect()
@@ -128,37 +133,31 @@ pub fn password_variable(user: &str) -> String {
 }
 
 impl ServiceUser {
-    /// What it may publish: its own events, its consumer's acks, dead letters and replays, and
-    /// the JetStream API requests it makes (account info for readiness, stream info and
-    /// creation, its own durable consumer, and reading its own dead letters).
+    /// What it may publish: its own events, its consumer's acks and dead letters, and the
+    /// JetStream API requests it makes (account info for readiness, stream info and creation, its
+    /// own durable consumer). No other consumer: see the module's note on delivery subjects.
     pub fn publish_allow(&self) -> Vec<String> {
-        let durable = self.durable;
         let mut allow: Vec<String> = self.owns.iter().map(|s| s.to_string()).collect();
-        allow.extend([
-            format!("$JS.ACK.{STREAM}.{durable}.>"),
-            format!("{DEAD_LETTER_PREFIX}.{durable}.>"),
-            format!("{REPLAY_PREFIX}.{durable}.>"),
-            "$JS.API.INFO".to_string(),
-        ]);
-        for stream in [STREAM, EXPIRATION_STREAM, DEAD_LETTER_STREAM] {
+        if let Some(durable) = self.durable {
+            allow.extend([format!("$JS.ACK.{STREAM}.{durable}.>"), format!("{DEAD_LETTER_PREFIX}.{durable}.>")]);
+        }
+        allow.push("$JS.API.INFO".to_string());
+        for stream in [STREAM, EXPIRATION_STREAM, DEAD_LETTER_STREAM, REVOKED_SESSIONS_STREAM] {
             // Create only: an existing stream's configuration is changed by an operator.
             allow.push(format!("$JS.API.STREAM.INFO.{stream}"));
             allow.push(format!("$JS.API.STREAM.CREATE.{stream}"));
         }
-        allow.extend([
-            format!("$JS.API.CONSUMER.CREATE.{STREAM}.{durable}"),
-            format!("$JS.API.CONSUMER.INFO.{STREAM}.{durable}"),
-            format!("$JS.API.CONSUMER.MSG.NEXT.{STREAM}.{durable}"),
-            // `dead-letters list`: a named ordered consumer whose filter is in the API subject,
-            // so only its own dead letters can be read.
-            format!("$JS.API.CONSUMER.CREATE.{DEAD_LETTER_STREAM}.*.{DEAD_LETTER_PREFIX}.{durable}.>"),
-            format!("$JS.API.CONSUMER.INFO.{DEAD_LETTER_STREAM}.*"),
-            format!("$JS.API.CONSUMER.MSG.NEXT.{DEAD_LETTER_STREAM}.*"),
-            // An ordered consumer that falls behind replaces itself, deleting the one before.
-            format!("$JS.API.CONSUMER.DELETE.{DEAD_LETTER_STREAM}.*"),
-            // `dead-letters replay` removes what it sent back.
-            format!("$JS.API.STREAM.MSG.DELETE.{DEAD_LETTER_STREAM}"),
-        ]);
+        // Whether a session was ended: a read of one key (a direct get, or a message get where
+        // the bucket does not answer direct gets).
+        allow.push(format!("$JS.API.DIRECT.GET.{REVOKED_SESSIONS_STREAM}.$KV.{REVOKED_SESSIONS}.*"));
+        allow.push(format!("$JS.API.STREAM.MSG.GET.{REVOKED_SESSIONS_STREAM}"));
+        if let Some(durable) = self.durable {
+            allow.extend([
+                format!("$JS.API.CONSUMER.CREATE.{STREAM}.{durable}"),
+                format!("$JS.API.CONSUMER.INFO.{STREAM}.{durable}"),
+                format!("$JS.API.CONSUMER.MSG.NEXT.{STREAM}.{durable}"),
+            ]);
+        }
         allow
     }
 
@@ -272,6 +271,7 @@ mod tests {
         ("expiration.complete", None),
         ("expiration.schedule.o1", Some("expiration")),
         ("payment.created", Some("payments")),
+        ("$KV.SESSIONS_REVOKED.0194f1a2", Some("auth")),
     ];
 
     #[test]
@@ -284,27 +284,27 @@ mod tests {
     }
 
     #[test]
-    fn a_service_acks_dead_letters_and_replays_only_for_its_own_consumer() {
+    fn a_service_acks_and_dead_letters_only_for_its_own_consumer() {
         let payments = service("payments").unwrap();
         let allow = payments.publish_allow();
         let may = |subject: &str| allow.iter().any(|p| covers(p, subject));
         assert!(may("$JS.ACK.TICKETING.payments-service.1.2.3.4.5"));
         assert!(!may("$JS.ACK.TICKETING.orders-service.1.2.3.4.5"));
-        assert!(may("replay.payments-service.order.created"));
-        assert!(!may("replay.orders-service.payment.created"));
+        assert!(!may("replay.payments-service.order.created"), "the operator replays, as admin");
         assert!(may("deadletter.payments-service.order.created"));
         assert!(!may("deadletter.orders-service.payment.created"));
         assert!(!may("$JS.API.STREAM.UPDATE.TICKETING"), "an existing stream is changed by an operator only");
         assert!(!may("$JS.API.STREAM.DELETE.TICKETING"));
         assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING.orders-service"));
-        assert!(may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.payments-service.>"));
-        assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.orders-service.>"));
+        assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.payments-service.>"), "no consumer but its durable");
+        assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING.x.payment.created"));
+        assert!(!may("$JS.API.STREAM.MSG.DELETE.TICKETING_DEAD_LETTER"));
         assert_eq!(payments.subscribe_allow(), ["payment.created", "_INBOX.payments.>"]);
     }
 
     #[test]
     fn the_web_server_hears_the_pages_events_and_may_publish_nothing() {
-        assert!(connects("web") && connects("tickets") && !connects("auth"));
+        assert!(connects("web") && connects("tickets") && connects("auth") && !connects("expiration-worker"));
         assert!(users().contains(&"web"));
         assert_eq!(WEB.publish_deny(), [">"], "every subject, its own inbox included");
         let subscribe = WEB.subscribe_allow();
@@ -316,6 +316,19 @@ mod tests {
         let rendered = authorization(Passwords::Development);
         let web = rendered.split("user: web").nth(1).and_then(|rest| rest.split("user: ").next()).expect("web is rendered");
         assert!(web.contains("publish: { deny: [") && !web.contains("publish: { allow"), "{web}");
+    }
+
+    #[test]
+    fn auth_ends_sessions_and_nothing_else() {
+        let auth = service("auth").unwrap();
+        let may = |subject: &str| auth.publish_allow().iter().any(|p| covers(p, subject));
+        assert!(may(&crate::events::nats::revoked_session_subject("0194f1a2")));
+        assert!(!may("$KV.SESSIONS_REVOKED"), "a key, never the bucket's own subjects");
+        assert!(!may("ticket.created") && !may("$JS.API.CONSUMER.CREATE.TICKETING.x"));
+        let tickets = service("tickets").unwrap();
+        let reads = |subject: &str| tickets.publish_allow().iter().any(|p| covers(p, subject));
+        assert!(reads("$JS.API.DIRECT.GET.KV_SESSIONS_REVOKED.$KV.SESSIONS_REVOKED.0194f1a2"), "services look sessions up");
+        assert!(!reads("$KV.SESSIONS_REVOKED.0194f1a2"), "and only auth ends them");
     }
 
     #[test]

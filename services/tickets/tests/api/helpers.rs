@@ -12,8 +12,13 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the tickets service with some settings of the test's own.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let nats = NatsServer::start();
-    let config = TicketsConfig::read(env(&nats, &[])).expect("test configuration is valid");
+    let config = TicketsConfig::read(env(&nats, extra)).expect("test configuration is valid");
     let server = tickets::application(config).await.expect("the tickets service starts");
     let address = format!("http://127.0.0.1:{}", server.port());
     tokio::spawn(server.run_until_stopped());

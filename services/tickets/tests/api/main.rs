@@ -10,5 +10,6 @@ mod mine;
 mod operations;
 mod sessions;
 mod show;
+mod streams;
 mod update;
 mod versions;
