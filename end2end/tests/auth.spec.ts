@@ -27,7 +27,7 @@ test('sign up, see the signed-in header, sign out, sign in again', async ({ page
   await snapshot(page, 'landing-signed-in');
 
   await header(page).getByRole('link', { name: 'Sign Out' }).click();
-  await page.getByRole('main').getByRole('button', { name: 'Sign Out' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign Out', exact: true }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(header(page).getByRole('link', { name: 'Sign In' })).toBeVisible();
   await expect(header(page).getByRole('link', { name: 'Sign Out' })).toHaveCount(0);
@@ -148,7 +148,7 @@ test('opening the sign-out page signs nobody out; its button does', async ({ pag
   await page.reload();
   await expect(header(page).getByRole('link', { name: 'Sign Out' })).toBeVisible();
   await page.goto('/auth/signout');
-  await page.getByRole('main').getByRole('button', { name: 'Sign Out' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign Out', exact: true }).click();
   await expect(header(page).getByRole('link', { name: 'Sign In' })).toBeVisible();
 });
 

@@ -162,7 +162,7 @@ test('the owner edits and deletes a ticket; a stranger sees neither Edit nor Del
 test('a signed-out visitor is sent to sign in and comes back', async ({ page }) => {
   const email = await signUp(page, 'returning');
   await header(page).getByRole('link', { name: 'Sign Out' }).click();
-  await page.getByRole('main').getByRole('button', { name: 'Sign Out' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign Out', exact: true }).click();
   await expect(header(page).getByRole('link', { name: 'Sign In' })).toBeVisible();
   await page.goto('/orders');
   await expect(page).toHaveURL(/\/auth\/signin\?next=%2Forders$|\/auth\/signin\?next=\/orders$/);

@@ -97,7 +97,7 @@ test('a seller sees their tickets on sale, reserved and sold on My tickets, and 
 test('My tickets sends a signed-out visitor to sign in, then back; with no tickets it offers to sell one', async ({ page }) => {
   const email = await signUp(page, 'no-tickets');
   await header(page).getByRole('link', { name: 'Sign Out' }).click();
-  await page.getByRole('main').getByRole('button', { name: 'Sign Out' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Sign Out', exact: true }).click();
   await expect(header(page).getByRole('link', { name: 'Sign In' })).toBeVisible();
   await expect(header(page).getByRole('link', { name: 'My tickets' })).toHaveCount(0);
   await page.goto('/tickets/mine');

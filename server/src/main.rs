@@ -28,8 +28,23 @@ mod services;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Each worker thread's stack. Tokio's 2 MiB default left the debug build (the one the journeys
+/// run) a thin margin: on one machine a request runs the web server's layers, a server function,
+/// and the embedded service's handler with its extractors in one task, and its futures are
+/// large before optimisation; one more layer or lookup overflowed it. A stack is reserved, not
+/// used: the cost is address space.
+const WORKER_STACK: usize = 8 << 20;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK)
+        .build()
+        .context("starting the runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     // Before the services start, so that their first events are recorded.
     shared::metrics::install();
     let conf = get_configuration(None).context("reading the Leptos configuration")?;

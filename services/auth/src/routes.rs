@@ -219,7 +219,7 @@ struct SignOutBody {
     operation_id = "signOut",
     tag = "users",
     security((), ("session" = []), ("bearer" = [])),
-    request_body(content = SignOutBody, content_type = "application/json", description = "Optional: `{}`, no body, or `{\"everywhere\": true}`."),
+    request_body(content = Option<SignOutBody>, content_type = "application/json", description = "Optional: `{}`, no body, or `{\"everywhere\": true}`."),
     responses(
         (status = 200, description = "Signed out: `{}`, the session ended on the server, and the cookie cleared (`Max-Age=0`).", body = Object, content_type = "application/json",
             headers(("set-cookie" = String, description = "The session cookie, cleared."))),
@@ -233,8 +233,7 @@ async fn signout(
     jar: CookieJar,
     body: axum::body::Bytes,
 ) -> Result<(CookieJar, Json<serde_json::Value>), ApiError> {
-    let body: SignOutBody =
-        if body.iter().all(u8::is_ascii_whitespace) { SignOutBody::default() } else { shared::extract::parse_json(&body)? };
+    let body = sign_out_body(&body)?;
     if let Some(claims) = claims {
         let mut ending: Vec<(String, i64)> = claims.sid.iter().map(|sid| (sid.clone(), claims.exp)).collect();
         if body.everywhere {
@@ -255,6 +254,19 @@ async fn signout(
     cleared.set_max_age(time::Duration::ZERO);
     cleared.set_expires(time::OffsetDateTime::UNIX_EPOCH);
     Ok((jar.add(cleared), Json(serde_json::json!({}))))
+}
+
+/// No body, `null` or an object; serde would also read a struct from an array, which the
+/// description does not allow.
+fn sign_out_body(bytes: &[u8]) -> Result<SignOutBody, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(SignOutBody::default());
+    }
+    match shared::extract::parse_json::<serde_json::Value>(bytes)? {
+        serde_json::Value::Null => Ok(SignOutBody::default()),
+        serde_json::Value::Object(_) => shared::extract::parse_json(bytes),
+        _ => Err(ApiError::bad_request(ErrorCode::InvalidBody, "Invalid request body: expected a JSON object")),
+    }
 }
 
 /// Who the session names: `{"currentUser": {id, email, iat}}`, or `{"currentUser": null}` without

@@ -315,7 +315,8 @@ impl Sessions {
     pub async fn current(&self, parts: &Parts) -> Option<Claims> {
         let claims = self.from_parts(parts)?;
         match &claims.sid {
-            Some(sid) if self.1.is_revoked(sid).await => None,
+            // Boxed: every handler's extractors await this, and its future is large.
+            Some(sid) if Box::pin(self.1.is_revoked(sid)).await => None,
             _ => Some(claims),
         }
     }

@@ -92,5 +92,8 @@ async fn a_sign_out_body_that_is_not_the_json_asked_for_is_400_and_ends_nothing(
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 400);
+    let array =
+        app.client.post(format!("{}/api/users/signout", app.address)).header("cookie", &session).json(&json!([])).send().await.unwrap();
+    assert_eq!(array.status().as_u16(), 400, "an array is not the object asked for");
     assert_eq!(app.current_user(Some(&session)).await["currentUser"]["email"], "ann@example.com");
 }

@@ -213,22 +213,27 @@ async fn an_attempt_never_confirmed_is_cancelled_at_stripe_and_frees_the_order()
     assert_eq!(app.stripe.charges().len(), 1);
 }
 
-/// The webhook names its attempt in the intent's metadata, which anyone holding the API key
-/// writes: the attempt's own record decides whether the charge is its.
-#[tokio::test]
-async fn a_webhook_for_another_amount_than_its_attempt_asked_settles_nothing() {
-    let app = spawn_app().await;
-    app.order("o1", "ann", 20.0).await;
-    let new = payments::store::NewAttempt {
-        id: "a-1",
-        order_id: "o1",
+/// Ann's $20 card attempt `id` for `order`, pending, checked by the reconciler only in an hour.
+fn attempt<'a>(id: &'a str, order: &'a str) -> payments::store::NewAttempt<'a> {
+    payments::store::NewAttempt {
+        id,
+        order_id: order,
         user_id: "ann",
         amount: 2000,
         token: "pm_card_visa",
         hold: Duration::from_secs(60),
         check_after: Duration::from_secs(3600),
         limits: Default::default(),
-    };
+    }
+}
+
+/// The webhook names its attempt in the intent's metadata, which anyone holding the API key
+/// writes: the attempt's own record decides whether the charge is its.
+#[tokio::test]
+async fn a_webhook_for_another_amount_than_its_attempt_asked_settles_nothing() {
+    let app = spawn_app().await;
+    app.order("o1", "ann", 20.0).await;
+    let new = attempt("a-1", "o1");
     payments::store::begin_attempt(&app.db, &new).await.unwrap();
     let form =
         [("amount", "50"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true"), ("metadata[attempt_id]", "a-1")];
@@ -249,23 +254,13 @@ async fn a_webhook_for_another_amount_than_its_attempt_asked_settles_nothing() {
 async fn an_intent_is_recorded_only_on_a_pending_attempt() {
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
-    let new = payments::store::NewAttempt {
-        id: "a-1",
-        order_id: "o1",
-        user_id: "ann",
-        amount: 2000,
-        token: "pm_card_visa",
-        hold: Duration::from_secs(60),
-        check_after: Duration::from_secs(3600),
-        limits: Default::default(),
-    };
+    let new = attempt("a-1", "o1");
     payments::store::begin_attempt(&app.db, &new).await.unwrap();
     assert!(payments::store::set_intent(&app.db, "a-1", "pi_1").await.unwrap());
     assert!(payments::store::set_intent(&app.db, "a-1", "pi_1").await.unwrap(), "the same intent again");
     assert!(!payments::store::set_intent(&app.db, "a-1", "pi_2").await.unwrap(), "never a second intent");
     app.order("o2", "ann", 20.0).await;
-    let slow = payments::store::NewAttempt { id: "a-2", order_id: "o2", ..new };
-    payments::store::begin_attempt(&app.db, &slow).await.unwrap();
+    payments::store::begin_attempt(&app.db, &attempt("a-2", "o2")).await.unwrap();
     // The reconciler gave it up while its request still waited for Stripe.
     payments::store::end_attempt(&app.db, "a-2", "o2", "abandoned", Some("never confirmed")).await.unwrap();
     assert!(
