@@ -6,8 +6,8 @@ use serde_json::json;
 use crate::helpers::{errors, general, spawn_app_with, TestApp, PASSWORD};
 
 impl TestApp {
-    /// A sign-in from the client at `address`; its status.
-    async fn signin_from(&self, address: &str, email: &str, password: &str) -> u16 {
+    /// A sign-in from the client at `address`.
+    async fn signin_answer(&self, address: &str, email: &str, password: &str) -> reqwest::Response {
         self.client
             .post(format!("{}/api/users/signin", self.address))
             .header("x-forwarded-for", address)
@@ -15,8 +15,11 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
-            .status()
-            .as_u16()
+    }
+
+    /// A sign-in from the client at `address`; its status.
+    async fn signin_from(&self, address: &str, email: &str, password: &str) -> u16 {
+        self.signin_answer(address, email, password).await.status().as_u16()
     }
 }
 
@@ -42,14 +45,7 @@ async fn one_email_has_a_ceiling_over_all_addresses_together() {
         let from = format!("203.0.113.{}", attempt % 4);
         assert_eq!(app.signin_from(&from, "ann@example.com", "guess").await, 400, "guess {attempt}");
     }
-    let response = app
-        .client
-        .post(format!("{}/api/users/signin", app.address))
-        .header("x-forwarded-for", "198.51.100.7")
-        .json(&json!({ "email": "ann@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.signin_answer("198.51.100.7", "ann@example.com", PASSWORD).await;
     assert_eq!(errors(response, 429).await, vec![general("Too many requests")]);
     app.signup("bob@example.com", PASSWORD).await;
     assert_eq!(app.signin_from("198.51.100.7", "bob@example.com", PASSWORD).await, 200, "other emails are not affected");
