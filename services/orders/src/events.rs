@@ -78,8 +78,11 @@ async fn apply_version(db: &Db, replica: TicketReplica) -> anyhow::Result<Outcom
 
 async fn ticket_updated(db: &Db, event: TicketUpdated) -> anyhow::Result<Outcome> {
     let (id, version) = (event.id.clone(), event.version as i64);
+    // A reservation (it names its order) repeats the ticket as it was: only an edit, which names
+    // none, can change what an order was made against. So a rush's reservations cost no check.
+    let edit = event.order_id.is_none();
     let outcome = apply_version(db, replica(event.id, event.title, event.price, event.user_id, event.version)).await?;
-    if matches!(outcome, Outcome::Ack) && !cancel_if_changed(db, &id, version).await? {
+    if edit && matches!(outcome, Outcome::Ack) && !cancel_if_changed(db, &id, version).await? {
         return Ok(Outcome::Wait(Duration::ZERO));
     }
     Ok(outcome)
