@@ -194,7 +194,8 @@ pub fn request_span(request: &axum::http::Request<axum::body::Body>) -> Span {
 /// root of a new trace whatever `traceparent` the caller sent. A client's trace context is not
 /// adopted: it would let anyone choose trace ids (to collide with, or to be sampled into,
 /// another's trace). Behind the edge, the ingress removes the headers before the services'
-/// [`request_span`], and the web server's own calls carry its trace.
+/// [`request_span`] (scripts/cluster's nginx does; in Kubernetes it is the ingress controller's
+/// configuration, k8s/README.md), and the web server's own calls carry its trace.
 pub fn edge_request_span(request: &axum::http::Request<axum::body::Body>) -> Span {
     span_of(request, false)
 }

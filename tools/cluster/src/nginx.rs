@@ -32,6 +32,15 @@ pub fn api_error_body(code: &str, message: &str) -> String {
     format!(r#"{{"errors":[{{"message":"{message}","code":"{code}"}}]}}"#)
 }
 
+/// The headers every proxied request carries, as an ingress controller sets them.
+const PROXY_HEADERS: &str = "\n  proxy_set_header Connection \"\";\n  proxy_set_header Host $http_host;\n  \
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n  proxy_set_header X-Forwarded-Proto $scheme;";
+
+/// At the ingress, a caller's `traceparent` and `tracestate` go no further: a client must not
+/// choose the trace ids of the services' spans. Calls between the parts (the web server's to a
+/// service's Service) keep theirs.
+const DROP_TRACE_CONTEXT: &str = "\n    proxy_set_header traceparent \"\";\n    proxy_set_header tracestate \"\";";
+
 /// The `error_page` directives of a location that serves `/api`.
 fn api_error_pages() -> String {
     let mut pages = String::new();
@@ -66,12 +75,7 @@ pub fn config(
         writeln!(conf, "  {temp}_temp_path {dir}/nginx/{temp};")?;
     }
     // What an ingress controller sends on: the client's address appended to X-Forwarded-For.
-    writeln!(
-        conf,
-        "  proxy_http_version 1.1;\n  proxy_set_header Connection \"\";\n  proxy_set_header Host $http_host;\n  \
-         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n  proxy_set_header X-Forwarded-Proto $scheme;\n  \
-         proxy_connect_timeout 2s;\n  proxy_read_timeout 60s;\n  proxy_next_upstream error timeout;"
-    )?;
+    writeln!(conf, "  proxy_http_version 1.1;{PROXY_HEADERS}\n  proxy_connect_timeout 2s;\n  proxy_read_timeout 60s;\n  proxy_next_upstream error timeout;")?;
     for (service, ports) in upstreams {
         writeln!(conf, "  upstream {service} {{")?;
         for port in ports {
@@ -85,7 +89,9 @@ pub fn config(
         anyhow::ensure!(upstreams.contains_key(service), "Service {service} has no replicas");
         writeln!(conf, "  server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://{service}; }} }}")?;
     }
-    writeln!(conf, "  server {{\n    listen 127.0.0.1:{ingress_port};")?;
+    // The public edge: a client's trace context is dropped (nginx replaces, not adds to, the
+    // http level's headers when a server sets any, so they are set again).
+    writeln!(conf, "  server {{\n    listen 127.0.0.1:{ingress_port};{PROXY_HEADERS}{DROP_TRACE_CONTEXT}")?;
     for rule in paths {
         anyhow::ensure!(
             upstreams.contains_key(&rule.service),
@@ -142,6 +148,10 @@ mod tests {
         let conf = config(Path::new("/run"), 8080, &paths, &upstreams, &services).unwrap();
         assert!(conf.contains("location = /api/users { proxy_pass http://auth;"), "{conf}");
         assert!(conf.contains("location /api/users/ { proxy_pass http://auth;"), "{conf}");
+        let ingress = conf.split("listen 127.0.0.1:8080;").nth(1).expect("the ingress server");
+        assert!(ingress.contains("proxy_set_header traceparent \"\";") && ingress.contains("proxy_set_header X-Forwarded-For"), "{conf}");
+        let service = conf.split("listen 127.0.0.1:5001;").nth(1).and_then(|rest| rest.split('}').next()).expect("auth's Service");
+        assert!(!service.contains("traceparent"), "calls between the parts keep their trace: {conf}");
         assert!(conf.contains("location / { proxy_pass http://web; }"), "{conf}");
         assert!(conf.contains("server 127.0.0.1:4001") && conf.contains("server 127.0.0.1:4002"), "{conf}");
         assert!(conf.contains("listen 127.0.0.1:5001; location / { proxy_pass http://auth; }"), "{conf}");
