@@ -46,8 +46,6 @@ function server(listen: number, nats: number, data: string, window: string, extr
       DATA_DIR: data,
       NATS_URL: `nats://127.0.0.1:${nats}`,
       EXPIRATION_WINDOW_SECONDS: window,
-      // The order is cancelled this long after its expiry (payments refuses it at the expiry).
-      EXPIRATION_GRACE_SECONDS: '1',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       // Every browser of the tests signs up from 127.0.0.1.
       SIGNUPS_PER_ADDRESS_PER_MINUTE: '1000',

@@ -51,7 +51,6 @@ async fn main() -> anyhow::Result<()> {
         .env("PORT", port.to_string())
         .env("NATS_URL", nats.url())
         // Lateness is measured from expiresAt itself.
-        .env("EXPIRATION_GRACE_SECONDS", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()?;

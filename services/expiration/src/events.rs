@@ -34,8 +34,9 @@ pub fn consumer() -> ConsumerSpec {
     ConsumerSpec::new(DURABLE, vec![OrderCreated::SUBJECT], Dependency::JetStream)
 }
 
-/// Schedules the order's expiry `grace` after its `expiresAt` (see `ExpirationConfig::grace`).
-pub async fn handle(js: &jetstream::Context, grace: std::time::Duration, delivery: Delivery) -> anyhow::Result<Outcome> {
+/// Schedules the order's expiry at its `expiresAt`. What the expiry does is the payments
+/// service's to decide (a card may be in flight), then the orders service's (docs/events.md).
+pub async fn handle(js: &jetstream::Context, delivery: Delivery) -> anyhow::Result<Outcome> {
     let event = match delivery.parse::<OrderCreated>() {
         Ok(event) => event,
         Err(outcome) => return Ok(outcome),
@@ -44,7 +45,7 @@ pub async fn handle(js: &jetstream::Context, grace: std::time::Duration, deliver
     if event.id.is_empty() || !event.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Ok(Outcome::Reject(format!("order id {:?} cannot name a schedule", event.id)));
     }
-    schedule(js, &event.id, event.expires_at + grace).await?;
+    schedule(js, &event.id, event.expires_at).await?;
     tracing::debug!(order.id = %event.id, expires_at = %event.expires_at, "expiry scheduled");
     Ok(Outcome::Ack)
 }

@@ -12,10 +12,10 @@ pub struct ExpirationService {
 impl ExpirationService {
     pub async fn build(config: &ExpirationConfig) -> anyhow::Result<Self> {
         let backbone = Backbone::connect(&config.nats, "expiration").await?;
-        let (js, grace) = (backbone.js.clone(), config.grace);
+        let js = backbone.js.clone();
         backbone.spawn_consumer(events::consumer(), move |delivery| {
             let js = js.clone();
-            async move { events::handle(&js, grace, delivery).await }
+            async move { events::handle(&js, delivery).await }
         });
         Ok(Self { backbone })
     }

@@ -1,11 +1,16 @@
 //! What the orders service does with events: keep its ticket replica by version, cancel orders
 //! that expired or whose ticket was deleted, complete orders that were paid. Idempotent.
+//!
+//! An order's expiry is the payments service's word (`payment.expired`), not the timer's
+//! (`expiration.complete`, which payments consumes): only payments knows whether a card was in
+//! flight when the time ran out, and an order cancelled under a charge made in time would be a
+//! buyer's "paid" turned into a refund (docs/events.md, "The payment deadline").
 use std::time::Duration;
 
 use ::metrics::histogram;
 use shared::events::consumer::{apply_next, ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{
-    Event, ExpirationComplete, OrderCompleted, OrderStatus, PaymentCreated, TicketCreated, TicketDeleted, TicketRef, TicketUpdated,
+    Event, OrderCompleted, OrderStatus, PaymentCreated, PaymentExpired, TicketCreated, TicketDeleted, TicketRef, TicketUpdated,
 };
 use shared::store::Db;
 
@@ -20,7 +25,7 @@ pub const DURABLE: &str = "orders-service";
 pub fn consumer(db: &Db) -> ConsumerSpec {
     ConsumerSpec::new(
         DURABLE,
-        vec![TicketCreated::SUBJECT, TicketUpdated::SUBJECT, TicketDeleted::SUBJECT, ExpirationComplete::SUBJECT, PaymentCreated::SUBJECT],
+        vec![TicketCreated::SUBJECT, TicketUpdated::SUBJECT, TicketDeleted::SUBJECT, PaymentExpired::SUBJECT, PaymentCreated::SUBJECT],
         Dependency::Database(db.clone()),
     )
 }
@@ -41,7 +46,7 @@ pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Resu
         TicketCreated::SUBJECT => on!(TicketCreated, ticket_created),
         TicketUpdated::SUBJECT => on!(TicketUpdated, ticket_updated),
         TicketDeleted::SUBJECT => on!(TicketDeleted, ticket_deleted),
-        ExpirationComplete::SUBJECT => on!(ExpirationComplete, expiration_complete),
+        PaymentExpired::SUBJECT => on!(PaymentExpired, payment_expired),
         PaymentCreated::SUBJECT => on!(PaymentCreated, payment_created),
         other => Outcome::Reject(format!("no handler for {other}")),
     };
@@ -138,7 +143,7 @@ async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome
     Ok(outcome)
 }
 
-async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Result<Outcome> {
+async fn payment_expired(db: &Db, event: PaymentExpired) -> anyhow::Result<Outcome> {
     let Some(order) = store::get_order(db, &event.order_id).await? else {
         return Ok(Outcome::Wait(EARLY));
     };
@@ -155,9 +160,9 @@ async fn expiration_complete(db: &Db, event: ExpirationComplete) -> anyhow::Resu
 
 /// `expiry_lateness_seconds`: how long after its `expiresAt` an unpaid order was cancelled,
 /// recorded once per order (a redelivery finds it cancelled). Measured here because nothing
-/// else sees the expiry happen: the expiration service only stores a schedule, and NATS fires it.
-/// It includes the expiration service's grace (`EXPIRATION_GRACE_SECONDS`, 30 s by default),
-/// which orders does not know: what lies above the grace is NATS, the stream and this consumer.
+/// else sees the whole of it: the expiration service only stores a schedule, NATS fires it, and
+/// payments answers it. An order with a card in flight at its expiry waits for that card (at
+/// most about a minute), which shows in the top buckets.
 fn record_lateness(expires_at: &str) {
     match time::OffsetDateTime::parse(expires_at, &time::format_description::well_known::Rfc3339) {
         Ok(at) => {

@@ -224,7 +224,7 @@ pub enum Closing {
     Complete,
     /// By its buyer (`DELETE /api/orders/:id`): the ticket is free again.
     Cancel,
-    /// Not paid in time (`expiration.complete`): the ticket is free again.
+    /// Not paid in time (`payment.expired`): the ticket is free again.
     Expire,
     /// Its ticket was deleted by a seller in a race with the reservation: cancelled even when
     /// already paid (payments then refunds), since there is no ticket to give.

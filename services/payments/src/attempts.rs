@@ -13,10 +13,18 @@
 //!
 //! A charge that cannot settle its order (cancelled meanwhile, or paid by another attempt) is
 //! kept for a refund, so every successful charge ends up settling its order or refunded.
+//!
+//! The deadline (docs/events.md, "The payment deadline"): a card may be submitted until the
+//! order's `expiresAt`, and an attempt begun by then is followed to its end, however late Stripe
+//! answers. When `expiration.complete` comes ([`Attempts::expire`]), the order takes no new
+//! attempt, a 3-D Secure challenge still open is cancelled at Stripe (unless the customer
+//! finished it first: then it was charged in time, and settles), and once nothing is in flight
+//! an unpaid order lapses: `payment.expired` tells orders to cancel it. Orders cancels on that
+//! word only, so an order is never cancelled under a charge made in time.
 use std::time::Duration;
 
 use shared::events::outbox::OutboxRecord;
-use shared::events::{Backbone, PaymentCreated};
+use shared::events::{Backbone, PaymentCreated, PaymentExpired};
 use shared::store::Db;
 
 use crate::gateway::{ChargeError, Gateway, Intent, IntentState};
@@ -69,7 +77,15 @@ impl Attempts {
             IntentState::NeedsAction { client_secret } => {
                 // The customer may take minutes, or leave: the order is free for another card
                 // meanwhile (if both went through, the second charge is refunded).
-                store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "action", None).await?;
+                self.end(attempt, "action", None).await?;
+                if self.closed(&attempt.order_id).await? {
+                    // In flight when the time ran out: no challenge is started after it. One
+                    // that cannot be stopped now is the reconciler's (due at once).
+                    return Ok(self.stop_challenge(attempt, &intent.id).await.unwrap_or_else(|error| {
+                        tracing::warn!(attempt.id = %attempt.id, error = format!("{error:#}"), "could not stop a challenge after the deadline");
+                        Outcome::Unknown
+                    }));
+                }
                 Ok(Outcome::NeedsAction { client_secret: client_secret.clone() })
             }
             IntentState::Failed(message) => {
@@ -85,7 +101,7 @@ impl Attempts {
     /// secret, so Stripe.js could charge it later with no attempt of ours in flight. A cancel
     /// that fails leaves the attempt ended (nothing was charged) and is logged.
     pub async fn end_refused(&self, attempt: &AttemptRow, intent_id: &str, message: &str) -> anyhow::Result<()> {
-        store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "failed", Some(message)).await?;
+        self.end(attempt, "failed", Some(message)).await?;
         match self.gateway.cancel(intent_id).await {
             Ok(_) => tracing::debug!(attempt.id = %attempt.id, stripe.id = %intent_id, "refused attempt's intent cancelled"),
             // Already cancelled, or succeeded meanwhile: a webhook or the reconciler concludes that.
@@ -97,6 +113,68 @@ impl Attempts {
             }
         }
         Ok(())
+    }
+
+    /// Ends an attempt without a charge (`failed`, `abandoned`) or waiting for its customer
+    /// (`action`); the last one in flight of a closed order lapses it (`payment.expired`).
+    pub async fn end(&self, attempt: &AttemptRow, state: &str, error: Option<&str>) -> anyhow::Result<()> {
+        let lapse = OutboxRecord::new(&PaymentExpired { order_id: attempt.order_id.clone() })?;
+        store::end_attempt(&self.db, &attempt.id, &attempt.order_id, state, error, lapse).await?;
+        // Only a lapse wrote a record; waking the relay for nothing costs it one look.
+        self.backbone.outbox.wake();
+        Ok(())
+    }
+
+    /// Whether `expiration.complete` has closed the order.
+    async fn closed(&self, order_id: &str) -> anyhow::Result<bool> {
+        Ok(store::get_order(&self.db, order_id).await?.is_some_and(|order| order.closed))
+    }
+
+    /// The order's time to pay ran out (`expiration.complete`): no attempt begins any more, the
+    /// open 3-D Secure challenges are cancelled at Stripe, and the order lapses once nothing is
+    /// in flight. `false` when its replica has not arrived yet (the event waits for it). A
+    /// challenge that cannot be cancelled now is left to the reconciler, due at once.
+    pub async fn expire(&self, order_id: &str) -> anyhow::Result<bool> {
+        let lapse = OutboxRecord::new(&PaymentExpired { order_id: order_id.to_string() })?;
+        let Some(challenged) = store::close(&self.db, order_id, lapse).await? else {
+            return Ok(false);
+        };
+        self.backbone.outbox.wake();
+        for attempt in challenged {
+            let Some(intent_id) = attempt.intent_id.clone() else { continue };
+            match self.stop_challenge(&attempt, &intent_id).await {
+                Ok(outcome) => tracing::info!(attempt.id = %attempt.id, order.id = %order_id, ?outcome, "open challenge ended at the deadline"),
+                Err(error) => {
+                    tracing::warn!(attempt.id = %attempt.id, order.id = %order_id, error = format!("{error:#}"), "could not end an open challenge at the deadline; the reconciler will")
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Cancels at Stripe the intent of an attempt waiting for its customer after the deadline.
+    /// Cancelled: nothing was charged, the attempt is abandoned. Not cancellable: the customer
+    /// finished first (charged in time, so it settles) or failed; the reconciler, due at once,
+    /// asks Stripe which. Stripe unreachable: the reconciler tries again.
+    async fn stop_challenge(&self, attempt: &AttemptRow, intent_id: &str) -> anyhow::Result<Outcome> {
+        match self.gateway.cancel(intent_id).await {
+            Ok(_) => {
+                self.end(attempt, "abandoned", Some("time to pay ran out; cancelled")).await?;
+                Ok(Outcome::Cancelled)
+            }
+            Err(error) if !error.is_transient() => {
+                let intent = self.gateway.retrieve(intent_id).await?;
+                match &intent.state {
+                    IntentState::Succeeded => self.settle(attempt, &intent.id).await,
+                    IntentState::Failed(message) => {
+                        self.end_refused(attempt, &intent.id, message).await?;
+                        Ok(Outcome::Declined(message.clone()))
+                    }
+                    _ => Ok(Outcome::Unknown),
+                }
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Records a successful charge as the order's payment, or keeps it for a refund.
@@ -204,7 +282,7 @@ impl Attempts {
         let Some(intent_id) = attempt.intent_id.clone() else {
             if age >= IN_FLIGHT_LIMIT {
                 // No intent was recorded, so none was confirmed: nothing was charged.
-                store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "abandoned", Some("never confirmed")).await?;
+                self.end(attempt, "abandoned", Some("never confirmed")).await?;
                 tracing::info!(attempt.id = %attempt.id, order.id = %attempt.order_id, "attempt abandoned: it never reached a charge");
             } else {
                 store::checked(&self.db, &attempt.id, IN_FLIGHT_LIMIT - age).await?;
@@ -220,7 +298,9 @@ impl Attempts {
         match outcome {
             Outcome::Unknown | Outcome::NeedsAction { .. } => {
                 let never_confirmed = intent.state == IntentState::Unconfirmed && age >= IN_FLIGHT_LIMIT;
-                if never_confirmed || age >= ACTION_LIMIT {
+                // Past the deadline, a challenge is not waited for (`expire` could not cancel it).
+                let challenge_too_late = matches!(intent.state, IntentState::NeedsAction { .. }) && self.closed(&attempt.order_id).await?;
+                if never_confirmed || challenge_too_late || age >= ACTION_LIMIT {
                     self.give_up(attempt, &intent_id).await?;
                 } else {
                     store::checked(&self.db, &attempt.id, next_check(attempt.checks)).await?;
@@ -239,7 +319,7 @@ impl Attempts {
     async fn give_up(&self, attempt: &AttemptRow, intent_id: &str) -> Result<(), Checked> {
         match self.gateway.cancel(intent_id).await {
             Ok(_) => {
-                store::end_attempt(&self.db, &attempt.id, &attempt.order_id, "abandoned", Some("no outcome at Stripe; cancelled")).await?;
+                self.end(attempt, "abandoned", Some("no outcome at Stripe; cancelled")).await?;
                 tracing::info!(attempt.id = %attempt.id, stripe.id = %intent_id, "attempt abandoned and its intent cancelled");
                 Ok(())
             }

@@ -1,11 +1,13 @@
-//! What the payments service does with events: keep its replica of each order by version, and
-//! mark for refund the payment of an order that was cancelled. Idempotent.
+//! What the payments service does with events: keep its replica of each order by version, mark
+//! for refund the payment of an order that was cancelled, and close an order to payments when its
+//! time runs out (`expiration.complete`; see `attempts` for the deadline). Idempotent.
 use std::time::Duration;
 
 use shared::events::consumer::{apply_next, ConsumerSpec, Delivery, Dependency, Outcome};
-use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, OrderStatus};
+use shared::events::{Event, ExpirationComplete, OrderCancelled, OrderCompleted, OrderCreated, OrderStatus};
 use shared::store::Db;
 
+use crate::attempts::Attempts;
 use crate::store::{self, OrderReplica};
 
 /// The durable consumer all replicas share; its dead letters are `deadletter.payments-service.>`.
@@ -15,7 +17,7 @@ pub const DURABLE: &str = "payments-service";
 pub fn consumer(db: &Db) -> ConsumerSpec {
     ConsumerSpec::new(
         DURABLE,
-        vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
+        vec![OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT, ExpirationComplete::SUBJECT],
         Dependency::Database(db.clone()),
     )
 }
@@ -24,22 +26,34 @@ pub fn consumer(db: &Db) -> ConsumerSpec {
 const EARLY: Duration = Duration::from_millis(50);
 
 /// Handles one delivery; `cancelled` is called after an order's cancellation was applied.
-pub async fn handle(db: Db, cancelled: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
+pub async fn handle(attempts: &Attempts, cancelled: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
+    let db = &attempts.db;
     let outcome = match delivery.subject.as_str() {
         OrderCreated::SUBJECT => match delivery.parse::<OrderCreated>() {
-            Ok(event) => order_created(&db, event).await?,
+            Ok(event) => order_created(db, event).await?,
             Err(outcome) => outcome,
         },
         OrderCancelled::SUBJECT => match delivery.parse::<OrderCancelled>() {
             Ok(event) => {
-                let outcome = apply(&db, &event.id, event.version, OrderStatus::Cancelled).await?;
+                let outcome = apply(db, &event.id, event.version, OrderStatus::Cancelled).await?;
                 cancelled();
                 outcome
             }
             Err(outcome) => outcome,
         },
         OrderCompleted::SUBJECT => match delivery.parse::<OrderCompleted>() {
-            Ok(event) => apply(&db, &event.id, event.version, OrderStatus::Complete).await?,
+            Ok(event) => apply(db, &event.id, event.version, OrderStatus::Complete).await?,
+            Err(outcome) => outcome,
+        },
+        ExpirationComplete::SUBJECT => match delivery.parse::<ExpirationComplete>() {
+            // Before its `order.created`: wait for the replica.
+            Ok(event) => {
+                if attempts.expire(&event.order_id).await? {
+                    Outcome::Ack
+                } else {
+                    Outcome::Wait(EARLY)
+                }
+            }
             Err(outcome) => outcome,
         },
         other => Outcome::Reject(format!("no handler for {other}")),
@@ -56,6 +70,7 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
         expires_at: event.expires_at.format(&time::format_description::well_known::Rfc3339)?,
         version: event.version as i64,
         payment_id: None,
+        closed: false,
     };
     // An existing replica means a duplicate delivery: no effect.
     store::insert_order(db, &replica).await?;

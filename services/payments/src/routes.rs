@@ -197,7 +197,7 @@ async fn create(
         Err(error) => {
             // No intent was confirmed, so nothing was charged, whatever the error.
             let state_name = if error.is_transient() { "abandoned" } else { "failed" };
-            store::end_attempt(db, &attempt.id, &attempt.order_id, state_name, Some(&error.to_string())).await?;
+            state.attempts.end(&attempt, state_name, Some(&error.to_string())).await.map_err(internal)?;
             return Err(charge_error(&order.id, error));
         }
     };
@@ -212,9 +212,9 @@ async fn create(
         return Err(ApiError::BadGateway(ErrorItem::new(ErrorCode::PaymentProviderNoAnswer, message)));
     }
     let outcome = match gateway.confirm(&attempt.id, &intent_id).await {
-        Ok(intent) => state.attempts.conclude(&attempt, &intent).await.map_err(ApiError::Internal)?,
+        Ok(intent) => state.attempts.conclude(&attempt, &intent).await.map_err(internal)?,
         Err(ChargeError::Declined(message)) => {
-            state.attempts.end_refused(&attempt, &intent_id, &message).await.map_err(ApiError::Internal)?;
+            state.attempts.end_refused(&attempt, &intent_id, &message).await.map_err(internal)?;
             Outcome::Declined(message)
         }
         // Stripe down or failing after the confirm was sent: it may have charged, so the attempt
@@ -227,7 +227,7 @@ async fn create(
             )));
         }
         Err(error) => {
-            store::end_attempt(db, &attempt.id, &attempt.order_id, "failed", Some(&error.to_string())).await?;
+            state.attempts.end(&attempt, "failed", Some(&error.to_string())).await.map_err(internal)?;
             return Err(charge_error(&order.id, error));
         }
     };
@@ -247,6 +247,18 @@ async fn create(
             let message = "The payment is still being processed. If it goes through, the order completes shortly.";
             Err(ApiError::BadGateway(ErrorItem::new(ErrorCode::PaymentProcessing, message)))
         }
+    }
+}
+
+/// An attempt's step that failed: the database's own errors keep their answer (503 while it is
+/// unreachable), anything else is a 500.
+fn internal(error: anyhow::Error) -> ApiError {
+    match error.downcast::<shared::store::TxError>() {
+        Ok(error) => error.into(),
+        Err(error) => match error.downcast::<surrealdb::Error>() {
+            Ok(error) => error.into(),
+            Err(error) => ApiError::Internal(error),
+        },
     }
 }
 

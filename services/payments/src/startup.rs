@@ -38,18 +38,18 @@ impl PaymentsService {
         backbone.spawn_relay(db.clone());
         let refunder = Refunder::default();
         refunder.spawn(db.clone(), gateway.clone());
-        let (consumer_db, on_cancel) = (db.clone(), refunder.clone());
-        backbone.spawn_consumer(events::consumer(&db), move |delivery| {
-            let (db, on_cancel) = (consumer_db.clone(), on_cancel.clone());
-            async move { events::handle(db, move || on_cancel.wake(), delivery).await }
-        });
         let attempts = Attempts {
             db: db.clone(),
             backbone: backbone.clone(),
             gateway: gateway.clone(),
-            refunder,
+            refunder: refunder.clone(),
             reconcile_after: config.stripe.reconcile_after,
         };
+        let consumer_attempts = attempts.clone();
+        backbone.spawn_consumer(events::consumer(&db), move |delivery| {
+            let (attempts, on_cancel) = (consumer_attempts.clone(), refunder.clone());
+            async move { events::handle(&attempts, move || on_cancel.wake(), delivery).await }
+        });
         attempts.spawn_reconciler();
         let state = AppState {
             sessions: Sessions::verifier(&settings.session_keys).with_revocations(Revocations::from_nats(backbone.client.clone())),

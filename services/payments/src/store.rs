@@ -9,6 +9,12 @@
 //! An order records the payment that settled it, so of two payments for one order only one can
 //! win; a charge that lost (or whose order was cancelled meanwhile) is kept with `refund = 'due'`
 //! until Stripe has refunded it.
+//!
+//! The payment deadline (docs/events.md): an attempt may begin until the order's `expiresAt`;
+//! `expiration.complete` closes the order (`closed_at`); once it is closed and no attempt is in
+//! flight, unpaid, it lapses (`lapsed_at`) and `payment.expired` tells orders to cancel it. Every
+//! transaction that could be the one to find "closed, nothing in flight" writes the order's row,
+//! so two of them (two replicas ending two attempts) cannot both miss or both find it.
 use shared::events::outbox::{self, OutboxRecord};
 use shared::events::OrderStatus;
 use shared::store::{commit, Db, ResultExt, TxError};
@@ -26,6 +32,10 @@ DEFINE FIELD IF NOT EXISTS version ON orders TYPE int;
 DEFINE FIELD IF NOT EXISTS payment_id ON orders TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS paying ON orders TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS paying_until ON orders TYPE option<datetime>;
+-- When `expiration.complete` came: no attempt may begin after it.
+DEFINE FIELD IF NOT EXISTS closed_at ON orders TYPE option<datetime>;
+-- When `payment.expired` was written: the order is as good as cancelled, a charge is refunded.
+DEFINE FIELD IF NOT EXISTS lapsed_at ON orders TYPE option<datetime>;
 DEFINE TABLE IF NOT EXISTS attempt SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS order_id ON attempt TYPE string;
 DEFINE FIELD IF NOT EXISTS amount ON attempt TYPE int;
@@ -185,8 +195,8 @@ pub async fn begin_attempt(db: &Db, new: &NewAttempt<'_>) -> Result<Begun, TxErr
     let query = db
         .query(format!(
             "BEGIN TRANSACTION;
-             LET $o = (SELECT status, payment_id, paying, paying_until, expires_at FROM ONLY $order);
-             IF $o = NONE OR $o.status = 'cancelled' OR type::datetime($o.expires_at) <= time::now() {{ THROW '{CANCELLED}'; }};
+             LET $o = (SELECT status, payment_id, paying, paying_until, expires_at, closed_at FROM ONLY $order);
+             IF $o = NONE OR $o.status = 'cancelled' OR $o.closed_at != NONE OR type::datetime($o.expires_at) <= time::now() {{ THROW '{CANCELLED}'; }};
              IF $o.payment_id != NONE OR $o.status = 'complete' {{ THROW '{PAID}'; }};
              IF $o.paying != NONE AND $o.paying_until > time::now() {{ THROW '{IN_PROGRESS}'; }};
              LET $unsure = (SELECT VALUE id FROM attempt WHERE order_id = $order_id AND state = 'pending' AND intent_id != NONE LIMIT 1);
@@ -255,33 +265,88 @@ pub async fn set_intent(db: &Db, attempt_id: &str, intent_id: &str) -> Result<bo
 /// How often a transaction that lost a conflict and may simply run again is tried.
 const CONFLICT_TRIES: usize = 5;
 
+/// Unpaid, closed, and nothing in flight: the order lapses, with `payment.expired` (slot 0). Run
+/// inside a transaction that has written `$order`; `$order_id` bound.
+const LAPSE: &str = "LET $w = (SELECT status, payment_id, closed_at, lapsed_at FROM ONLY $order);
+    LET $in_flight = (SELECT VALUE id FROM attempt WHERE order_id = $order_id AND state IN ['pending', 'action'] LIMIT 1);
+    IF $w != NONE AND $w.closed_at != NONE AND $w.lapsed_at = NONE AND $w.payment_id = NONE
+        AND $w.status IN ['created', 'awaiting:payment'] AND array::len($in_flight) = 0 {
+        UPDATE $order SET lapsed_at = time::now();
+        CREATE $outbox_id_0 CONTENT $outbox_0;
+    };";
+
 /// Ends an attempt that charged nothing (`failed`, `abandoned`) or waits for the customer
-/// (`action`), and frees the order for another attempt.
+/// (`action`), and frees the order for another attempt. The last attempt in flight of a closed
+/// order lapses it (`lapse`, its `payment.expired`, is written then, and only then).
 ///
 /// Others write the same records meanwhile: the event consumer the order's replica (a buyer who
 /// cancels while a card is refused), a webhook or the reconciler the attempt. The transaction
 /// writes the same whichever goes first, so a conflict is met by running it again; it used to
 /// answer the buyer a 500 (found by `scripts/fuzz`).
-pub async fn end_attempt(db: &Db, attempt_id: &str, order_id: &str, state: &str, error: Option<&str>) -> Result<(), TxError> {
+pub async fn end_attempt(
+    db: &Db,
+    attempt_id: &str,
+    order_id: &str,
+    state: &str,
+    error: Option<&str>,
+    lapse: OutboxRecord,
+) -> Result<(), TxError> {
     let mut tries = 1;
     loop {
+        // The order's row is written even when the attempt does not hold it (see the module's note).
         let query = db
-            .query(
+            .query(format!(
                 "BEGIN TRANSACTION;
                  UPDATE $attempt SET state = $state, error = $error WHERE state IN ['pending', 'action'];
-                 UPDATE $order SET paying = NONE, paying_until = NONE WHERE paying = $attempt_id;
-                 COMMIT TRANSACTION;",
-            )
+                 LET $mine = (SELECT VALUE paying FROM ONLY $order) = $attempt_id;
+                 UPDATE $order SET paying_until = IF $mine {{ NONE }} ELSE {{ paying_until }}, paying = IF $mine {{ NONE }} ELSE {{ paying }};
+                 {LAPSE}
+                 COMMIT TRANSACTION;"
+            ))
             .bind(("attempt", attempt(attempt_id)))
             .bind(("order", order(order_id)))
+            .bind(("order_id", order_id.to_string()))
             .bind(("attempt_id", attempt_id.to_string()))
             .bind(("state", state.to_string()))
             .bind(("error", error.map(str::to_string)));
-        match commit(query).await {
+        match commit(lapse.clone().bind(query, 0)).await {
             Err(TxError::Conflict) if tries < CONFLICT_TRIES => tries += 1,
             result => return result.map(drop),
         }
     }
+}
+
+/// Closes an order to new attempts (`expiration.complete` came), and lapses it at once if no
+/// attempt is in flight. Returns the attempts waiting for their customer (3-D Secure), which the
+/// caller cancels at Stripe, their next check made due meanwhile in case it cannot; `None` when
+/// the order's replica is not here yet.
+pub async fn close(db: &Db, order_id: &str, lapse: OutboxRecord) -> Result<Option<Vec<AttemptRow>>, TxError> {
+    if get_order(db, order_id).await?.is_none() {
+        return Ok(None);
+    }
+    let mut tries = 1;
+    loop {
+        let query = db
+            .query(format!(
+                "BEGIN TRANSACTION;
+                 UPDATE $order SET closed_at = closed_at ?? time::now();
+                 UPDATE attempt SET check_after = time::now() WHERE order_id = $order_id AND state = 'action';
+                 {LAPSE}
+                 COMMIT TRANSACTION;"
+            ))
+            .bind(("order", order(order_id)))
+            .bind(("order_id", order_id.to_string()));
+        match commit(lapse.clone().bind(query, 0)).await {
+            Err(TxError::Conflict) if tries < CONFLICT_TRIES => tries += 1,
+            Err(error) => return Err(error),
+            Ok(_) => break,
+        }
+    }
+    let mut response = db
+        .query(format!("SELECT {ATTEMPT_FIELDS} FROM attempt WHERE order_id = $order_id AND state = 'action' ORDER BY id"))
+        .bind(("order_id", order_id.to_string()))
+        .await?;
+    Ok(Some(response.take(0)?))
 }
 
 /// Attempts without an outcome whose next check is due, oldest first.
@@ -348,6 +413,8 @@ pub struct OrderReplica {
     pub version: i64,
     /// The payment that settled the order, once there is one.
     pub payment_id: Option<String>,
+    /// `expiration.complete` came: no attempt may begin, and one waiting for its customer is cancelled.
+    pub closed: bool,
 }
 
 impl OrderReplica {
@@ -358,7 +425,9 @@ impl OrderReplica {
 
 pub async fn get_order(db: &Db, id: &str) -> Result<Option<OrderReplica>, surrealdb::Error> {
     let mut response = db
-        .query("SELECT record::id(id) AS id, user_id, price, status, expires_at, version, payment_id FROM ONLY $order")
+        .query(
+            "SELECT record::id(id) AS id, user_id, price, status, expires_at, version, payment_id, closed_at != NONE AS closed FROM ONLY $order",
+        )
         .bind(("order", order(id)))
         .await?;
     response.take(0)
@@ -418,16 +487,17 @@ pub enum Settled {
 
 /// Records a charge as the order's payment with `payment.created`, in one transaction. Writing
 /// the order record makes this conflict with a concurrent cancellation or a second payment. An
-/// order past its expiry counts as cancelled even before `order.cancelled` arrives: orders
-/// cancels it when the expiry fires, and a `payment.created` sent now could arrive after that
-/// (Stripe slow, NATS failing over), leaving a buyer who saw "paid" with a cancelled order.
+/// order that lapsed counts as cancelled even before `order.cancelled` arrives: its
+/// `payment.expired` is on its way to orders, which cancels it. A charge of an attempt begun
+/// before the expiry settles the order however late Stripe reports it, as long as the order has
+/// not lapsed, and it cannot lapse while that attempt is in flight.
 pub async fn settle(db: &Db, charge: &Charge<'_>, event: OutboxRecord) -> Result<Settled, TxError> {
     let query = db
         .query(format!(
             "BEGIN TRANSACTION;
-             LET $o = (SELECT status, payment_id, expires_at FROM ONLY $order);
+             LET $o = (SELECT status, payment_id, lapsed_at FROM ONLY $order);
              IF $o.payment_id = $payment_id {{ THROW '{RECORDED}'; }};
-             IF $o = NONE OR $o.status = 'cancelled' OR type::datetime($o.expires_at) <= time::now() {{ THROW '{CANCELLED}'; }};
+             IF $o = NONE OR $o.status = 'cancelled' OR $o.lapsed_at != NONE {{ THROW '{CANCELLED}'; }};
              IF $o.payment_id != NONE {{ THROW '{PAID}'; }};
              UPDATE $order SET payment_id = $payment_id, paying = NONE, paying_until = NONE;
              CREATE $payment SET order_id = $order_id, stripe_id = $stripe_id, amount = $amount, refund = 'none', created_at = time::now();

@@ -26,8 +26,8 @@
 //! `route="unmatched"`.
 //!
 //! Histograms get explicit buckets (without them the exporter renders summaries, which cannot be
-//! aggregated across replicas): the `_seconds` ones from 1 ms to 10 s, and the expiry lateness,
-//! which includes the expiry grace (30 s by default), from 0.5 s to 10 min.
+//! aggregated across replicas): the `_seconds` ones from 1 ms to 10 s, and the expiry lateness
+//! from 0.1 s to 10 min (an order waits for a card in flight at its expiry).
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -49,8 +49,9 @@ pub const UNMATCHED: &str = "unmatched";
 /// Buckets of every `_seconds` histogram: an HTTP request, an event handled, a Stripe call.
 const SECONDS_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-/// Buckets of `expiry_lateness_seconds`, which includes the grace (`EXPIRATION_GRACE_SECONDS`).
-const LATENESS_BUCKETS: &[f64] = &[0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 35.0, 40.0, 45.0, 60.0, 90.0, 120.0, 300.0, 600.0];
+/// Buckets of `expiry_lateness_seconds`: the spec's second, and the minute a card in flight at
+/// the expiry may take (two Stripe calls of 20 s, the reconciler's pass).
+const LATENESS_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 300.0, 600.0];
 
 /// How often histogram samples nobody scraped are folded into their buckets, so that a process
 /// nobody scrapes does not keep every sample.
@@ -111,7 +112,7 @@ fn describe() {
     describe_histogram!(
         "expiry_lateness_seconds",
         Unit::Seconds,
-        "From an order's expiresAt to its cancellation on expiration.complete (includes the expiry grace)."
+        "From an unpaid order's expiresAt to its cancellation on payment.expired (a card in flight at the expiry is waited for)."
     );
     describe_histogram!("stripe_request_duration_seconds", Unit::Seconds, "Time of a call to Stripe, by operation.");
     describe_counter!("stripe_errors_total", "Calls to Stripe that failed, by operation and kind (declined, transient, other).");

@@ -19,23 +19,6 @@ async fn an_order_expires_within_a_second_of_its_expires_at_and_not_before() {
 }
 
 #[tokio::test]
-async fn with_a_grace_the_order_expires_that_long_after_its_expires_at() {
-    let nats = NatsServer::start();
-    spawn_expiration_with_grace(&nats, 2).await;
-    let at = in_ms(500);
-    order_created(&nats, "o1", at).await;
-    let fired = eventually(Duration::from_secs(10), || async { fired(&nats).await.contains_key("o1") }).await;
-    assert!(fired, "the expiry fired");
-    let lateness = fired_of(&nats, "o1").await - at;
-    assert!(lateness >= time::Duration::seconds(2), "fired {lateness} after expiresAt, within the grace");
-    assert!(lateness < time::Duration::seconds(3), "fired {lateness} late");
-}
-
-async fn fired_of(nats: &NatsServer, order: &str) -> time::OffsetDateTime {
-    fired(nats).await[order][0].stored_at
-}
-
-#[tokio::test]
 async fn a_redelivered_order_created_expires_once() {
     let nats = NatsServer::start();
     spawn_expiration(&nats).await;

@@ -8,14 +8,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Starts the expiration service in this process and waits until it is ready (its streams exist).
-/// Orders expire at their `expiresAt` exactly (no grace), so tests measure lateness from it.
 pub async fn spawn_expiration(nats: &impl Nats) {
-    spawn_expiration_with_grace(nats, 0).await
-}
-
-pub async fn spawn_expiration_with_grace(nats: &impl Nats, seconds: u64) {
-    let grace = seconds.to_string();
-    let config = ExpirationConfig::read(env(nats, &[("EXPIRATION_GRACE_SECONDS", grace.as_str())])).expect("test configuration is valid");
+    let config = ExpirationConfig::read(env(nats, &[])).expect("test configuration is valid");
     let server = expiration::application(config).await.expect("the expiration service starts");
     let base = format!("http://127.0.0.1:{}", server.port());
     tokio::spawn(server.run_until_stopped());

@@ -12,7 +12,6 @@ fn start(nats: &NatsServer) -> Child {
     Command::new(env!("CARGO_BIN_EXE_expiration"))
         .env("PORT", port.to_string())
         .env("NATS_URL", nats.url())
-        .env("EXPIRATION_GRACE_SECONDS", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -69,18 +69,18 @@ async fn a_duplicate_or_old_ticket_updated_has_no_effect() {
 }
 
 #[tokio::test]
-async fn expiration_cancels_an_open_order_and_publishes() {
+async fn payment_expired_cancels_an_open_order_and_publishes() {
     let (app, nats) = spawn_app().await;
     known_ticket(&app, &nats, "t1").await;
     let order: Value = app.order("ann", "t1").await.json().await.unwrap();
     let id = order["id"].as_str().unwrap();
     let mut spy = EventSpy::new(&nats, "order.cancelled").await;
-    publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
+    publish(&nats, "payment.expired", json!({ "orderId": id })).await;
     assert_eq!(spy.expect("order.cancelled").await["id"], id);
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!(after["status"], "cancelled");
     assert_eq!(after["cancelReason"], "expired", "{after}");
-    // expiration.complete was acked, not left to come back.
+    // payment.expired was acked, not left to come back.
     handled(&nats).await;
 }
 
@@ -91,7 +91,7 @@ async fn an_expiry_after_the_buyers_cancellation_keeps_the_buyers_reason() {
     let order: Value = app.order("ann", "t1").await.json().await.unwrap();
     let id = order["id"].as_str().unwrap();
     assert_eq!(app.cancel("ann", id).await.status().as_u16(), 204);
-    publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
+    publish(&nats, "payment.expired", json!({ "orderId": id })).await;
     handled(&nats).await;
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!((after["version"].as_u64(), after["cancelReason"].as_str()), (Some(1), Some("buyer")), "{after}");
@@ -109,11 +109,11 @@ async fn paid_order(app: &TestApp, nats: &NatsServer) -> (String, EventSpy) {
 }
 
 #[tokio::test]
-async fn expiration_leaves_a_completed_order_alone() {
+async fn payment_expired_leaves_a_completed_order_alone() {
     let (app, nats) = spawn_app().await;
     let (id, mut spy) = paid_order(&app, &nats).await;
     let id = id.as_str();
-    publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
+    publish(&nats, "payment.expired", json!({ "orderId": id })).await;
     handled(&nats).await;
     let after: Value = app.get_order("ann", id).await.json().await.unwrap();
     assert_eq!((after["status"].as_str(), after["version"].as_u64()), (Some("complete"), Some(1)));
@@ -200,7 +200,7 @@ async fn a_payment_for_an_order_already_cancelled_leaves_it_cancelled() {
     let order: Value = app.order("ann", "t1").await.json().await.unwrap();
     let id = order["id"].as_str().unwrap();
     let mut spy = EventSpy::new(&nats, "order.>").await;
-    publish(&nats, "expiration.complete", json!({ "orderId": id })).await;
+    publish(&nats, "payment.expired", json!({ "orderId": id })).await;
     assert_eq!(spy.expect("order.cancelled").await["id"], id);
     // The payment raced the expiry and lost: payments refunds it; the order stays cancelled.
     publish(&nats, "payment.created", json!({ "id": "p1", "orderId": id, "stripeId": "pi_1" })).await;

@@ -9,7 +9,7 @@ use test_support::{eventually, token, NatsServer};
 
 use crate::flow::{sell, spawn_tickets};
 use crate::helpers::spawn_orders;
-use crate::lifecycle::spawn_expiration;
+use crate::lifecycle::{spawn_expiration, spawn_payments};
 
 /// A caller's `traceparent` in `trace_id`, from a span of its own.
 fn traceparent(trace_id: &str) -> String {
@@ -64,11 +64,13 @@ async fn an_expiry_is_handled_in_the_trace_of_the_order_that_set_it() {
     let tickets = spawn_tickets(&nats, &[]).await;
     let orders = spawn_orders(&nats, &[("EXPIRATION_WINDOW_SECONDS", "2")]).await;
     spawn_expiration(&nats).await;
+    let _payments = spawn_payments(&nats).await;
     let id = sell(&tickets, "Expiring, traced").await;
     orders.wait_orderable(&id).await;
 
     // The order's request → order.created (orders' outbox) → the expiration service's handler →
-    // its schedule → expiration.complete, fired by NATS → orders' handler.
+    // its schedule → expiration.complete, fired by NATS → payments' handler → payment.expired
+    // (payments' outbox) → orders' handler.
     let trace_id = "0af7651916cd43dd8448eb211c80319c";
     let response = orders
         .client
@@ -84,5 +86,5 @@ async fn an_expiry_is_handled_in_the_trace_of_the_order_that_set_it() {
 
     let expired = line(&logs, "order expired unpaid: cancelled", "order.id", &order_id).await;
     assert_eq!(expired["trace_id"], trace_id, "{expired}");
-    assert_eq!(expired["span"]["subject"], "expiration.complete", "{expired}");
+    assert_eq!(expired["span"]["subject"], "payment.expired", "{expired}");
 }

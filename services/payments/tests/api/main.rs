@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 mod crash;
 mod create;
+mod deadline;
 mod events;
 mod failures;
 mod helpers;

@@ -111,6 +111,16 @@ pub struct PaymentCreated {
 }
 event!(PaymentCreated, "payment.created");
 
+/// An order's time to pay ran out with no payment in flight and none made: orders cancels it.
+/// Payments publishes it, once per order, when `expiration.complete` has come and every attempt
+/// begun before `expiresAt` has ended without a charge (docs/events.md, "The payment deadline").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentExpired {
+    pub order_id: String,
+}
+event!(PaymentExpired, "payment.expired");
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,7 +56,9 @@ const BATCH: usize = 256;
 /// How often the relay looks without being woken (a write by another replica, a restart).
 const POLL: Duration = Duration::from_millis(500);
 
-/// One event waiting to be published, written inside the caller's transaction.
+/// One event waiting to be published, written inside the caller's transaction. A clone is the
+/// same record (its id too): a transaction run again after a conflict writes it once.
+#[derive(Debug, Clone)]
 pub struct OutboxRecord {
     pub id: RecordId,
     pub subject: String,

@@ -24,7 +24,9 @@
 //! as `admin` (a service could once create consumers there, and one delivered its dead letters
 //! onto the web server's `order.completed`).
 use super::nats::{DEAD_LETTER_PREFIX, DEAD_LETTER_STREAM, EXPIRATION_STREAM, REVOKED_SESSIONS, REVOKED_SESSIONS_STREAM, STREAM};
-use super::{Event, OrderCancelled, OrderCompleted, OrderCreated, PaymentCreated, TicketCreated, TicketDeleted, TicketUpdated};
+use super::{
+    Event, OrderCancelled, OrderCompleted, OrderCreated, PaymentCreated, PaymentExpired, TicketCreated, TicketDeleted, TicketUpdated,
+};
 
 /// The operator's user: every right. No service runs as it; the tests' harness, the fault run's
 /// checks and an operator changing a stream's configuration do.
@@ -57,7 +59,7 @@ pub const SERVICES: &[ServiceUser] = &[
         durable: Some("orders-service"),
         owns: &[OrderCreated::SUBJECT, OrderCancelled::SUBJECT, OrderCompleted::SUBJECT],
     },
-    ServiceUser { name: "payments", durable: Some("payments-service"), owns: &[PaymentCreated::SUBJECT] },
+    ServiceUser { name: "payments", durable: Some("payments-service"), owns: &[PaymentCreated::SUBJECT, PaymentExpired::SUBJECT] },
     ServiceUser { name: "expiration", durable: Some("expiration-service"), owns: &[SCHEDULE_SUBJECTS] },
 ];
 
@@ -271,6 +273,7 @@ mod tests {
         ("expiration.complete", None),
         ("expiration.schedule.o1", Some("expiration")),
         ("payment.created", Some("payments")),
+        ("payment.expired", Some("payments")),
         ("$KV.SESSIONS_REVOKED.0194f1a2", Some("auth")),
     ];
 
@@ -299,7 +302,7 @@ mod tests {
         assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING_DEAD_LETTER.x.deadletter.payments-service.>"), "no consumer but its durable");
         assert!(!may("$JS.API.CONSUMER.CREATE.TICKETING.x.payment.created"));
         assert!(!may("$JS.API.STREAM.MSG.DELETE.TICKETING_DEAD_LETTER"));
-        assert_eq!(payments.subscribe_allow(), ["payment.created", "_INBOX.payments.>"]);
+        assert_eq!(payments.subscribe_allow(), ["payment.created", "payment.expired", "_INBOX.payments.>"]);
     }
 
     #[test]
