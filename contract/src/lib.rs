@@ -84,7 +84,7 @@ impl OrderStatus {
 pub enum CancelReason {
     /// The buyer cancelled it (`DELETE /api/orders/:id`).
     Buyer,
-    /// It was not paid before `expiresAt`.
+    /// It was not paid by `expiresAt`, and no card submitted before it was charged.
     Expired,
     /// The seller deleted the ticket while this order was being placed; a payment is refunded.
     TicketWithdrawn,
@@ -116,7 +116,8 @@ pub struct Order {
     pub id: String,
     pub user_id: String,
     pub status: OrderStatus,
-    /// RFC 3339 in UTC, to the millisecond.
+    /// The buyer's deadline, RFC 3339 in UTC, to the millisecond: a card must be submitted
+    /// before it; an unpaid order with none at Stripe is cancelled at it.
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
     pub version: u64,

@@ -116,8 +116,10 @@ fn reserved() -> ApiError {
 /// An order for a ticket: it holds the ticket until paid, cancelled or expired.
 ///
 /// At most one order per ticket is active (`created`, `awaiting:payment` or `complete`) at any
-/// time, however many buyers race for it. `expiresAt` is now plus the expiration window; an
-/// order not `complete` by then is cancelled and the ticket is free again. A buyer holds at most
+/// time, however many buyers race for it. `expiresAt` is now plus the expiration window, and the
+/// buyer's deadline: an order not `complete` by then, with no card submitted before it still at
+/// Stripe, is cancelled within a second and the ticket is free again; a card submitted before it
+/// settles the order whenever Stripe answers. A buyer holds at most
 /// `MAX_HOLDS_PER_BUYER` open orders (`created` or `awaiting:payment`; default 4), counted
 /// across every replica: one account cannot hoard the tickets on sale.
 #[utoipa::path(
