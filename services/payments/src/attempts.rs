@@ -143,7 +143,9 @@ impl Attempts {
         for attempt in challenged {
             let Some(intent_id) = attempt.intent_id.clone() else { continue };
             match self.stop_challenge(&attempt, &intent_id).await {
-                Ok(outcome) => tracing::info!(attempt.id = %attempt.id, order.id = %order_id, ?outcome, "open challenge ended at the deadline"),
+                Ok(outcome) => {
+                    tracing::info!(attempt.id = %attempt.id, order.id = %order_id, ?outcome, "open challenge ended at the deadline")
+                }
                 Err(error) => {
                     tracing::warn!(attempt.id = %attempt.id, order.id = %order_id, error = format!("{error:#}"), "could not end an open challenge at the deadline; the reconciler will")
                 }

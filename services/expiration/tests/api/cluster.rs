@@ -10,9 +10,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn pending_expiries_survive_the_loss_of_the_stream_leader() {
     let mut nats = NatsCluster::start(3).await;
-    let config =
-        expiration::ExpirationConfig::read(test_support::env(&nats, &[("NATS_STREAM_REPLICAS", "3")]))
-            .expect("valid");
+    let config = expiration::ExpirationConfig::read(test_support::env(&nats, &[("NATS_STREAM_REPLICAS", "3")])).expect("valid");
     let server = expiration::application(config).await.expect("the expiration service starts");
     tokio::spawn(server.run_until_stopped());
     // Creating a stream at three replicas takes a few seconds in a fresh cluster.

@@ -62,7 +62,8 @@ async fn an_unpaid_order_expires_at_its_expires_at_and_frees_the_ticket() {
     assert!(cancelled, "the order expired");
     // At its deadline, not half a minute after (the spec's second is measured by
     // `expiry_lateness_seconds` and the expiry bench; a test under a loaded machine gets slack).
-    let expires_at = time::OffsetDateTime::parse(order["expiresAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let expires_at =
+        time::OffsetDateTime::parse(order["expiresAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
     let late = time::OffsetDateTime::now_utc() - expires_at;
     assert!(late < time::Duration::seconds(3), "cancelled {late} after expiresAt");
     let expired: Value = orders.get_order("buyer", &order_id).await.json().await.unwrap();
