@@ -7,13 +7,24 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use serde_json::Value;
 
+/// The checkout this runs in: the package's folder cargo names at run time (tests, `cargo run`);
+/// else, for a binary run by hand or by `scripts/test`, the working folder or the nearest one
+/// above it that holds the manifests; else the folder the binary was compiled in. The compiled-in
+/// path alone is not enough: with two clones sharing one target directory, cargo reuses a crate
+/// built in the other clone, and its path may be gone (a CI checkout was).
 #[allow(clippy::expect_used, reason = "a check run from a checkout: without the folder there is nothing to check")]
 pub fn repo() -> PathBuf {
-    // Cargo names the package's folder at run time too, for tests: the compiled-in path can be
-    // another clone's, when two clones share one target directory and cargo reused its build.
     // Every crate that calls this sits two levels down (tools/<name>).
-    let package = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
-    package.join("../..").canonicalize().expect("the repository folder")
+    if let Some(package) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        return PathBuf::from(package).join("../..").canonicalize().expect("the repository folder");
+    }
+    let is_checkout = |dir: &Path| dir.join("k8s/base").is_dir() && dir.join("scripts/nats-dev.conf").is_file();
+    if let Ok(here) = std::env::current_dir()
+        && let Some(found) = here.ancestors().find(|dir| is_checkout(dir))
+    {
+        return found.to_path_buf();
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository folder")
 }
 
 fn python() -> PathBuf {
