@@ -3,12 +3,12 @@
 
 Run by scripts/check-k8s with the project's venv python (PyYAML comes with kubernetes-validate).
 Reads k8s/base/*.yaml as written and each overlay (k8s/overlays/*) as `kubectl kustomize` renders
-it, plus prod with k8s/components/surrealdb-tls (not deployed yet, kept valid). Prints each rule
+it. Prints each rule
 that fails, for which resource, and exits 1 if any does. Rules (k8s/README.md, "Rules"):
 
   nats-route-auth          NATS routes need credentials, which come from a Secret, not the ConfigMap
   nats-monitoring-private  NATS monitoring (no password) listens on the pod's loopback only
-  tls-prod                 prod: TLS for NATS clients and routes (and SurrealDB once enabled)
+  tls-prod                 prod: TLS for NATS clients and routes, and for SurrealDB (wss://, a CA per service)
   security-context         every container non-root, no privilege escalation, capabilities
                            dropped, seccomp, read-only root; fsGroup where a pod has volumes
   no-service-account-token every pod sets automountServiceAccountToken: false
@@ -25,14 +25,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
 MONITOR_PORT = 8222
-PROD = ("prod", "prod+surrealdb-tls")
+PROD = ("prod",)
 
 
 class Report:
@@ -78,22 +77,6 @@ def sets():
         name = os.path.basename(os.path.dirname(overlay))
         kz = yaml.safe_load(open(os.path.join(overlay, "kustomization.yaml")))
         result.append((name, kustomize(overlay), kz.get("namespace")))
-    component = os.path.join(REPO, "k8s/components/surrealdb-tls")
-    prod = os.path.join(REPO, "k8s/overlays/prod")
-    if os.path.isdir(component) and os.path.isdir(prod):
-        with tempfile.TemporaryDirectory() as tmp:
-            with open(os.path.join(tmp, "kustomization.yaml"), "w") as f:
-                yaml.safe_dump(
-                    {
-                        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                        "kind": "Kustomization",
-                        "resources": [os.path.relpath(prod, tmp)],
-                        "components": [os.path.relpath(component, tmp)],
-                    },
-                    f,
-                )
-            kz = yaml.safe_load(open(os.path.join(prod, "kustomization.yaml")))
-            result.append(("prod+surrealdb-tls", kustomize(tmp), kz.get("namespace")))
     return result
 
 
@@ -346,9 +329,11 @@ def rule_tls_prod(report, where, resources):
         for c in pod.get("containers") or []:
             if "NATS_URL" in env_of(c) and not any(m.get("mountPath", "").startswith("/etc/ssl/certs/") for m in c.get("volumeMounts") or []):
                 report.fail("tls-prod", where, ident(workload), f"container {c.get('name')} connects to NATS but trusts no CA of ours")
-    # SurrealDB: only once the services can speak wss:// (k8s/components/surrealdb-tls).
+    # SurrealDB: TLS on the server, wss:// in the services' URL, and the CA each one checks with.
     database_url = config.get("DATABASE_URL", "")
     surreal = named(resources, "StatefulSet", "surrealdb")
+    if database_url and surreal and not database_url.startswith("wss://"):
+        report.fail("tls-prod", where, "ConfigMap/ticketing-config", f"DATABASE_URL={database_url}: wss:// (k8s/components/surrealdb-tls)")
     if database_url.startswith("wss://") and surreal:
         c = surreal["spec"]["template"]["spec"]["containers"][0]
         env, args = env_of(c), c.get("args") or []
@@ -357,11 +342,16 @@ def rule_tls_prod(report, where, resources):
         for probe in ("readinessProbe", "livenessProbe"):
             if ((c.get(probe) or {}).get("httpGet") or {}).get("scheme") != "HTTPS":
                 report.fail("tls-prod", where, "StatefulSet/surrealdb", f"{probe} is not HTTPS")
-    elif database_url and surreal:
-        if where == "prod+surrealdb-tls":
-            report.fail("tls-prod", where, "ConfigMap/ticketing-config", f"DATABASE_URL={database_url}: the component should make it wss://")
-        else:
-            report.note(f"{where}: SurrealDB is still plaintext ({database_url}); k8s/components/surrealdb-tls is ready once the services accept wss://")
+        for workload, pod in pod_templates(resources):
+            for c in pod.get("containers") or []:
+                if "DATABASE_URL" not in env_of(c):
+                    continue
+                ca = (env_of(c).get("DATABASE_CA_FILE") or {}).get("value")
+                mounts = [m.get("mountPath", "").rstrip("/") + "/" for m in c.get("volumeMounts") or []]
+                if not ca:
+                    report.fail("tls-prod", where, ident(workload), f"container {c.get('name')} connects to SurrealDB over TLS but sets no DATABASE_CA_FILE")
+                elif not any(ca.startswith(m) for m in mounts):
+                    report.fail("tls-prod", where, ident(workload), f"container {c.get('name')}: DATABASE_CA_FILE={ca} is on no mounted volume")
 
 
 def rule_security_context(report, where, resources):

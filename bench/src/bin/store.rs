@@ -169,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
             namespace: "ticketing".into(),
             database: "tickets".into(),
             credentials: Some(("tickets".into(), "tickets-password".into())),
+            ca_file: None,
         },
         &tickets::store::schema(),
     )
@@ -179,6 +180,7 @@ async fn main() -> anyhow::Result<()> {
             namespace: "ticketing".into(),
             database: "tickets".into(),
             credentials: None,
+            ca_file: None,
         },
         &tickets::store::schema(),
     )

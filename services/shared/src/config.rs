@@ -140,12 +140,16 @@ impl FromStr for Environment {
 /// Where a service keeps its data.
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
-    /// `mem://`, `surrealkv://<path>` or `ws://host:port`.
+    /// `mem://`, `surrealkv://<path>`, `ws://host:port` or `wss://host:port`.
     pub url: String,
     pub namespace: String,
     pub database: String,
     /// Credentials for a SurrealDB server; embedded engines need none.
     pub credentials: Option<(String, String)>,
+    /// A PEM file of the certificate authorities a `wss://` server's certificate may chain to,
+    /// besides the platform's store (`DATABASE_CA_FILE`): a cluster's own CA, as cert-manager
+    /// writes it into a Secret's `ca.crt`.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The storage engines a `DATABASE_URL` can name, and the cargo feature that links each.
@@ -153,6 +157,7 @@ const ENGINES: &[(&str, &str, bool)] = &[
     ("mem://", "embedded", cfg!(feature = "embedded")),
     ("surrealkv://", "embedded", cfg!(feature = "embedded")),
     ("ws://", "remote", cfg!(feature = "remote")),
+    ("wss://", "remote", cfg!(feature = "remote")),
 ];
 
 impl DatabaseSettings {
@@ -164,7 +169,7 @@ impl DatabaseSettings {
             Some((scheme, feature, false)) => {
                 Err(format!("this build does not include the {scheme} engine (build with the cargo feature `{feature}`)"))
             }
-            None => Err("expected mem://, surrealkv://<path> or ws://host:port".to_string()),
+            None => Err("expected mem://, surrealkv://<path>, ws://host:port or wss://host:port".to_string()),
         }
     }
 }
@@ -248,11 +253,17 @@ impl ServiceSettings {
                 None
             }
         };
+        let ca_file = env.raw("DATABASE_CA_FILE").map(PathBuf::from);
+        if ca_file.is_some() && !url.starts_with("wss://") {
+            // A CA for a connection that is not TLS: the operator believes it is.
+            env.problem(format!("DATABASE_CA_FILE is set but DATABASE_URL={url:?} is not wss://"));
+        }
         let database = DatabaseSettings {
             url,
             namespace: env.or("DATABASE_NS", "ticketing".to_string(), "a namespace name"),
             database: env.or("DATABASE_NAME", service.to_string(), "a database name"),
             credentials,
+            ca_file,
         };
         let session_keys = read_session_keys(env, &process);
         let ttl_seconds: u64 = env.or("SESSION_TTL_SECONDS", 86_400, "a number of seconds");
@@ -490,5 +501,15 @@ mod tests {
         if let Err(error) = remote {
             assert!(error.to_string().contains("feature `remote`"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_ca_file_goes_with_a_tls_url_only() {
+        let tls = read(&[("DATABASE_URL", "wss://surrealdb:8000"), ("DATABASE_CA_FILE", "/etc/surrealdb-ca/ca.crt")]);
+        assert_eq!(tls.is_ok(), cfg!(feature = "remote"), "{:?}", tls.err());
+        // The operator believes the connection is TLS; it is not.
+        let plain = read(&[("DATABASE_URL", "ws://surrealdb:8000"), ("DATABASE_CA_FILE", "/etc/surrealdb-ca/ca.crt")]);
+        let error = plain.expect_err("a CA for a plaintext URL is refused");
+        assert!(error.to_string().contains("DATABASE_CA_FILE is set but DATABASE_URL=\"ws://surrealdb:8000\" is not wss://"), "{error}");
     }
 }

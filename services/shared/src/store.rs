@@ -37,9 +37,12 @@ pub async fn connect(settings: &DatabaseSettings, schema: &str) -> anyhow::Resul
     {
         std::fs::create_dir_all(parent).with_context(|| format!("creating data folder {}", parent.display()))?;
     }
-    let db = surrealdb::engine::any::connect(settings.url.as_str())
-        .await
-        .with_context(|| format!("connecting to the database at {}", settings.url))?;
+    let db = if settings.url.starts_with("wss://") {
+        surrealdb::engine::any::connect((settings.url.as_str(), tls(settings)?)).await
+    } else {
+        surrealdb::engine::any::connect(settings.url.as_str()).await
+    }
+    .with_context(|| format!("connecting to the database at {}", settings.url))?;
     if let Some((username, password)) = &settings.credentials {
         db.signin(surrealdb::opt::auth::Database {
             namespace: settings.namespace.clone(),
@@ -67,6 +70,44 @@ pub async fn connect(settings: &DatabaseSettings, schema: &str) -> anyhow::Resul
         }
     }
     Ok(Arc::new(db))
+}
+
+/// The client side of `wss://`: the server's certificate must chain to the platform's store
+/// (`/etc/ssl/certs`, `SSL_CERT_FILE`) or to `DATABASE_CA_FILE`. Ring is named as the crypto
+/// provider: the build links two (async-nats' ring, SurrealDB's aws-lc), so rustls cannot pick.
+#[cfg(feature = "remote")]
+fn tls(settings: &DatabaseSettings) -> anyhow::Result<surrealdb::opt::Config> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for error in &native.errors {
+        tracing::debug!(%error, "a certificate of the platform's store was not read");
+    }
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = &settings.ca_file {
+        let certificates = CertificateDer::pem_file_iter(path)
+            .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+            .with_context(|| format!("reading DATABASE_CA_FILE {}", path.display()))?;
+        anyhow::ensure!(!certificates.is_empty(), "DATABASE_CA_FILE {} holds no certificate", path.display());
+        for certificate in certificates {
+            roots.add(certificate).with_context(|| format!("a certificate of DATABASE_CA_FILE {}", path.display()))?;
+        }
+    }
+    anyhow::ensure!(!roots.is_empty(), "no certificate authority to check the database's certificate against: set DATABASE_CA_FILE");
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .context("TLS for the database")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(surrealdb::opt::Config::new().rustls(config))
+}
+
+/// Without the `remote` feature a `wss://` URL is refused with the configuration.
+#[cfg(not(feature = "remote"))]
+fn tls(_settings: &DatabaseSettings) -> anyhow::Result<surrealdb::opt::Config> {
+    anyhow::bail!("this build does not include the wss:// engine (build with the cargo feature `remote`)")
 }
 
 /// How often a schema that lost a write conflict is applied again before start-up fails.

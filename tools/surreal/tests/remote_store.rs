@@ -16,6 +16,8 @@ struct Server {
     dir: tempfile::TempDir,
     /// Each service's database user and password, as the users Job made them.
     users: HashMap<String, String>,
+    /// The certificate and key it serves TLS with, once [`Server::serve_tls`] is called.
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 const ROOT_PASS: &str = "root-password-for-tests";
@@ -23,7 +25,7 @@ const ROOT_PASS: &str = "root-password-for-tests";
 impl Server {
     async fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port");
-        let mut server = Self { child: None, port, dir: tempfile::tempdir().expect("a data folder"), users: HashMap::new() };
+        let mut server = Self { child: None, port, dir: tempfile::tempdir().expect("a data folder"), users: HashMap::new(), tls: None };
         server.spawn().await;
         let manifests = cluster::manifests::Manifests::load().expect("k8s/base renders");
         let users: HashMap<String, String> =
@@ -43,8 +45,12 @@ impl Server {
     }
 
     async fn spawn(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_surreal"))
-            .args(["start", "--user", "root", "--pass", ROOT_PASS, "--bind", &format!("127.0.0.1:{}", self.port), "--log", "warn"])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_surreal"));
+        command.args(["start", "--user", "root", "--pass", ROOT_PASS, "--bind", &format!("127.0.0.1:{}", self.port), "--log", "warn"]);
+        if let Some((certificate, key)) = &self.tls {
+            command.arg("--web-crt").arg(certificate).arg("--web-key").arg(key);
+        }
+        let child = command
             .arg(format!("surrealkv://{}/ticketing.db", self.dir.path().display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -53,10 +59,38 @@ impl Server {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(60);
         let health = format!("http://127.0.0.1:{}/health", self.port);
-        while !reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
-            assert!(Instant::now() < deadline, "the SurrealDB server did not answer /health");
+        loop {
+            // Over TLS (which the tests' HTTP client does not speak) an open port is the sign.
+            let up = match self.tls {
+                None => reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()),
+                Some(_) => tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok(),
+            };
+            if up {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the SurrealDB server did not answer");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Restarts the server serving HTTPS and wss:// only, with a certificate for 127.0.0.1 signed
+    /// by a CA of its own; returns the CA's certificate (PEM file), and another CA's.
+    async fn serve_tls(&mut self) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = self.dir.path().to_path_buf();
+        let write = |name: &str, pem: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, pem).expect("written");
+            path
+        };
+        let (ca, issuer) = certificate_authority("Ticketing test CA");
+        let (other_ca, _) = certificate_authority("Someone else's CA");
+        let key = rcgen::KeyPair::generate().expect("a key");
+        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).expect("a name");
+        let certificate = params.signed_by(&key, &issuer).expect("signed by the CA");
+        self.tls = Some((write("tls.crt", certificate.pem()), write("tls.key", key.serialize_pem())));
+        let trusted = (write("ca.crt", ca), write("other-ca.crt", other_ca));
+        self.restart().await;
+        trusted
     }
 
     /// What a service's configuration says when it runs against this server.
@@ -66,6 +100,7 @@ impl Server {
             namespace: "ticketing".into(),
             database: database.into(),
             credentials: Some((user.into(), self.users[user].clone())),
+            ca_file: None,
         }
     }
 
@@ -77,6 +112,17 @@ impl Server {
         }
         self.spawn().await;
     }
+}
+
+/// A self-signed certificate authority: its certificate (PEM), and what signs with it.
+fn certificate_authority(name: &str) -> (String, rcgen::Issuer<'static, rcgen::KeyPair>) {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("no names");
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::DigitalSignature];
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let certificate = params.self_signed(&key).expect("self-signed");
+    (certificate.pem(), rcgen::Issuer::new(params, key))
 }
 
 impl Drop for Server {
@@ -122,6 +168,31 @@ async fn every_kind_of_failure_is_told_apart_over_websocket() {
         Err(error) => error,
     };
     assert_eq!(classify(&error), ErrorKind::Conflict, "{error:?}");
+}
+
+#[tokio::test]
+async fn a_service_talks_tls_to_a_server_its_ca_vouches_for_and_to_no_other() {
+    let mut server = Server::start().await;
+    let (ca, other_ca) = server.serve_tls().await;
+    let settings = |ca_file: &std::path::Path| DatabaseSettings {
+        url: format!("wss://127.0.0.1:{}", server.port),
+        ca_file: Some(ca_file.to_path_buf()),
+        ..server.settings("payments", "payments")
+    };
+    let connect = |settings: DatabaseSettings| async move {
+        tokio::time::timeout(Duration::from_secs(30), store::connect(&settings, SCHEMA)).await.expect("an answer within 30 s")
+    };
+    let db = connect(settings(&ca)).await.expect("payments connects over TLS, trusting the cluster's CA");
+    db.query("CREATE payment:tls SET stripe_id = 'pi_tls'").await.unwrap().check().unwrap();
+    let found: Option<String> = db.query("SELECT VALUE stripe_id FROM ONLY payment:tls").await.unwrap().take(0).unwrap();
+    assert_eq!(found.as_deref(), Some("pi_tls"));
+
+    // A server whose certificate another CA signed (a server in the middle) is refused.
+    let refused = connect(settings(&other_ca)).await.expect_err("a certificate its CA did not sign is refused");
+    assert!(format!("{refused:#}").to_lowercase().contains("certificate"), "{refused:#}");
+    // And the same server in plain WebSocket does not answer at all.
+    let plain = DatabaseSettings { url: format!("ws://127.0.0.1:{}", server.port), ..server.settings("payments", "payments") };
+    assert!(connect(plain).await.is_err(), "a TLS-only server refuses plaintext");
 }
 
 #[tokio::test]
