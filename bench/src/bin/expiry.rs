@@ -50,7 +50,6 @@ async fn main() -> anyhow::Result<()> {
     let mut service = Command::new(&binary)
         .env("PORT", port.to_string())
         .env("NATS_URL", nats.url())
-        // Lateness is measured from expiresAt itself.
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()?;

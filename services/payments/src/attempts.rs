@@ -67,6 +67,8 @@ pub struct Attempts {
     pub refunder: Refunder,
     /// When the reconciler first asks Stripe about an attempt without an outcome.
     pub reconcile_after: Duration,
+    /// How long a closed order waits for its cards in flight before it lapses regardless.
+    pub deadline_wait: Duration,
 }
 
 impl Attempts {
@@ -81,7 +83,7 @@ impl Attempts {
                 if self.closed(&attempt.order_id).await? {
                     // In flight when the time ran out: no challenge is started after it. One
                     // that cannot be stopped now is the reconciler's (due at once).
-                    return Ok(self.stop_challenge(attempt, &intent.id).await.unwrap_or_else(|error| {
+                    return Ok(Box::pin(self.stop_challenge(attempt, &intent.id)).await.unwrap_or_else(|error| {
                         tracing::warn!(attempt.id = %attempt.id, error = format!("{error:#}"), "could not stop a challenge after the deadline");
                         Outcome::Unknown
                     }));
@@ -132,24 +134,30 @@ impl Attempts {
 
     /// The order's time to pay ran out (`expiration.complete`): no attempt begins any more, the
     /// open 3-D Secure challenges are cancelled at Stripe, and the order lapses once nothing is
-    /// in flight. `false` when its replica has not arrived yet (the event waits for it). A
-    /// challenge that cannot be cancelled now is left to the reconciler, due at once.
+    /// in flight. `false` when its replica has not arrived yet (the event waits for it). The
+    /// challenges are cancelled beside the consumer, which a slow Stripe must not hold up; one
+    /// that cannot be cancelled now is the reconciler's, due in `store::CHALLENGE_CHECK`.
     pub async fn expire(&self, order_id: &str) -> anyhow::Result<bool> {
         let lapse = OutboxRecord::new(&PaymentExpired { order_id: order_id.to_string() })?;
         let Some(challenged) = store::close(&self.db, order_id, lapse).await? else {
             return Ok(false);
         };
         self.backbone.outbox.wake();
-        for attempt in challenged {
-            let Some(intent_id) = attempt.intent_id.clone() else { continue };
-            match self.stop_challenge(&attempt, &intent_id).await {
-                Ok(outcome) => {
-                    tracing::info!(attempt.id = %attempt.id, order.id = %order_id, ?outcome, "open challenge ended at the deadline")
+        if !challenged.is_empty() {
+            let attempts = self.clone();
+            tokio::spawn(async move {
+                for attempt in challenged {
+                    let Some(intent_id) = attempt.intent_id.clone() else { continue };
+                    match attempts.stop_challenge(&attempt, &intent_id).await {
+                        Ok(outcome) => {
+                            tracing::info!(attempt.id = %attempt.id, order.id = %attempt.order_id, ?outcome, "open challenge ended at the deadline")
+                        }
+                        Err(error) => {
+                            tracing::warn!(attempt.id = %attempt.id, order.id = %attempt.order_id, error = format!("{error:#}"), "could not end an open challenge at the deadline; the reconciler will")
+                        }
+                    }
                 }
-                Err(error) => {
-                    tracing::warn!(attempt.id = %attempt.id, order.id = %order_id, error = format!("{error:#}"), "could not end an open challenge at the deadline; the reconciler will")
-                }
-            }
+            });
         }
         Ok(true)
     }
@@ -266,8 +274,15 @@ impl Attempts {
     /// One pass over the attempts whose check is due. One attempt that cannot be checked is
     /// looked at again later without holding up the others; Stripe in trouble ends the pass.
     pub async fn reconcile(&self) -> anyhow::Result<()> {
+        // Boxed, as `check` below: a debug build lays every step of an async fn out in one stack
+        // frame, and the test runtime polls every task on one 2 MiB thread.
+        let lapsed = Box::pin(store::sweep_closing(&self.db, self.deadline_wait, 50)).await?;
+        if lapsed > 0 {
+            self.backbone.outbox.wake();
+            tracing::warn!(orders = lapsed, "closed orders lapsed by the sweep (a missed lapse, or a card past the deadline's wait)");
+        }
         for attempt in store::unsettled_attempts(&self.db, 20).await? {
-            match self.check(&attempt).await {
+            match Box::pin(self.check(&attempt)).await {
                 Ok(()) => {}
                 Err(Checked::StripeTrouble(error)) => return Err(error.into()),
                 Err(Checked::Failed(error)) => {

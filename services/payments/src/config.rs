@@ -11,6 +11,10 @@ pub struct StripeSettings {
     pub webhook_secret: String,
     /// When the reconciler first asks Stripe about an attempt that has no outcome.
     pub reconcile_after: std::time::Duration,
+    /// How long an order past its deadline waits for a card still in flight before it lapses
+    /// anyway (`PAYMENT_DEADLINE_WAIT_SECONDS`, default 300): a seat is never held for a charge
+    /// that does not come back; one that comes after is refunded.
+    pub deadline_wait: std::time::Duration,
 }
 
 impl StripeSettings {
@@ -63,7 +67,15 @@ impl StripeSettings {
                 std::time::Duration::from_secs(60)
             }
         };
-        Self { secret_key, api_base, webhook_secret, reconcile_after }
+        let deadline_wait = match env.raw("PAYMENT_DEADLINE_WAIT_SECONDS").map(str::parse::<u64>) {
+            None => std::time::Duration::from_secs(300),
+            Some(Ok(seconds)) if (1..=3600).contains(&seconds) => std::time::Duration::from_secs(seconds),
+            Some(_) => {
+                env.problem("PAYMENT_DEADLINE_WAIT_SECONDS is not valid: expected whole seconds from 1 to 3600");
+                std::time::Duration::from_secs(300)
+            }
+        };
+        Self { secret_key, api_base, webhook_secret, reconcile_after, deadline_wait }
     }
 
     /// Charges are not real: a test key, or no Stripe at all.

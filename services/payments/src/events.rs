@@ -71,6 +71,7 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
         version: event.version as i64,
         payment_id: None,
         closed: false,
+        lapsed: false,
     };
     // An existing replica means a duplicate delivery: no effect.
     store::insert_order(db, &replica).await?;

@@ -44,6 +44,7 @@ impl PaymentsService {
             gateway: gateway.clone(),
             refunder: refunder.clone(),
             reconcile_after: config.stripe.reconcile_after,
+            deadline_wait: config.stripe.deadline_wait,
         };
         let consumer_attempts = attempts.clone();
         backbone.spawn_consumer(events::consumer(&db), move |delivery| {

@@ -13,8 +13,11 @@
 //! The payment deadline (docs/events.md): an attempt may begin until the order's `expiresAt`;
 //! `expiration.complete` closes the order (`closed_at`); once it is closed and no attempt is in
 //! flight, unpaid, it lapses (`lapsed_at`) and `payment.expired` tells orders to cancel it. Every
-//! transaction that could be the one to find "closed, nothing in flight" writes the order's row,
-//! so two of them (two replicas ending two attempts) cannot both miss or both find it.
+//! transaction that could be the one to find "closed, nothing in flight" writes a new
+//! `changed_at` on the order's row (a write of the same values is none: SurrealDB skips it), so
+//! two of them (two replicas ending two attempts) cannot both miss or both find it. A closed order
+//! waiting for its attempts has a `closing` row, which the reconciler sweeps: it lapses what a
+//! lost transaction missed, and, past the deadline's wait, an order whose card never comes back.
 use shared::events::outbox::{self, OutboxRecord};
 use shared::events::OrderStatus;
 use shared::store::{commit, Db, ResultExt, TxError};
@@ -36,6 +39,11 @@ DEFINE FIELD IF NOT EXISTS paying_until ON orders TYPE option<datetime>;
 DEFINE FIELD IF NOT EXISTS closed_at ON orders TYPE option<datetime>;
 -- When `payment.expired` was written: the order is as good as cancelled, a charge is refunded.
 DEFINE FIELD IF NOT EXISTS lapsed_at ON orders TYPE option<datetime>;
+-- Written by every transaction that may lapse the order, so that two of them always conflict.
+DEFINE FIELD IF NOT EXISTS changed_at ON orders TYPE option<datetime>;
+-- The orders closed and still waiting to lapse or settle, one row each (the reconciler's sweep).
+DEFINE TABLE IF NOT EXISTS closing SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS closed_at ON closing TYPE datetime;
 DEFINE TABLE IF NOT EXISTS attempt SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS order_id ON attempt TYPE string;
 DEFINE FIELD IF NOT EXISTS amount ON attempt TYPE int;
@@ -265,15 +273,27 @@ pub async fn set_intent(db: &Db, attempt_id: &str, intent_id: &str) -> Result<bo
 /// How often a transaction that lost a conflict and may simply run again is tried.
 const CONFLICT_TRIES: usize = 5;
 
-/// Unpaid, closed, and nothing in flight: the order lapses, with `payment.expired` (slot 0). Run
-/// inside a transaction that has written `$order`; `$order_id` bound.
+/// Unpaid, closed, and nothing in flight (or `$force`: waited long enough): the order lapses,
+/// with `payment.expired` (slot 0), and leaves `closing`. Run inside a transaction that has
+/// written `$order`; `$order_id`, `$closing` and `$force` bound.
 const LAPSE: &str = "LET $w = (SELECT status, payment_id, closed_at, lapsed_at FROM ONLY $order);
     LET $in_flight = (SELECT VALUE id FROM attempt WHERE order_id = $order_id AND state IN ['pending', 'action'] LIMIT 1);
     IF $w != NONE AND $w.closed_at != NONE AND $w.lapsed_at = NONE AND $w.payment_id = NONE
-        AND $w.status IN ['created', 'awaiting:payment'] AND array::len($in_flight) = 0 {
+        AND $w.status IN ['created', 'awaiting:payment'] AND (array::len($in_flight) = 0 OR $force) {
         UPDATE $order SET lapsed_at = time::now();
+        DELETE $closing;
         CREATE $outbox_id_0 CONTENT $outbox_0;
     };";
+
+/// An order paid, cancelled or lapsed waits for nothing: it leaves `closing`.
+const SETTLED: &str = "LET $now = (SELECT status, payment_id, lapsed_at FROM ONLY $order);
+    IF $now = NONE OR $now.payment_id != NONE OR $now.lapsed_at != NONE OR $now.status NOT IN ['created', 'awaiting:payment'] {
+        DELETE $closing;
+    };";
+
+fn closing(order_id: &str) -> RecordId {
+    RecordId::new("closing", order_id)
+}
 
 /// Ends an attempt that charged nothing (`failed`, `abandoned`) or waits for the customer
 /// (`action`), and frees the order for another attempt. The last attempt in flight of a closed
@@ -299,12 +319,15 @@ pub async fn end_attempt(
                 "BEGIN TRANSACTION;
                  UPDATE $attempt SET state = $state, error = $error WHERE state IN ['pending', 'action'];
                  LET $mine = (SELECT VALUE paying FROM ONLY $order) = $attempt_id;
-                 UPDATE $order SET paying_until = IF $mine {{ NONE }} ELSE {{ paying_until }}, paying = IF $mine {{ NONE }} ELSE {{ paying }};
+                 UPDATE $order SET paying_until = IF $mine {{ NONE }} ELSE {{ paying_until }}, paying = IF $mine {{ NONE }} ELSE {{ paying }},
+                     changed_at = time::now();
                  {LAPSE}
                  COMMIT TRANSACTION;"
             ))
             .bind(("attempt", attempt(attempt_id)))
             .bind(("order", order(order_id)))
+            .bind(("closing", closing(order_id)))
+            .bind(("force", false))
             .bind(("order_id", order_id.to_string()))
             .bind(("attempt_id", attempt_id.to_string()))
             .bind(("state", state.to_string()))
@@ -317,9 +340,9 @@ pub async fn end_attempt(
 }
 
 /// Closes an order to new attempts (`expiration.complete` came), and lapses it at once if no
-/// attempt is in flight. Returns the attempts waiting for their customer (3-D Secure), which the
-/// caller cancels at Stripe, their next check made due meanwhile in case it cannot; `None` when
-/// the order's replica is not here yet.
+/// attempt is in flight; otherwise it waits in `closing`. Returns the attempts waiting for their
+/// customer (3-D Secure), which the caller cancels at Stripe, their next check made due in
+/// [`CHALLENGE_CHECK`] in case it cannot; `None` when the order's replica is not here yet.
 pub async fn close(db: &Db, order_id: &str, lapse: OutboxRecord) -> Result<Option<Vec<AttemptRow>>, TxError> {
     if get_order(db, order_id).await?.is_none() {
         return Ok(None);
@@ -329,12 +352,17 @@ pub async fn close(db: &Db, order_id: &str, lapse: OutboxRecord) -> Result<Optio
         let query = db
             .query(format!(
                 "BEGIN TRANSACTION;
-                 UPDATE $order SET closed_at = closed_at ?? time::now();
-                 UPDATE attempt SET check_after = time::now() WHERE order_id = $order_id AND state = 'action';
+                 UPDATE $order SET closed_at = closed_at ?? time::now(), changed_at = time::now();
+                 UPSERT $closing SET closed_at = (SELECT VALUE closed_at FROM ONLY $order);
+                 UPDATE attempt SET check_after = time::now() + $challenge_check WHERE order_id = $order_id AND state = 'action';
                  {LAPSE}
+                 {SETTLED}
                  COMMIT TRANSACTION;"
             ))
             .bind(("order", order(order_id)))
+            .bind(("closing", closing(order_id)))
+            .bind(("force", false))
+            .bind(("challenge_check", surrealdb::types::Duration::from(CHALLENGE_CHECK)))
             .bind(("order_id", order_id.to_string()));
         match commit(lapse.clone().bind(query, 0)).await {
             Err(TxError::Conflict) if tries < CONFLICT_TRIES => tries += 1,
@@ -347,6 +375,51 @@ pub async fn close(db: &Db, order_id: &str, lapse: OutboxRecord) -> Result<Optio
         .bind(("order_id", order_id.to_string()))
         .await?;
     Ok(Some(response.take(0)?))
+}
+
+/// When the reconciler looks at a challenge left open at the deadline, in case cancelling it
+/// right away failed (Stripe unreachable): not at once, which would race that cancel.
+pub const CHALLENGE_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The reconciler's sweep of closed orders: lapses those whose last attempt ended in a
+/// transaction that lost the lapse to a conflict's blind spot (belt and braces: every such
+/// transaction writes the order), and those closed longer than `wait` whatever is in flight (a
+/// charge that comes after is refunded). Orders paid or cancelled meanwhile leave `closing`.
+/// Returns how many lapsed.
+pub async fn sweep_closing(db: &Db, wait: std::time::Duration, limit: usize) -> anyhow::Result<usize> {
+    let mut response = db
+        .query("SELECT VALUE record::id(id) FROM closing WHERE closed_at <= time::now() - 5s ORDER BY closed_at LIMIT $limit")
+        .bind(("limit", limit as i64))
+        .await?;
+    let waiting: Vec<String> = response.take(0)?;
+    let mut lapsed = 0;
+    for order_id in waiting {
+        let lapse = OutboxRecord::new(&shared::events::PaymentExpired { order_id: order_id.clone() })?;
+        let query = db
+            .query(format!(
+                "BEGIN TRANSACTION;
+                 LET $since = (SELECT VALUE closed_at FROM ONLY $closing);
+                 LET $force = $since != NONE AND $since <= time::now() - $wait;
+                 UPDATE $order SET changed_at = time::now();
+                 {LAPSE}
+                 {SETTLED}
+                 COMMIT TRANSACTION;"
+            ))
+            .bind(("order", order(&order_id)))
+            .bind(("closing", closing(&order_id)))
+            .bind(("order_id", order_id.clone()))
+            .bind(("wait", surrealdb::types::Duration::from(wait)));
+        match commit(lapse.bind(query, 0)).await {
+            Ok(_) => {}
+            // Another replica's sweep, or an attempt ending: looked at again next pass.
+            Err(TxError::Conflict) => continue,
+            Err(error) => return Err(error.into()),
+        }
+        if get_order(db, &order_id).await?.is_some_and(|o| o.lapsed) {
+            lapsed += 1;
+        }
+    }
+    Ok(lapsed)
 }
 
 /// Attempts without an outcome whose next check is due, oldest first.
@@ -415,6 +488,8 @@ pub struct OrderReplica {
     pub payment_id: Option<String>,
     /// `expiration.complete` came: no attempt may begin, and one waiting for its customer is cancelled.
     pub closed: bool,
+    /// `payment.expired` was written: orders cancels it, and a charge for it is refunded.
+    pub lapsed: bool,
 }
 
 impl OrderReplica {
@@ -426,7 +501,7 @@ impl OrderReplica {
 pub async fn get_order(db: &Db, id: &str) -> Result<Option<OrderReplica>, surrealdb::Error> {
     let mut response = db
         .query(
-            "SELECT record::id(id) AS id, user_id, price, status, expires_at, version, payment_id, closed_at != NONE AS closed FROM ONLY $order",
+            "SELECT record::id(id) AS id, user_id, price, status, expires_at, version, payment_id, closed_at != NONE AS closed, lapsed_at != NONE AS lapsed FROM ONLY $order",
         )
         .bind(("order", order(id)))
         .await?;
@@ -500,6 +575,7 @@ pub async fn settle(db: &Db, charge: &Charge<'_>, event: OutboxRecord) -> Result
              IF $o = NONE OR $o.status = 'cancelled' OR $o.lapsed_at != NONE {{ THROW '{CANCELLED}'; }};
              IF $o.payment_id != NONE {{ THROW '{PAID}'; }};
              UPDATE $order SET payment_id = $payment_id, paying = NONE, paying_until = NONE;
+             DELETE $closing;
              CREATE $payment SET order_id = $order_id, stripe_id = $stripe_id, amount = $amount, refund = 'none', created_at = time::now();
              UPDATE $attempt SET state = 'succeeded', intent_id = $stripe_id, error = NONE;
              {}
@@ -507,6 +583,7 @@ pub async fn settle(db: &Db, charge: &Charge<'_>, event: OutboxRecord) -> Result
             OutboxRecord::statement(0)
         ))
         .bind(("order", order(charge.order_id)))
+        .bind(("closing", closing(charge.order_id)))
         .bind(("payment", payment(charge.payment_id)))
         .bind(("attempt", attempt(charge.payment_id)))
         .bind(("payment_id", charge.payment_id.to_string()))
@@ -672,9 +749,11 @@ pub async fn apply_status(db: &Db, order_id: &str, version: i64, status: OrderSt
              LET $changed = (UPDATE $order SET status = $status, version = $version WHERE version = $version - 1 RETURN VALUE id);
              IF array::len($changed) = 0 {{ THROW '{STALE}'; }};
              {refund}
+             DELETE $closing;
              COMMIT TRANSACTION;"
         ))
         .bind(("order", order(order_id)))
+        .bind(("closing", closing(order_id)))
         .bind(("order_id", order_id.to_string()))
         .bind(("version", version))
         .bind(("status", status.as_str().to_string()));

@@ -65,7 +65,7 @@ async fn an_unpaid_order_expires_at_its_expires_at_and_frees_the_ticket() {
     let expires_at =
         time::OffsetDateTime::parse(order["expiresAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
     let late = time::OffsetDateTime::now_utc() - expires_at;
-    assert!(late < time::Duration::seconds(3), "cancelled {late} after expiresAt");
+    assert!(late < time::Duration::seconds(10), "cancelled {late} after expiresAt");
     let expired: Value = orders.get_order("buyer", &order_id).await.json().await.unwrap();
     assert_eq!(expired["cancelReason"], "expired", "{expired}");
     until_ticket(&tickets, &id, |t| t.get("orderId").is_none() && t.get("reservedUntil").is_none()).await;

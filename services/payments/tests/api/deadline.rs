@@ -5,6 +5,7 @@
 //! `expiresAt`, as NATS fires it.
 use std::time::Duration;
 
+use payments::store;
 use serde_json::json;
 use test_support::eventually;
 
@@ -48,7 +49,7 @@ async fn a_card_in_flight_at_the_deadline_settles_the_order_however_late_stripe_
     let app = spawn_app().await;
     let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
     let mut paid = EventSpy::new(&app.nats, "payment.created").await;
-    let at = order_expiring(&app, "o1", Duration::from_secs(2)).await;
+    let at = order_expiring(&app, "o1", Duration::from_secs(3)).await;
     // Submitted before the deadline; Stripe answers after it, and no webhook tells earlier.
     app.stripe.webhooks(stripe_double::WebhookMode::Drop);
     app.stripe.hold();
@@ -68,7 +69,7 @@ async fn a_card_in_flight_at_the_deadline_settles_the_order_however_late_stripe_
 async fn a_card_declined_after_the_deadline_lapses_the_order_then() {
     let app = spawn_app().await;
     let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
-    let at = order_expiring(&app, "o1", Duration::from_secs(2)).await;
+    let at = order_expiring(&app, "o1", Duration::from_secs(3)).await;
     app.stripe.hold();
     let paying = app.pay_in_background("ann", "o1", "pm_card_chargeDeclined");
     assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the attempt reached Stripe");
@@ -95,7 +96,7 @@ async fn a_challenge_finished_before_the_deadline_but_reported_after_it_settles_
     let app = spawn_app().await;
     let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
     let mut paid = EventSpy::new(&app.nats, "payment.created").await;
-    let at = order_expiring(&app, "o1", Duration::from_secs(2)).await;
+    let at = order_expiring(&app, "o1", Duration::from_secs(3)).await;
     assert_eq!(app.pay("ann", "o1", "pm_card_threeDSecure2Required").await.status().as_u16(), 202);
     // The buyer finishes the challenge at T−1 s; Stripe's webhook is lost, so payments first
     // hears of it after the deadline.
@@ -112,7 +113,7 @@ async fn a_challenge_finished_before_the_deadline_but_reported_after_it_settles_
 async fn a_challenge_still_open_at_the_deadline_is_cancelled_at_stripe_and_the_order_lapses() {
     let app = spawn_app().await;
     let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
-    let at = order_expiring(&app, "o1", Duration::from_secs(1)).await;
+    let at = order_expiring(&app, "o1", Duration::from_secs(3)).await;
     assert_eq!(app.pay("ann", "o1", "pm_card_threeDSecure2Required").await.status().as_u16(), 202);
     let intent = challenged_intent(&app);
     expire_at(&app, "o1", at).await;
@@ -121,4 +122,53 @@ async fn a_challenge_still_open_at_the_deadline_is_cancelled_at_stripe_and_the_o
     assert_eq!(app.stripe.payment_intents()[0].status, "canceled");
     assert!(!app.stripe.authenticate(&intent, true), "the buyer can no longer be charged through it");
     assert!(app.stripe.charges().is_empty());
+}
+
+#[tokio::test]
+async fn a_lapse_the_last_attempt_missed_is_made_by_the_reconciler() {
+    let app = spawn_app().await;
+    let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
+    let at = order_expiring(&app, "o1", Duration::from_secs(2)).await;
+    // A card in flight at the deadline...
+    let new = store::NewAttempt {
+        id: "a-1",
+        order_id: "o1",
+        user_id: "ann",
+        amount: 2000,
+        token: "pm_card_visa",
+        hold: Duration::from_secs(60),
+        check_after: Duration::from_secs(3600),
+        limits: Default::default(),
+    };
+    assert!(matches!(store::begin_attempt(&app.db, &new).await.unwrap(), store::Begun::Started(_)));
+    expire_at(&app, "o1", at).await;
+    assert!(lapsed.next(Duration::from_millis(700)).await.is_none(), "no lapse while a card is in flight");
+    // ...ends in a transaction that did not lapse the order (what two attempts ending at once on
+    // two replicas could do, were it not for the write they share).
+    let ended = surrealdb::types::RecordId::new("attempt", "a-1");
+    app.db.query("UPDATE $attempt SET state = 'failed'").bind(("attempt", ended)).await.unwrap().check().unwrap();
+    let (subject, payload) = lapsed.next(Duration::from_secs(20)).await.expect("the reconciler's sweep lapses it");
+    assert_eq!((subject.as_str(), payload), ("payment.expired", json!({ "orderId": "o1" })));
+    assert!(lapsed.next(Duration::from_secs(6)).await.is_none(), "once");
+}
+
+#[tokio::test]
+async fn a_card_that_never_comes_back_holds_the_seat_only_for_the_deadlines_wait_and_is_refunded() {
+    let app = spawn_app_with(&[("PAYMENT_DEADLINE_WAIT_SECONDS", "2")]).await;
+    let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
+    let mut paid = EventSpy::new(&app.nats, "payment.created").await;
+    let at = order_expiring(&app, "o1", Duration::from_secs(3)).await;
+    app.stripe.webhooks(stripe_double::WebhookMode::Drop);
+    app.stripe.hold();
+    let paying = app.pay_in_background("ann", "o1", "pm_card_visa");
+    assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the attempt reached Stripe");
+    expire_at(&app, "o1", at).await;
+    // Stripe keeps the card: past the wait, the order lapses anyway and the seat is free.
+    let (subject, _) = lapsed.next(Duration::from_secs(20)).await.expect("lapsed after the deadline's wait");
+    assert_eq!(subject, "payment.expired");
+    // When Stripe finally charges, the charge cannot settle a lapsed order: it is given back.
+    app.stripe.release();
+    assert_eq!(errors(paying.await.unwrap(), 400).await, vec![general("Cannot pay for a cancelled order")]);
+    assert!(app.wait_refunds(1).await, "the late charge is refunded");
+    assert!(paid.next(Duration::from_millis(300)).await.is_none(), "never payment.created as well");
 }
