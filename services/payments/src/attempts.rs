@@ -27,6 +27,7 @@ use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, PaymentCreated, PaymentExpired};
 use shared::store::Db;
 
+use crate::domain::{AttemptState, Ending};
 use crate::gateway::{ChargeError, Gateway, Intent, IntentState};
 use crate::refunds::Refunder;
 use crate::store::{self, AttemptRow, Charge, Settled};
@@ -79,7 +80,7 @@ impl Attempts {
             IntentState::NeedsAction { client_secret } => {
                 // The customer may take minutes, or leave: the order is free for another card
                 // meanwhile (if both went through, the second charge is refunded).
-                self.end(attempt, "action", None).await?;
+                self.end(attempt, Ending::WaitsForCustomer, None).await?;
                 if self.closed(&attempt.order_id).await? {
                     // In flight when the time ran out: no challenge is started after it. One
                     // that cannot be stopped now is the reconciler's (due at once).
@@ -103,7 +104,7 @@ impl Attempts {
     /// secret, so Stripe.js could charge it later with no attempt of ours in flight. A cancel
     /// that fails leaves the attempt ended (nothing was charged) and is logged.
     pub async fn end_refused(&self, attempt: &AttemptRow, intent_id: &str, message: &str) -> anyhow::Result<()> {
-        self.end(attempt, "failed", Some(message)).await?;
+        self.end(attempt, Ending::Refused, Some(message)).await?;
         match self.gateway.cancel(intent_id).await {
             Ok(_) => tracing::debug!(attempt.id = %attempt.id, stripe.id = %intent_id, "refused attempt's intent cancelled"),
             // Already cancelled, or succeeded meanwhile: a webhook or the reconciler concludes that.
@@ -119,9 +120,9 @@ impl Attempts {
 
     /// Ends an attempt without a charge (`failed`, `abandoned`) or waiting for its customer
     /// (`action`); the last one in flight of a closed order lapses it (`payment.expired`).
-    pub async fn end(&self, attempt: &AttemptRow, state: &str, error: Option<&str>) -> anyhow::Result<()> {
+    pub async fn end(&self, attempt: &AttemptRow, ending: Ending, error: Option<&str>) -> anyhow::Result<()> {
         let lapse = OutboxRecord::new(&PaymentExpired { order_id: attempt.order_id.clone() })?;
-        store::end_attempt(&self.db, &attempt.id, &attempt.order_id, state, error, lapse).await?;
+        store::end_attempt(&self.db, &attempt.id, &attempt.order_id, ending, error, lapse).await?;
         // Only a lapse wrote a record; waking the relay for nothing costs it one look.
         self.backbone.outbox.wake();
         Ok(())
@@ -169,7 +170,7 @@ impl Attempts {
     async fn stop_challenge(&self, attempt: &AttemptRow, intent_id: &str) -> anyhow::Result<Outcome> {
         match self.gateway.cancel(intent_id).await {
             Ok(_) => {
-                self.end(attempt, "abandoned", Some("time to pay ran out; cancelled")).await?;
+                self.end(attempt, Ending::Abandoned, Some("time to pay ran out; cancelled")).await?;
                 Ok(Outcome::Cancelled)
             }
             Err(error) if !error.is_transient() => {
@@ -299,7 +300,7 @@ impl Attempts {
         let Some(intent_id) = attempt.intent_id.clone() else {
             if age >= IN_FLIGHT_LIMIT {
                 // No intent was recorded, so none was confirmed: nothing was charged.
-                self.end(attempt, "abandoned", Some("never confirmed")).await?;
+                self.end(attempt, Ending::Abandoned, Some("never confirmed")).await?;
                 tracing::info!(attempt.id = %attempt.id, order.id = %attempt.order_id, "attempt abandoned: it never reached a charge");
             } else {
                 store::checked(&self.db, &attempt.id, IN_FLIGHT_LIMIT - age).await?;
@@ -307,9 +308,9 @@ impl Attempts {
             return Ok(());
         };
         let intent = self.gateway.retrieve(&intent_id).await?;
-        let outcome = match (&intent.state, attempt.state.as_str()) {
+        let outcome = match (&intent.state, attempt.state()) {
             // Waiting for the customer, as known: only look again later.
-            (IntentState::NeedsAction { .. }, "action") => Outcome::Unknown,
+            (IntentState::NeedsAction { .. }, AttemptState::Action) => Outcome::Unknown,
             _ => self.conclude(attempt, &intent).await?,
         };
         match outcome {
@@ -336,7 +337,7 @@ impl Attempts {
     async fn give_up(&self, attempt: &AttemptRow, intent_id: &str) -> Result<(), Checked> {
         match self.gateway.cancel(intent_id).await {
             Ok(_) => {
-                self.end(attempt, "abandoned", Some("no outcome at Stripe; cancelled")).await?;
+                self.end(attempt, Ending::Abandoned, Some("no outcome at Stripe; cancelled")).await?;
                 tracing::info!(attempt.id = %attempt.id, stripe.id = %intent_id, "attempt abandoned and its intent cancelled");
                 Ok(())
             }

@@ -77,6 +77,64 @@ impl PaymentToken {
     }
 }
 
+/// Where a payment attempt stands: the `state` of its record, which the database keeps as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptState {
+    /// Recorded, Stripe being called or called without an outcome yet: it may have charged.
+    Pending,
+    /// The customer must authenticate (3-D Secure); nothing is charged until they do.
+    Action,
+    Succeeded,
+    /// The card was refused (declined, or unknown to Stripe): counts against the decline limits.
+    Failed,
+    /// Given up without a charge: never confirmed, or cancelled at Stripe.
+    Abandoned,
+}
+
+impl AttemptState {
+    pub const ALL: [Self; 5] = [Self::Pending, Self::Action, Self::Succeeded, Self::Failed, Self::Abandoned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Action => "action",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    /// A state read back from the database; `None` for one this build does not know.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+}
+
+impl fmt::Display for AttemptState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an attempt ends without a charge, or pauses for its customer: the states
+/// `attempts::Attempts::end` may write (a charge's `succeeded` is written only with its payment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    WaitsForCustomer,
+    Refused,
+    Abandoned,
+}
+
+impl Ending {
+    pub fn state(self) -> AttemptState {
+        match self {
+            Self::WaitsForCustomer => AttemptState::Action,
+            Self::Refused => AttemptState::Failed,
+            Self::Abandoned => AttemptState::Abandoned,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +148,15 @@ mod tests {
         }
         assert_eq!(PaymentToken::parse(Some(" ".into())), Err(PaymentInputError::TokenRequired));
         assert_eq!(PaymentToken::parse(None), Err(PaymentInputError::TokenRequired));
+    }
+
+    #[test]
+    fn every_attempt_state_reads_back_as_itself() {
+        for state in AttemptState::ALL {
+            assert_eq!(AttemptState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(AttemptState::parse("paid"), None);
+        assert_eq!(Ending::WaitsForCustomer.state(), AttemptState::Action);
+        assert_eq!(Ending::Refused.state(), AttemptState::Failed, "what the decline limits count");
     }
 }

@@ -17,7 +17,7 @@ use stripe_webhook::{EventObject, Webhook, WebhookError};
 use utoipa::ToSchema;
 
 use crate::attempts::{self, Attempts, Outcome};
-use crate::domain::{OrderId, PaymentToken};
+use crate::domain::{Ending, OrderId, PaymentToken};
 use crate::gateway::{ChargeError, Intent};
 use crate::store::{self, Begun};
 
@@ -196,8 +196,8 @@ async fn create(
         Ok(id) => id,
         Err(error) => {
             // No intent was confirmed, so nothing was charged, whatever the error.
-            let state_name = if error.is_transient() { "abandoned" } else { "failed" };
-            state.attempts.end(&attempt, state_name, Some(&error.to_string())).await.map_err(internal)?;
+            let ending = if error.is_transient() { Ending::Abandoned } else { Ending::Refused };
+            state.attempts.end(&attempt, ending, Some(&error.to_string())).await.map_err(internal)?;
             return Err(charge_error(&order.id, error));
         }
     };
@@ -227,7 +227,7 @@ async fn create(
             )));
         }
         Err(error) => {
-            state.attempts.end(&attempt, "failed", Some(&error.to_string())).await.map_err(internal)?;
+            state.attempts.end(&attempt, Ending::Refused, Some(&error.to_string())).await.map_err(internal)?;
             return Err(charge_error(&order.id, error));
         }
     };

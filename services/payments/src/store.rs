@@ -19,6 +19,8 @@
 //! waiting for its attempts has a `closing` row, which the reconciler sweeps: it lapses what a
 //! lost transaction missed, and, past the deadline's wait, an order whose card never comes back.
 use shared::events::outbox::{self, OutboxRecord};
+
+use crate::domain::{AttemptState, Ending};
 use shared::events::OrderStatus;
 use shared::store::{commit, Db, ResultExt, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
@@ -111,8 +113,7 @@ pub struct AttemptRow {
     /// In cents.
     pub amount: i64,
     pub token: String,
-    /// `pending` (Stripe called, no outcome yet), `action` (the customer must authenticate),
-    /// `succeeded`, `failed` or `abandoned` (never confirmed at Stripe).
+    /// As stored; read it with [`AttemptRow::state`].
     pub state: String,
     pub intent_id: Option<String>,
     pub error: Option<String>,
@@ -120,6 +121,13 @@ pub struct AttemptRow {
     pub age: i64,
     /// Times the reconciler asked Stripe about it.
     pub checks: i64,
+}
+
+impl AttemptRow {
+    /// An unknown state (written by a newer build) counts as pending: still to be concluded.
+    pub fn state(&self) -> AttemptState {
+        AttemptState::parse(&self.state).unwrap_or(AttemptState::Pending)
+    }
 }
 
 const ATTEMPT_FIELDS: &str = "record::id(id) AS id, order_id, amount, token, state, intent_id, error, \
@@ -238,7 +246,7 @@ pub async fn begin_attempt(db: &Db, new: &NewAttempt<'_>) -> Result<Begun, TxErr
             order_id: new.order_id.to_string(),
             amount: new.amount,
             token: new.token.to_string(),
-            state: "pending".to_string(),
+            state: AttemptState::Pending.as_str().to_string(),
             intent_id: None,
             error: None,
             age: 0,
@@ -307,7 +315,7 @@ pub async fn end_attempt(
     db: &Db,
     attempt_id: &str,
     order_id: &str,
-    state: &str,
+    ending: Ending,
     error: Option<&str>,
     lapse: OutboxRecord,
 ) -> Result<(), TxError> {
@@ -330,7 +338,7 @@ pub async fn end_attempt(
             .bind(("force", false))
             .bind(("order_id", order_id.to_string()))
             .bind(("attempt_id", attempt_id.to_string()))
-            .bind(("state", state.to_string()))
+            .bind(("state", ending.state().as_str().to_string()))
             .bind(("error", error.map(str::to_string)));
         match commit(lapse.clone().bind(query, 0)).await {
             Err(TxError::Conflict) if tries < CONFLICT_TRIES => tries += 1,

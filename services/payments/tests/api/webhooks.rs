@@ -263,7 +263,7 @@ async fn an_intent_is_recorded_only_on_a_pending_attempt() {
     payments::store::begin_attempt(&app.db, &attempt("a-2", "o2")).await.unwrap();
     // The reconciler gave it up while its request still waited for Stripe.
     let lapse = shared::events::outbox::OutboxRecord::new(&shared::events::PaymentExpired { order_id: "o2".into() }).unwrap();
-    payments::store::end_attempt(&app.db, "a-2", "o2", "abandoned", Some("never confirmed"), lapse).await.unwrap();
+    payments::store::end_attempt(&app.db, "a-2", "o2", payments::domain::Ending::Abandoned, Some("never confirmed"), lapse).await.unwrap();
     assert!(
         !payments::store::set_intent(&app.db, "a-2", "pi_3").await.unwrap(),
         "an ended attempt takes no intent, so it is never confirmed"
