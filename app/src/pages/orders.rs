@@ -378,8 +378,13 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                         // What the order reads as now, and once its time has run out on this page.
                         let (as_sent, ran_out) = (OrderState::of(&order, false), OrderState::of(&order, true));
                         // Memos: the badge, the text and the form change when the state does, not
-                        // at every tick (`left` is read only while the order is open).
-                        let state = Memo::new(move |_| if open && left() == 0 { ran_out } else { as_sent });
+                        // at every tick (`left` is read only while the order is open). A card
+                        // submitted before the end is still being charged, and settles the order
+                        // if Stripe takes it (docs/events.md, "The payment deadline"): the form
+                        // stays, "Paying…", until the answer, rather than read "Expired" meanwhile.
+                        let state = Memo::new(move |_| {
+                            if open && left() == 0 && !pay_action.pending().get() { ran_out } else { as_sent }
+                        });
                         let payable = Memo::new(move |_| state.get() == OrderState::Open);
                         let price = dollars(order.ticket.price);
                         let ticket_href = format!("/tickets/{}", order.ticket.id);
