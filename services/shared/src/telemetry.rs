@@ -20,8 +20,11 @@
 //! (whatever spans nest below the request's or the event's); in the pretty format, the request
 //! and event spans show a `trace_id` field.
 //!
-//! `RUST_LOG` filters spans as well as lines: the request and event spans are at `info`, so a
-//! filter above that (`warn`) makes no spans, and so no traces, for what it hides.
+//! Lines and spans have a filter each (per-layer filtering): `RUST_LOG` chooses what is logged,
+//! `OTEL_TRACES_FILTER` what becomes a span, both [`DEFAULT_FILTER`] when unset. With one global
+//! filter, an operator who set `RUST_LOG=warn` to quiet the logs lost every trace, and every trace
+//! id in the events' headers (the request and event spans are at `info`). A line carries its
+//! trace id only from a span the traces' filter keeps.
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -75,12 +78,15 @@ pub struct TraceSettings {
     /// The `service.name` spans are exported under: `OTEL_SERVICE_NAME`, else the process's own
     /// name (`orders`, …; `web` for the web server and the services it runs on one machine).
     pub service_name: String,
+    /// Which spans are made (`OTEL_TRACES_FILTER`, `RUST_LOG`'s syntax; [`DEFAULT_FILTER`]
+    /// when unset), whatever the logs' filter.
+    pub filter: String,
 }
 
 impl TraceSettings {
     /// No exporter, spans named for `service`.
     pub fn none(service: &str) -> Self {
-        Self { endpoint: None, service_name: service.to_string() }
+        Self { endpoint: None, service_name: service.to_string(), filter: DEFAULT_FILTER.to_string() }
     }
 
     pub fn read(env: &mut EnvReader, service: &str) -> Self {
@@ -93,7 +99,11 @@ impl TraceSettings {
             ));
         }
         let service_name = env.raw("OTEL_SERVICE_NAME").map_or_else(|| service.to_string(), |name| name.trim().to_string());
-        Self { endpoint, service_name }
+        let filter = env.raw("OTEL_TRACES_FILTER").map_or_else(|| DEFAULT_FILTER.to_string(), |filter| filter.trim().to_string());
+        if let Err(error) = EnvFilter::try_new(&filter) {
+            env.problem(format!("OTEL_TRACES_FILTER={filter:?} is not valid: {error} (RUST_LOG's syntax, such as info,surrealdb=warn)"));
+        }
+        Self { endpoint, service_name, filter }
     }
 
     /// Where spans are sent: the OTLP/HTTP traces path under the endpoint, as the standard
@@ -133,21 +143,24 @@ fn exporter(url: &str) -> Result<opentelemetry_otlp::SpanExporter, opentelemetry
 }
 
 /// The subscriber [`init`] installs, writing to `writer` instead of stdout: the same layers, so
-/// a test that reads the lines reads what a service prints. The first call in a process makes
-/// its tracer provider from `traces`.
+/// a test that reads the lines reads what a service prints. `filter` is the lines'; the spans'
+/// is `traces.filter`. The first call in a process makes its tracer provider from `traces`.
 pub fn subscriber<W>(format: LogFormat, filter: EnvFilter, writer: W, traces: &TraceSettings) -> impl Subscriber + Send + Sync + 'static
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let spans = tracing_opentelemetry::layer().with_tracer(provider(traces).tracer("ticketing"));
+    // Checked when the configuration was read; a filter that no longer parses keeps the default.
+    let span_filter = EnvFilter::try_new(&traces.filter).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let spans = tracing_opentelemetry::layer().with_tracer(provider(traces).tracer("ticketing")).with_filter(span_filter);
     let (pretty, json) = match format {
-        LogFormat::Pretty => (Some(fmt::layer().compact().with_writer(writer)), None),
+        LogFormat::Pretty => (Some(fmt::layer().compact().with_writer(writer).with_filter(filter)), None),
         LogFormat::Json => {
             let lines = fmt::format().json().flatten_event(true).with_current_span(true).with_span_list(false);
-            (None, Some(fmt::layer().fmt_fields(JsonFields::new()).event_format(WithTraceId(lines)).with_writer(writer)))
+            let layer = fmt::layer().fmt_fields(JsonFields::new()).event_format(WithTraceId(lines)).with_writer(writer);
+            (None, Some(layer.with_filter(filter)))
         }
     };
-    tracing_subscriber::registry().with(filter).with(spans).with(pretty).with(json)
+    tracing_subscriber::registry().with(spans).with(pretty).with(json)
 }
 
 /// Installs [`subscriber`] as the process's; false when one is installed already (several
@@ -442,5 +455,7 @@ mod tests {
         assert_eq!(on.traces_url().as_deref(), Some("http://collector:4318/v1/traces"));
         assert_eq!(on.service_name, "orders-eu");
         assert!(read(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")]).is_err(), "not a URL");
+        assert_eq!(read(&[("OTEL_TRACES_FILTER", "debug,surrealdb=warn")]).expect("valid").filter, "debug,surrealdb=warn");
+        assert!(read(&[("OTEL_TRACES_FILTER", "info,ticketing=loudest")]).is_err(), "not a filter");
     }
 }
