@@ -229,213 +229,111 @@ impl ErrorItem {
     }
 }
 
-/// The kind of an error, stable across releases and translations: one per thing a client can
-/// hit. Each is listed with its status in `docs/errors.md`; a unit test keeps the two in step.
-///
-/// Serde and `Debug` go through [`ErrorCode::as_str`] by hand: the derives would put every name
-/// into the browser bundle three more times (about 2.7 KB gzip of a 300 KB budget).
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] from one list of variants and their wire names: the enum,
+/// [`ErrorCode::ALL`] and [`ErrorCode::as_str`] cannot disagree, so a new code is a line here, a row
+/// in `docs/errors.md` (a test holds the two together) and its Japanese text (a match on the
+/// enum, which the compiler holds to it).
+macro_rules! error_codes {
+    ($($(#[$meta:meta])* $variant:ident = $name:literal,)*) => {
+        /// The kind of an error, stable across releases and translations: one per thing a client can
+        /// hit. Each is listed with its status in `docs/errors.md`; a unit test keeps the two in step.
+        ///
+        /// Serde and `Debug` go through [`ErrorCode::as_str`] by hand: the derives would put every name
+        /// into the browser bundle three more times (about 2.7 KB gzip of a 300 KB budget).
+        #[derive(Clone, Copy, Default, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$meta])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
+
+            /// The wire name, as serde writes it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     // Any route.
-    NotAuthorized,
-    NotFound,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    TooManyRequests,
-    ServerBusy,
-    Internal,
-    DatabaseUnavailable,
+    NotAuthorized = "not_authorized",
+    NotFound = "not_found",
+    MethodNotAllowed = "method_not_allowed",
+    PayloadTooLarge = "payload_too_large",
+    TooManyRequests = "too_many_requests",
+    ServerBusy = "server_busy",
+    Internal = "internal",
+    DatabaseUnavailable = "database_unavailable",
     /// The web server could not reach a service (for `/api/openapi.json`, which it merges from them).
-    ServiceUnavailable,
+    ServiceUnavailable = "service_unavailable",
     // The request body.
-    WrongContentType,
-    BodyUnreadable,
-    InvalidJson,
-    InvalidBody,
-    WrongType,
+    WrongContentType = "wrong_content_type",
+    BodyUnreadable = "body_unreadable",
+    InvalidJson = "invalid_json",
+    InvalidBody = "invalid_body",
+    WrongType = "wrong_type",
     // Sign-up and sign-in.
-    EmailRequired,
-    EmailInvalid,
-    EmailInUse,
-    PasswordLength,
-    PasswordRequired,
-    InvalidCredentials,
+    EmailRequired = "email_required",
+    EmailInvalid = "email_invalid",
+    EmailInUse = "email_in_use",
+    PasswordLength = "password_length",
+    PasswordRequired = "password_required",
+    InvalidCredentials = "invalid_credentials",
     // Tickets.
-    TitleRequired,
-    TitleTooLong,
-    TitleControlCharacters,
-    TitleInvisibleCharacters,
-    PriceRequired,
-    PriceNotPositive,
-    PriceNotNumber,
-    PriceMalformed,
-    PriceTooSmall,
-    PriceTooLarge,
-    LimitInvalid,
-    BeforeUnknown,
-    EditReservedTicket,
-    DeleteReservedTicket,
+    TitleRequired = "title_required",
+    TitleTooLong = "title_too_long",
+    TitleControlCharacters = "title_control_characters",
+    TitleInvisibleCharacters = "title_invisible_characters",
+    PriceRequired = "price_required",
+    PriceNotPositive = "price_not_positive",
+    PriceNotNumber = "price_not_number",
+    PriceMalformed = "price_malformed",
+    PriceTooSmall = "price_too_small",
+    PriceTooLarge = "price_too_large",
+    LimitInvalid = "limit_invalid",
+    BeforeUnknown = "before_unknown",
+    EditReservedTicket = "edit_reserved_ticket",
+    DeleteReservedTicket = "delete_reserved_ticket",
     // Orders.
-    TicketIdRequired,
-    BuyOwnTicket,
-    TicketReserved,
-    TooManyHolds,
-    CancelCompletedOrder,
+    TicketIdRequired = "ticket_id_required",
+    BuyOwnTicket = "buy_own_ticket",
+    TicketReserved = "ticket_reserved",
+    TooManyHolds = "too_many_holds",
+    CancelCompletedOrder = "cancel_completed_order",
     // Payments.
-    OrderIdRequired,
-    TokenRequired,
-    TokenInvalid,
-    TokenUnknown,
-    OrderCancelled,
-    OrderPaid,
-    PaymentInProgress,
-    CardDeclined,
-    CardNeedsAuthentication,
-    PaymentProviderUnavailable,
-    PaymentProviderFailed,
-    PaymentProviderNoAnswer,
-    PaymentProcessing,
-    WebhookSignatureMissing,
-    WebhookNotUtf8,
-    WebhookMalformed,
-    WebhookSignatureStale,
-    WebhookSignatureInvalid,
+    OrderIdRequired = "order_id_required",
+    TokenRequired = "token_required",
+    TokenInvalid = "token_invalid",
+    TokenUnknown = "token_unknown",
+    OrderCancelled = "order_cancelled",
+    OrderPaid = "order_paid",
+    PaymentInProgress = "payment_in_progress",
+    CardDeclined = "card_declined",
+    CardNeedsAuthentication = "card_needs_authentication",
+    PaymentProviderUnavailable = "payment_provider_unavailable",
+    PaymentProviderFailed = "payment_provider_failed",
+    PaymentProviderNoAnswer = "payment_provider_no_answer",
+    PaymentProcessing = "payment_processing",
+    WebhookSignatureMissing = "webhook_signature_missing",
+    WebhookNotUtf8 = "webhook_not_utf8",
+    WebhookMalformed = "webhook_malformed",
+    WebhookSignatureStale = "webhook_signature_stale",
+    WebhookSignatureInvalid = "webhook_signature_invalid",
     /// A code this build does not know (a newer server's), or none (an older one's): read by
     /// its status and message. Never sent.
     #[default]
-    Unknown,
+    Unknown = "unknown",
 }
 
 impl ErrorCode {
-    /// Every code, in declaration order (a test holds it to the enum).
-    pub const ALL: [Self; 58] = [
-        Self::NotAuthorized,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::PayloadTooLarge,
-        Self::TooManyRequests,
-        Self::ServerBusy,
-        Self::Internal,
-        Self::DatabaseUnavailable,
-        Self::ServiceUnavailable,
-        Self::WrongContentType,
-        Self::BodyUnreadable,
-        Self::InvalidJson,
-        Self::InvalidBody,
-        Self::WrongType,
-        Self::EmailRequired,
-        Self::EmailInvalid,
-        Self::EmailInUse,
-        Self::PasswordLength,
-        Self::PasswordRequired,
-        Self::InvalidCredentials,
-        Self::TitleRequired,
-        Self::TitleTooLong,
-        Self::TitleControlCharacters,
-        Self::TitleInvisibleCharacters,
-        Self::PriceRequired,
-        Self::PriceNotPositive,
-        Self::PriceNotNumber,
-        Self::PriceMalformed,
-        Self::PriceTooSmall,
-        Self::PriceTooLarge,
-        Self::LimitInvalid,
-        Self::BeforeUnknown,
-        Self::EditReservedTicket,
-        Self::DeleteReservedTicket,
-        Self::TicketIdRequired,
-        Self::BuyOwnTicket,
-        Self::TicketReserved,
-        Self::TooManyHolds,
-        Self::CancelCompletedOrder,
-        Self::OrderIdRequired,
-        Self::TokenRequired,
-        Self::TokenInvalid,
-        Self::TokenUnknown,
-        Self::OrderCancelled,
-        Self::OrderPaid,
-        Self::PaymentInProgress,
-        Self::CardDeclined,
-        Self::CardNeedsAuthentication,
-        Self::PaymentProviderUnavailable,
-        Self::PaymentProviderFailed,
-        Self::PaymentProviderNoAnswer,
-        Self::PaymentProcessing,
-        Self::WebhookSignatureMissing,
-        Self::WebhookNotUtf8,
-        Self::WebhookMalformed,
-        Self::WebhookSignatureStale,
-        Self::WebhookSignatureInvalid,
-        Self::Unknown,
-    ];
-
     /// The code for a wire name: `Unknown` for a name this build does not know.
     pub fn from_name(name: &str) -> Self {
-        Self::ALL.into_iter().find(|code| code.as_str() == name).unwrap_or(Self::Unknown)
-    }
-
-    /// The wire name, as serde writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotAuthorized => "not_authorized",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::TooManyRequests => "too_many_requests",
-            Self::ServerBusy => "server_busy",
-            Self::Internal => "internal",
-            Self::DatabaseUnavailable => "database_unavailable",
-            Self::ServiceUnavailable => "service_unavailable",
-            Self::WrongContentType => "wrong_content_type",
-            Self::BodyUnreadable => "body_unreadable",
-            Self::InvalidJson => "invalid_json",
-            Self::InvalidBody => "invalid_body",
-            Self::WrongType => "wrong_type",
-            Self::EmailRequired => "email_required",
-            Self::EmailInvalid => "email_invalid",
-            Self::EmailInUse => "email_in_use",
-            Self::PasswordLength => "password_length",
-            Self::PasswordRequired => "password_required",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::TitleRequired => "title_required",
-            Self::TitleTooLong => "title_too_long",
-            Self::TitleControlCharacters => "title_control_characters",
-            Self::TitleInvisibleCharacters => "title_invisible_characters",
-            Self::PriceRequired => "price_required",
-            Self::PriceNotPositive => "price_not_positive",
-            Self::PriceNotNumber => "price_not_number",
-            Self::PriceMalformed => "price_malformed",
-            Self::PriceTooSmall => "price_too_small",
-            Self::PriceTooLarge => "price_too_large",
-            Self::LimitInvalid => "limit_invalid",
-            Self::BeforeUnknown => "before_unknown",
-            Self::EditReservedTicket => "edit_reserved_ticket",
-            Self::DeleteReservedTicket => "delete_reserved_ticket",
-            Self::TicketIdRequired => "ticket_id_required",
-            Self::BuyOwnTicket => "buy_own_ticket",
-            Self::TicketReserved => "ticket_reserved",
-            Self::TooManyHolds => "too_many_holds",
-            Self::CancelCompletedOrder => "cancel_completed_order",
-            Self::OrderIdRequired => "order_id_required",
-            Self::TokenRequired => "token_required",
-            Self::TokenInvalid => "token_invalid",
-            Self::TokenUnknown => "token_unknown",
-            Self::OrderCancelled => "order_cancelled",
-            Self::OrderPaid => "order_paid",
-            Self::PaymentInProgress => "payment_in_progress",
-            Self::CardDeclined => "card_declined",
-            Self::CardNeedsAuthentication => "card_needs_authentication",
-            Self::PaymentProviderUnavailable => "payment_provider_unavailable",
-            Self::PaymentProviderFailed => "payment_provider_failed",
-            Self::PaymentProviderNoAnswer => "payment_provider_no_answer",
-            Self::PaymentProcessing => "payment_processing",
-            Self::WebhookSignatureMissing => "webhook_signature_missing",
-            Self::WebhookNotUtf8 => "webhook_not_utf8",
-            Self::WebhookMalformed => "webhook_malformed",
-            Self::WebhookSignatureStale => "webhook_signature_stale",
-            Self::WebhookSignatureInvalid => "webhook_signature_invalid",
-            Self::Unknown => "unknown",
-        }
+        Self::ALL.iter().copied().find(|code| code.as_str() == name).unwrap_or(Self::Unknown)
     }
 }
 
@@ -462,7 +360,7 @@ impl std::fmt::Debug for ErrorCode {
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for ErrorCode {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        let names = Self::ALL.into_iter().filter(|code| *code != Self::Unknown).map(Self::as_str);
+        let names = Self::ALL.iter().copied().filter(|code| *code != Self::Unknown).map(Self::as_str);
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .enum_values(Some(names))
@@ -541,85 +439,10 @@ mod tests {
         assert_eq!(serde_json::from_value::<ErrorBody>(older).unwrap().errors[0].code, ErrorCode::Unknown);
     }
 
-    /// Every code, in declaration order. `after` matches without a wildcard, so a new variant
-    /// does not compile until it is chained in there, and then the tests below hold it to the docs.
-    fn every_code() -> Vec<ErrorCode> {
-        let mut codes = vec![ErrorCode::NotAuthorized];
-        while let Some(next) = codes.last().copied().and_then(after) {
-            codes.push(next);
-        }
-        codes
-    }
-
-    fn after(code: ErrorCode) -> Option<ErrorCode> {
-        use ErrorCode::*;
-        match code {
-            NotAuthorized => Some(NotFound),
-            NotFound => Some(MethodNotAllowed),
-            MethodNotAllowed => Some(PayloadTooLarge),
-            PayloadTooLarge => Some(TooManyRequests),
-            TooManyRequests => Some(ServerBusy),
-            ServerBusy => Some(Internal),
-            Internal => Some(DatabaseUnavailable),
-            DatabaseUnavailable => Some(ServiceUnavailable),
-            ServiceUnavailable => Some(WrongContentType),
-            WrongContentType => Some(BodyUnreadable),
-            BodyUnreadable => Some(InvalidJson),
-            InvalidJson => Some(InvalidBody),
-            InvalidBody => Some(WrongType),
-            WrongType => Some(EmailRequired),
-            EmailRequired => Some(EmailInvalid),
-            EmailInvalid => Some(EmailInUse),
-            EmailInUse => Some(PasswordLength),
-            PasswordLength => Some(PasswordRequired),
-            PasswordRequired => Some(InvalidCredentials),
-            InvalidCredentials => Some(TitleRequired),
-            TitleRequired => Some(TitleTooLong),
-            TitleTooLong => Some(TitleControlCharacters),
-            TitleControlCharacters => Some(TitleInvisibleCharacters),
-            TitleInvisibleCharacters => Some(PriceRequired),
-            PriceRequired => Some(PriceNotPositive),
-            PriceNotPositive => Some(PriceNotNumber),
-            PriceNotNumber => Some(PriceMalformed),
-            PriceMalformed => Some(PriceTooSmall),
-            PriceTooSmall => Some(PriceTooLarge),
-            PriceTooLarge => Some(LimitInvalid),
-            LimitInvalid => Some(BeforeUnknown),
-            BeforeUnknown => Some(EditReservedTicket),
-            EditReservedTicket => Some(DeleteReservedTicket),
-            DeleteReservedTicket => Some(TicketIdRequired),
-            TicketIdRequired => Some(BuyOwnTicket),
-            BuyOwnTicket => Some(TicketReserved),
-            TicketReserved => Some(TooManyHolds),
-            TooManyHolds => Some(CancelCompletedOrder),
-            CancelCompletedOrder => Some(OrderIdRequired),
-            OrderIdRequired => Some(TokenRequired),
-            TokenRequired => Some(TokenInvalid),
-            TokenInvalid => Some(TokenUnknown),
-            TokenUnknown => Some(OrderCancelled),
-            OrderCancelled => Some(OrderPaid),
-            OrderPaid => Some(PaymentInProgress),
-            PaymentInProgress => Some(CardDeclined),
-            CardDeclined => Some(CardNeedsAuthentication),
-            CardNeedsAuthentication => Some(PaymentProviderUnavailable),
-            PaymentProviderUnavailable => Some(PaymentProviderFailed),
-            PaymentProviderFailed => Some(PaymentProviderNoAnswer),
-            PaymentProviderNoAnswer => Some(PaymentProcessing),
-            PaymentProcessing => Some(WebhookSignatureMissing),
-            WebhookSignatureMissing => Some(WebhookNotUtf8),
-            WebhookNotUtf8 => Some(WebhookMalformed),
-            WebhookMalformed => Some(WebhookSignatureStale),
-            WebhookSignatureStale => Some(WebhookSignatureInvalid),
-            WebhookSignatureInvalid => Some(Unknown),
-            Unknown => None,
-        }
-    }
-
     #[test]
     fn each_code_travels_as_its_name_and_back() {
-        let codes = every_code();
-        assert_eq!(ErrorCode::ALL.to_vec(), codes, "ErrorCode::ALL misses a code or has them out of order");
-        for code in &codes {
+        let codes = ErrorCode::ALL;
+        for code in codes {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
             assert_eq!(serde_json::from_value::<ErrorCode>(json!(code.as_str())).unwrap(), *code);
         }
@@ -640,7 +463,7 @@ mod tests {
             .filter_map(|rest| rest.split_once('`').map(|(code, _)| code))
             .collect();
         documented.sort_unstable();
-        let mut codes: Vec<&str> = every_code().into_iter().map(ErrorCode::as_str).collect();
+        let mut codes: Vec<&str> = ErrorCode::ALL.iter().copied().map(ErrorCode::as_str).collect();
         codes.sort_unstable();
         assert_eq!(documented, codes, "docs/errors.md and ErrorCode differ");
     }
