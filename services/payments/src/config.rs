@@ -59,22 +59,8 @@ impl StripeSettings {
             }
             None => Self::DOUBLE_WEBHOOK_SECRET.to_string(),
         };
-        let reconcile_after = match env.raw("PAYMENT_RECONCILE_AFTER_SECONDS").map(str::parse::<u64>) {
-            None => std::time::Duration::from_secs(60),
-            Some(Ok(seconds)) if (1..=3600).contains(&seconds) => std::time::Duration::from_secs(seconds),
-            Some(_) => {
-                env.problem("PAYMENT_RECONCILE_AFTER_SECONDS is not valid: expected whole seconds from 1 to 3600");
-                std::time::Duration::from_secs(60)
-            }
-        };
-        let deadline_wait = match env.raw("PAYMENT_DEADLINE_WAIT_SECONDS").map(str::parse::<u64>) {
-            None => std::time::Duration::from_secs(300),
-            Some(Ok(seconds)) if (1..=3600).contains(&seconds) => std::time::Duration::from_secs(seconds),
-            Some(_) => {
-                env.problem("PAYMENT_DEADLINE_WAIT_SECONDS is not valid: expected whole seconds from 1 to 3600");
-                std::time::Duration::from_secs(300)
-            }
-        };
+        let reconcile_after = seconds(env, "PAYMENT_RECONCILE_AFTER_SECONDS", 60);
+        let deadline_wait = seconds(env, "PAYMENT_DEADLINE_WAIT_SECONDS", 300);
         Self { secret_key, api_base, webhook_secret, reconcile_after, deadline_wait }
     }
 
@@ -82,6 +68,15 @@ impl StripeSettings {
     pub fn test_mode(&self) -> bool {
         !self.secret_key.contains("_live_")
     }
+}
+
+/// A duration in whole seconds from 1 to 3600, `default` when unset.
+fn seconds(env: &mut EnvReader, name: &str, default: u64) -> std::time::Duration {
+    let seconds: u64 = env.or(name, default, "whole seconds from 1 to 3600");
+    if !(1..=3600).contains(&seconds) {
+        env.problem(format!("{name}={seconds} is not valid: expected whole seconds from 1 to 3600"));
+    }
+    std::time::Duration::from_secs(seconds.clamp(1, 3600))
 }
 
 /// Everything the payments service reads from the environment.

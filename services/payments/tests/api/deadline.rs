@@ -30,6 +30,14 @@ async fn expire_at(app: &TestApp, id: &str, at: time::OffsetDateTime) {
     publish(&app.nats, "expiration.complete", json!({ "orderId": id })).await;
 }
 
+/// Ann submits `card` for o1 and Stripe holds it, unanswered until `release`.
+async fn pay_held(app: &TestApp, card: &str) -> tokio::task::JoinHandle<reqwest::Response> {
+    app.stripe.hold();
+    let paying = app.pay_in_background("ann", "o1", card);
+    assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the attempt reached Stripe");
+    paying
+}
+
 #[tokio::test]
 async fn an_order_with_nothing_in_flight_lapses_at_once_and_takes_no_card_after() {
     let app = spawn_app().await;
@@ -52,9 +60,7 @@ async fn a_card_in_flight_at_the_deadline_settles_the_order_however_late_stripe_
     let at = order_expiring(&app, "o1", Duration::from_secs(3)).await;
     // Submitted before the deadline; Stripe answers after it, and no webhook tells earlier.
     app.stripe.webhooks(stripe_double::WebhookMode::Drop);
-    app.stripe.hold();
-    let paying = app.pay_in_background("ann", "o1", "pm_card_visa");
-    assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the attempt reached Stripe");
+    let paying = pay_held(&app, "pm_card_visa").await;
     expire_at(&app, "o1", at).await;
     assert!(lapsed.next(Duration::from_millis(700)).await.is_none(), "no lapse while a card is in flight");
     app.stripe.release();
@@ -70,9 +76,7 @@ async fn a_card_declined_after_the_deadline_lapses_the_order_then() {
     let app = spawn_app().await;
     let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
     let at = order_expiring(&app, "o1", Duration::from_secs(3)).await;
-    app.stripe.hold();
-    let paying = app.pay_in_background("ann", "o1", "pm_card_chargeDeclined");
-    assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the attempt reached Stripe");
+    let paying = pay_held(&app, "pm_card_chargeDeclined").await;
     expire_at(&app, "o1", at).await;
     assert!(lapsed.next(Duration::from_millis(700)).await.is_none(), "no lapse while a card is in flight");
     app.stripe.release();
@@ -130,17 +134,7 @@ async fn a_lapse_the_last_attempt_missed_is_made_by_the_reconciler() {
     let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
     let at = order_expiring(&app, "o1", Duration::from_secs(2)).await;
     // A card in flight at the deadline...
-    let new = store::NewAttempt {
-        id: "a-1",
-        order_id: "o1",
-        user_id: "ann",
-        amount: 2000,
-        token: "pm_card_visa",
-        hold: Duration::from_secs(60),
-        check_after: Duration::from_secs(3600),
-        limits: Default::default(),
-    };
-    assert!(matches!(store::begin_attempt(&app.db, &new).await.unwrap(), store::Begun::Started(_)));
+    assert!(matches!(store::begin_attempt(&app.db, &attempt("a-1", "o1")).await.unwrap(), store::Begun::Started(_)));
     expire_at(&app, "o1", at).await;
     assert!(lapsed.next(Duration::from_millis(700)).await.is_none(), "no lapse while a card is in flight");
     // ...ends in a transaction that did not lapse the order (what two attempts ending at once on
@@ -159,9 +153,7 @@ async fn a_card_that_never_comes_back_holds_the_seat_only_for_the_deadlines_wait
     let mut paid = EventSpy::new(&app.nats, "payment.created").await;
     let at = order_expiring(&app, "o1", Duration::from_secs(3)).await;
     app.stripe.webhooks(stripe_double::WebhookMode::Drop);
-    app.stripe.hold();
-    let paying = app.pay_in_background("ann", "o1", "pm_card_visa");
-    assert!(eventually(Duration::from_secs(5), || async { app.stripe.held() == 1 }).await, "the attempt reached Stripe");
+    let paying = pay_held(&app, "pm_card_visa").await;
     expire_at(&app, "o1", at).await;
     // Stripe keeps the card: past the wait, the order lapses anyway and the seat is free.
     let (subject, _) = lapsed.next(Duration::from_secs(20)).await.expect("lapsed after the deadline's wait");

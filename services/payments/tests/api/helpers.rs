@@ -121,3 +121,17 @@ pub fn order_created(id: &str, user: &str, price: f64) -> Value {
     let expires = expires.format(&time::format_description::well_known::Rfc3339).expect("formats");
     json!({ "id": id, "version": 0, "status": "created", "userId": user, "expiresAt": expires, "ticket": { "id": format!("t-{id}"), "price": price } })
 }
+
+/// Ann's $20 attempt `id` on `order`, as the service would record it (checked in an hour).
+pub fn attempt<'a>(id: &'a str, order: &'a str) -> payments::store::NewAttempt<'a> {
+    payments::store::NewAttempt {
+        id,
+        order_id: order,
+        user_id: "ann",
+        amount: 2000,
+        token: "pm_card_visa",
+        hold: Duration::from_secs(60),
+        check_after: Duration::from_secs(3600),
+        limits: Default::default(),
+    }
+}

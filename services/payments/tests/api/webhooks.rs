@@ -214,19 +214,6 @@ async fn an_attempt_never_confirmed_is_cancelled_at_stripe_and_frees_the_order()
 }
 
 /// Ann's $20 card attempt `id` for `order`, pending, checked by the reconciler only in an hour.
-fn attempt<'a>(id: &'a str, order: &'a str) -> payments::store::NewAttempt<'a> {
-    payments::store::NewAttempt {
-        id,
-        order_id: order,
-        user_id: "ann",
-        amount: 2000,
-        token: "pm_card_visa",
-        hold: Duration::from_secs(60),
-        check_after: Duration::from_secs(3600),
-        limits: Default::default(),
-    }
-}
-
 /// The webhook names its attempt in the intent's metadata, which anyone holding the API key
 /// writes: the attempt's own record decides whether the charge is its.
 #[tokio::test]
