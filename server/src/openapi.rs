@@ -52,7 +52,7 @@ impl Descriptions {
         let sources =
             [("auth", &api.auth_url), ("tickets", &api.tickets_url), ("orders", &api.orders_url), ("payments", &api.payments_url)]
                 .map(|(service, url)| (service, format!("{}/openapi.json", url.trim_end_matches('/'))));
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).no_gzip().build().unwrap_or_default();
         Self::Remote(Arc::new(Remote { sources, client, merged: tokio::sync::OnceCell::new() }))
     }
 }

@@ -53,6 +53,14 @@ async fn the_server_starts_renders_pages_and_answers_the_api_on_one_port() {
     // The names cargo-leptos gives the bundle (`LEPTOS_OUTPUT_NAME` in .cargo/config.toml).
     assert!(html.contains("/pkg/ticketing.js") && html.contains("/pkg/ticketing.wasm"), "the page loads the hydration bundle: {html}");
     assert!(html.contains("No tickets for sale right now."), "the empty list is rendered: {html}");
+    // Gzip whatever else the client offers, in this build (whose features are unified with the
+    // SurrealDB server's, Brotli included) as in the shipped one.
+    let raw = reqwest::Client::builder().no_gzip().no_brotli().no_deflate().no_zstd().build().unwrap();
+    for path in ["/", "/api/openapi.json"] {
+        let answer = raw.get(format!("{base}{path}")).header("accept-encoding", "br, zstd, deflate, gzip").send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 200, "{path}");
+        assert_eq!(answer.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"), "{path}");
+    }
 
     // The services answer on the same port, and the page reads the session through them.
     let signup = client
