@@ -10,7 +10,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$TICKETING_CACHE/venv/bin:$REPO_ROO
 # The packages scripts/test tests, built in one cargo invocation so that features unify once:
 # the SurrealDB server (tools/surreal) then shares surrealdb-core with the services, and
 # scripts/cluster runs exactly the binaries the tests built.
-TEST_PACKAGES=(-p contract -p app -p shared -p auth -p tickets -p orders -p payments -p expiration -p stripe-double -p deploy-check -p server -p surreal -p cluster)
+TEST_PACKAGES=(-p contract -p app -p shared -p edge -p auth -p tickets -p orders -p payments -p expiration -p system-tests -p stripe-double -p deploy-check -p server -p surreal -p cluster)
 
 # The services as their images build them (no embedded storage engine), for scripts/cluster.
 # They are copied out of the target folder, where the tests' build of the same binaries (both

@@ -14,7 +14,7 @@ pub struct ApiConfig {
     /// `INTERNAL_SECRET`, shared with auth only: proves the visitor's address sent with a call to
     /// auth (see [`ssr::client_address_headers`]).
     #[cfg(feature = "ssr")]
-    pub internal_secret: shared::http::InternalSecret,
+    pub internal_secret: edge::InternalSecret,
 }
 
 /// True for an id the services could have made (their ids are UUIDs in hex, and tests use
@@ -44,21 +44,13 @@ pub mod ssr {
         cookie(&parts.headers, SESSION_COOKIE).map(str::to_string)
     }
 
-    /// The value of the cookie `name` the visitor sent, if any.
-    pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(found, _)| *found == name)
-            .map(|(_, value)| value)
-    }
+    pub use crate::request::cookie;
 
     fn client() -> &'static reqwest::Client {
         static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-        CLIENT.get_or_init(|| reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default())
+        // No `Accept-Encoding`: the services answer on the cluster's network, uncompressed, and
+        // the build's reqwest features (the tests' build has gzip) must not change what is asked.
+        CLIENT.get_or_init(|| reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).no_gzip().build().unwrap_or_default())
     }
 
     /// The trace context of the request being answered, provided by the server for each
@@ -70,14 +62,14 @@ pub mod ssr {
     impl RequestTrace {
         /// The current span's (the request's, where the server provides it).
         pub fn current() -> Self {
-            Self(shared::telemetry::current_trace_headers())
+            Self(edge::trace_context::current_trace_headers())
         }
     }
 
     /// The `traceparent` (and `tracestate`) a call to a service carries: the current span's,
     /// else the request's, so that the service's request span joins the visitor's trace.
     fn trace_headers() -> Vec<(&'static str, String)> {
-        let current = shared::telemetry::current_trace_headers();
+        let current = edge::trace_context::current_trace_headers();
         if !current.is_empty() {
             return current;
         }
@@ -111,8 +103,8 @@ pub mod ssr {
     /// it; without it every visitor would share the web server's address. Nothing when the
     /// address is unknown.
     pub fn client_address_headers(parts: &Parts, config: &ApiConfig) -> Vec<(&'static str, String)> {
-        match parts.extensions.get::<shared::extract::ClientAddr>() {
-            Some(shared::extract::ClientAddr(Some(address))) => config.internal_secret.client_address_headers(*address),
+        match parts.extensions.get::<edge::ClientAddr>() {
+            Some(edge::ClientAddr(Some(address))) => config.internal_secret.client_address_headers(*address),
             _ => Vec::new(),
         }
     }

@@ -11,6 +11,8 @@ pub mod i18n;
 pub mod live;
 pub mod model;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod request;
 pub mod session;
 mod shell;
 

@@ -55,7 +55,7 @@ impl EdgeSettings {
         let production = environment == Environment::Production;
         Self {
             trusted_proxies: shared::http::read_trusted_proxies(env),
-            internal_secret: InternalSecret::read(env, production, address.ip()),
+            internal_secret: shared::http::read_internal_secret(env, production, address.ip()),
             hsts: production,
             live_reload: std::env::var_os("LEPTOS_WATCH").is_some(),
         }

@@ -17,7 +17,7 @@ pub fn Header() -> impl IntoView {
         <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
             <nav aria-label=t.main_nav class="mx-auto flex w-full max-w-5xl flex-wrap items-center justify-between gap-2 px-4 py-3">
                 <A href="/" attr:class="flex min-h-8 items-center gap-2 text-lg font-bold tracking-tight text-indigo-600 dark:text-indigo-400">
-                    // The favicon, already cached by the browser (an inline SVG cost the first download 1 KB).
+                    // The favicon, already cached by the browser (an inline SVG grew the first download: docs/budgets.md).
                     <img src="/favicon.svg" alt="" width="28" height="28" class="size-7 shrink-0" />
                     <span class="max-sm:sr-only">{t.brand}</span>
                 </A>
@@ -43,7 +43,7 @@ pub fn Header() -> impl IntoView {
 }
 
 /// The language switch: a form post that sets the `lang` cookie and comes back to this page
-/// (`crate::i18n::set_language`), so it is the same with and without JavaScript. It names the
+/// ([`set_language`]), so it is the same with and without JavaScript. It names the
 /// other language in that language, as language pickers do.
 #[component]
 pub fn Footer() -> impl IntoView {
@@ -69,4 +69,23 @@ pub fn Footer() -> impl IntoView {
             </form>
         </footer>
     }
+}
+
+/// Sets the reader's language (the `lang` cookie, for a year) and sends them back to `next`, the
+/// page they were on: a form post, so it is the same with and without JavaScript, and the page
+/// they come back to is rendered in the new language from the start.
+#[server(prefix = "/_fn", endpoint = "language")]
+pub async fn set_language(lang: String, next: String) -> Result<(), crate::error::AppError> {
+    let locale = crate::i18n::Locale::from_tag(&lang).unwrap_or_default();
+    // Only a path on this site (the check the sign-in page makes of its `next`).
+    let on_this_site = crate::api::is_local_path(&next);
+    let next = if on_this_site { next } else { "/".to_string() };
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        let cookie = format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax", crate::i18n::COOKIE, locale.tag());
+        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+            options.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+    leptos_axum::redirect(&next);
+    Ok(())
 }

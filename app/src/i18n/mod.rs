@@ -1,7 +1,7 @@
 //! Japanese and English: which one a page is in, and the words of each.
 //!
 //! Why by hand and not `leptos_i18n`: with it (0.6.2, no plural or ICU format features) the
-//! first download grew by 84 KB gzip, against a budget with 12 KB of room (`scripts/measure`;
+//! first download grew several times past what its budget had room for (docs/budgets.md;
 //! leptos-use's cookie code, ICU locale data and a function per key). Here a page's words are a
 //! struct with one field per text, both languages side by side in the page's own module
 //! ([`texts!`]): a text missing in one language does not compile, and what the browser gets is
@@ -73,7 +73,7 @@ impl Locale {
     /// The page's language by the request: its cookie, else its `Accept-Language`.
     #[cfg(feature = "ssr")]
     pub fn of_request(headers: &http::HeaderMap) -> Self {
-        let chosen = crate::api::ssr::cookie(headers, COOKIE).and_then(Self::from_tag);
+        let chosen = crate::request::cookie(headers, COOKIE).and_then(Self::from_tag);
         chosen.unwrap_or_else(|| {
             headers.get(http::header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()).map_or(Self::En, Self::negotiate)
         })
@@ -190,25 +190,6 @@ texts! {
         switch_to: "日本語", "English";
         loading: "Loading…", "読み込み中…";
     }
-}
-
-/// Sets the reader's language (the `lang` cookie, for a year) and sends them back to `next`, the
-/// page they were on: a form post, so it is the same with and without JavaScript, and the page
-/// they come back to is rendered in the new language from the start.
-#[server(prefix = "/_fn", endpoint = "language")]
-pub async fn set_language(lang: String, next: String) -> Result<(), crate::error::AppError> {
-    let locale = Locale::from_tag(&lang).unwrap_or_default();
-    // Only a path on this site (the check the sign-in page makes of its `next`).
-    let on_this_site = crate::api::is_local_path(&next);
-    let next = if on_this_site { next } else { "/".to_string() };
-    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-        let cookie = format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", locale.tag());
-        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-            options.append_header(http::header::SET_COOKIE, value);
-        }
-    }
-    leptos_axum::redirect(&next);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -172,19 +172,6 @@ macro_rules! parse_fields {
     };
 }
 
-impl From<surrealdb::Error> for ApiError {
-    fn from(error: surrealdb::Error) -> Self {
-        // The connection to a database server dropped (it restarts, the network blipped): the
-        // client may try again, so say so with a 503 rather than a 500 that reads as a bug.
-        if crate::store::classify(&error) == crate::store::ErrorKind::Unreachable {
-            tracing::warn!(%error, "database unreachable");
-            let message = "Database unreachable, please try again";
-            return Self::Unavailable(ErrorItem::new(ErrorCode::DatabaseUnavailable, message));
-        }
-        Self::Internal(anyhow::Error::new(error).context("database query failed"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! storage, telemetry, metrics, what the OpenAPI descriptions share, and the HTTP plumbing (body
 //! limits, fallbacks, health probes).
 pub mod config;
+pub mod env;
 pub mod error;
 pub mod events;
 pub mod extract;

@@ -4,11 +4,11 @@
 //! Why the handle is an `Arc`: cloning a `Surreal` opens a new session on the database. Over
 //! WebSocket that is a round trip per command of the session's setup (attach, sign in, select
 //! the namespace and database) before the clone's first query, and the sign-in makes the server
-//! verify the user's password hash: about 80 ms of server CPU per clone. Axum clones a handler's
-//! state for every request, so a cloned `Surreal` there cost every request that much. One
-//! session shared by all of the service's requests and consumers is what the server expects: a
-//! query reads its session (namespace, database, user), it never writes it, and `LET` and
-//! transactions live in the query.
+//! verify the user's password hash, which is slow on purpose. Axum clones a handler's state for
+//! every request, so a cloned `Surreal` there cost every request that much (docs/operations.md,
+//! "The fault run"). One session shared by all of the service's requests and consumers is what
+//! the server expects: a query reads its session (namespace, database, user), it never writes it,
+//! and `LET` and transactions live in the query.
 //!
 //! Why errors are classified here: handlers care about a few outcomes (a rule said no, the
 //! record exists, another transaction won, the database is unreachable), and SurrealDB reports
@@ -17,6 +17,7 @@
 //! against the embedded engine and a real server over WebSocket. A collision a caller expects
 //! (the email is taken, the event was recorded before) is named by its index or table through
 //! [`ResultExt::on_constraint`]; any other collision stays an error.
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -24,10 +25,80 @@ use surrealdb::engine::any::Any;
 use surrealdb::types::{AlreadyExistsError, QueryError};
 use surrealdb::Surreal;
 
-use crate::config::DatabaseSettings;
+/// Where a service keeps its data.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// `mem://`, `surrealkv://<path>`, `ws://host:port` or `wss://host:port`.
+    pub url: String,
+    pub namespace: String,
+    pub database: String,
+    /// Credentials for a SurrealDB server; embedded engines need none.
+    pub credentials: Option<(String, String)>,
+    /// A PEM file of the certificate authorities a `wss://` server's certificate may chain to,
+    /// besides the platform's store (`DATABASE_CA_FILE`): a cluster's own CA, as cert-manager
+    /// writes it into a Secret's `ca.crt`.
+    pub ca_file: Option<PathBuf>,
+}
 
-/// The service's database session, shared by every request and consumer of the process.
-pub type Db = Arc<Surreal<Any>>;
+/// The storage engines a `DATABASE_URL` can name, and the cargo feature that links each.
+const ENGINES: &[(&str, &str, bool)] = &[
+    ("mem://", "embedded", cfg!(feature = "embedded")),
+    ("surrealkv://", "embedded", cfg!(feature = "embedded")),
+    ("ws://", "remote", cfg!(feature = "remote")),
+    ("wss://", "remote", cfg!(feature = "remote")),
+];
+
+impl DatabaseSettings {
+    /// A new in-memory database named `database`, empty at every connection: for tests.
+    pub fn in_memory(database: &str) -> Self {
+        Self { url: "mem://".into(), namespace: "test".into(), database: database.into(), credentials: None, ca_file: None }
+    }
+
+    /// Checks that `url` names an engine this build links, so a build without it refuses the
+    /// configuration at start instead of failing at the first connection.
+    pub fn engine_for(url: &str) -> Result<&'static str, String> {
+        match ENGINES.iter().find(|(scheme, _, _)| url.starts_with(scheme)) {
+            Some((scheme, _, true)) => Ok(scheme),
+            Some((scheme, feature, false)) => {
+                Err(format!("this build does not include the {scheme} engine (build with the cargo feature `{feature}`)"))
+            }
+            None => Err("expected mem://, surrealkv://<path>, ws://host:port or wss://host:port".to_string()),
+        }
+    }
+}
+
+/// The service's database session, shared by every request and consumer of the process, and
+/// the signal its outbox relay waits on: a transaction that wrote events
+/// (`events::outbox::write`) wakes the relay itself, so the events leave within milliseconds
+/// instead of at the relay's next look, and no caller can forget to wake it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    session: Arc<Surreal<Any>>,
+    events_written: Arc<tokio::sync::Notify>,
+}
+
+impl Db {
+    /// Woken after each commit that wrote outbox records.
+    pub fn events_written(&self) -> &tokio::sync::Notify {
+        &self.events_written
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Surreal<Any>;
+
+    fn deref(&self) -> &Surreal<Any> {
+        &self.session
+    }
+}
+
+/// How long a health check of the database may take before it counts as unreachable.
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// True when the database answers a health check in time.
+pub async fn reachable(db: &Db) -> bool {
+    matches!(tokio::time::timeout(HEALTH_TIMEOUT, db.health()).await, Ok(Ok(())))
+}
 
 /// Connects, selects the service's namespace and database, and applies `schema` (statements that
 /// are safe to run on every start: `DEFINE ... IF NOT EXISTS` / `OVERWRITE`).
@@ -69,7 +140,7 @@ pub async fn connect(settings: &DatabaseSettings, schema: &str) -> anyhow::Resul
             Err(error) => return Err(error).with_context(|| format!("applying the schema of database {}", settings.database)),
         }
     }
-    Ok(Arc::new(db))
+    Ok(Db { session: Arc::new(db), events_written: Arc::default() })
 }
 
 /// The client side of `wss://`: the server's certificate must chain to the platform's store
@@ -283,6 +354,19 @@ impl From<TxError> for crate::ApiError {
             TxError::Failed(error) => error.into(),
             error => crate::ApiError::Internal(anyhow::Error::new(error).context("transaction failed")),
         }
+    }
+}
+
+impl From<surrealdb::Error> for crate::ApiError {
+    fn from(error: surrealdb::Error) -> Self {
+        // The connection to a database server dropped (it restarts, the network blipped): the
+        // client may try again, so say so with a 503 rather than a 500 that reads as a bug.
+        if classify(&error) == ErrorKind::Unreachable {
+            tracing::warn!(%error, "database unreachable");
+            let message = "Database unreachable, please try again";
+            return Self::Unavailable(crate::error::ErrorItem::new(crate::error::ErrorCode::DatabaseUnavailable, message));
+        }
+        Self::Internal(anyhow::Error::new(error).context("database query failed"))
     }
 }
 

@@ -25,13 +25,10 @@
 //! filter, an operator who set `RUST_LOG=warn` to quiet the logs lost every trace, and every trace
 //! id in the events' headers (the request and event spans are at `info`). A line carries its
 //! trace id only from a span the traces' filter keeps.
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{TraceContextExt, TraceId, TracerProvider as _};
-use opentelemetry::Context;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
@@ -42,7 +39,11 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter}
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
-use crate::config::EnvReader;
+use crate::env::EnvReader;
+
+/// Trace context in and out of headers lives with the client's address in `edge`, which the web
+/// client's server build uses without the rest of this crate.
+pub use edge::trace_context::{current_trace_headers, current_traceparent, join, remote_parent, trace_headers, TRACE_HEADERS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -65,9 +66,6 @@ impl FromStr for LogFormat {
 
 /// The filter when `RUST_LOG` is unset: the database's own chatter stays out.
 pub const DEFAULT_FILTER: &str = "info,surrealdb=warn,surrealdb_core=warn,surrealkv=warn";
-
-/// The headers W3C trace context travels in, on HTTP requests and NATS messages alike.
-pub const TRACE_HEADERS: [&str; 2] = ["traceparent", "tracestate"];
 
 /// Where spans go: `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`, the standard variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,53 +234,6 @@ fn span_of(request: &axum::http::Request<axum::body::Body>, adopt_caller: bool) 
         join(&span, parent.flatten());
     }
     span
-}
-
-/// Makes `span` a child of `parent` (a caller's trace context, from [`remote_parent`]), or the
-/// root of a new trace without one, and records its trace id in its `trace_id` field. Before
-/// the span is first entered: after that its parent is fixed.
-pub fn join(span: &Span, parent: Option<Context>) {
-    if let Some(parent) = parent {
-        // Fails only without the OpenTelemetry layer or for a disabled span: nothing to join.
-        let _ = span.set_parent(parent);
-    }
-    let trace_id = span.context().span().span_context().trace_id();
-    if trace_id != TraceId::INVALID {
-        span.record("trace_id", tracing::field::display(trace_id));
-    }
-}
-
-/// The trace context a caller sent, read with `header` (`traceparent`, `tracestate`); `None`
-/// when there is none or it does not parse.
-pub fn remote_parent(header: impl Fn(&str) -> Option<String>) -> Option<Context> {
-    let fields: HashMap<String, String> = TRACE_HEADERS.into_iter().filter_map(|name| Some((name.to_string(), header(name)?))).collect();
-    if fields.is_empty() {
-        return None;
-    }
-    let context = TraceContextPropagator::new().extract(&fields);
-    context.span().span_context().is_valid().then_some(context)
-}
-
-/// The trace context of `span` as headers (`traceparent`, and `tracestate` when there is one);
-/// none when the span is in no trace (no subscriber, or filtered out).
-pub fn trace_headers(span: &Span) -> Vec<(&'static str, String)> {
-    let context = span.context();
-    if !context.span().span_context().is_valid() {
-        return Vec::new();
-    }
-    let mut fields: HashMap<String, String> = HashMap::new();
-    TraceContextPropagator::new().inject_context(&context, &mut fields);
-    TRACE_HEADERS.into_iter().filter_map(|name| Some((name, fields.remove(name)?))).collect()
-}
-
-/// [`trace_headers`] of the current span: what a call or a message made here carries on.
-pub fn current_trace_headers() -> Vec<(&'static str, String)> {
-    trace_headers(&Span::current())
-}
-
-/// The current span's `traceparent`, if it is in a trace.
-pub fn current_traceparent() -> Option<String> {
-    current_trace_headers().into_iter().find_map(|(name, value)| (name == "traceparent").then_some(value))
 }
 
 fn in_trace(span: &Span) -> bool {

@@ -11,15 +11,13 @@ use async_nats::Client;
 
 use super::consumer::{self, ConsumerSpec, Delivery, Outcome};
 use super::nats::{self, NatsSettings};
-use super::outbox::{self, OutboxSignal};
+use super::outbox;
 use crate::store::Db;
 
 #[derive(Clone)]
 pub struct Backbone {
     pub client: Client,
     pub js: jetstream::Context,
-    /// Wake the relay after committing an outbox record.
-    pub outbox: OutboxSignal,
     /// Stops the relay and the consumers on shutdown.
     pub drain: super::drain::Drain,
     streams_ready: Arc<AtomicBool>,
@@ -33,14 +31,7 @@ impl Backbone {
         crate::metrics::install();
         let client = nats::connect(settings, service).await?;
         let js = jetstream::new(client.clone());
-        let backbone = Self {
-            client,
-            js,
-            outbox: OutboxSignal::default(),
-            drain: super::drain::Drain::default(),
-            streams_ready: Arc::default(),
-            service,
-        };
+        let backbone = Self { client, js, drain: super::drain::Drain::default(), streams_ready: Arc::default(), service };
         backbone.spawn_stream_setup(settings.clone(), service.to_string());
         Ok(backbone)
     }
@@ -71,9 +62,10 @@ impl Backbone {
         });
     }
 
-    /// Publishes this service's outbox for as long as the process runs.
+    /// Publishes this service's outbox for as long as the process runs, woken by every commit
+    /// on `db` that wrote events.
     pub fn spawn_relay(&self, db: Db) {
-        tokio::spawn(outbox::relay(db, self.js.clone(), self.outbox.clone(), self.drain.clone(), self.service));
+        tokio::spawn(outbox::relay(db, self.js.clone(), self.drain.clone(), self.service));
     }
 
     /// Hands every event on `spec`'s subjects to `handler`, acking after it returns.

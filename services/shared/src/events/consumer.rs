@@ -439,7 +439,7 @@ where
 /// Whether what the handlers need answers now.
 async fn reachable(js: &jetstream::Context, dependency: &Dependency) -> bool {
     match dependency {
-        Dependency::Database(db) => crate::http::database_reachable(db).await,
+        Dependency::Database(db) => crate::store::reachable(db).await,
         Dependency::JetStream => matches!(tokio::time::timeout(Duration::from_secs(2), js.query_account()).await, Ok(Ok(_))),
     }
 }

@@ -107,7 +107,7 @@ pub async fn command(consumer: &str) -> Option<ExitCode> {
     if args.first().map(String::as_str) != Some("dead-letters") {
         return None;
     }
-    let mut env = crate::config::EnvReader::from_process();
+    let mut env = crate::env::EnvReader::from_process();
     let settings = NatsSettings::read(&mut env, permissions::ADMIN);
     if let Err(error) = env.finish() {
         eprintln!("{error}");

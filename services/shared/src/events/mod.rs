@@ -8,6 +8,7 @@ pub mod drain;
 pub mod nats;
 pub mod outbox;
 pub mod permissions;
+pub mod streams;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -20,14 +20,12 @@
 //! `outbox_oldest_age_seconds{service}`: the whole table, every writer's records, so each
 //! replica reports the same figure (take the max, not the sum). A backlog that grows, or an age
 //! well past [`ORPHANED_AFTER`], means events are not leaving: NATS unreachable, or no relay.
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ::metrics::{counter, gauge};
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use surrealdb::types::{RecordId, SurrealValue};
-use tokio::sync::Notify;
 
 use super::Event;
 use crate::store::Db;
@@ -67,8 +65,10 @@ pub struct OutboxRecord {
     pub traceparent: Option<String>,
 }
 
+/// A record as the table holds it.
 #[derive(SurrealValue)]
-struct OutboxContent {
+struct OutboxRow {
+    id: RecordId,
     subject: String,
     payload: String,
     writer: String,
@@ -94,21 +94,59 @@ impl OutboxRecord {
         }
     }
 
-    /// The statement that writes this record; bind it with [`OutboxRecord::bind`] under the same
-    /// `slot`.
-    pub fn statement(slot: usize) -> String {
-        format!("CREATE $outbox_id_{slot} CONTENT $outbox_{slot};")
+    fn row(self) -> OutboxRow {
+        OutboxRow { id: self.id, subject: self.subject, payload: self.payload, writer: writer().to_string(), traceparent: self.traceparent }
+    }
+}
+
+/// A transaction of `statements` that also writes `events` to the outbox: both are committed or
+/// neither. Bind the statements' parameters on it, then [`Write::commit`], which wakes the relay
+/// when events were written. The one way a service writes a change with the events it causes.
+pub fn write<'a>(db: &'a Db, statements: &str, events: impl IntoIterator<Item = OutboxRecord>) -> Write<'a> {
+    transaction(db, &format!("{statements}\n{INSERT}"), events)
+}
+
+/// The statement that writes a transaction's events. [`write`] puts it after the caller's
+/// statements; a transaction whose events are written only on a condition puts it inside its
+/// `IF` and is made with [`write_where`].
+pub const INSERT: &str = "IF array::len($outbox_rows) > 0 { INSERT INTO outbox $outbox_rows; };";
+
+/// A transaction of `statements`, which write `events` where they say [`INSERT`].
+pub fn write_where<'a>(db: &'a Db, statements: &str, events: impl IntoIterator<Item = OutboxRecord>) -> Write<'a> {
+    debug_assert!(statements.contains(INSERT), "the statements write no events");
+    transaction(db, statements, events)
+}
+
+fn transaction<'a>(db: &'a Db, statements: &str, events: impl IntoIterator<Item = OutboxRecord>) -> Write<'a> {
+    let rows: Vec<OutboxRow> = events.into_iter().map(OutboxRecord::row).collect();
+    // Woken for a record an `IF` did not write, the relay looks once for nothing.
+    let wakes = !rows.is_empty();
+    let query = db.query(format!("BEGIN TRANSACTION;\n{statements}\nCOMMIT TRANSACTION;")).bind(("outbox_rows", rows));
+    Write { db, query, wakes }
+}
+
+/// A transaction with its events, to bind and commit ([`write`]).
+#[must_use = "a write does nothing until it is committed"]
+pub struct Write<'a> {
+    db: &'a Db,
+    query: surrealdb::method::Query<'a, surrealdb::engine::any::Any>,
+    wakes: bool,
+}
+
+impl Write<'_> {
+    pub fn bind(self, vars: impl surrealdb::method::IntoVariables) -> Self {
+        Self { query: self.query.bind(vars), ..self }
     }
 
-    pub fn bind<'r, C: surrealdb::Connection>(
-        self,
-        query: surrealdb::method::Query<'r, C>,
-        slot: usize,
-    ) -> surrealdb::method::Query<'r, C> {
-        query.bind((format!("outbox_id_{slot}"), self.id)).bind((
-            format!("outbox_{slot}"),
-            OutboxContent { subject: self.subject, payload: self.payload, writer: writer().to_string(), traceparent: self.traceparent },
-        ))
+    /// Runs the transaction ([`crate::store::commit`]: its errors classified), and wakes the
+    /// relay when it carried events: after an error too, which can come after the commit (its
+    /// answer lost on the way back); woken for nothing, the relay looks once.
+    pub async fn commit(self) -> Result<surrealdb::IndexedResults, crate::store::TxError> {
+        let committed = crate::store::commit(self.query).await;
+        if self.wakes {
+            self.db.events_written().notify_one();
+        }
+        committed
     }
 }
 
@@ -118,16 +156,6 @@ fn subject_label(subject: &str) -> String {
     match subject.strip_prefix("$KV.").and_then(|rest| rest.split_once('.')) {
         Some((bucket, _)) => format!("$KV.{bucket}"),
         None => subject.to_string(),
-    }
-}
-
-/// Wakes the relay after a commit, so an event leaves within milliseconds instead of a poll.
-#[derive(Clone, Default)]
-pub struct OutboxSignal(Arc<Notify>);
-
-impl OutboxSignal {
-    pub fn wake(&self) {
-        self.0.notify_one();
     }
 }
 
@@ -145,7 +173,7 @@ const GAUGE_EVERY: Duration = Duration::from_secs(1);
 /// Publishes the outbox until the process stops; survives NATS and database outages by retrying
 /// with back-off. Asked to stop, it publishes what is committed, then returns. `service` labels
 /// its metrics.
-pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal, drain: super::drain::Drain, service: &'static str) {
+pub async fn relay(db: Db, js: jetstream::Context, drain: super::drain::Drain, service: &'static str) {
     let _running = drain.enter();
     let mut backoff = Duration::from_millis(100);
     let mut counted: Option<Instant> = None;
@@ -160,7 +188,7 @@ pub async fn relay(db: Db, js: jetstream::Context, signal: OutboxSignal, drain: 
             Ok(0) => {
                 backoff = Duration::from_millis(100);
                 tokio::select! {
-                    () = signal.0.notified() => {}
+                    () = db.events_written().notified() => {}
                     () = tokio::time::sleep(POLL) => {}
                     () = drain.stopped() => {}
                 }
@@ -302,6 +330,52 @@ mod tests {
     #[test]
     fn a_record_written_outside_any_trace_has_no_traceparent() {
         assert_eq!(record().traceparent, None);
+    }
+
+    async fn database() -> Db {
+        let settings = crate::store::DatabaseSettings::in_memory("outbox");
+        crate::store::connect(&settings, &format!("{SCHEMA}DEFINE TABLE ticket SCHEMALESS;")).await.expect("an in-memory database")
+    }
+
+    async fn subjects(db: &Db) -> Vec<String> {
+        db.query("SELECT VALUE subject FROM outbox ORDER BY id").await.unwrap().take(0).unwrap()
+    }
+
+    /// Whether the relay was woken: a wake with nobody waiting is kept for the next wait.
+    async fn woken(db: &Db) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), db.events_written().notified()).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_write_commits_its_change_with_its_events_and_wakes_the_relay() {
+        let db = database().await;
+        write(&db, "CREATE ticket:t1 SET title = $title;", [record(), record()]).bind(("title", "Concert")).commit().await.unwrap();
+        assert_eq!(subjects(&db).await, ["ticket.deleted", "ticket.deleted"]);
+        assert!(woken(&db).await, "the relay is woken by the commit");
+
+        write(&db, "CREATE ticket:t2;", []).commit().await.unwrap();
+        assert_eq!(subjects(&db).await.len(), 2, "no event, no record");
+        assert!(!woken(&db).await, "nothing to publish, nobody woken");
+    }
+
+    #[tokio::test]
+    async fn a_transaction_that_fails_writes_neither_its_change_nor_its_events() {
+        let db = database().await;
+        let refused = write(&db, "CREATE ticket:t1; THROW 'STALE';", [record()]).commit().await;
+        assert!(refused.is_err_and(|error| error.threw("STALE")));
+        assert!(subjects(&db).await.is_empty());
+        let tickets: Vec<surrealdb::types::RecordId> = db.query("SELECT VALUE id FROM ticket").await.unwrap().take(0).unwrap();
+        assert!(tickets.is_empty());
+    }
+
+    #[tokio::test]
+    async fn events_written_where_the_statements_say_are_written_only_when_their_condition_holds() {
+        let db = database().await;
+        let lapse = format!("IF $due {{ {INSERT} }};");
+        write_where(&db, &lapse, [record()]).bind(("due", false)).commit().await.unwrap();
+        assert!(subjects(&db).await.is_empty());
+        write_where(&db, &lapse, [record()]).bind(("due", true)).commit().await.unwrap();
+        assert_eq!(subjects(&db).await, ["ticket.deleted"]);
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! dead-letter stream is read, and replayed, by the operator's `dead-letters` command, which runs
 //! as `admin` (a service could once create consumers there, and one delivered its dead letters
 //! onto the web server's `order.completed`).
-use super::nats::{DEAD_LETTER_PREFIX, DEAD_LETTER_STREAM, EXPIRATION_STREAM, REVOKED_SESSIONS, REVOKED_SESSIONS_STREAM, STREAM};
+use super::streams::{DEAD_LETTER_PREFIX, DEAD_LETTER_STREAM, EXPIRATION_STREAM, REVOKED_SESSIONS, REVOKED_SESSIONS_STREAM, STREAM};
 use super::{
     Event, OrderCancelled, OrderCompleted, OrderCreated, PaymentCreated, PaymentExpired, TicketCreated, TicketDeleted, TicketUpdated,
 };
