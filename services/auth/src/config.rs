@@ -38,7 +38,7 @@ impl AuthConfig {
         let nats = NatsSettings::read(&mut env, "auth");
         let signing_key = service.read_signing_key(&mut env);
         let production = service.process.environment == Environment::Production;
-        let internal_secret = InternalSecret::read(&mut env, production, service.process.host);
+        let internal_secret = shared::http::read_internal_secret(&mut env, production, service.process.host);
         let defaults = Limits::default();
         let expects = "a whole number of attempts";
         let limits = Limits {

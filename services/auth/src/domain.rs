@@ -159,9 +159,9 @@ mod tests {
 /// the async threads because each hash takes tens of milliseconds on purpose.
 ///
 /// Each hash holds 19 MiB while it runs, so a burst of sign-ins must not start them all at once
-/// (100 unbounded sign-ups took the server from 723 MB to 2.18 GB; an auth pod gets 256 MiB).
-/// A [`hashing::Hasher`] runs one hash per core and lets a few more per core wait; beyond that
-/// the answer is "busy" at once.
+/// (unbounded, a burst of sign-ups took the server far past an auth pod's 256 MiB:
+/// docs/operations.md, "Auth's bounded work"). A [`hashing::Hasher`] runs one hash per core and
+/// lets a few more per core wait; beyond that the answer is "busy" at once.
 pub mod hashing {
     use std::sync::{Arc, Mutex, OnceLock};
 
@@ -185,7 +185,7 @@ pub mod hashing {
     }
 
     /// Argon2's working memory, kept between hashes. Allocating 19 MiB for every hash left the
-    /// allocator holding over 500 MiB after a burst of 23 hashes, however few ran at once;
+    /// allocator holding many times that after a burst, however few ran at once (docs/budgets.md);
     /// with one buffer per running hash, auth's memory is its base plus 19 MiB per core.
     type Scratch = Vec<Block>;
 

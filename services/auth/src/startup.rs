@@ -32,7 +32,6 @@ impl AuthService {
             .with_revocations(Revocations::from_nats(backbone.client.clone()));
         let state = AppState {
             db: db.clone(),
-            backbone: backbone.clone(),
             sessions,
             cookie_secure: settings.cookie_secure,
             hasher: Hasher::for_this_machine(),

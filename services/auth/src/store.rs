@@ -3,8 +3,8 @@
 //! everywhere can end each of them.
 use serde::Serialize;
 use shared::events::nats::revoked_session_subject;
-use shared::events::outbox::OutboxRecord;
-use shared::store::{classify, commit, Db, ErrorKind, ResultExt, TxError};
+use shared::events::outbox::{self, OutboxRecord};
+use shared::store::{classify, Db, ErrorKind, ResultExt, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
 
 pub const SCHEMA: &str = "
@@ -132,19 +132,14 @@ pub async fn end_sessions(db: &Db, user_id: &str, sessions: &[(String, i64)]) ->
     if sessions.is_empty() {
         return Ok(());
     }
-    let mut statements = String::from("BEGIN TRANSACTION;\n");
-    for slot in 0..sessions.len() {
-        statements.push_str(&format!("DELETE $session_{slot};\n{}\n", OutboxRecord::statement(slot)));
-    }
-    statements.push_str("COMMIT TRANSACTION;");
-    let mut query = db.query(statements);
-    for (slot, (sid, until)) in sessions.iter().enumerate() {
+    let mut events = Vec::new();
+    for (sid, until) in sessions {
         let payload = serde_json::to_string(&Revoked { user_id, until: *until })
             .map_err(|e| TxError::Failed(surrealdb::Error::internal(e.to_string())))?;
-        let record = OutboxRecord::on(revoked_session_subject(sid), payload);
-        query = record.bind(query.bind((format!("session_{slot}"), RecordId::new("session", sid.as_str()))), slot);
+        events.push(OutboxRecord::on(revoked_session_subject(sid), payload));
     }
-    commit(query).await.map(|_| ())
+    let ids: Vec<RecordId> = sessions.iter().map(|(sid, _)| RecordId::new("session", sid.as_str())).collect();
+    outbox::write(db, "DELETE $sessions;", events).bind(("sessions", ids)).commit().await.map(drop)
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub fn consumer(db: &Db) -> ConsumerSpec {
 /// How long an early event waits for the one before it.
 const EARLY: Duration = Duration::from_millis(50);
 
-pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
+pub async fn handle(db: Db, delivery: Delivery) -> anyhow::Result<Outcome> {
     macro_rules! on {
         ($event:ty, $handler:expr) => {
             match delivery.parse::<$event>() {
@@ -50,7 +50,6 @@ pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Resu
         PaymentCreated::SUBJECT => on!(PaymentCreated, payment_created),
         other => Outcome::Reject(format!("no handler for {other}")),
     };
-    wake();
     Ok(outcome)
 }
 
@@ -185,7 +184,7 @@ async fn payment_created(db: &Db, event: PaymentCreated) -> anyhow::Result<Outco
     let completed =
         OrderCompleted { id: order.id.clone(), version: order.version as u64 + 1, ticket: TicketRef { id: order.ticket_id.clone() } };
     let record = OutboxRecord::new(&completed)?;
-    if store::close(db, &order.id, &order.ticket_id, order.version, Closing::Complete, record).await? {
+    if store::close(db, &order, Closing::Complete, record).await? {
         Ok(Outcome::Ack)
     } else {
         Ok(Outcome::Wait(Duration::ZERO))

@@ -8,29 +8,34 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use contract::{Cents, ErrorBody, Order};
-use serde::Deserialize;
+use contract::{Cents, ErrorBody, Order, OrderBody};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, OrderCreated, OrderStatus, OrderTicket};
 use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
 use shared::{parse_fields, ApiError, ErrorCode};
-use utoipa::ToSchema;
 
 use shared::timestamp::rfc3339;
 
 use crate::domain::TicketId;
 use crate::store::{self, Closing, NewOrder, OrderRow, Placed};
 
-#[derive(Clone)]
+/// What the handlers share. Only the session verifier is taken on its own (`RequireUser`,
+/// `CurrentUser`); the derive says so once.
+#[derive(Clone, FromRef)]
 pub struct AppState {
+    #[from_ref(skip)]
     pub db: Db,
     pub sessions: Sessions,
+    #[from_ref(skip)]
     pub backbone: Backbone,
+    #[from_ref(skip)]
     pub expiration_window: Duration,
     /// Open orders a buyer may hold at once (`MAX_HOLDS_PER_BUYER`).
+    #[from_ref(skip)]
     pub max_holds: u32,
+    #[from_ref(skip)]
     pub turns: Arc<Turns>,
 }
 
@@ -70,12 +75,6 @@ impl Default for Turns {
     }
 }
 
-impl FromRef<AppState> for Sessions {
-    fn from_ref(state: &AppState) -> Self {
-        state.sessions.clone()
-    }
-}
-
 pub fn router(state: AppState) -> Router {
     Router::new().route("/api/orders", get(list).post(create)).route("/api/orders/{id}", get(show).delete(cancel)).with_state(state)
 }
@@ -94,17 +93,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     tags((name = "orders", description = "A buyer's orders, each holding one ticket until paid or cancelled (the orders service)."))
 )]
 struct Description;
-
-// Optional here so that a missing id is a validation error on its field; the schema says what a
-// valid request carries.
-/// The ticket to order.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct OrderBody {
-    /// The ticket to reserve.
-    #[schema(value_type = String, min_length = 1)]
-    ticket_id: Option<String>,
-}
 
 const ATTEMPTS: usize = 5;
 
@@ -179,7 +167,6 @@ async fn create(
             Placed::Created => {
                 // The next buyer will read the reservation.
                 drop(turn);
-                state.backbone.outbox.wake();
                 tracing::info!(order.id = %id, ticket.id = %ticket.id, "order created");
                 let row = store::get_order(&state.db, &id).await?.ok_or_else(|| anyhow::anyhow!("order {id} vanished"))?;
                 return Ok((StatusCode::CREATED, Json(row.view())));
@@ -261,7 +248,6 @@ async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, P
             OrderStatus::Cancelled => return Ok(StatusCode::NO_CONTENT),
             OrderStatus::Created | OrderStatus::AwaitingPayment => {
                 if store::cancel(&state.db, &row, Closing::Cancel).await? {
-                    state.backbone.outbox.wake();
                     tracing::info!(order.id = %id, "order cancelled by its buyer");
                     return Ok(StatusCode::NO_CONTENT);
                 }

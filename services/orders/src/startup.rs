@@ -24,11 +24,8 @@ impl OrdersService {
         let db = store::connect(&settings.database, &orders_store::schema()).await.context("orders database")?;
         let backbone = Backbone::connect(&config.nats, "orders").await?;
         backbone.spawn_relay(db.clone());
-        let (consumer_db, signal) = (db.clone(), backbone.outbox.clone());
-        backbone.spawn_consumer(events::consumer(&db), move |delivery| {
-            let (db, signal) = (consumer_db.clone(), signal.clone());
-            async move { events::handle(db, move || signal.wake(), delivery).await }
-        });
+        let consumer_db = db.clone();
+        backbone.spawn_consumer(events::consumer(&db), move |delivery| events::handle(consumer_db.clone(), delivery));
         let state = AppState {
             db: db.clone(),
             sessions: Sessions::verifier(&settings.session_keys).with_revocations(Revocations::from_nats(backbone.client.clone())),

@@ -183,21 +183,17 @@ const HOLDS: &str = "TOO_MANY_HOLDS";
 /// both pass (write skew). Both also write the buyer's row, so one of them loses a conflict and
 /// reads the count again (`Placed::Stale`); the cap holds across replicas, not per process.
 pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<Placed, TxError> {
-    let query = db
-        .query(format!(
-            "BEGIN TRANSACTION;
-             LET $t = (SELECT version, deleted FROM ONLY $ticket);
-             IF $t = NONE OR $t.deleted OR $t.version != $ticket_version {{ THROW '{STALE}'; }};
-             LET $held = array::len((SELECT VALUE id FROM orders WHERE user_id = $user_id AND status IN ['created', 'awaiting:payment']));
-             IF $held >= $max_holds {{ THROW '{HOLDS}'; }};
-             UPSERT $buyer SET placed_at = time::now();
-             CREATE $reservation SET order_id = $order_id;
-             CREATE $order SET user_id = $user_id, ticket = $ticket, status = 'created', expires_at = $expires_at, version = 0,
-                 ticket_title = $title, ticket_price = $price, ticket_version = $ticket_version;
-             {}
-             COMMIT TRANSACTION;",
-            OutboxRecord::statement(0)
-        ))
+    let statements = format!(
+        "LET $t = (SELECT version, deleted FROM ONLY $ticket);
+         IF $t = NONE OR $t.deleted OR $t.version != $ticket_version {{ THROW '{STALE}'; }};
+         LET $held = array::len((SELECT VALUE id FROM orders WHERE user_id = $user_id AND status IN ['created', 'awaiting:payment']));
+         IF $held >= $max_holds {{ THROW '{HOLDS}'; }};
+         UPSERT $buyer SET placed_at = time::now();
+         CREATE $reservation SET order_id = $order_id;
+         CREATE $order SET user_id = $user_id, ticket = $ticket, status = 'created', expires_at = $expires_at, version = 0,
+             ticket_title = $title, ticket_price = $price, ticket_version = $ticket_version;"
+    );
+    let write = outbox::write(db, &statements, [event])
         .bind(("ticket", ticket(&new.ticket.id)))
         .bind(("ticket_version", new.ticket.version))
         .bind(("title", new.ticket.title.clone()))
@@ -209,7 +205,7 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
         .bind(("buyer", RecordId::new("buyer", new.user_id)))
         .bind(("max_holds", i64::from(new.max_holds)))
         .bind(("expires_at", new.expires_at.to_string()));
-    match commit(event.bind(query, 0)).await.map(|_| Placed::Created).on_constraint(RESERVATION, || Placed::Reserved) {
+    match write.commit().await.map(|_| Placed::Created).on_constraint(RESERVATION, || Placed::Reserved) {
         Err(error) if error.threw(STALE) => Ok(Placed::Stale),
         Err(error) if error.threw(HOLDS) => Ok(Placed::TooManyHolds),
         Err(TxError::Conflict) => Ok(Placed::Stale),
@@ -240,13 +236,14 @@ pub enum Closing {
 /// event handlers (expiry, a withdrawn ticket) both cancel through here.
 pub async fn cancel(db: &Db, row: &OrderRow, closing: Closing) -> anyhow::Result<bool> {
     let event = OrderCancelled { id: row.id.clone(), version: row.version as u64 + 1, ticket: TicketRef { id: row.ticket_id.clone() } };
-    Ok(close(db, &row.id, &row.ticket_id, row.version, closing, OutboxRecord::new(&event)?).await?)
+    Ok(close(db, row, closing, OutboxRecord::new(&event)?).await?)
 }
 
 /// Ends an order at `version` with its event, in one transaction; a cancelled order gives its
 /// ticket's reservation back and records why. `false` when the order changed meanwhile (or is no
 /// longer open). A cancelled order is never in `from`, so it keeps its first reason.
-pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closing: Closing, event: OutboxRecord) -> Result<bool, TxError> {
+pub async fn close(db: &Db, row: &OrderRow, closing: Closing, event: OutboxRecord) -> Result<bool, TxError> {
+    let (order_id, ticket_id, version) = (row.id.as_str(), row.ticket_id.as_str(), row.version);
     const OPEN: &str = "['created', 'awaiting:payment']";
     const RELEASE: &str = "DELETE $reservation WHERE order_id = $order_id;";
     let (status, from, reason, release) = match closing {
@@ -260,24 +257,20 @@ pub async fn close(db: &Db, order_id: &str, ticket_id: &str, version: i64, closi
             (OrderStatus::Cancelled, "['created', 'awaiting:payment', 'complete']", Some(CancelReason::TicketChanged), RELEASE)
         }
     };
-    let query = db
-        .query(format!(
-            "BEGIN TRANSACTION;
-             LET $changed = (UPDATE $order SET status = $status, version = version + 1, cancel_reason = $reason
-                 WHERE version = $version AND status IN {from} RETURN VALUE id);
-             IF array::len($changed) = 0 {{ THROW '{STALE}'; }};
-             {release}
-             {}
-             COMMIT TRANSACTION;",
-            OutboxRecord::statement(0)
-        ))
+    let statements = format!(
+        "LET $changed = (UPDATE $order SET status = $status, version = version + 1, cancel_reason = $reason
+             WHERE version = $version AND status IN {from} RETURN VALUE id);
+         IF array::len($changed) = 0 {{ THROW '{STALE}'; }};
+         {release}"
+    );
+    let write = outbox::write(db, &statements, [event])
         .bind(("order", order(order_id)))
         .bind(("order_id", order_id.to_string()))
         .bind(("reservation", reservation(ticket_id)))
         .bind(("version", version))
         .bind(("status", status.as_str().to_string()))
         .bind(("reason", reason.map(|reason| reason.as_str().to_string())));
-    match commit(event.bind(query, 0)).await {
+    match write.commit().await {
         Ok(_) => Ok(true),
         Err(error) if error.threw(STALE) => Ok(false),
         Err(TxError::Conflict) => Ok(false),

@@ -1,7 +1,7 @@
 //! Ticket input that has been parsed: a `Title` and a `Price` are valid by construction.
 use std::fmt;
 
-use contract::Cents;
+use contract::{Cents, PriceInput};
 use shared::error::{Coded, ErrorCode};
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
@@ -149,17 +149,14 @@ pub const MAX_CENTS: i64 = 99_999_999;
 pub const MIN_CENTS: i64 = 50;
 
 impl Price {
-    pub fn parse(raw: Option<&serde_json::Value>) -> Result<Self, PriceError> {
+    pub fn parse(raw: Option<&PriceInput>) -> Result<Self, PriceError> {
         let text = match raw {
-            None | Some(serde_json::Value::Null) => return Err(PriceError::NotPositive),
-            Some(serde_json::Value::Number(n)) => {
-                if n.as_f64().is_some_and(|v| v <= 0.0) {
-                    return Err(PriceError::NotPositive);
-                }
-                n.to_string()
-            }
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(_) => return Err(PriceError::NotNumber),
+            None => return Err(PriceError::NotPositive),
+            Some(PriceInput::Number(n)) if *n <= 0.0 => return Err(PriceError::NotPositive),
+            // Written out in full (never with an exponent): `12.5`, `12`, `12.345`.
+            Some(PriceInput::Number(n)) => n.to_string(),
+            Some(PriceInput::Text(text)) => text.clone(),
+            Some(PriceInput::Other) => return Err(PriceError::NotNumber),
         };
         let cents = decimal_cents(&text).ok_or(PriceError::Malformed)?;
         match cents {
@@ -191,8 +188,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The price as a request body carries it, read as the service reads it.
     fn price(v: serde_json::Value) -> Result<i64, PriceError> {
-        Price::parse(Some(&v)).map(|p| p.cents().0)
+        let input: PriceInput = serde_json::from_value(v).expect("any JSON value is a PriceInput");
+        Price::parse(Some(&input)).map(|p| p.cents().0)
     }
 
     #[test]

@@ -26,9 +26,9 @@ pub fn consumer(db: &Db) -> ConsumerSpec {
 /// Waiting for an earlier event (a cancellation that frees the ticket) to arrive.
 const EARLY: Duration = Duration::from_millis(100);
 
-/// `wake` runs after every handler that may have written, failed ones included: an error can
+/// `changed` runs after every handler that may have written, failed ones included: an error can
 /// come after a commit (its answer lost on the way back).
-pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
+pub async fn handle(db: Db, changed: impl Fn(), delivery: Delivery) -> anyhow::Result<Outcome> {
     let handled = match delivery.subject.as_str() {
         OrderCreated::SUBJECT => match delivery.parse::<OrderCreated>() {
             Ok(event) => order_created(&db, event).await,
@@ -44,7 +44,7 @@ pub async fn handle(db: Db, wake: impl Fn(), delivery: Delivery) -> anyhow::Resu
         },
         other => return Ok(Outcome::Reject(format!("no handler for {other}"))),
     };
-    wake();
+    changed();
     handled
 }
 
@@ -102,7 +102,7 @@ async fn order_completed(db: &Db, event: OrderCompleted) -> anyhow::Result<Outco
         Some(_) => {
             // The event carries no time: sold when this service learns it, moments after payment.
             let sold_at = rfc3339(time::OffsetDateTime::now_utc());
-            store::mark_sold(db, &event.ticket.id, &event.id, event.version as i64, &sold_at).await?;
+            store::mark_sold(db, &event, &sold_at).await?;
             Ok(Outcome::Ack)
         }
     }

@@ -9,9 +9,9 @@
 //! can be stored but never served.
 //!
 //! Why one read per page (a single flight): when a page expires or a write makes it stale, every
-//! request for it misses at once; each running the query queued 64 of them on two cores (a
-//! p99 of 1.7 s for a page deep in 100,000 tickets). The requests that miss a page together now
-//! wait for the one query the first of them runs.
+//! request for it misses at once; each running the query queued them all behind each other (a
+//! p99 many times one query's: docs/benchmarks.md, "The herd at expiry"). The requests that miss
+//! a page together now wait for the one query the first of them runs.
 //!
 //! How replicas learn of each other's writes: every write of the service commits an event
 //! (`ticket.created`, `ticket.updated`, `ticket.deleted`) that some replica's relay publishes, and

@@ -10,34 +10,29 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
-use contract::{ErrorBody, Ticket};
-use serde::Deserialize;
+use contract::{ErrorBody, Ticket, TicketBody};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, TicketCreated, TicketDeleted, TicketUpdated};
 use shared::extract::ApiJson;
 use shared::session::{RequireUser, Sessions};
 use shared::store::Db;
 use shared::{parse_fields, ApiError, ErrorCode};
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
-use utoipa::openapi::RefOr;
-use utoipa::ToSchema;
 
 use crate::domain::{ListQueryError, Price, Title};
 use crate::listing::Listing;
 use crate::store::{self, Guarded, TicketRow};
 
-#[derive(Clone)]
+/// What the handlers share. Only the session verifier is taken on its own (`RequireUser`,
+/// `CurrentUser`); the derive says so once.
+#[derive(Clone, FromRef)]
 pub struct AppState {
+    #[from_ref(skip)]
     pub db: Db,
     pub sessions: Sessions,
+    #[from_ref(skip)]
     pub backbone: Backbone,
+    #[from_ref(skip)]
     pub listing: Listing,
-}
-
-impl FromRef<AppState> for Sessions {
-    fn from_ref(state: &AppState) -> Self {
-        state.sessions.clone()
-    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -64,40 +59,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 )]
 struct Description;
 
-// Both fields optional here so that a missing one is a validation error on that field; the
-// schema says what a valid request carries.
-/// A ticket's title and price.
-#[derive(Debug, Deserialize, ToSchema)]
-struct TicketBody {
-    /// Trimmed, then 1 to 200 characters, without control characters or invisible formatting
-    /// characters (such as bidirectional overrides).
-    #[schema(value_type = String, min_length = 1, example = "Concert")]
-    title: Option<String>,
-    #[schema(schema_with = price_schema, required)]
-    price: Option<serde_json::Value>,
-}
-
-/// A price as a request may give it: a number, or a string of digits with at most two decimals.
-/// The pattern is the parser's own (`"12."` reads as 12), so the fuzzer's malformed strings are
-/// the ones the service refuses. A number's decimals and a string's range are said in words only:
-/// validators check `multipleOf` in floating point, and a pattern cannot compare amounts.
-fn price_schema() -> RefOr<Schema> {
-    let description =
-        "Dollars, from 0.50 to 999,999.99 (Stripe's smallest and largest USD charges), with at most two decimals: a JSON number \
-                       or a string of digits (`\"12.50\"`; no sign, exponent or spaces).";
-    OneOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0.5)).maximum(Some(999_999.99)))
-        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[0-9]{1,9}(\.[0-9]{0,2})?$")))
-        .description(Some(description))
-        .examples([serde_json::json!(12.5)])
-        .into()
-}
-
 /// A write and its event are committed: the lists kept are stale (before the response, so the
-/// writer's next list shows its write), and the relay wakes so the event leaves at once.
+/// writer's next list shows its write; the commit woke the relay itself).
 fn committed(state: &AppState) {
     state.listing.invalidate();
-    state.backbone.outbox.wake();
 }
 
 /// A ticket put on sale by the signed-in seller, at `version` 0.

@@ -35,14 +35,10 @@ impl TicketsService {
         // the other replicas' events.
         let listing = Listing::new();
         listing.spawn_listener(backbone.client.clone());
-        let (consumer_db, signal, consumer_listing) = (db.clone(), backbone.outbox.clone(), listing.clone());
+        let (consumer_db, consumer_listing) = (db.clone(), listing.clone());
         backbone.spawn_consumer(events::consumer(&db), move |delivery| {
-            let (db, signal, listing) = (consumer_db.clone(), signal.clone(), consumer_listing.clone());
-            let wake = move || {
-                listing.invalidate();
-                signal.wake();
-            };
-            async move { events::handle(db, wake, delivery).await }
+            let (db, listing) = (consumer_db.clone(), consumer_listing.clone());
+            async move { events::handle(db, move || listing.invalidate(), delivery).await }
         });
         let state = AppState {
             db: db.clone(),

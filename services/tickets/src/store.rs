@@ -2,6 +2,7 @@
 //! together with its outbox record.
 use contract::{Cents, Ticket};
 use shared::events::outbox::{self, OutboxRecord};
+use shared::events::OrderCompleted;
 use shared::store::{commit, Db, TxError};
 use surrealdb::types::{RecordId, SurrealValue};
 
@@ -96,19 +97,14 @@ pub async fn list_of_user(db: &Db, user_id: &str) -> Result<Vec<TicketRow>, surr
 }
 
 pub async fn insert(db: &Db, row: &TicketRow, event: OutboxRecord) -> Result<(), TxError> {
-    let query = db
-        .query(format!(
-            "BEGIN TRANSACTION;
-             CREATE $ticket SET title = $title, price = $price, user_id = $user_id, version = 0;
-             {}
-             COMMIT TRANSACTION;",
-            OutboxRecord::statement(0)
-        ))
+    outbox::write(db, "CREATE $ticket SET title = $title, price = $price, user_id = $user_id, version = 0;", [event])
         .bind(("ticket", ticket(&row.id)))
         .bind(("title", row.title.clone()))
         .bind(("price", row.price))
-        .bind(("user_id", row.user_id.clone()));
-    commit(event.bind(query, 0)).await.map(drop)
+        .bind(("user_id", row.user_id.clone()))
+        .commit()
+        .await
+        .map(drop)
 }
 
 /// The outcome of a write guarded by the version it was decided on.
@@ -138,22 +134,16 @@ async fn write_unreserved(
     binds: Vec<(&'static str, surrealdb::types::Value)>,
     event: OutboxRecord,
 ) -> Result<Guarded, TxError> {
-    let mut query = db
-        .query(format!(
-            "BEGIN TRANSACTION;
-             LET $changed = (UPDATE $ticket SET {set}, version = version + 1
-                 WHERE version = $version AND order_id = NONE AND deleted = false RETURN VALUE id);
-             IF array::len($changed) = 0 {{ THROW 'STALE'; }};
-             {}
-             COMMIT TRANSACTION;",
-            OutboxRecord::statement(0)
-        ))
-        .bind(("ticket", ticket(id)))
-        .bind(("version", version));
+    let statements = format!(
+        "LET $changed = (UPDATE $ticket SET {set}, version = version + 1
+             WHERE version = $version AND order_id = NONE AND deleted = false RETURN VALUE id);
+         IF array::len($changed) = 0 {{ THROW 'STALE'; }};"
+    );
+    let mut write = outbox::write(db, &statements, [event]).bind(("ticket", ticket(id))).bind(("version", version));
     for bind in binds {
-        query = query.bind(bind);
+        write = write.bind(bind);
     }
-    guarded(commit(event.bind(query, 0)).await)
+    guarded(write.commit().await)
 }
 
 pub async fn update(db: &Db, id: &str, version: i64, title: &str, price: Cents, event: OutboxRecord) -> Result<Guarded, TxError> {
@@ -211,34 +201,27 @@ pub async fn apply_order(
         None => String::new(),
     };
     let not_held = if set.is_none() { "IF (SELECT VALUE order_id FROM ONLY $ticket) = $order_id { THROW 'STALE'; };" } else { "" };
-    let outbox = if event.is_some() { OutboxRecord::statement(0) } else { String::new() };
-    let query = db
-        .query(format!(
-            "BEGIN TRANSACTION;
-             IF (SELECT VALUE version FROM ONLY $seen) >= $order_version {{ THROW 'STALE'; }};
-             {not_held}
-             {ticket_write}
-             UPSERT $seen SET version = math::max([version ?? -1, $order_version]);
-             {outbox}
-             COMMIT TRANSACTION;"
-        ))
+    let statements = format!(
+        "IF (SELECT VALUE version FROM ONLY $seen) >= $order_version {{ THROW 'STALE'; }};
+         {not_held}
+         {ticket_write}
+         UPSERT $seen SET version = math::max([version ?? -1, $order_version]);"
+    );
+    let write = outbox::write(db, &statements, event)
         .bind(("ticket", ticket(ticket_id)))
         .bind(("version", ticket_version))
         .bind(("order_id", order_id.to_string()))
         .bind(("reserved_until", reserved_until))
         .bind(("seen", RecordId::new("seen_order", order_id)))
         .bind(("order_version", order_version));
-    let query = match event {
-        Some(event) => event.bind(query, 0),
-        None => query,
-    };
-    guarded(commit(query).await)
+    guarded(write.commit().await)
 }
 
 /// Marks a ticket sold at `sold_at` (its order completed); it stays held by the order, no longer
 /// until a deadline, and its version is the orders service's business no more. A ticket sold
 /// already keeps its first `sold_at`.
-pub async fn mark_sold(db: &Db, ticket_id: &str, order_id: &str, order_version: i64, sold_at: &str) -> Result<(), TxError> {
+pub async fn mark_sold(db: &Db, sale: &OrderCompleted, sold_at: &str) -> Result<(), TxError> {
+    let (ticket_id, order_id, order_version) = (sale.ticket.id.as_str(), sale.id.as_str(), sale.version as i64);
     let query = db
         .query(
             "BEGIN TRANSACTION;
