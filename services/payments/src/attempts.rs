@@ -24,21 +24,22 @@
 use std::time::Duration;
 
 use shared::events::outbox::OutboxRecord;
-use shared::events::{Backbone, PaymentCreated, PaymentExpired};
+use shared::events::{PaymentCreated, PaymentExpired};
 use shared::store::Db;
 
-use crate::domain::{AttemptState, Ending};
+use crate::domain::{AttemptState, Ending, PaymentToken};
 use crate::gateway::{ChargeError, Gateway, Intent, IntentState};
 use crate::refunds::Refunder;
-use crate::store::{self, AttemptRow, Charge, Settled};
+use crate::store::{self, AttemptRow, Begun, Charge, OrderReplica, Settled};
 
 /// What an attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The charge settled the order; the payment's id.
     Paid(String),
-    /// The customer must authenticate (3-D Secure) before anything is charged.
-    NeedsAction { client_secret: Option<String> },
+    /// The customer must authenticate (3-D Secure) before anything is charged; the attempt's
+    /// id, and Stripe.js's secret for the challenge.
+    NeedsAction { attempt_id: String, client_secret: Option<String> },
     /// Declined: nothing charged; Stripe's message for the buyer.
     Declined(String),
     /// Charged, but the order was cancelled meanwhile: the charge is being refunded.
@@ -60,19 +61,143 @@ const IN_FLIGHT_LIMIT: Duration = Duration::from_secs(45);
 /// An intent still waiting for its customer after this long is given up.
 const ACTION_LIMIT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// Why a card was not charged, or not followed to its answer here: [`Attempts::charge`] said no
+/// before Stripe was asked, Stripe refused before charging, or the answer is the webhook's or the
+/// reconciler's to learn.
+#[derive(Debug)]
+pub enum ChargeRefused {
+    /// The order was cancelled, or its time to pay ran out.
+    Cancelled,
+    /// Another payment settled the order.
+    Paid,
+    /// Another attempt for the order is in flight.
+    InProgress,
+    /// Too many cards were refused for the order, or for the buyer within the hour.
+    TooManyDeclines,
+    /// Stripe refused or failed the charge before anything was charged.
+    Provider(ChargeError),
+    /// The attempt was given up (by the reconciler) before its intent was recorded: nothing was
+    /// charged, and nothing will be.
+    Stopped,
+    /// Stripe did not answer once the charge was sent: it may have charged, so the attempt stays
+    /// open for a webhook or the reconciler.
+    NoAnswer,
+    /// The database failed, or the order kept changing under the attempt.
+    Store(anyhow::Error),
+}
+
+/// `?` on a step's error (the database's, or any other) in a function whose error type keeps it
+/// in `$variant`.
+macro_rules! failed_with_store_errors {
+    ($type:ty, $variant:path) => {
+        impl From<anyhow::Error> for $type {
+            fn from(error: anyhow::Error) -> Self {
+                $variant(error)
+            }
+        }
+
+        impl From<surrealdb::Error> for $type {
+            fn from(error: surrealdb::Error) -> Self {
+                $variant(error.into())
+            }
+        }
+
+        impl From<shared::store::TxError> for $type {
+            fn from(error: shared::store::TxError) -> Self {
+                $variant(error.into())
+            }
+        }
+    };
+}
+
+failed_with_store_errors!(ChargeRefused, ChargeRefused::Store);
+
 #[derive(Clone)]
 pub struct Attempts {
     pub db: Db,
-    pub backbone: Backbone,
     pub gateway: Gateway,
     pub refunder: Refunder,
     /// When the reconciler first asks Stripe about an attempt without an outcome.
     pub reconcile_after: Duration,
     /// How long a closed order waits for its cards in flight before it lapses regardless.
     pub deadline_wait: Duration,
+    /// Refused cards allowed per order and per buyer before attempts are refused: card testing
+    /// stops there.
+    pub declines: store::DeclineLimits,
 }
 
 impl Attempts {
+    /// Charges `order` to `buyer` with the payment method `token`: records the attempt (the
+    /// order is held against other attempts), creates the intent and records its id, then
+    /// confirms it, and concludes on Stripe's answer. See the module's notes for why in that
+    /// order. The caller has checked that the order is the buyer's.
+    pub async fn charge(&self, buyer: &str, order: &OrderReplica, token: &PaymentToken) -> Result<Outcome, ChargeRefused> {
+        let attempt = self.begin(buyer, order, token).await?;
+        let intent_id = match self.gateway.create_intent(&attempt).await {
+            Ok(id) => id,
+            Err(error) => {
+                // No intent was confirmed, so nothing was charged, whatever the error.
+                let ending = if error.is_transient() { Ending::Abandoned } else { Ending::Refused };
+                self.end(&attempt, ending, Some(&error.to_string())).await?;
+                return Err(ChargeRefused::Provider(error));
+            }
+        };
+        if !store::set_intent(&self.db, &attempt, &intent_id).await? {
+            // The attempt ended while this request waited (the reconciler gave it up): confirming
+            // now would charge for an attempt nobody follows any more.
+            if let Err(error) = self.gateway.cancel(&intent_id).await {
+                tracing::warn!(attempt.id = %attempt.id, stripe.id = %intent_id, %error, "could not cancel the intent of an ended attempt");
+            }
+            tracing::warn!(order.id = %order.id, attempt.id = %attempt.id, "attempt ended before its intent was recorded; not confirmed");
+            return Err(ChargeRefused::Stopped);
+        }
+        match self.gateway.confirm(&attempt.id, &intent_id).await {
+            Ok(intent) => Ok(self.conclude(&attempt, &intent).await?),
+            Err(ChargeError::Declined(message)) => {
+                self.end_refused(&attempt, &intent_id, &message).await?;
+                Ok(Outcome::Declined(message))
+            }
+            Err(error) if error.is_transient() => {
+                tracing::error!(order.id = %order.id, attempt.id = %attempt.id, stripe.id = %intent_id, %error, "no answer to a charge; reconciling later");
+                Err(ChargeRefused::NoAnswer)
+            }
+            Err(error) => {
+                self.end(&attempt, Ending::Refused, Some(&error.to_string())).await?;
+                Err(ChargeRefused::Provider(error))
+            }
+        }
+    }
+
+    /// Records a new attempt, unless the order cannot take one. A write that lost a race with
+    /// another one on the order is tried again, a few times.
+    async fn begin(&self, buyer: &str, order: &OrderReplica, token: &PaymentToken) -> Result<AttemptRow, ChargeRefused> {
+        let attempt_id = uuid::Uuid::now_v7().simple().to_string();
+        let new = store::NewAttempt {
+            id: &attempt_id,
+            order_id: &order.id,
+            user_id: buyer,
+            amount: order.price,
+            token: token.as_str(),
+            hold: HOLD,
+            check_after: self.reconcile_after,
+            limits: self.declines,
+        };
+        for _ in 0..5 {
+            match store::begin_attempt(&self.db, &new).await? {
+                Begun::Started(attempt) => return Ok(attempt),
+                Begun::Retry => continue,
+                Begun::Cancelled => return Err(ChargeRefused::Cancelled),
+                Begun::Paid => return Err(ChargeRefused::Paid),
+                Begun::InProgress => return Err(ChargeRefused::InProgress),
+                Begun::TooManyDeclines => {
+                    tracing::warn!(order.id = %order.id, user.id = %buyer, "payment refused: too many declined cards");
+                    return Err(ChargeRefused::TooManyDeclines);
+                }
+            }
+        }
+        Err(ChargeRefused::Store(anyhow::anyhow!("order {} kept changing while starting a payment", order.id)))
+    }
+
     /// Concludes an attempt from what Stripe says of its intent.
     pub async fn conclude(&self, attempt: &AttemptRow, intent: &Intent) -> anyhow::Result<Outcome> {
         match &intent.state {
@@ -89,7 +214,7 @@ impl Attempts {
                         Outcome::Unknown
                     }));
                 }
-                Ok(Outcome::NeedsAction { client_secret: client_secret.clone() })
+                Ok(Outcome::NeedsAction { attempt_id: attempt.id.clone(), client_secret: client_secret.clone() })
             }
             IntentState::Failed(message) => {
                 self.end_refused(attempt, &intent.id, message).await?;
@@ -122,9 +247,7 @@ impl Attempts {
     /// (`action`); the last one in flight of a closed order lapses it (`payment.expired`).
     pub async fn end(&self, attempt: &AttemptRow, ending: Ending, error: Option<&str>) -> anyhow::Result<()> {
         let lapse = OutboxRecord::new(&PaymentExpired { order_id: attempt.order_id.clone() })?;
-        store::end_attempt(&self.db, &attempt.id, &attempt.order_id, ending, error, lapse).await?;
-        // Only a lapse wrote a record; waking the relay for nothing costs it one look.
-        self.backbone.outbox.wake();
+        store::end_attempt(&self.db, attempt, ending, error, lapse).await?;
         Ok(())
     }
 
@@ -143,7 +266,6 @@ impl Attempts {
         let Some(challenged) = store::close(&self.db, order_id, lapse).await? else {
             return Ok(false);
         };
-        self.backbone.outbox.wake();
         if !challenged.is_empty() {
             let attempts = self.clone();
             tokio::spawn(async move {
@@ -195,7 +317,6 @@ impl Attempts {
         for _ in 0..5 {
             match store::settle(&self.db, &charge, OutboxRecord::new(&event)?).await? {
                 Settled::Paid => {
-                    self.backbone.outbox.wake();
                     tracing::info!(order.id = %attempt.order_id, payment.id = %attempt.id, stripe.id = %intent_id, amount = attempt.amount, "payment recorded");
                     return Ok(Outcome::Paid(attempt.id.clone()));
                 }
@@ -249,7 +370,7 @@ impl Attempts {
             tracing::error!(stripe.id = %intent.id, attempt.id = %attempt.id, %problem, "webhook does not match its attempt; ignored");
             return Ok(());
         }
-        if attempt.intent_id.is_none() && !store::set_intent(&self.db, &attempt.id, &intent.id).await? {
+        if attempt.intent_id.is_none() && !store::set_intent(&self.db, &attempt, &intent.id).await? {
             // Ended before its intent was recorded (given up as never confirmed): whatever the
             // intent did is still concluded below, so a charge is settled or refunded.
             tracing::warn!(stripe.id = %intent.id, attempt.id = %attempt.id, state = %attempt.state, "webhook for an intent its ended attempt never recorded");
@@ -279,7 +400,6 @@ impl Attempts {
         // frame, and the test runtime polls every task on one 2 MiB thread.
         let lapsed = Box::pin(store::sweep_closing(&self.db, self.deadline_wait, 50)).await?;
         if lapsed > 0 {
-            self.backbone.outbox.wake();
             tracing::warn!(orders = lapsed, "closed orders lapsed by the sweep (a missed lapse, or a card past the deadline's wait)");
         }
         for attempt in store::unsettled_attempts(&self.db, 20).await? {
@@ -390,23 +510,7 @@ impl From<ChargeError> for Checked {
     }
 }
 
-impl From<anyhow::Error> for Checked {
-    fn from(error: anyhow::Error) -> Self {
-        Self::Failed(error)
-    }
-}
-
-impl From<surrealdb::Error> for Checked {
-    fn from(error: surrealdb::Error) -> Self {
-        Self::Failed(error.into())
-    }
-}
-
-impl From<shared::store::TxError> for Checked {
-    fn from(error: shared::store::TxError) -> Self {
-        Self::Failed(error.into())
-    }
-}
+failed_with_store_errors!(Checked, Checked::Failed);
 
 /// How often the reconciler looks for attempts to check.
 const RECONCILE_EVERY: Duration = Duration::from_secs(5);

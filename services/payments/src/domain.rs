@@ -77,42 +77,73 @@ impl PaymentToken {
     }
 }
 
-/// Where a payment attempt stands: the `state` of its record, which the database keeps as text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptState {
-    /// Recorded, Stripe being called or called without an outcome yet: it may have charged.
-    Pending,
-    /// The customer must authenticate (3-D Secure); nothing is charged until they do.
-    Action,
-    Succeeded,
-    /// The card was refused (declined, or unknown to Stripe): counts against the decline limits.
-    Failed,
-    /// Given up without a charge: never confirmed, or cancelled at Stripe.
-    Abandoned,
-}
-
-impl AttemptState {
-    pub const ALL: [Self; 5] = [Self::Pending, Self::Action, Self::Succeeded, Self::Failed, Self::Abandoned];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Action => "action",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Abandoned => "abandoned",
+/// A closed set of states a record keeps as text: the enum with its stored names, `ALL`, reading
+/// one back, `Display`, and the set as SurrealQL writes it for the field's `ASSERT`, so the
+/// database refuses a value the enum does not have, as the code cannot write one. Payouts'
+/// states will be declared the same way.
+macro_rules! stored_states {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant,)+
         }
-    }
 
-    /// A state read back from the database; `None` for one this build does not know.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+        impl $name {
+            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+
+            /// A state read back from the database; `None` for one this build does not know.
+            pub fn parse(raw: &str) -> Option<Self> {
+                Self::ALL.into_iter().find(|state| state.as_str() == raw)
+            }
+
+            /// The set for the field's `ASSERT $value IN …`: `['pending', 'action', …]`.
+            pub fn surql_set() -> String {
+                let quoted: Vec<String> = Self::ALL.iter().map(|state| format!("'{}'", state.as_str())).collect();
+                format!("[{}]", quoted.join(", "))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_states! {
+    /// Where a payment attempt stands: the `state` of its record.
+    pub enum AttemptState {
+        /// Recorded, Stripe being called or called without an outcome yet: it may have charged.
+        Pending = "pending",
+        /// The customer must authenticate (3-D Secure); nothing is charged until they do.
+        Action = "action",
+        Succeeded = "succeeded",
+        /// The card was refused (declined, or unknown to Stripe): counts against the decline limits.
+        Failed = "failed",
+        /// Given up without a charge: never confirmed, or cancelled at Stripe.
+        Abandoned = "abandoned",
     }
 }
 
-impl fmt::Display for AttemptState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+stored_states! {
+    /// Where a payment's refund stands. Every successful charge is a payment; one that could not
+    /// settle its order (or whose order was cancelled after) is given back by the refunder.
+    pub enum RefundState {
+        /// It settled its order: nothing to give back.
+        None = "none",
+        /// To be refunded (now, or after a refusal's back-off).
+        Due = "due",
+        /// Stripe refused too often: waits for an operator (`payments refunds retry`).
+        Parked = "parked",
+        Done = "done",
     }
 }
 
@@ -156,6 +187,7 @@ mod tests {
             assert_eq!(AttemptState::parse(state.as_str()), Some(state));
         }
         assert_eq!(AttemptState::parse("paid"), None);
+        assert_eq!(RefundState::surql_set(), "['none', 'due', 'parked', 'done']", "what the schema asserts");
         assert_eq!(Ending::WaitsForCustomer.state(), AttemptState::Action);
         assert_eq!(Ending::Refused.state(), AttemptState::Failed, "what the decline limits count");
     }

@@ -19,6 +19,7 @@ use std::time::Duration;
 use shared::store::Db;
 use tokio::sync::Notify;
 
+use crate::domain::RefundState;
 use crate::gateway::Gateway;
 use crate::store;
 
@@ -87,7 +88,7 @@ async fn refund_due(db: &Db, gateway: &Gateway) -> anyhow::Result<()> {
             match gateway.refund(&payment.id, &payment.stripe_id).await {
                 Ok(refund_id) => {
                     in_a_row = 0;
-                    store::mark_refunded(db, &payment.id, &refund_id).await?;
+                    store::mark_refunded(db, &payment, &refund_id).await?;
                     ::metrics::counter!("payments_refunds_issued_total").increment(1);
                     tracing::info!(order.id = %payment.order_id, stripe.id = %payment.stripe_id, refund.id = %refund_id, amount = payment.amount, "charge refunded");
                 }
@@ -137,7 +138,7 @@ pub async fn command(config: &crate::PaymentsConfig) -> Option<std::process::Exi
         let db = shared::store::connect(&config.service.database, &store::schema()).await?;
         match args.get(1).map(String::as_str) {
             Some("list") => {
-                for state in ["parked", "due"] {
+                for state in [RefundState::Parked, RefundState::Due] {
                     for payment in store::refunds_in(&db, state).await? {
                         println!(
                             "{state}\tpayment {}\torder {}\tcharge {}\t{} cents\t{} refusals\t{}",

@@ -7,8 +7,8 @@ use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use contract::{ErrorBody, Payment};
-use serde::{Deserialize, Serialize};
+use contract::{ErrorBody, Payment, PaymentBody};
+use serde::Serialize;
 use shared::extract::ApiJson;
 use shared::openapi::Common;
 use shared::session::{RequireUser, Sessions};
@@ -16,25 +16,21 @@ use shared::{parse_fields, ApiError, ErrorCode, ErrorItem};
 use stripe_webhook::{EventObject, Webhook, WebhookError};
 use utoipa::ToSchema;
 
-use crate::attempts::{self, Attempts, Outcome};
-use crate::domain::{Ending, OrderId, PaymentToken};
+use crate::attempts::{ChargeRefused, Outcome};
+use crate::domain::{OrderId, PaymentToken, RefundState};
 use crate::gateway::{ChargeError, Intent};
-use crate::store::{self, Begun};
+use crate::store;
 
-#[derive(Clone)]
+/// What the handlers share. Only the session verifier is taken on its own (`RequireUser`,
+/// `CurrentUser`); the derive says so once.
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub sessions: Sessions,
-    pub attempts: Attempts,
-    /// Refused cards allowed per order and per buyer before 429: card testing stops there.
-    pub declines: store::DeclineLimits,
+    #[from_ref(skip)]
+    pub attempts: crate::attempts::Attempts,
     /// The endpoint secret Stripe signs webhooks with.
+    #[from_ref(skip)]
     pub webhook_secret: String,
-}
-
-impl FromRef<AppState> for Sessions {
-    fn from_ref(state: &AppState) -> Self {
-        state.sessions.clone()
-    }
 }
 
 /// `GET /metrics` in Prometheus' text format: what this process recorded
@@ -80,21 +76,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     tags((name = "payments", description = "Paying for an order, and Stripe's events about the charges (the payments service)."))
 )]
 struct Description;
-
-// Optional here so that a missing field is a validation error on that field; the schema says
-// what a valid request carries.
-/// The order to pay for, and what to pay with.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct PaymentBody {
-    /// The order to pay for (the caller's own).
-    #[schema(value_type = String, min_length = 1)]
-    order_id: Option<String>,
-    /// A Stripe PaymentMethod id (`pm_card_visa`; Stripe.js makes real ones) or a legacy card
-    /// token (`tok_visa`): letters, digits and `_`, at most 200.
-    #[schema(value_type = String, pattern = r"^(pm|tok)_[A-Za-z0-9_]+$", max_length = 200, example = "pm_card_visa")]
-    token: Option<String>,
-}
 
 /// What the webhook answers Stripe.
 #[derive(Debug, Serialize, ToSchema)]
@@ -152,101 +133,41 @@ async fn create(
         order_id = "orderId": OrderId::parse(body.order_id),
         token = "token": PaymentToken::parse(body.token),
     );
-    let Attempts { db, gateway, .. } = &state.attempts;
-    let order = store::get_order(db, order_id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let order = store::get_order(&state.attempts.db, order_id.as_str()).await?.ok_or(ApiError::NotFound)?;
     if order.user_id != user.id {
         return Err(ApiError::Unauthorized);
     }
-    let attempt_id = uuid::Uuid::now_v7().simple().to_string();
-    let new = store::NewAttempt {
-        id: &attempt_id,
-        order_id: &order.id,
-        user_id: &user.id,
-        amount: order.price,
-        token: token.as_str(),
-        hold: attempts::HOLD,
-        check_after: state.attempts.reconcile_after,
-        limits: state.declines,
-    };
-    let mut begun = Begun::Retry;
-    for _ in 0..5 {
-        begun = store::begin_attempt(db, &new).await?;
-        if begun != Begun::Retry {
-            break;
+    match state.attempts.charge(&user.id, &order, &token).await {
+        Ok(Outcome::Paid(id)) => Ok((StatusCode::CREATED, Json(Payment::paid(id)))),
+        Ok(Outcome::NeedsAction { attempt_id, client_secret }) => {
+            tracing::info!(order.id = %order.id, attempt.id = %attempt_id, "payment needs the customer's authentication");
+            Ok((StatusCode::ACCEPTED, Json(Payment::needs_action(attempt_id, client_secret))))
         }
-    }
-    let attempt = match begun {
-        Begun::Started(attempt) => attempt,
-        Begun::Cancelled => return Err(cancelled()),
-        Begun::Paid => return Err(paid()),
-        Begun::TooManyDeclines => {
-            tracing::warn!(order.id = %order.id, user.id = %user.id, "payment refused: too many declined cards");
-            return Err(ApiError::TooManyRequests);
-        }
-        Begun::InProgress => {
-            let message = "A payment for this order is in progress";
-            return Err(ApiError::Conflict(ErrorItem::new(ErrorCode::PaymentInProgress, message)));
-        }
-        Begun::Retry => {
-            return Err(ApiError::Internal(anyhow::anyhow!("order {} kept changing while starting a payment", order.id)));
-        }
-    };
-
-    let intent_id = match gateway.create_intent(&attempt).await {
-        Ok(id) => id,
-        Err(error) => {
-            // No intent was confirmed, so nothing was charged, whatever the error.
-            let ending = if error.is_transient() { Ending::Abandoned } else { Ending::Refused };
-            state.attempts.end(&attempt, ending, Some(&error.to_string())).await.map_err(internal)?;
-            return Err(charge_error(&order.id, error));
-        }
-    };
-    if !store::set_intent(db, &attempt.id, &intent_id).await? {
-        // The attempt ended while this request waited (the reconciler gave it up): confirming
-        // now would charge for an attempt nobody follows any more. Nothing was charged.
-        if let Err(error) = gateway.cancel(&intent_id).await {
-            tracing::warn!(attempt.id = %attempt.id, stripe.id = %intent_id, %error, "could not cancel the intent of an ended attempt");
-        }
-        tracing::warn!(order.id = %order.id, attempt.id = %attempt.id, "attempt ended before its intent was recorded; not confirmed");
-        let message = "The payment took too long and was stopped. Nothing was charged: please try again.";
-        return Err(ApiError::BadGateway(ErrorItem::new(ErrorCode::PaymentProviderNoAnswer, message)));
-    }
-    let outcome = match gateway.confirm(&attempt.id, &intent_id).await {
-        Ok(intent) => state.attempts.conclude(&attempt, &intent).await.map_err(internal)?,
-        Err(ChargeError::Declined(message)) => {
-            state.attempts.end_refused(&attempt, &intent_id, &message).await.map_err(internal)?;
-            Outcome::Declined(message)
-        }
-        // Stripe down or failing after the confirm was sent: it may have charged, so the attempt
-        // stays open for a webhook or the reconciler.
-        Err(error) if error.is_transient() => {
-            tracing::error!(order.id = %order.id, attempt.id = %attempt.id, stripe.id = %intent_id, %error, "no answer to a charge; reconciling later");
-            return Err(ApiError::BadGateway(ErrorItem::new(
-                ErrorCode::PaymentProviderNoAnswer,
-                "The payment provider did not answer. If the payment went through, the order completes shortly; otherwise try again in a minute.",
-            )));
-        }
-        Err(error) => {
-            state.attempts.end(&attempt, Ending::Refused, Some(&error.to_string())).await.map_err(internal)?;
-            return Err(charge_error(&order.id, error));
-        }
-    };
-    match outcome {
-        Outcome::Paid(id) => Ok((StatusCode::CREATED, Json(Payment::paid(id)))),
-        Outcome::NeedsAction { client_secret } => {
-            tracing::info!(order.id = %order.id, attempt.id = %attempt.id, "payment needs the customer's authentication");
-            Ok((StatusCode::ACCEPTED, Json(Payment::needs_action(attempt.id, client_secret))))
-        }
-        Outcome::Declined(message) => {
+        Ok(Outcome::Declined(message)) => {
             tracing::info!(order.id = %order.id, %message, "card declined");
             Err(declined(message))
         }
-        Outcome::Cancelled => Err(cancelled()),
-        Outcome::AlreadyPaid => Err(paid()),
-        Outcome::Unknown => {
+        Ok(Outcome::Cancelled) | Err(ChargeRefused::Cancelled) => Err(cancelled()),
+        Ok(Outcome::AlreadyPaid) | Err(ChargeRefused::Paid) => Err(paid()),
+        Ok(Outcome::Unknown) => {
             let message = "The payment is still being processed. If it goes through, the order completes shortly.";
             Err(ApiError::BadGateway(ErrorItem::new(ErrorCode::PaymentProcessing, message)))
         }
+        Err(ChargeRefused::InProgress) => {
+            let message = "A payment for this order is in progress";
+            Err(ApiError::Conflict(ErrorItem::new(ErrorCode::PaymentInProgress, message)))
+        }
+        Err(ChargeRefused::TooManyDeclines) => Err(ApiError::TooManyRequests),
+        Err(ChargeRefused::Provider(error)) => Err(charge_error(&order.id, error)),
+        Err(ChargeRefused::Stopped) => {
+            let message = "The payment took too long and was stopped. Nothing was charged: please try again.";
+            Err(ApiError::BadGateway(ErrorItem::new(ErrorCode::PaymentProviderNoAnswer, message)))
+        }
+        Err(ChargeRefused::NoAnswer) => Err(ApiError::BadGateway(ErrorItem::new(
+            ErrorCode::PaymentProviderNoAnswer,
+            "The payment provider did not answer. If the payment went through, the order completes shortly; otherwise try again in a minute.",
+        ))),
+        Err(ChargeRefused::Store(error)) => Err(internal(error)),
     }
 }
 
@@ -330,7 +251,7 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
             if let Some(intent) = &charge.payment_intent {
                 let intent_id = intent.id().to_string();
                 match store::refunded_at_stripe(db, &intent_id, charge.refunded).await? {
-                    Some(payment) if payment.refund == "none" => tracing::warn!(
+                    Some(payment) if payment.refund_state() == Some(RefundState::None) => tracing::warn!(
                         order.id = %payment.order_id, stripe.id = %intent_id,
                         "a paid order's charge was refunded at Stripe, not by Ticketing; the order stays complete"
                     ),

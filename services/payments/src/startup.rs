@@ -21,6 +21,8 @@ pub struct PaymentsService {
     pub db: Db,
     pub backbone: Backbone,
     pub gateway: Gateway,
+    /// The charge flow, for a test that drives it without HTTP.
+    pub attempts: Attempts,
 }
 
 impl PaymentsService {
@@ -40,11 +42,11 @@ impl PaymentsService {
         refunder.spawn(db.clone(), gateway.clone());
         let attempts = Attempts {
             db: db.clone(),
-            backbone: backbone.clone(),
             gateway: gateway.clone(),
             refunder: refunder.clone(),
             reconcile_after: config.stripe.reconcile_after,
             deadline_wait: config.stripe.deadline_wait,
+            declines: config.declines,
         };
         let consumer_attempts = attempts.clone();
         backbone.spawn_consumer(events::consumer(&db), move |delivery| {
@@ -54,12 +56,11 @@ impl PaymentsService {
         attempts.spawn_reconciler();
         let state = AppState {
             sessions: Sessions::verifier(&settings.session_keys).with_revocations(Revocations::from_nats(backbone.client.clone())),
-            attempts,
-            declines: config.declines,
+            attempts: attempts.clone(),
             webhook_secret: config.stripe.webhook_secret.clone(),
         };
         let router = api_layers(routes::router(state), settings.trusted_proxies);
-        Ok(Self { router, db, backbone, gateway })
+        Ok(Self { router, db, backbone, gateway, attempts })
     }
 
     pub fn readiness(&self) -> Readiness {
