@@ -1,7 +1,8 @@
 //! Test harness shared by every service's tests: a real `nats-server` on a free port with its own
 //! temporary store and the users and permissions every server runs with
 //! (`shared::events::permissions`), environment maps for configuration, session tokens, a spy
-//! on events and a capture of the services' logs ([`logs`]). A service under test connects as its
+//! on events, a capture of the services' logs ([`logs`]), and a running service with the calls
+//! tests make to it ([`Service`]). A service under test connects as its
 //! own NATS user (the development password); the harness itself as the operator's.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test, with its message
 use std::collections::HashMap;
@@ -14,6 +15,9 @@ use shared::config::EnvReader;
 use shared::events::permissions::{self, Passwords};
 use shared::session::{Sessions, SigningKey, AUDIENCE, ISSUER};
 use shared::{ErrorBody, ErrorCode, ErrorItem};
+
+mod service;
+pub use service::{cookie_pair, session_set_cookie, Service};
 
 /// A JetStream-enabled nats-server owned by one test; killed when dropped.
 pub struct NatsServer {

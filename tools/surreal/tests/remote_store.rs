@@ -224,7 +224,7 @@ async fn transactions_racing_for_one_record_conflict_and_succeed_on_retry() {
 #[tokio::test]
 async fn a_service_signs_in_once_however_often_its_handle_is_cloned() {
     // Each request clones the service's handle. A clone that opened a session of its own would
-    // sign in again (the server verifying a password hash, ~80 ms) before every query: change
+    // sign in again (the server verifying a password hash, slow on purpose) before every query: change
     // the password after connecting, and such a clone could not even sign in.
     let server = Server::start().await;
     let db = store::connect(&server.settings("tickets", "tickets"), SCHEMA).await.expect("tickets connects");

@@ -1,17 +1,16 @@
 use auth::AuthConfig;
-use reqwest::header::SET_COOKIE;
 use reqwest::Response;
 use serde_json::{json, Value};
 use test_support::NatsServer;
-pub use test_support::{error_items, errors, field, general};
+pub use test_support::{cookie_pair, error_items, errors, field, general, session_set_cookie};
 
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    /// Its own nats-server: auth publishes the sessions it ends.
-    pub nats: NatsServer,
+    /// Its own nats-server, running as long as the app: auth publishes the sessions it ends.
+    _nats: NatsServer,
 }
 
 /// Starts the auth service on a free port with its own in-memory database.
@@ -28,7 +27,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     // No cookie store: each test decides which cookie it sends.
-    let app = TestApp { address, client: reqwest::Client::new(), nats };
+    let app = TestApp { address, client: reqwest::Client::new(), _nats: nats };
     test_support::wait_ready(&app.client, &app.address).await;
     app
 }
@@ -58,21 +57,4 @@ impl TestApp {
         }
         request.send().await.expect("request sent").json().await.expect("JSON body")
     }
-}
-
-/// The `session` Set-Cookie header of a response.
-pub fn session_set_cookie(response: &Response) -> String {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("session="))
-        .expect("a session cookie is set")
-        .to_string()
-}
-
-/// `session=<token>`, ready for a Cookie header.
-pub fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap_or_default().to_string()
 }

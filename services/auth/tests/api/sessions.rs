@@ -1,16 +1,14 @@
-//! Only auth signs sessions: what it issues with a configured key pair is accepted by a service
-//! that holds the public key alone, and refused by one that holds another; the built-in
+//! Only auth signs sessions: a key rotation keeps the old key's sessions; the built-in
 //! development key pair is refused off loopback; `auth keygen` makes a pair the configuration
-//! takes.
+//! takes. That another service accepts what auth signs, with the public key alone, is the system
+//! tests' (`services/system-tests`).
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use auth::AuthConfig;
-use serde_json::{json, Value};
 use shared::config::EnvReader;
 use shared::session::SigningKey;
-use test_support::{errors, general, token, wait_ready, NatsServer};
 
 use crate::helpers::{cookie_pair, session_set_cookie, spawn_app_with, PASSWORD};
 
@@ -18,82 +16,6 @@ use crate::helpers::{cookie_pair, session_set_cookie, spawn_app_with, PASSWORD};
 fn key_vars(kid: &str, seed: u8) -> (String, String, String) {
     let key = SigningKey::from_seed(kid, [seed; 32]).expect("a valid kid");
     (key.kid().to_string(), key.to_base64(), key.verifying_keys().to_string())
-}
-
-/// The tickets service on a free port, verifying sessions with `public_keys` alone.
-async fn spawn_tickets(nats: &NatsServer, public_keys: &str) -> String {
-    let env = test_support::env(nats, &[("SESSION_PUBLIC_KEYS", public_keys)]);
-    let config = tickets::TicketsConfig::read(env).expect("valid configuration");
-    let server = tickets::application(config).await.expect("tickets starts");
-    let address = format!("http://127.0.0.1:{}", server.port());
-    tokio::spawn(server.run_until_stopped());
-    wait_ready(&reqwest::Client::new(), &address).await;
-    address
-}
-
-async fn sell(tickets: &str, cookie: &str) -> reqwest::Response {
-    let body = json!({ "title": "Concert", "price": 20 });
-    reqwest::Client::new().post(format!("{tickets}/api/tickets")).header("cookie", cookie).json(&body).send().await.expect("request sent")
-}
-
-#[tokio::test]
-async fn a_session_auth_issues_works_at_tickets_with_the_public_key_alone() {
-    let (kid, seed, public) = key_vars("2030-01", 1);
-    let app = spawn_app_with(&[("SESSION_KEY_ID", &kid), ("SESSION_SIGNING_KEY", &seed), ("SESSION_PUBLIC_KEYS", &public)]).await;
-    let signup = app.signup("ann@example.com", PASSWORD).await;
-    let cookie = cookie_pair(&session_set_cookie(&signup));
-    let user: Value = signup.json().await.unwrap();
-
-    let nats = NatsServer::start();
-    let tickets = spawn_tickets(&nats, &public).await;
-    let response = sell(&tickets, &cookie).await;
-    assert_eq!(response.status().as_u16(), 201);
-    let ticket: Value = response.json().await.unwrap();
-    assert_eq!(ticket["userId"], user["id"]);
-
-    // Signed with the development key, which this deployment does not hold: no session.
-    let dev = format!("session={}", token("u1"));
-    assert_eq!(errors(sell(&tickets, &dev).await, 401).await, vec![general("Not authorized")]);
-}
-
-/// Signing out ends the session everywhere: the tickets service, which holds only the public key
-/// and never hears from auth directly, refuses the same token within a second, as a cookie and
-/// as a Bearer header.
-#[tokio::test]
-async fn a_session_signed_out_at_auth_is_refused_by_tickets_within_a_second() {
-    let app = spawn_app_with(&[]).await;
-    let signup = app.signup("ann@example.com", PASSWORD).await;
-    let cookie = cookie_pair(&session_set_cookie(&signup));
-    let tickets = spawn_tickets(&app.nats, &shared::session::VerifyingKeys::development().to_string()).await;
-    assert_eq!(sell(&tickets, &cookie).await.status().as_u16(), 201);
-
-    let signed_out = app.client.post(format!("{}/api/users/signout", app.address)).header("cookie", &cookie).send().await.unwrap();
-    assert_eq!(signed_out.status().as_u16(), 200);
-    let started = Instant::now();
-    let refused =
-        test_support::eventually(Duration::from_secs(5), || async { sell(&tickets, &cookie).await.status().as_u16() == 401 }).await;
-    let took = started.elapsed();
-    assert!(refused, "tickets refuses the signed-out session");
-    assert!(took < Duration::from_millis(1_500), "within a second (and a poll): {took:?}");
-    let token = cookie.trim_start_matches("session=");
-    let body = json!({ "title": "Concert", "price": 20 });
-    let bearer = reqwest::Client::new().post(format!("{tickets}/api/tickets")).bearer_auth(token).json(&body).send().await.unwrap();
-    assert_eq!(bearer.status().as_u16(), 401, "as a Bearer header too");
-}
-
-#[tokio::test]
-async fn a_service_holding_another_public_key_refuses_the_session() {
-    let (kid, seed, public) = key_vars("2030-01", 1);
-    let app = spawn_app_with(&[("SESSION_KEY_ID", &kid), ("SESSION_SIGNING_KEY", &seed), ("SESSION_PUBLIC_KEYS", &public)]).await;
-    let cookie = cookie_pair(&session_set_cookie(&app.signup("ann@example.com", PASSWORD).await));
-
-    // The same kid with another key, and another kid: neither verifies what auth signed.
-    let nats = NatsServer::start();
-    for (kid, seed) in [("2030-01", 2), ("2030-02", 2)] {
-        let (_, _, other) = key_vars(kid, seed);
-        let tickets = spawn_tickets(&nats, &other).await;
-        assert_eq!(errors(sell(&tickets, &cookie).await, 401).await, vec![general("Not authorized")], "{other}");
-    }
 }
 
 #[tokio::test]

@@ -95,5 +95,7 @@ async fn a_sign_out_body_that_is_not_the_json_asked_for_is_400_and_ends_nothing(
     let array =
         app.client.post(format!("{}/api/users/signout", app.address)).header("cookie", &session).json(&json!([])).send().await.unwrap();
     assert_eq!(array.status().as_u16(), 400, "an array is not the object asked for");
+    let blank = app.client.post(format!("{}/api/users/signout", app.address)).header("cookie", &session).body("\t").send().await.unwrap();
+    assert_eq!(blank.status().as_u16(), 400, "whitespace is not JSON (found by scripts/fuzz)");
     assert_eq!(app.current_user(Some(&session)).await["currentUser"]["email"], "ann@example.com");
 }

@@ -25,7 +25,7 @@ async fn pending_expiries_survive_the_loss_of_the_stream_leader() {
     nats.kill(&leader);
 
     // They fire into TICKETING_EXPIRATIONS on time; TICKETING's source of them resumes after
-    // the server retries it, 30-40 s after a leader is lost (measured: 41 s here, nats-server 2.15).
+    // the server retries it, 30-40 s after a leader is lost (measured: docs/events.md).
     let all_fired = eventually(Duration::from_secs(90), || async { fired(&nats).await.len() >= 20 }).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     let by_order = fired(&nats).await;

@@ -1,13 +1,10 @@
-//! `/metrics` on the service's own port: Prometheus' text format, and series that move when
-//! their events happen. The recorder is one per test binary and other tests run beside these,
-//! so only one series' difference, before and after, means anything, and "at least".
-use std::time::Duration;
+//! `/metrics` on the service's own port: Prometheus' text format, and requests counted by route.
+//! The recorder is one per test binary and other tests run beside these, so only one series'
+//! difference, before and after, means anything, and "at least". Series that move when an event
+//! crosses to another service are the system tests'.
+use test_support::{metric_value, scrape};
 
-use serde_json::Value;
-use test_support::{eventually, metric_value, scrape, NatsServer};
-
-use crate::flow::{sell, spawn_tickets, until_ticket};
-use crate::helpers::{spawn_app, spawn_orders, TestApp};
+use crate::helpers::{spawn_app, TestApp};
 
 /// A series' value in `text`; a series never recorded is a counter at 0.
 fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
@@ -41,37 +38,4 @@ async fn an_unknown_path_is_counted_as_unmatched_never_under_its_own_name() {
     let after = metrics_of(&app).await;
     assert!(value(&after, "http_requests_total", &unmatched) >= value(&before, "http_requests_total", &unmatched) + 1.0, "{after}");
     assert!(!after.contains("path-4711"), "a raw path became a label: {after}");
-}
-
-#[tokio::test]
-async fn an_order_moves_the_request_counter_and_the_tickets_consumer_counter() {
-    let nats = NatsServer::start();
-    let tickets = spawn_tickets(&nats, &[]).await;
-    let orders = spawn_orders(&nats, &[]).await;
-    let id = sell(&tickets, "Metered").await;
-    orders.wait_orderable(&id).await;
-
-    let created = [("service", "orders"), ("method", "POST"), ("route", "/api/orders"), ("status", "201")];
-    let handled = [("consumer", "tickets-service"), ("subject", "order.created"), ("outcome", "acked")];
-    let (orders_before, tickets_before) = (metrics_of(&orders).await, metrics_of(&tickets).await);
-
-    let response = orders.order("buyer", &id).await;
-    assert_eq!(response.status().as_u16(), 201);
-    let order: Value = response.json().await.unwrap();
-    let order_id = order["id"].as_str().unwrap().to_string();
-    // The ticket shows the order once the tickets service's handler committed.
-    until_ticket(&tickets, &id, |t| t["orderId"] == order_id.as_str()).await;
-
-    let orders_after = metrics_of(&orders).await;
-    assert!(
-        value(&orders_after, "http_requests_total", &created) >= value(&orders_before, "http_requests_total", &created) + 1.0,
-        "POST /api/orders was not counted: {orders_after}"
-    );
-    // The count follows the commit, before the ack.
-    let before = value(&tickets_before, "events_handled_total", &handled);
-    let counted = eventually(Duration::from_secs(5), || async {
-        value(&metrics_of(&tickets).await, "events_handled_total", &handled) >= before + 1.0
-    })
-    .await;
-    assert!(counted, "order.created handled by tickets was not counted: {}", metrics_of(&tickets).await);
 }

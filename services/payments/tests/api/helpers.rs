@@ -17,6 +17,7 @@ pub struct TestApp {
     /// Where the double answers, for a test that calls it as a process of ours would.
     pub stripe_url: String,
     pub nats: NatsServer,
+    pub attempts: payments::attempts::Attempts,
 }
 
 /// Starts a Stripe double, then the payments service against it and `nats`; the double's
@@ -37,14 +38,14 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 pub async fn spawn_with(nats: NatsServer, stripe: StripeDouble, extra: &[(&str, &str)]) -> TestApp {
     let config = PaymentsConfig::read(env(&nats, extra)).expect("test configuration is valid");
     let service = payments::PaymentsService::build(&config).await.expect("the payments service starts");
-    let db = service.db.clone();
+    let (db, attempts) = (service.db.clone(), service.attempts.clone());
     let readiness = service.readiness();
     let router = service.router.merge(payments::routes::metrics_router(db.clone()));
     let server = shared::http::Server::bind("payments", config.service.address(), router, readiness).await.expect("binds");
     let address = format!("http://127.0.0.1:{}", server.port());
     stripe.send_webhooks_to(format!("{address}/api/payments/webhook"), config.stripe.webhook_secret.clone());
     let stripe_url = config.stripe.api_base.clone().unwrap_or_default();
-    let app = TestApp { address, client: reqwest::Client::new(), db, stripe, stripe_url, nats };
+    let app = TestApp { address, client: reqwest::Client::new(), db, stripe, stripe_url, nats, attempts };
     tokio::spawn(server.run_until_stopped());
     app.wait_until_ready().await;
     app

@@ -182,7 +182,7 @@ async fn a_refund_refused_too_often_is_parked_until_an_operator_retries_it() {
     let app = spawn_app().await;
     let stuck = keep_unrefundable(&app).await;
     store::refund_refused(&app.db, stuck, payments::refunds::MAX_ATTEMPTS, "refused", None).await.unwrap();
-    let parked = store::refunds_in(&app.db, "parked").await.unwrap();
+    let parked = store::refunds_in(&app.db, payments::domain::RefundState::Parked).await.unwrap();
     assert_eq!(parked.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec![stuck]);
     // What an operator's alert watches.
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
@@ -192,7 +192,7 @@ async fn a_refund_refused_too_often_is_parked_until_an_operator_retries_it() {
     assert_eq!(store::unpark_refunds(&app.db, Some(stuck)).await.unwrap(), 1);
     // Due again (the refunder may already have been refused once more: it stays due).
     assert_eq!(store::get_payment(&app.db, stuck).await.unwrap().unwrap().refund, "due");
-    assert!(store::refunds_in(&app.db, "parked").await.unwrap().is_empty());
+    assert!(store::refunds_in(&app.db, payments::domain::RefundState::Parked).await.unwrap().is_empty());
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.lines().any(|l| l == "payments_refunds_parked 0"), "{metrics}");
 }

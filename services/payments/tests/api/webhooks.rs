@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 use stripe_double::{sign, WebhookMode};
 use test_support::eventually;
 
+use payments::store::Begun;
+
 use crate::helpers::*;
 
 fn now() -> i64 {
@@ -198,7 +200,8 @@ async fn an_attempt_never_confirmed_is_cancelled_at_stripe_and_frees_the_order()
         .await
         .unwrap();
     let intent = created["id"].as_str().unwrap().to_string();
-    payments::store::set_intent(&app.db, "a-stuck", &intent).await.unwrap();
+    let stuck = payments::store::get_attempt(&app.db, "a-stuck").await.unwrap().unwrap();
+    payments::store::set_intent(&app.db, &stuck, &intent).await.unwrap();
     app.db.query("UPDATE attempt:⟨a-stuck⟩ SET created_at = time::now() - 1h").await.unwrap().check().unwrap();
     // Until then, that attempt keeps the order from a second charge.
     assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 409);
@@ -241,18 +244,17 @@ async fn a_webhook_for_another_amount_than_its_attempt_asked_settles_nothing() {
 async fn an_intent_is_recorded_only_on_a_pending_attempt() {
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
-    let new = attempt("a-1", "o1");
-    payments::store::begin_attempt(&app.db, &new).await.unwrap();
-    assert!(payments::store::set_intent(&app.db, "a-1", "pi_1").await.unwrap());
-    assert!(payments::store::set_intent(&app.db, "a-1", "pi_1").await.unwrap(), "the same intent again");
-    assert!(!payments::store::set_intent(&app.db, "a-1", "pi_2").await.unwrap(), "never a second intent");
+    let Begun::Started(a1) = payments::store::begin_attempt(&app.db, &attempt("a-1", "o1")).await.unwrap() else { panic!("not begun") };
+    assert!(payments::store::set_intent(&app.db, &a1, "pi_1").await.unwrap());
+    assert!(payments::store::set_intent(&app.db, &a1, "pi_1").await.unwrap(), "the same intent again");
+    assert!(!payments::store::set_intent(&app.db, &a1, "pi_2").await.unwrap(), "never a second intent");
     app.order("o2", "ann", 20.0).await;
-    payments::store::begin_attempt(&app.db, &attempt("a-2", "o2")).await.unwrap();
+    let Begun::Started(a2) = payments::store::begin_attempt(&app.db, &attempt("a-2", "o2")).await.unwrap() else { panic!("not begun") };
     // The reconciler gave it up while its request still waited for Stripe.
     let lapse = shared::events::outbox::OutboxRecord::new(&shared::events::PaymentExpired { order_id: "o2".into() }).unwrap();
-    payments::store::end_attempt(&app.db, "a-2", "o2", payments::domain::Ending::Abandoned, Some("never confirmed"), lapse).await.unwrap();
+    payments::store::end_attempt(&app.db, &a2, payments::domain::Ending::Abandoned, Some("never confirmed"), lapse).await.unwrap();
     assert!(
-        !payments::store::set_intent(&app.db, "a-2", "pi_3").await.unwrap(),
+        !payments::store::set_intent(&app.db, &a2, "pi_3").await.unwrap(),
         "an ended attempt takes no intent, so it is never confirmed"
     );
 }

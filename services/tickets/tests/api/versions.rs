@@ -12,9 +12,7 @@ fn updated(version: u64) -> OutboxRecord {
 
 #[tokio::test]
 async fn two_writers_of_the_same_version_cannot_both_succeed() {
-    let settings =
-        DatabaseSettings { url: "mem://".into(), namespace: "test".into(), database: "tickets".into(), credentials: None, ca_file: None };
-    let db = shared::store::connect(&settings, &store::schema()).await.unwrap();
+    let db = shared::store::connect(&DatabaseSettings::in_memory("tickets"), &store::schema()).await.unwrap();
     let row = TicketRow {
         id: "t1".into(),
         title: "t".into(),
@@ -45,9 +43,7 @@ async fn an_orders_creation_and_cancellation_handled_at_once_leave_its_ticket_fr
     // Two replicas share one consumer, so one can handle order.created while the other handles
     // the same order's order.cancelled. Whichever way they interleave, the ticket ends free.
     use shared::events::consumer::{Delivery, Outcome};
-    let settings =
-        DatabaseSettings { url: "mem://".into(), namespace: "test".into(), database: "tickets".into(), credentials: None, ca_file: None };
-    let db = shared::store::connect(&settings, &store::schema()).await.unwrap();
+    let db = shared::store::connect(&DatabaseSettings::in_memory("tickets"), &store::schema()).await.unwrap();
     let deliver = |subject: &'static str, payload: serde_json::Value| {
         let db = db.clone();
         async move {

@@ -7,9 +7,7 @@ use serde_json::{json, Value};
 use test_support::logs::{self, Logs};
 use test_support::{eventually, token, NatsServer};
 
-use crate::flow::{sell, spawn_tickets};
-use crate::helpers::spawn_orders;
-use crate::lifecycle::{spawn_expiration, spawn_payments};
+use crate::helpers::{spawn_expiration, spawn_orders, spawn_payments, spawn_tickets};
 
 /// A caller's `traceparent` in `trace_id`, from a span of its own.
 fn traceparent(trace_id: &str) -> String {
@@ -51,7 +49,7 @@ async fn an_event_handler_logs_under_the_trace_id_of_the_request_that_caused_it(
     assert_eq!(handled["span"]["subject"], "ticket.created", "{handled}");
 
     // A request without a caller's trace starts its own, which its events carry just the same.
-    let untraced = sell(&tickets, "Untraced").await;
+    let untraced = tickets.sell("Untraced").await;
     let handled = line(&logs, "ticket replica created", "ticket.id", &untraced).await;
     let own = handled["trace_id"].as_str().unwrap_or_default();
     assert!(own.len() == 32 && own != trace_id, "a trace of its own: {handled}");
@@ -65,7 +63,7 @@ async fn an_expiry_is_handled_in_the_trace_of_the_order_that_set_it() {
     let orders = spawn_orders(&nats, &[("EXPIRATION_WINDOW_SECONDS", "2")]).await;
     spawn_expiration(&nats).await;
     let _payments = spawn_payments(&nats).await;
-    let id = sell(&tickets, "Expiring, traced").await;
+    let id = tickets.sell("Expiring, traced").await;
     orders.wait_orderable(&id).await;
 
     // The order's request → order.created (orders' outbox) → the expiration service's handler →

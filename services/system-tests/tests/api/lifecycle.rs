@@ -7,37 +7,18 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use stripe_double::StripeDouble;
-use test_support::{env, eventually, stored, token, wait_acked, NatsServer};
+use test_support::{eventually, stored, token, wait_acked, NatsServer, Service};
 
-use crate::flow::{sell, spawn_tickets, ticket, until_ticket};
-use crate::helpers::{spawn_orders, TestApp};
+use crate::helpers::{spawn_expiration, spawn_orders, spawn_payments, spawn_tickets};
 
 const WINDOW: &str = "2";
 
-pub async fn spawn_expiration(nats: &NatsServer) {
-    let config = expiration::ExpirationConfig::read(env(nats, &[])).expect("valid configuration");
-    let server = expiration::application(config).await.expect("expiration starts");
-    tokio::spawn(server.run_until_stopped());
-}
-
-pub async fn spawn_payments(nats: &NatsServer) -> (TestApp, StripeDouble) {
-    let (stripe, address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.expect("the Stripe double starts");
-    let base = format!("http://{address}");
-    let config = payments::PaymentsConfig::read(env(nats, &[("STRIPE_API_BASE", &base)])).expect("valid configuration");
-    let server = payments::application(config).await.expect("payments starts");
-    let app = TestApp { address: format!("http://127.0.0.1:{}", server.port()), client: reqwest::Client::new() };
-    tokio::spawn(server.run_until_stopped());
-    app.wait_until_ready().await;
-    (app, stripe)
-}
-
-async fn order_status(orders: &TestApp, id: &str) -> String {
+async fn order_status(orders: &Service, id: &str) -> String {
     let order: Value = orders.get_order("buyer", id).await.json().await.unwrap();
     order["status"].as_str().unwrap_or_default().to_string()
 }
 
-async fn listed(tickets: &TestApp, id: &str) -> bool {
+async fn listed(tickets: &Service, id: &str) -> bool {
     let list: Value = tickets.client.get(tickets.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
     list.as_array().is_some_and(|l| l.iter().any(|t| t["id"] == id))
 }
@@ -50,12 +31,12 @@ async fn an_unpaid_order_expires_at_its_expires_at_and_frees_the_ticket() {
     spawn_expiration(&nats).await;
     let _payments = spawn_payments(&nats).await;
 
-    let id = sell(&tickets, "Expiring").await;
+    let id = tickets.sell("Expiring").await;
     orders.wait_orderable(&id).await;
     let order: Value = orders.order("buyer", &id).await.json().await.unwrap();
     let order_id = order["id"].as_str().unwrap().to_string();
     // Held until the order's deadline, to the millisecond the order shows.
-    until_ticket(&tickets, &id, |t| t["orderId"] == order_id.as_str() && t["reservedUntil"] == order["expiresAt"]).await;
+    tickets.until_ticket(&id, |t| t["orderId"] == order_id.as_str() && t["reservedUntil"] == order["expiresAt"]).await;
     assert!(!listed(&tickets, &id).await, "a reserved ticket is not on sale");
 
     let cancelled = eventually(Duration::from_secs(5), || async { order_status(&orders, &order_id).await == "cancelled" }).await;
@@ -68,7 +49,7 @@ async fn an_unpaid_order_expires_at_its_expires_at_and_frees_the_ticket() {
     assert!(late < time::Duration::seconds(10), "cancelled {late} after expiresAt");
     let expired: Value = orders.get_order("buyer", &order_id).await.json().await.unwrap();
     assert_eq!(expired["cancelReason"], "expired", "{expired}");
-    until_ticket(&tickets, &id, |t| t.get("orderId").is_none() && t.get("reservedUntil").is_none()).await;
+    tickets.until_ticket(&id, |t| t.get("orderId").is_none() && t.get("reservedUntil").is_none()).await;
     assert!(listed(&tickets, &id).await, "the ticket is on sale again");
 }
 
@@ -80,7 +61,7 @@ async fn a_paid_order_completes_keeps_its_ticket_and_does_not_expire() {
     spawn_expiration(&nats).await;
     let (payments, stripe) = spawn_payments(&nats).await;
 
-    let id = sell(&tickets, "Paid for").await;
+    let id = tickets.sell("Paid for").await;
     orders.wait_orderable(&id).await;
     let order: Value = orders.order("buyer", &id).await.json().await.unwrap();
     let order_id = order["id"].as_str().unwrap().to_string();
@@ -108,7 +89,7 @@ async fn a_paid_order_completes_keeps_its_ticket_and_does_not_expire() {
     wait_acked(&nats, "orders-service", Duration::from_secs(10)).await;
     assert!(stored(&nats, "payment.expired").await.is_empty(), "a paid order does not lapse");
     assert_eq!(order_status(&orders, &order_id).await, "complete");
-    let sold = ticket(&tickets, &id).await;
+    let sold = tickets.ticket(&id).await;
     assert_eq!((sold["orderId"].as_str(), sold["sold"].as_bool()), (Some(order_id.as_str()), Some(true)));
     assert!(sold.get("reservedUntil").is_none() && sold["soldAt"].is_string(), "sold, with no deadline left: {sold}");
     assert!(!listed(&tickets, &id).await, "a sold ticket is not on sale");
