@@ -121,10 +121,6 @@ pub async fn stream_leader(nats: &crate::topology::NatsAdmin) -> anyhow::Result<
     info.cluster.as_ref().and_then(|c| c.leader.clone()).context("the TICKETING stream has no leader")
 }
 
-pub fn shared_servers(nats_url: &str) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
-    nats_url.split(',').map(|s| s.trim().parse::<async_nats::ServerAddr>().map_err(anyhow::Error::from)).collect()
-}
-
 async fn restart_database(cluster: &mut Cluster) -> anyhow::Result<String> {
     let stopped = Instant::now();
     cluster.surreal.stop(Duration::from_secs(20)).await;

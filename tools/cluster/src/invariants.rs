@@ -102,105 +102,158 @@ fn is_open(order: &Value) -> bool {
 
 /// Every invariant, checked against `snapshot` and the Stripe double's ledger.
 pub fn check(snapshot: &Snapshot, observed: &Observed, stripe: &StripeDouble, now: time::OffsetDateTime) -> Vec<Check> {
-    let orders = &snapshot.orders;
-    let by_ticket: BTreeMap<&str, Vec<&Value>> = orders.values().fold(BTreeMap::new(), |mut map, order| {
+    let by_ticket = orders_by_ticket(&snapshot.orders);
+    let ledger = Ledger::of(stripe);
+    let dead = if snapshot.dead_letters == 0 { Vec::new() } else { vec![format!("{} dead letters", snapshot.dead_letters)] };
+    let backlog = snapshot.backlog.iter().map(|(name, pending, unacked)| format!("{name}: {pending} pending, {unacked} unacked")).collect();
+    vec![
+        Check { name: "no ticket in two completed orders or reserved by two open ones", violations: one_sale(&by_ticket) },
+        Check {
+            name: "every completed order has exactly one successful, unrefunded charge of its price",
+            violations: paid_once(&snapshot.orders, &ledger),
+        },
+        Check { name: "every charge not attached to a completed order is refunded", violations: strays(&snapshot.orders, &ledger) },
+        Check { name: "every order not paid before its expiry is cancelled and holds nothing", violations: expired(snapshot, now) },
+        Check { name: "every 201 a client saw is still there", violations: kept(snapshot, observed) },
+        Check { name: "tickets' and orders' views of each ticket agree", violations: agree(snapshot, &by_ticket) },
+        Check { name: "the dead-letter stream is empty", violations: dead },
+        Check { name: "every event was handled (no consumer backlog)", violations: backlog },
+    ]
+}
+
+type ByTicket<'a> = BTreeMap<&'a str, Vec<&'a Value>>;
+
+fn orders_by_ticket(orders: &BTreeMap<String, Value>) -> ByTicket<'_> {
+    orders.values().fold(BTreeMap::new(), |mut map, order| {
         map.entry(order["ticket"]["id"].as_str().unwrap_or_default()).or_insert_with(Vec::new).push(order);
         map
-    });
-    let mut checks = Vec::new();
+    })
+}
 
-    let mut one_sale = Vec::new();
-    for (ticket, orders) in &by_ticket {
+/// The orders on a ticket that hold it: open, or paid.
+fn holding<'a>(by_ticket: &'a ByTicket<'a>, ticket_id: &str) -> impl Iterator<Item = &'a &'a Value> {
+    by_ticket.get(ticket_id).into_iter().flatten().filter(|o| is_open(o) || status(o) == "complete")
+}
+
+fn one_sale(by_ticket: &ByTicket<'_>) -> Vec<String> {
+    let mut violations = Vec::new();
+    for (ticket, orders) in by_ticket {
         let complete: Vec<&str> = orders.iter().filter(|o| status(o) == "complete").filter_map(|o| o["id"].as_str()).collect();
         let open: Vec<&str> = orders.iter().filter(|o| is_open(o)).filter_map(|o| o["id"].as_str()).collect();
         if complete.len() > 1 {
-            one_sale.push(format!("ticket {ticket} is in {} completed orders: {complete:?}", complete.len()));
+            violations.push(format!("ticket {ticket} is in {} completed orders: {complete:?}", complete.len()));
         }
         if open.len() > 1 {
-            one_sale.push(format!("ticket {ticket} is reserved by {} open orders: {open:?}", open.len()));
+            violations.push(format!("ticket {ticket} is reserved by {} open orders: {open:?}", open.len()));
         }
         if !complete.is_empty() && !open.is_empty() {
-            one_sale.push(format!("ticket {ticket} is sold ({complete:?}) and reserved ({open:?})"));
+            violations.push(format!("ticket {ticket} is sold ({complete:?}) and reserved ({open:?})"));
         }
     }
-    checks.push(Check { name: "no ticket in two completed orders or reserved by two open ones", violations: one_sale });
+    violations
+}
 
-    let intents = stripe.charges();
-    let refunds = stripe.refunds();
-    let refunded = |intent: &str| refunds.iter().filter(|r| r.payment_intent == intent).map(|r| r.amount).sum::<i64>();
-    let mut charges_of: BTreeMap<String, Vec<&stripe_double::PaymentIntent>> = BTreeMap::new();
-    for intent in &intents {
-        let order = intent.metadata.iter().find(|(k, _)| k == "order_id").map(|(_, v)| v.clone()).unwrap_or_default();
-        charges_of.entry(order).or_default().push(intent);
+/// The Stripe double's charges by the order their metadata names, and its refunds.
+struct Ledger {
+    charges_of: BTreeMap<String, Vec<stripe_double::PaymentIntent>>,
+    refunds: Vec<stripe_double::Refund>,
+}
+
+impl Ledger {
+    fn of(stripe: &StripeDouble) -> Self {
+        let mut charges_of: BTreeMap<String, Vec<stripe_double::PaymentIntent>> = BTreeMap::new();
+        for intent in stripe.charges() {
+            let order = intent.metadata.iter().find(|(k, _)| k == "order_id").map(|(_, v)| v.clone()).unwrap_or_default();
+            charges_of.entry(order).or_default().push(intent);
+        }
+        Self { charges_of, refunds: stripe.refunds() }
     }
-    let mut paid_once = Vec::new();
+
+    fn refunded(&self, intent: &str) -> i64 {
+        self.refunds.iter().filter(|r| r.payment_intent == intent).map(|r| r.amount).sum()
+    }
+
+    /// The order's charges that were not refunded in full.
+    fn kept(&self, order_id: &str) -> impl Iterator<Item = &stripe_double::PaymentIntent> {
+        self.charges_of.get(order_id).into_iter().flatten().filter(|pi| self.refunded(&pi.id) < pi.amount)
+    }
+}
+
+fn paid_once(orders: &BTreeMap<String, Value>, ledger: &Ledger) -> Vec<String> {
+    let mut violations = Vec::new();
     for order in orders.values().filter(|o| status(o) == "complete") {
         let id = order["id"].as_str().unwrap_or_default();
-        let kept: Vec<_> = charges_of.get(id).into_iter().flatten().filter(|pi| refunded(&pi.id) < pi.amount).collect();
+        let kept: Vec<_> = ledger.kept(id).collect();
         match kept.as_slice() {
-            [charge] if charge.amount == cents(&order["ticket"]["price"]) && refunded(&charge.id) == 0 => {}
-            [charge] => paid_once.push(format!(
+            [charge] if charge.amount == cents(&order["ticket"]["price"]) && ledger.refunded(&charge.id) == 0 => {}
+            [charge] => violations.push(format!(
                 "order {id}: charged {} (refunded {}), price {}",
                 charge.amount,
-                refunded(&charge.id),
+                ledger.refunded(&charge.id),
                 order["ticket"]["price"]
             )),
-            other => paid_once.push(format!("order {id} is complete with {} unrefunded charges", other.len())),
+            other => violations.push(format!("order {id} is complete with {} unrefunded charges", other.len())),
         }
     }
-    checks.push(Check { name: "every completed order has exactly one successful, unrefunded charge of its price", violations: paid_once });
+    violations
+}
 
-    let mut strays = Vec::new();
-    for (order_id, charges) in &charges_of {
-        let complete = orders.get(order_id).is_some_and(|o| status(o) == "complete");
-        if !complete {
-            for charge in charges.iter().filter(|pi| refunded(&pi.id) < pi.amount) {
-                let state = orders.get(order_id).map_or("unknown to its buyer", |o| status(o));
-                strays.push(format!("charge {} of {} for order {order_id} ({state}) is not refunded", charge.id, charge.amount));
-            }
+fn strays(orders: &BTreeMap<String, Value>, ledger: &Ledger) -> Vec<String> {
+    let mut violations = Vec::new();
+    for order_id in ledger.charges_of.keys() {
+        if orders.get(order_id).is_some_and(|o| status(o) == "complete") {
+            continue;
+        }
+        for charge in ledger.kept(order_id) {
+            let state = orders.get(order_id).map_or("unknown to its buyer", |o| status(o));
+            violations.push(format!("charge {} of {} for order {order_id} ({state}) is not refunded", charge.id, charge.amount));
         }
     }
-    checks.push(Check { name: "every charge not attached to a completed order is refunded", violations: strays });
+    violations
+}
 
-    let mut expired = Vec::new();
+fn expired(snapshot: &Snapshot, now: time::OffsetDateTime) -> Vec<String> {
+    let mut violations = Vec::new();
     let settled = now - time::Duration::seconds(2);
-    for order in orders.values() {
+    for order in snapshot.orders.values() {
         let Some(expiry) = expires_at(order) else { continue };
         if status(order) == "complete" || expiry > settled {
             continue;
         }
         let id = order["id"].as_str().unwrap_or_default();
         if status(order) != "cancelled" {
-            expired.push(format!("order {id} expired at {expiry} but is {}", status(order)));
+            violations.push(format!("order {id} expired at {expiry} but is {}", status(order)));
             continue;
         }
         let ticket_id = order["ticket"]["id"].as_str().unwrap_or_default();
         if let Some(Some(ticket)) = snapshot.tickets.get(ticket_id)
             && ticket["orderId"].as_str() == Some(id)
         {
-            expired.push(format!("ticket {ticket_id} is still held by order {id}, which is cancelled"));
+            violations.push(format!("ticket {ticket_id} is still held by order {id}, which is cancelled"));
         }
     }
-    checks.push(Check { name: "every order not paid before its expiry is cancelled and holds nothing", violations: expired });
+    violations
+}
 
-    let mut kept = Vec::new();
+fn kept(snapshot: &Snapshot, observed: &Observed) -> Vec<String> {
+    let (orders, mut violations) = (&snapshot.orders, Vec::new());
     for id in observed.tickets.keys() {
         match (snapshot.tickets.get(id), observed.deleted.contains(id)) {
-            (Some(Some(_)), true) => kept.push(format!("ticket {id} was deleted (204) but is still shown")),
-            (Some(None), false) => kept.push(format!("ticket {id} was created (201) but is gone")),
+            (Some(Some(_)), true) => violations.push(format!("ticket {id} was deleted (204) but is still shown")),
+            (Some(None), false) => violations.push(format!("ticket {id} was created (201) but is gone")),
             _ => {}
         }
     }
     for (id, seen) in &observed.orders {
         match orders.get(id) {
-            None => kept.push(format!("order {id} was created (201) but its buyer does not see it")),
+            None => violations.push(format!("order {id} was created (201) but its buyer does not see it")),
             Some(order) if order["ticket"]["id"].as_str() != Some(seen.ticket.as_str()) => {
-                kept.push(format!("order {id} is for another ticket than the one reserved"))
+                violations.push(format!("order {id} is for another ticket than the one reserved"))
             }
             Some(_) => {}
         }
         if observed.users.get(seen.buyer).is_none() {
-            kept.push(format!("order {id} has no buyer on record"));
+            violations.push(format!("order {id} has no buyer on record"));
         }
     }
     for (payment, order_id) in &observed.payments {
@@ -210,42 +263,35 @@ pub fn check(snapshot: &Snapshot, observed: &Observed, stripe: &StripeDouble, no
             .get(order_id)
             .is_some_and(|o| status(o) == "complete" || o["cancelReason"] == "ticket_withdrawn" || o["cancelReason"] == "ticket_changed");
         if !settled {
-            kept.push(format!("payment {payment} was accepted (201) but order {order_id} is neither complete nor withdrawn nor changed"));
+            violations
+                .push(format!("payment {payment} was accepted (201) but order {order_id} is neither complete nor withdrawn nor changed"));
         }
     }
-    checks.push(Check { name: "every 201 a client saw is still there", violations: kept });
+    violations
+}
 
-    let mut agree = Vec::new();
+fn agree(snapshot: &Snapshot, by_ticket: &ByTicket<'_>) -> Vec<String> {
+    let mut violations = Vec::new();
     for (ticket_id, ticket) in &snapshot.tickets {
         let Some(ticket) = ticket else {
-            if let Some(open) = by_ticket.get(ticket_id.as_str()).into_iter().flatten().find(|o| is_open(o) || status(o) == "complete") {
-                agree.push(format!("ticket {ticket_id} is deleted but order {} holds it ({})", open["id"], status(open)));
+            if let Some(open) = holding(by_ticket, ticket_id).next() {
+                violations.push(format!("ticket {ticket_id} is deleted but order {} holds it ({})", open["id"], status(open)));
             }
             continue;
         };
-        let active: Vec<&&Value> =
-            by_ticket.get(ticket_id.as_str()).into_iter().flatten().filter(|o| is_open(o) || status(o) == "complete").collect();
         let held_by = ticket["orderId"].as_str();
         let sold = ticket["sold"] == true;
-        match active.first() {
-            None if held_by.is_some() || sold => {
-                agree.push(format!("tickets says {ticket_id} is held by {held_by:?} (sold: {sold}); orders has no active order for it"))
-            }
+        match holding(by_ticket, ticket_id).next() {
+            None if held_by.is_some() || sold => violations
+                .push(format!("tickets says {ticket_id} is held by {held_by:?} (sold: {sold}); orders has no active order for it")),
             Some(order) if held_by != order["id"].as_str() => {
-                agree.push(format!("tickets says {ticket_id} is held by {held_by:?}; orders says by {}", order["id"]))
+                violations.push(format!("tickets says {ticket_id} is held by {held_by:?}; orders says by {}", order["id"]))
             }
             Some(order) if sold != (status(order) == "complete") => {
-                agree.push(format!("tickets says {ticket_id} sold: {sold}; its order {} is {}", order["id"], status(order)))
+                violations.push(format!("tickets says {ticket_id} sold: {sold}; its order {} is {}", order["id"], status(order)))
             }
             _ => {}
         }
     }
-    checks.push(Check { name: "tickets' and orders' views of each ticket agree", violations: agree });
-
-    let dead = if snapshot.dead_letters == 0 { Vec::new() } else { vec![format!("{} dead letters", snapshot.dead_letters)] };
-    checks.push(Check { name: "the dead-letter stream is empty", violations: dead });
-
-    let backlog = snapshot.backlog.iter().map(|(name, pending, unacked)| format!("{name}: {pending} pending, {unacked} unacked")).collect();
-    checks.push(Check { name: "every event was handled (no consumer backlog)", violations: backlog });
-    checks
+    violations
 }

@@ -88,7 +88,7 @@ impl NatsAdmin {
         let client = async_nats::ConnectOptions::new()
             .user_and_password(self.user.clone(), self.password.clone())
             .connection_timeout(Duration::from_secs(5))
-            .connect(crate::faults::shared_servers(&self.url)?)
+            .connect(shared_servers(&self.url)?)
             .await?;
         Ok(client)
     }
@@ -244,7 +244,165 @@ fn replace_arg(args: &mut [String], flag: &str, value: String) -> anyhow::Result
     Ok(())
 }
 
+/// SurrealDB's server with the StatefulSet's arguments, bound to loopback, its data in this
+/// run's folder, and its users made by the users Job's script: the process and the URL the
+/// services reach it at.
+async fn start_surrealdb(
+    manifests: &Manifests,
+    options: &Options,
+    logs: &Path,
+    secret: impl Fn(&str, &str) -> Option<String>,
+) -> anyhow::Result<(Proc, String)> {
+    let surreal_port = free_port()?;
+    let mut args = manifests.surrealdb_args()?;
+    replace_arg(&mut args, "--bind", format!("127.0.0.1:{surreal_port}"))?;
+    let path = args.iter_mut().find(|a| a.starts_with("surrealkv://")).context("the surrealdb args name no surrealkv:// path")?;
+    *path = format!("surrealkv://{}/ticketing.db", options.dir.join("surrealdb").display());
+    let env = vec![
+        ("SURREAL_USER".to_string(), secret("surrealdb-root", "username").unwrap_or_default()),
+        ("SURREAL_PASS".to_string(), secret("surrealdb-root", "password").unwrap_or_default()),
+    ];
+    let mut surreal = Proc::new("surrealdb", &options.surreal_bin, args, env, logs).with_port(surreal_port);
+    surreal.spawn()?;
+    surreal.wait_http("/health", Duration::from_secs(60), |_| true).await?;
+    let log = run_users_job(manifests, &format!("http://127.0.0.1:{surreal_port}"), secret).await?;
+    std::fs::write(logs.join("surrealdb-users.log"), log)?;
+    Ok((surreal, format!("ws://127.0.0.1:{surreal_port}")))
+}
+
+/// A port for each replica of every Deployment, and one for each Service stand-in.
+#[allow(clippy::type_complexity)]
+fn allocate_ports(manifests: &Manifests, options: &Options) -> anyhow::Result<(BTreeMap<String, Vec<u16>>, BTreeMap<String, u16>)> {
+    let mut parts_ports = BTreeMap::new();
+    let mut service_ports = BTreeMap::new();
+    for part in manifests.deployments() {
+        let replicas = options.replicas.unwrap_or(manifests.replicas(&part)?);
+        parts_ports.insert(part.clone(), (0..replicas).map(|_| free_port()).collect::<Result<_, _>>()?);
+        service_ports.insert(part, free_port()?);
+    }
+    Ok((parts_ports, service_ports))
+}
+
+/// nginx as the Ingress and the Services: the Ingress's paths to each Service, each Service to
+/// its replicas.
+async fn start_ingress(
+    manifests: &Manifests,
+    dir: &Path,
+    port: u16,
+    parts_ports: &BTreeMap<String, Vec<u16>>,
+    service_ports: &BTreeMap<String, u16>,
+) -> anyhow::Result<Proc> {
+    let logs = dir.join("logs");
+    let conf = nginx::config(dir, port, &manifests.ingress_paths()?, parts_ports, service_ports)?;
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf)?;
+    let args = vec![
+        "-p".into(),
+        dir.display().to_string(),
+        "-e".into(),
+        logs.join("nginx-error.log").display().to_string(),
+        "-c".into(),
+        conf_path.display().to_string(),
+        "-g".into(),
+        // One process: a master's workers would outlive a master killed with this tool.
+        "daemon off; master_process off;".into(),
+    ];
+    let mut nginx = Proc::new("nginx", &nginx_binary(), args, Vec::new(), &logs).with_port(port);
+    nginx.spawn()?;
+    nginx.wait_port(Duration::from_secs(10)).await?;
+    Ok(nginx)
+}
+
+impl Wiring<'_> {
+    fn service_url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}", self.service_ports.get(name).copied().unwrap_or_default())
+    }
+
+    /// A part's program and the environment its manifest gives it, its addresses made this
+    /// machine's.
+    fn part(
+        &self,
+        manifests: &Manifests,
+        part: &str,
+        secret: impl Fn(&str, &str) -> Option<String>,
+    ) -> anyhow::Result<(PathBuf, BTreeMap<String, String>)> {
+        let mut env = manifests.environment(part, secret)?;
+        // Its live updates listen to the events, as the services publish them.
+        if env.contains_key("NATS_URL") {
+            env.insert("NATS_URL".into(), self.nats_url.clone());
+        }
+        if part == WEB {
+            env.insert("EMBEDDED_SERVICES".into(), "false".into());
+            for (var, service) in [("AUTH_URL", "auth"), ("TICKETS_URL", "tickets"), ("ORDERS_URL", "orders"), ("PAYMENTS_URL", "payments")]
+            {
+                env.insert(var.into(), self.service_url(service));
+            }
+            env.insert("LEPTOS_SITE_ROOT".into(), self.options.site_root.display().to_string());
+            env.insert("LEPTOS_SITE_PKG_DIR".into(), "pkg".into());
+            env.insert("LEPTOS_OUTPUT_NAME".into(), "ticketing".into());
+            env.insert("LEPTOS_ENV".into(), "PROD".into());
+            return Ok((self.options.web_bin.clone(), env));
+        }
+        if env.contains_key("DATABASE_URL") {
+            env.insert("DATABASE_URL".into(), self.database_url.clone());
+        }
+        if env.contains_key("COOKIE_SECURE") {
+            env.insert("COOKIE_SECURE".into(), "false".into());
+        }
+        if part == "payments" {
+            env.insert("STRIPE_API_BASE".into(), format!("http://{}", self.stripe_address));
+        }
+        if let (Some(window), true) = (self.options.expiration_window, part == "orders") {
+            env.insert("EXPIRATION_WINDOW_SECONDS".into(), window.to_string());
+        }
+        env.insert("HOST".into(), "127.0.0.1".into());
+        Ok((self.options.services_dir.join(part), env))
+    }
+
+    /// Starts every replica of `part`, each on its own port.
+    fn spawn_replicas(&self, part: &str, program: &Path, env: &BTreeMap<String, String>, logs: &Path) -> anyhow::Result<Vec<Proc>> {
+        let ports = self.parts_ports.get(part).with_context(|| format!("no Deployment {part} in k8s/base"))?;
+        let mut replicas = Vec::new();
+        for (i, port) in ports.iter().enumerate() {
+            let mut env = env.clone();
+            if part == WEB {
+                env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}"));
+                // The replicas share this machine: a free metrics port each, not the manifest's
+                // fixed one.
+                if env.contains_key("METRICS_ADDR") {
+                    env.insert("METRICS_ADDR".into(), "127.0.0.1:0".into());
+                }
+            } else {
+                env.insert("PORT".into(), port.to_string());
+            }
+            let mut replica = Proc::new(&format!("{part}-{i}"), program, Vec::new(), env.into_iter().collect(), logs).with_port(*port);
+            replica.spawn()?;
+            replicas.push(replica);
+        }
+        Ok(replicas)
+    }
+}
+
+/// Every server of a `NATS_URL` list, for a client that moves between them.
+pub fn shared_servers(nats_url: &str) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
+    nats_url.split(',').map(|s| s.trim().parse::<async_nats::ServerAddr>().map_err(anyhow::Error::from)).collect()
+}
+
+/// Where the parts reach what the manifests name by DNS (`nats`, `surrealdb`, `auth`…), and what
+/// differs from the manifests, with why.
+struct Wiring<'a> {
+    options: &'a Options,
+    nats_url: String,
+    database_url: String,
+    stripe_address: std::net::SocketAddr,
+    /// A port per replica of each part, and one per Service stand-in in front of them.
+    parts_ports: BTreeMap<String, Vec<u16>>,
+    service_ports: BTreeMap<String, u16>,
+}
+
 impl Cluster {
+    /// Starts the stores, the ingress and every replica the manifests ask for, each part once
+    /// what it depends on is up, and waits until every replica is ready.
     pub async fn start(options: &Options) -> anyhow::Result<Self> {
         let manifests = Manifests::load()?;
         let dir = options.dir.clone();
@@ -255,7 +413,6 @@ impl Cluster {
         let secrets = Secrets::generate(&options.services_dir.join("auth")).await?;
         let secret = |name: &str, key: &str| secrets.get(name, key);
         let mut overrides = Vec::new();
-
         let (stripe, stripe_address) = StripeDouble::start(([127, 0, 0, 1], 0).into()).await.context("starting the Stripe double")?;
 
         // NATS: the StatefulSet's servers from the ConfigMap's files (see `start_nats`).
@@ -272,55 +429,15 @@ impl Cluster {
             "a route port per server on one machine; the flag replaces nats.conf's route authorization, so it carries the credentials",
         ));
 
-        // SurrealDB: the StatefulSet's arguments, bound to loopback, data in this run's folder.
-        let surreal_port = free_port()?;
-        let mut args = manifests.surrealdb_args()?;
-        replace_arg(&mut args, "--bind", format!("127.0.0.1:{surreal_port}"))?;
-        let path = args.iter_mut().find(|a| a.starts_with("surrealkv://")).context("the surrealdb args name no surrealkv:// path")?;
-        *path = format!("surrealkv://{}/ticketing.db", dir.join("surrealdb").display());
-        let env = vec![
-            ("SURREAL_USER".to_string(), secret("surrealdb-root", "username").unwrap_or_default()),
-            ("SURREAL_PASS".to_string(), secret("surrealdb-root", "password").unwrap_or_default()),
-        ];
-        let mut surreal = Proc::new("surrealdb", &options.surreal_bin, args, env, &logs).with_port(surreal_port);
-        surreal.spawn()?;
-        surreal.wait_http("/health", Duration::from_secs(60), |_| true).await?;
-        let database_url = format!("ws://127.0.0.1:{surreal_port}");
+        let (surreal, database_url) = start_surrealdb(&manifests, options, &logs, secret).await?;
         overrides.push((format!("DATABASE_URL={database_url}"), "the SurrealDB server, for the Service surrealdb:8000"));
 
-        let log = run_users_job(&manifests, &format!("http://127.0.0.1:{surreal_port}"), secret).await?;
-        std::fs::write(logs.join("surrealdb-users.log"), log)?;
-
-        // Ports: one per replica, one per Service stand-in, one for the Ingress.
-        let mut parts_ports: BTreeMap<String, Vec<u16>> = BTreeMap::new();
-        let mut service_ports: BTreeMap<String, u16> = BTreeMap::new();
-        for part in manifests.deployments() {
-            let replicas = options.replicas.unwrap_or(manifests.replicas(&part)?);
-            parts_ports.insert(part.clone(), (0..replicas).map(|_| free_port()).collect::<Result<_, _>>()?);
-            service_ports.insert(part, free_port()?);
-        }
+        let (parts_ports, service_ports) = allocate_ports(&manifests, options)?;
         let ingress_port = match options.ingress_port {
             Some(port) => port,
             None => free_port()?,
         };
-        let conf = nginx::config(&dir, ingress_port, &manifests.ingress_paths()?, &parts_ports, &service_ports)?;
-        let conf_path = dir.join("nginx.conf");
-        std::fs::write(&conf_path, conf)?;
-        let nginx_args = vec![
-            "-p".into(),
-            dir.display().to_string(),
-            "-e".into(),
-            logs.join("nginx-error.log").display().to_string(),
-            "-c".into(),
-            conf_path.display().to_string(),
-            "-g".into(),
-            // One process: a master's workers would outlive a master killed with this tool.
-            "daemon off; master_process off;".into(),
-        ];
-        let mut nginx = Proc::new("nginx", &nginx_binary(), nginx_args, Vec::new(), &logs).with_port(ingress_port);
-        nginx.spawn()?;
-        nginx.wait_port(Duration::from_secs(10)).await?;
-
+        let nginx = start_ingress(&manifests, &dir, ingress_port, &parts_ports, &service_ports).await?;
         overrides.push(("COOKIE_SECURE=false".into(), "this ingress serves plain HTTP; browsers drop Secure cookies over it"));
         overrides.push((format!("STRIPE_API_BASE=http://{stripe_address}"), "Stripe is unreachable here: the Stripe double"));
         // The double's webhooks come in through the ingress, as Stripe's would.
@@ -329,66 +446,13 @@ impl Cluster {
         if let Some(window) = options.expiration_window {
             overrides.push((format!("EXPIRATION_WINDOW_SECONDS={window}"), "short holds, so orders expire during the run"));
         }
-        let service_url = |name: &str| format!("http://127.0.0.1:{}", service_ports[name]);
 
+        let wiring =
+            Wiring { options, nats_url: nats_url.clone(), database_url: database_url.clone(), stripe_address, parts_ports, service_ports };
         let mut parts = BTreeMap::new();
         for part in SERVICES.iter().chain([&WEB]) {
-            let ports = parts_ports.get(*part).with_context(|| format!("no Deployment {part} in k8s/base"))?;
-            let mut env = manifests.environment(part, secret)?;
-            let program = if *part == WEB {
-                env.insert("EMBEDDED_SERVICES".into(), "false".into());
-                for (var, service) in
-                    [("AUTH_URL", "auth"), ("TICKETS_URL", "tickets"), ("ORDERS_URL", "orders"), ("PAYMENTS_URL", "payments")]
-                {
-                    env.insert(var.into(), service_url(service));
-                }
-                env.insert("LEPTOS_SITE_ROOT".into(), options.site_root.display().to_string());
-                env.insert("LEPTOS_SITE_PKG_DIR".into(), "pkg".into());
-                env.insert("LEPTOS_OUTPUT_NAME".into(), "ticketing".into());
-                env.insert("LEPTOS_ENV".into(), "PROD".into());
-                // Its live updates listen to the events, as the services publish them.
-                if env.contains_key("NATS_URL") {
-                    env.insert("NATS_URL".into(), nats_url.clone());
-                }
-                options.web_bin.clone()
-            } else {
-                if env.contains_key("DATABASE_URL") {
-                    env.insert("DATABASE_URL".into(), database_url.clone());
-                }
-                if env.contains_key("NATS_URL") {
-                    env.insert("NATS_URL".into(), nats_url.clone());
-                }
-                if env.contains_key("COOKIE_SECURE") {
-                    env.insert("COOKIE_SECURE".into(), "false".into());
-                }
-                if *part == "payments" {
-                    env.insert("STRIPE_API_BASE".into(), format!("http://{stripe_address}"));
-                }
-                if let (Some(window), true) = (options.expiration_window, *part == "orders") {
-                    env.insert("EXPIRATION_WINDOW_SECONDS".into(), window.to_string());
-                }
-                env.insert("HOST".into(), "127.0.0.1".into());
-                options.services_dir.join(part)
-            };
-            let mut replicas = Vec::new();
-            for (i, port) in ports.iter().enumerate() {
-                let mut env = env.clone();
-                if *part == WEB {
-                    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}"));
-                    // The replicas share this machine: a free metrics port each, not the
-                    // manifest's fixed one.
-                    if env.contains_key("METRICS_ADDR") {
-                        env.insert("METRICS_ADDR".into(), "127.0.0.1:0".into());
-                    }
-                } else {
-                    env.insert("PORT".into(), port.to_string());
-                }
-                let mut replica =
-                    Proc::new(&format!("{part}-{i}"), &program, Vec::new(), env.into_iter().collect(), &logs).with_port(*port);
-                replica.spawn()?;
-                replicas.push(replica);
-            }
-            parts.insert(part.to_string(), replicas);
+            let (program, env) = wiring.part(&manifests, part, secret)?;
+            parts.insert(part.to_string(), wiring.spawn_replicas(part, &program, &env, &logs)?);
         }
         let mut cluster = Self {
             dir,
