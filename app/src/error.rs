@@ -9,7 +9,7 @@ use crate::i18n::{error_text, texts, Locale};
 
 /// One of the API's error entries, as pages carry it. The code stays its wire name (`contract::
 /// ErrorCode::as_str`): in `contract::ErrorItem` it is the enum, and reading that in the browser
-/// takes a table of every code's name into the first download (1.3 KB gzip of a 300 KB budget).
+/// takes a table of every code's name into the first download, at its budget (docs/budgets.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
     pub message: String,

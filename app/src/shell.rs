@@ -39,8 +39,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Why not Leptos' `<HydrationScripts>`: it preloads the main module from the `<head>`, and its
 /// split manifest has the server preload the page's modules too. On a slow link those share the
 /// wire with what the first paint needs, and Lighthouse counted every one of them before the
-/// page's Largest Contentful Paint: 3.6 s on its emulated phone against 0.75 s for the paint
-/// alone (docs/budgets.md). The page is complete without the code (rendered on the server; links
+/// page's Largest Contentful Paint: on its emulated phone, several times the paint's own time
+/// (docs/budgets.md). The page is complete without the code (rendered on the server; links
 /// and forms work), so the code waits for one frame: its fetch starts in the task after the first
 /// paint, or at once in a tab that is not shown (or stops being shown first), which paints
 /// nothing and would never run the frame's callback. The page's modules load when hydration

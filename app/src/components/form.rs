@@ -18,19 +18,26 @@ where
     S::Output: Clone + Send + Sync + 'static,
 {
     let query = use_query_map();
-    Effect::watch(
-        move || action.version().get(),
-        move |_, _, _| {
-            if action.value().with_untracked(|value| matches!(value, Some(Err(_)))) {
-                focus_problem(format!("form[action='{}']", S::PATH));
-            }
-        },
-        false,
-    );
+    after_each_run(action, move || {
+        if action.value().with_untracked(|value| matches!(value, Some(Err(_)))) {
+            focus_problem(format!("form[action='{}']", S::PATH));
+        }
+    });
     Memo::new(move |_| match action.value().get() {
         Some(result) => result.err(),
         None => query.with(|q| AppError::from_query(S::PATH, q)),
     })
+}
+
+/// Runs `then` each time `action` has run, whatever it returned (not at the first render): `then`
+/// reads the outcome untracked (`action.value().with_untracked(…)`).
+pub fn after_each_run<S>(action: ServerAction<S>, then: impl Fn() + Send + Sync + 'static)
+where
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+    S::Error: Clone + Send + Sync + 'static,
+{
+    Effect::watch(move || action.version().get(), move |_, _, _| then(), false);
 }
 
 /// Moves focus, once the browser has drawn the errors, to what there is to fix in the form

@@ -53,25 +53,8 @@ pub fn PaymentElement(
     let stripe = mount::start(publishable_key.clone(), amount_cents, locale, ready);
     #[cfg(not(feature = "hydrate"))]
     let _ = (&publishable_key, amount_cents);
-    // A card that needs 3-D Secure: Stripe.js shows the bank's challenge, Stripe tells the
-    // payments service the outcome, and the page is loaded again to show it.
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(client_secret) = needs_action.get() {
-            working.set(true);
-            leptos::task::spawn_local(async move {
-                match mount::next_action(stripe, client_secret, t).await {
-                    Ok(()) => {
-                        let _ = window().location().reload();
-                    }
-                    Err(message) => {
-                        local_error.set(Some(message));
-                        working.set(false);
-                    }
-                }
-            });
-        }
-    });
+    take_through_challenge(stripe, needs_action, working, local_error, t);
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         #[cfg(feature = "hydrate")]
@@ -90,16 +73,7 @@ pub fn PaymentElement(
         let _ = (on_token, working, local_error, needs_action);
     };
     let busy = move || working.get() || pending.get();
-    // A payment that failed, in Stripe.js's words or the server's: focus goes to the error.
-    Effect::watch(
-        busy,
-        move |&now, before, _| {
-            if !now && before == Some(&true) && messages.with_untracked(|messages| !messages.is_empty()) {
-                focus_problem(format!("form[aria-label='{}']", t.payment_label));
-            }
-        },
-        false,
-    );
+    focus_error_when_done(busy, messages, t.payment_label);
     view! {
         <form on:submit=submit class="flex flex-col gap-4" aria-label=t.payment_label>
             <FormErrors messages />
@@ -116,6 +90,48 @@ pub fn PaymentElement(
             </button>
         </form>
     }
+}
+
+/// A card that needs 3-D Secure: Stripe.js shows the bank's challenge, Stripe tells the payments
+/// service the outcome, and the page is loaded again to show it.
+#[cfg(feature = "hydrate")]
+fn take_through_challenge(
+    stripe: mount::Mounted,
+    needs_action: Signal<Option<String>>,
+    working: RwSignal<bool>,
+    local_error: RwSignal<Option<String>>,
+    t: &'static StripeTexts,
+) {
+    Effect::new(move |_| {
+        if let Some(client_secret) = needs_action.get() {
+            working.set(true);
+            leptos::task::spawn_local(async move {
+                match mount::next_action(stripe, client_secret, t).await {
+                    Ok(()) => {
+                        let _ = window().location().reload();
+                    }
+                    Err(message) => {
+                        local_error.set(Some(message));
+                        working.set(false);
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// A payment that failed, in Stripe.js's words or the server's: once the form is no longer
+/// busy, focus goes to the error.
+fn focus_error_when_done(busy: impl Fn() -> bool + Send + Sync + 'static, messages: Signal<Vec<String>>, form_label: &'static str) {
+    Effect::watch(
+        busy,
+        move |&now, before, _| {
+            if !now && before == Some(&true) && messages.with_untracked(|messages| !messages.is_empty()) {
+                focus_problem(format!("form[aria-label='{form_label}']"));
+            }
+        },
+        false,
+    );
 }
 
 #[cfg(feature = "hydrate")]

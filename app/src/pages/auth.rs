@@ -57,7 +57,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 #[server(prefix = "/_fn", endpoint = "signout")]
 pub async fn sign_out(everywhere: Option<bool>) -> Result<(), AppError> {
     use crate::api::ssr::{call, Service};
-    let body = serde_json::json!({ "everywhere": everywhere.unwrap_or(false) });
+    let body = contract::SignOutBody { everywhere: everywhere.unwrap_or(false) };
     let _: serde_json::Value = call(Service::Auth, reqwest::Method::POST, "/api/users/signout", Some(&body)).await?;
     leptos_axum::redirect("/");
     Ok(())
@@ -67,7 +67,7 @@ pub async fn sign_out(everywhere: Option<bool>) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 async fn forward_credentials(path: &str, email: &str, password: &str, next: Option<String>) -> Result<(), AppError> {
     use crate::api::ssr::{call, Service};
-    let body = serde_json::json!({ "email": email, "password": password });
+    let body = contract::Credentials { email: Some(email.to_string()), password: Some(password.to_string()) };
     let _: contract::User = call(Service::Auth, reqwest::Method::POST, path, Some(&body))
         .await
         .map_err(|e| e.required_if_empty("email", email, contract::ErrorCode::EmailRequired, "Email is required"))?;

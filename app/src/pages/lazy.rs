@@ -6,7 +6,7 @@
 //! Why pages are split in five groups rather than one module each (Leptos' `#[lazy_route]`):
 //! wasm-split puts the code two pages share in a module of its own, one per set of pages that
 //! shares it. With ten pages that made 98 modules, 55 of them for a ticket's page; the browser
-//! fetched and instantiated each, which took ~50 ms of the hydration task (Chrome's profiler,
+//! fetched and instantiated each, a large part of the hydration task (Chrome's profiler,
 //! docs/budgets.md), the task Lighthouse counts as blocking. Pages that are visited together
 //! form a group, one split module (`split_<group>.wasm`), so a page needs its group's module and
 //! the modules its group shares with the others: 13 to 16. A page's first visit also fetches its

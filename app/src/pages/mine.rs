@@ -31,7 +31,7 @@ pub async fn my_tickets() -> Result<Vec<Ticket>, AppError> {
 #[component]
 pub fn MyTicketsPage() -> impl IntoView {
     // Started here, after the chunk, not in `LazyRoute::data()` as the other pages do: that
-    // would put about 2 KB gzip into every visitor's first download, which is at its budget.
+    // would grow every visitor's first download, which is at its budget (docs/budgets.md).
     let tickets = Resource::new(|| (), |_| my_tickets());
     let locale = use_locale();
     let (t, common) = (MineTexts::of(locale), Common::of(locale));

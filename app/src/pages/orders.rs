@@ -5,7 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::form::{action_error, general_errors, FormErrors, SubmitButton};
+use crate::components::form::{action_error, after_each_run, general_errors, FormErrors, SubmitButton};
 use crate::components::layout::{focus_when_shown, LoadFailed, Notice, PageMeta, LINK};
 use crate::components::stripe::PaymentElement;
 use crate::error::AppError;
@@ -121,7 +121,8 @@ fn expiry_ms(order: &Order) -> i64 {
 #[server(prefix = "/_fn", endpoint = "purchase")]
 pub async fn create_order(ticket_id: String) -> Result<(), AppError> {
     use forward::*;
-    let order: Order = call(Service::Orders, Method::POST, "/api/orders", Some(&serde_json::json!({ "ticketId": ticket_id }))).await?;
+    let body = contract::OrderBody { ticket_id: Some(ticket_id) };
+    let order: Order = call(Service::Orders, Method::POST, "/api/orders", Some(&body)).await?;
     leptos_axum::redirect(&format!("/orders/{}", order.id));
     Ok(())
 }
@@ -149,7 +150,7 @@ pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppE
 #[cfg(feature = "ssr")]
 async fn charge(order_id: &str, token: &str) -> Result<Option<String>, AppError> {
     use forward::*;
-    let body = serde_json::json!({ "orderId": order_id, "token": token });
+    let body = contract::PaymentBody { order_id: Some(order_id.to_string()), token: Some(token.to_string()) };
     let paid: contract::Payment = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
     if paid.status == Some(contract::PaymentStatus::RequiresAction) {
         let with_stripe_js = use_context::<crate::api::ApiConfig>().is_some_and(|config| config.stripe_publishable_key.is_some());
@@ -296,52 +297,9 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
     let OrderData { details } = data;
     let locale = use_locale();
     let (t, common) = (OrderTexts::of(locale), Common::of(locale));
-    let pay_action = ServerAction::<Pay>::new();
-    let cancel = ServerAction::<CancelOrder>::new();
-    // A payment or cancellation that went through: the order is loaded again, and focus goes to
-    // what it says now (below, at every render after it: the live update of the same change can
-    // render the page again just after this reload, and focus would go with the old render). One
-    // that failed leaves the form as the buyer left it (the card they chose), with focus on the
-    // error.
-    Effect::watch(
-        move || pay_action.version().get(),
-        move |_, _, _| {
-            // `Some(client secret)`: Stripe.js takes the buyer through 3-D Secure first.
-            if pay_action.value().with_untracked(|value| matches!(value, Some(Ok(None)))) {
-                details.refetch();
-            }
-        },
-        false,
-    );
-    Effect::watch(
-        move || cancel.version().get(),
-        move |_, _, _| {
-            if cancel.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
-                details.refetch();
-            }
-        },
-        false,
-    );
-    // Live: an open order paid or cancelled elsewhere (another tab, Stripe's webhook, its expiry)
-    // shows without a reload. Only an open order changes, and only its buyer may follow it (the
-    // stream refuses anyone else), so it is followed once it has loaded as an open order, and no
-    // longer once it is not. (This page is a lazy route: the code is in its chunk.)
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let open = details.with(|loaded| matches!(loaded, Some(Ok(loaded)) if loaded.order.status.is_open()));
-        if open {
-            crate::live::follow(&format!("/live/orders/{}", id()), &["order"], move |_| details.refetch());
-        }
-    });
-    let pay_error = action_error(pay_action);
-    let cancel_error = action_error(cancel);
-    // The test card chosen: the one a plain form post that failed came back with, at first.
-    let card = RwSignal::new(
-        use_query_map()
-            .with_untracked(|q| q.get("card"))
-            .filter(|card| TEST_CARDS.iter().any(|token| token == card))
-            .unwrap_or_else(|| TEST_CARDS[0].to_string()),
-    );
+    let actions = OrderActions::new(details);
+    follow_while_open(details, id);
+    let card = RwSignal::new(card_chosen_before());
     view! {
         <Suspense fallback=move || view! { <p>{common.loading}</p> }>
             {move || Suspend::new(async move {
@@ -349,123 +307,215 @@ pub fn OrderPage(data: OrderData) -> impl IntoView {
                     Err(error) if error.is_not_found() => view! { <Notice tone="error">{t.no_such_order}</Notice> }.into_any(),
                     Err(error) => view! { <LoadFailed error signin_then=format!("/orders/{}", id()) /> }.into_any(),
                     Ok(details) => {
-                        // Where focus goes once this render is on the page (an effect runs then):
-                        // to what a payment or cancellation that went through says, else back to
-                        // what had it in the render this one replaces (the heading a purchase
-                        // focused, when a live update renders the page again).
-                        let paid = pay_action.value().with_untracked(|value| matches!(value, Some(Ok(None))));
-                        let cancelled = cancel.value().with_untracked(|value| matches!(value, Some(Ok(()))));
-                        let refocus = match (paid, cancelled) {
-                            (true, _) => Some("order-paid".to_string()),
-                            (_, true) => Some("order-cancelled".to_string()),
-                            _ => focused_id(),
-                        };
-                        if let Some(id) = refocus {
-                            // A frame later: the effect may run while the old render, whose
-                            // element has the same id, is still on the page.
-                            Effect::new(move || {
-                                let id = id.clone();
-                                request_animation_frame(move || focus_when_shown(format!("#{id}")));
-                            });
-                        }
-                        let order = details.order.clone();
-                        let now = RwSignal::new(details.now_ms);
-                        tick_every_second(now);
-                        let expires = details.expires_ms;
-                        // Whole seconds left, rounded up: `0:01` until the very end, in integers only.
-                        let left = move || ((expires - now.get()).max(0) + 999) / 1000;
-                        let open = order.status.is_open();
-                        // What the order reads as now, and once its time has run out on this page.
-                        let (as_sent, ran_out) = (OrderState::of(&order, false), OrderState::of(&order, true));
-                        // Memos: the badge, the text and the form change when the state does, not
-                        // at every tick (`left` is read only while the order is open). A card
-                        // submitted before the end is still being charged, and settles the order
-                        // if Stripe takes it (docs/events.md, "The payment deadline"): the form
-                        // stays, "Paying…", until the answer, rather than read "Expired" meanwhile.
-                        let state = Memo::new(move |_| {
-                            if open && left() == 0 && !pay_action.pending().get() { ran_out } else { as_sent }
-                        });
-                        let payable = Memo::new(move |_| state.get() == OrderState::Open);
-                        let price = dollars(order.ticket.price);
-                        let ticket_href = format!("/tickets/{}", order.ticket.id);
-                        let (order_id, publishable_key) = (order.id.clone(), details.publishable_key.clone());
-                        let amount_cents = order.ticket.price.0;
-                        let expired_at = utc_time(&order.expires_at).map(|time| fill(t.expired_at, &[time])).unwrap_or_default();
-                        let by_buyer = order.cancel_reason == Some(CancelReason::Buyer);
-                        let title = fill(t.page_title, &[order.ticket.title.as_str()]);
-                        let description = fill(t.page_description, &[order.ticket.title.as_str(), price.as_str()]);
-                        view! {
-                            <PageMeta title description />
-                            <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-                                <div class="flex flex-wrap items-start justify-between gap-2">
-                                    // Focused when a purchase leads here.
-                                    <h1 id="order-heading" tabindex="-1" class="text-2xl font-bold">{t.heading}</h1>
-                                    <StatusBadge state />
-                                </div>
-                                <p class="break-words text-lg"><A href=ticket_href attr:class="inline-block min-h-6 font-semibold underline">{order.ticket.title.clone()}</A>" · "{price.clone()}</p>
-                                {move || match state.get() {
-                                    OrderState::Open => view! {
-                                        <p role="timer" data-testid="countdown" class="text-lg font-medium">
-                                            {move || fill(t.time_left, &[countdown(left()).as_str()])}
-                                        </p>
-                                    }.into_any(),
-                                    // The countdown reached zero on this page; the order is
-                                    // cancelled a moment later and then reads as below.
-                                    OrderState::Expired if open => {
-                                        let text = fill(t.expired, &[expired_at.as_str()]);
-                                        view! { <p role="timer" data-testid="countdown" class="text-lg font-medium">{text}</p> }.into_any()
-                                    }
-                                    OrderState::Expired => {
-                                        let text = fill(t.expired_back_on_sale, &[expired_at.as_str()]);
-                                        view! { <Notice tone="info">{text}</Notice> }.into_any()
-                                    }
-                                    OrderState::Paid => view! { <Notice tone="success" id="order-paid">{t.paid}</Notice> }.into_any(),
-                                    OrderState::Cancelled if by_buyer => view! {
-                                        <Notice tone="info" id="order-cancelled">{t.cancelled_by_you}</Notice>
-                                    }.into_any(),
-                                    OrderState::Cancelled => view! {
-                                        <Notice tone="info" id="order-cancelled">{t.cancelled}</Notice>
-                                    }.into_any(),
-                                    OrderState::Withdrawn => view! {
-                                        <Notice tone="info">{t.withdrawn}</Notice>
-                                    }.into_any(),
-                                    OrderState::Changed => view! {
-                                        <Notice tone="info">{t.changed}</Notice>
-                                    }.into_any(),
-                                }}
-                                {move || payable.get().then(|| {
-                                    let (order_id, price) = (order_id.clone(), price.clone());
-                                    let payment = match publishable_key.clone() {
-                                        Some(publishable_key) => {
-                                            let paying = order_id.clone();
-                                            let on_token = Callback::new(move |token: String| {
-                                                pay_action.dispatch(Pay { order_id: paying.clone(), token });
-                                            });
-                                            let needs_action = Signal::derive(move || pay_action.value().get().and_then(|paid| paid.ok().flatten()));
-                                            view! {
-                                                <PaymentElement on_token pending=pay_action.pending() error=pay_error needs_action price amount_cents publishable_key />
-                                            }.into_any()
-                                        }
-                                        None => view! { <PaymentForm action=pay_action order_id=order_id.clone() price error=pay_error card /> }.into_any(),
-                                    };
-                                    view! {
-                                        {payment}
-                                        <ActionForm action=cancel attr:class="flex flex-col gap-2">
-                                            <FormErrors messages=general_errors(cancel_error, &[]) />
-                                            <input type="hidden" name="id" value=order_id />
-                                            // At least 24 px high: a finger's target, though it reads as a link.
-                                            <button type="submit" disabled=move || cancel.pending().get() class="inline-flex min-h-6 items-center self-start py-1 text-sm font-medium text-slate-600 underline hover:text-red-700 focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:opacity-60 dark:text-slate-400">
-                                                {move || if cancel.pending().get() { t.cancelling } else { t.cancel_order }}
-                                            </button>
-                                        </ActionForm>
-                                    }
-                                })}
-                            </article>
-                        }.into_any()
+                        actions.refocus();
+                        view! { <OrderView details actions card /> }.into_any()
                     }
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The page's two actions, Pay and Cancel, and what each said when it failed.
+#[derive(Clone, Copy)]
+struct OrderActions {
+    pay: ServerAction<Pay>,
+    cancel: ServerAction<CancelOrder>,
+    pay_error: Memo<Option<AppError>>,
+    cancel_error: Memo<Option<AppError>>,
+}
+
+impl OrderActions {
+    /// A payment or cancellation that went through loads the order again; one that failed
+    /// leaves the form as the buyer left it (the card they chose), with focus on the error.
+    fn new(details: Resource<Result<OrderDetails, AppError>>) -> Self {
+        let (pay, cancel) = (ServerAction::<Pay>::new(), ServerAction::<CancelOrder>::new());
+        let actions = Self { pay, cancel, pay_error: action_error(pay), cancel_error: action_error(cancel) };
+        // Not after `Some(client secret)`: Stripe.js takes the buyer through 3-D Secure first.
+        after_each_run(pay, move || {
+            if actions.paid() {
+                details.refetch();
+            }
+        });
+        after_each_run(cancel, move || {
+            if actions.cancelled() {
+                details.refetch();
+            }
+        });
+        actions
+    }
+
+    fn paid(&self) -> bool {
+        self.pay.value().with_untracked(|value| matches!(value, Some(Ok(None))))
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.value().with_untracked(|value| matches!(value, Some(Ok(()))))
+    }
+
+    /// Where focus goes once the render being made is on the page: to what a payment or
+    /// cancellation that went through says, else back to what had it in the render this one
+    /// replaces (the heading a purchase focused, when a live update renders the page again:
+    /// that can come just after the reload of the same change). At every render, for that
+    /// reason.
+    fn refocus(self) {
+        let refocus = match (self.paid(), self.cancelled()) {
+            (true, _) => Some("order-paid".to_string()),
+            (_, true) => Some("order-cancelled".to_string()),
+            _ => focused_id(),
+        };
+        if let Some(id) = refocus {
+            // A frame later: the effect may run while the old render, whose element has the
+            // same id, is still on the page.
+            Effect::new(move || {
+                let id = id.clone();
+                request_animation_frame(move || focus_when_shown(format!("#{id}")));
+            });
+        }
+    }
+}
+
+/// Live: an open order paid or cancelled elsewhere (another tab, Stripe's webhook, its expiry)
+/// shows without a reload. Only an open order changes, and only its buyer may follow it (the
+/// stream refuses anyone else), so it is followed once it has loaded as an open order, and no
+/// longer once it is not. (This page is a lazy route: the code is in its chunk.)
+fn follow_while_open(details: Resource<Result<OrderDetails, AppError>>, id: impl Fn() -> String + Send + Sync + 'static) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let open = details.with(|loaded| matches!(loaded, Some(Ok(loaded)) if loaded.order.status.is_open()));
+        if open {
+            crate::live::follow(&format!("/live/orders/{}", id()), &["order"], move |_| details.refetch());
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (details, id);
+}
+
+/// The test card chosen: the one a plain form post that failed came back with, at first.
+fn card_chosen_before() -> String {
+    use_query_map()
+        .with_untracked(|q| q.get("card"))
+        .filter(|card| TEST_CARDS.iter().any(|token| token == card))
+        .unwrap_or_else(|| TEST_CARDS[0].to_string())
+}
+
+/// The order as loaded: what it is for, its state in words, and while it is open the payment
+/// form and Cancel.
+#[component]
+fn OrderView(details: OrderDetails, actions: OrderActions, card: RwSignal<String>) -> impl IntoView {
+    let t = OrderTexts::of(use_locale());
+    let order = details.order;
+    let now = RwSignal::new(details.now_ms);
+    tick_every_second(now);
+    let expires = details.expires_ms;
+    // Whole seconds left, rounded up: `0:01` until the very end, in integers only.
+    let left = Signal::derive(move || ((expires - now.get()).max(0) + 999) / 1000);
+    let open = order.status.is_open();
+    // What the order reads as now, and once its time has run out on this page.
+    let (as_sent, ran_out) = (OrderState::of(&order, false), OrderState::of(&order, true));
+    // Memos: the badge, the text and the form change when the state does, not at every tick
+    // (`left` is read only while the order is open). A card submitted before the end is still
+    // being charged, and settles the order if Stripe takes it (docs/events.md, "The payment
+    // deadline"): the form stays, "Paying…", until the answer, rather than read "Expired".
+    let state = Memo::new(move |_| if open && left.get() == 0 && !actions.pay.pending().get() { ran_out } else { as_sent });
+    let payable = Memo::new(move |_| state.get() == OrderState::Open);
+    let price = dollars(order.ticket.price);
+    let ticket_href = format!("/tickets/{}", order.ticket.id);
+    let expired_at = utc_time(&order.expires_at).map(|time| fill(t.expired_at, &[time])).unwrap_or_default();
+    let by_buyer = order.cancel_reason == Some(CancelReason::Buyer);
+    let title = fill(t.page_title, &[order.ticket.title.as_str()]);
+    let description = fill(t.page_description, &[order.ticket.title.as_str(), price.as_str()]);
+    let (order_id, amount_cents) = (order.id.clone(), order.ticket.price.0);
+    let publishable_key = details.publishable_key;
+    view! {
+        <PageMeta title description />
+        <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+            <div class="flex flex-wrap items-start justify-between gap-2">
+                // Focused when a purchase leads here.
+                <h1 id="order-heading" tabindex="-1" class="text-2xl font-bold">{t.heading}</h1>
+                <StatusBadge state />
+            </div>
+            <p class="break-words text-lg"><A href=ticket_href attr:class="inline-block min-h-6 font-semibold underline">{order.ticket.title.clone()}</A>" · "{price.clone()}</p>
+            <OrderNotice state open left expired_at by_buyer />
+            {move || payable.get().then(|| {
+                let (order_id, price, publishable_key) = (order_id.clone(), price.clone(), publishable_key.clone());
+                view! {
+                    <Payment actions order_id=order_id.clone() price amount_cents publishable_key card />
+                    <CancelForm actions order_id />
+                }
+            })}
+        </article>
+    }
+}
+
+/// What the order's state says: the countdown while it is open, else how it ended.
+#[component]
+fn OrderNotice(state: Memo<OrderState>, open: bool, left: Signal<i64>, expired_at: String, by_buyer: bool) -> impl IntoView {
+    let t = OrderTexts::of(use_locale());
+    move || match state.get() {
+        OrderState::Open => view! {
+            <p role="timer" data-testid="countdown" class="text-lg font-medium">
+                {move || fill(t.time_left, &[countdown(left.get()).as_str()])}
+            </p>
+        }
+        .into_any(),
+        // The countdown reached zero on this page; the order is cancelled a moment later and
+        // then reads as below.
+        OrderState::Expired if open => {
+            let text = fill(t.expired, &[expired_at.as_str()]);
+            view! { <p role="timer" data-testid="countdown" class="text-lg font-medium">{text}</p> }.into_any()
+        }
+        OrderState::Expired => {
+            let text = fill(t.expired_back_on_sale, &[expired_at.as_str()]);
+            view! { <Notice tone="info">{text}</Notice> }.into_any()
+        }
+        OrderState::Paid => view! { <Notice tone="success" id="order-paid">{t.paid}</Notice> }.into_any(),
+        OrderState::Cancelled if by_buyer => view! { <Notice tone="info" id="order-cancelled">{t.cancelled_by_you}</Notice> }.into_any(),
+        OrderState::Cancelled => view! { <Notice tone="info" id="order-cancelled">{t.cancelled}</Notice> }.into_any(),
+        OrderState::Withdrawn => view! { <Notice tone="info">{t.withdrawn}</Notice> }.into_any(),
+        OrderState::Changed => view! { <Notice tone="info">{t.changed}</Notice> }.into_any(),
+    }
+}
+
+/// Stripe's Payment Element with a publishable key, else the test cards.
+#[component]
+fn Payment(
+    actions: OrderActions,
+    order_id: String,
+    price: String,
+    amount_cents: i64,
+    publishable_key: Option<String>,
+    card: RwSignal<String>,
+) -> impl IntoView {
+    let OrderActions { pay, pay_error, .. } = actions;
+    match publishable_key {
+        Some(publishable_key) => {
+            let on_token = Callback::new(move |token: String| {
+                pay.dispatch(Pay { order_id: order_id.clone(), token });
+            });
+            let needs_action = Signal::derive(move || pay.value().get().and_then(|paid| paid.ok().flatten()));
+            view! {
+                <PaymentElement on_token pending=pay.pending() error=pay_error needs_action price amount_cents publishable_key />
+            }
+            .into_any()
+        }
+        None => view! { <PaymentForm action=pay order_id price error=pay_error card /> }.into_any(),
+    }
+}
+
+#[component]
+fn CancelForm(actions: OrderActions, order_id: String) -> impl IntoView {
+    let t = OrderTexts::of(use_locale());
+    let OrderActions { cancel, cancel_error, .. } = actions;
+    view! {
+        <ActionForm action=cancel attr:class="flex flex-col gap-2">
+            <FormErrors messages=general_errors(cancel_error, &[]) />
+            <input type="hidden" name="id" value=order_id />
+            // At least 24 px high: a finger's target, though it reads as a link.
+            <button type="submit" disabled=move || cancel.pending().get() class="inline-flex min-h-6 items-center self-start py-1 text-sm font-medium text-slate-600 underline hover:text-red-700 focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:opacity-60 dark:text-slate-400">
+                {move || if cancel.pending().get() { t.cancelling } else { t.cancel_order }}
+            </button>
+        </ActionForm>
     }
 }
 

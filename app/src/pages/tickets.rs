@@ -5,7 +5,7 @@ use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::form::{action_error, field_error, first_invalid, general_errors, Field, FormErrors, SubmitButton};
+use crate::components::form::{action_error, after_each_run, field_error, first_invalid, general_errors, Field, FormErrors, SubmitButton};
 use crate::components::layout::{focus_when_shown, Card, LoadFailed, Notice, PageMeta, LINK};
 use crate::error::AppError;
 use crate::i18n::{fill, texts, use_locale, Common};
@@ -209,13 +209,15 @@ pub async fn delete_ticket(id: String) -> Result<(), AppError> {
 /// The form's price goes to the API as typed (the API accepts numeric strings and says what is
 /// wrong with anything else, `12.345` included: the form does not round it).
 #[cfg(feature = "ssr")]
-fn price_body(title: &str, price: &str) -> serde_json::Value {
+fn price_body(title: &str, price: &str) -> contract::TicketBody {
+    use contract::PriceInput;
     let price = price.trim();
     let price = price.strip_prefix('$').unwrap_or(price);
-    match price.parse::<f64>() {
-        Ok(number) if number.is_finite() => serde_json::json!({ "title": title, "price": number }),
-        _ => serde_json::json!({ "title": title, "price": price }),
-    }
+    let price = match price.parse::<f64>() {
+        Ok(number) if number.is_finite() => PriceInput::Number(number),
+        _ => PriceInput::Text(price.to_string()),
+    };
+    contract::TicketBody { title: Some(title.to_string()), price: Some(price) }
 }
 
 /// How many tickets `/` shows: `?show=`, a page's worth at least.
@@ -257,22 +259,7 @@ pub fn LandingPage(data: LandingData) -> impl IntoView {
     view! {
         <PageMeta title="" description=t.description />
         <section class="flex flex-col gap-6">
-            <div class="flex flex-wrap items-end justify-between gap-3">
-                <div>
-                    <h1 class="text-3xl font-bold tracking-tight">{t.heading}</h1>
-                    <Transition fallback=|| ()>
-                        <p data-testid="session-status" class="mt-1 text-sm text-slate-600 dark:text-slate-400">
-                            {move || session.get().map(|user| match user {
-                                Some(user) => fill(t.signed_in_as, &[&user.email]),
-                                None => t.not_signed_in.to_string(),
-                            })}
-                        </p>
-                    </Transition>
-                </div>
-                <A href="/tickets/new" attr:class="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
-                    {t.sell}
-                </A>
-            </div>
+            <LandingHeader />
             {move || deleted().map(|title| view! { <Notice tone="success" id="deleted">{fill(t.deleted, &[&title])}</Notice> })}
             <Transition fallback=move || view! { <p>{t.loading}</p> }>
                 {move || Suspend::new(async move {
@@ -321,6 +308,31 @@ pub fn LandingPage(data: LandingData) -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The page's heading, who is signed in, and the way to sell.
+#[component]
+fn LandingHeader() -> impl IntoView {
+    let session = use_session();
+    let t = LandingTexts::of(use_locale());
+    view! {
+        <div class="flex flex-wrap items-end justify-between gap-3">
+            <div>
+                <h1 class="text-3xl font-bold tracking-tight">{t.heading}</h1>
+                <Transition fallback=|| ()>
+                    <p data-testid="session-status" class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                        {move || session.get().map(|user| match user {
+                            Some(user) => fill(t.signed_in_as, &[&user.email]),
+                            None => t.not_signed_in.to_string(),
+                        })}
+                    </p>
+                </Transition>
+            </div>
+            <A href="/tickets/new" attr:class="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
+                {t.sell}
+            </A>
+        </div>
     }
 }
 
@@ -424,47 +436,10 @@ enum Viewer {
 #[component]
 pub fn TicketPage(data: TicketData) -> impl IntoView {
     let TicketData { details } = data;
-    let purchase = ServerAction::<CreateOrder>::new();
-    let delete = ServerAction::<DeleteTicket>::new();
-    Effect::watch(
-        move || purchase.version().get(),
-        move |_, _, _| {
-            details.refetch();
-            // A purchase leads to its order's page: focus goes there once it is shown.
-            if purchase.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
-                focus_when_shown("#order-heading".to_string());
-            }
-        },
-        false,
-    );
-    // A delete leads to the landing page, to the notice that says it happened.
-    Effect::watch(
-        move || delete.version().get(),
-        move |_, _, _| {
-            if delete.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
-                focus_when_shown("#deleted".to_string());
-            }
-        },
-        false,
-    );
-    // Live: this ticket reserved, released, sold, edited or deleted shows without a reload. (This
-    // page is a lazy route: the code is in its chunk.)
-    #[cfg(feature = "hydrate")]
-    {
-        let params = leptos_router::hooks::use_params_map();
-        let this = move |id: &str| params.with_untracked(|p| p.get("id")).is_some_and(|shown| shown == id);
-        crate::live::follow(crate::live::TICKETS, &["ticket", "sold"], move |changed| {
-            if changed.is_none_or(|id| this(&id)) {
-                details.refetch();
-            }
-        });
-    }
+    let actions = TicketActions::new(details);
+    follow_this_ticket(details);
     let session = use_session();
-    let purchase_error = action_error(purchase);
-    let delete_error = action_error(delete);
-    let note = "text-slate-600 dark:text-slate-400";
-    let locale = use_locale();
-    let (t, common) = (TicketTexts::of(locale), Common::of(locale));
+    let common = Common::of(use_locale());
     view! {
         <Transition fallback=move || view! { <p>{common.loading}</p> }>
             {move || Suspend::new(async move {
@@ -479,113 +454,180 @@ pub fn TicketPage(data: TicketData) -> impl IntoView {
                             (Some(_), None) => Viewer::SignedIn,
                             (None, None) => Viewer::SignedOut,
                         };
-                        let state = TicketState::of(&ticket);
-                        let price = dollars(ticket.price);
-                        let description = fill(t.description, &[&ticket.title, &price, &state.label(locale)]);
-                        let selling = matches!(viewer, Viewer::Seller) && !matches!(state, TicketState::Sold(_));
-                        let (id, title) = (ticket.id.clone(), ticket.title.clone());
-                        let what_you_can_do = match (&state, viewer) {
-                            (TicketState::OnSale, Viewer::Seller) => {
-                                let edit = format!("/tickets/{id}/edit");
-                                let here = format!("/tickets/{id}");
-                                let question = NodeRef::<leptos::html::Details>::new();
-                                let opener = NodeRef::<leptos::html::Summary>::new();
-                                // "Keep it" closes the question with JavaScript; without, it is a link
-                                // back to this page, where the question is closed.
-                                let keep = move |event: leptos::ev::MouseEvent| {
-                                    if let (Some(question), Some(opener)) = (question.get(), opener.get()) {
-                                        event.prevent_default();
-                                        question.set_open(false);
-                                        let _ = opener.focus();
-                                    }
-                                };
-                                view! {
-                                    <div class="flex flex-wrap items-start gap-3">
-                                        <A href=edit attr:class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">{t.edit}</A>
-                                        // Delete asks first, with or without JavaScript (a disclosure, no
-                                        // `confirm()`). A failed delete opens it again with the error,
-                                        // after a plain form post too.
-                                        <details node_ref=question open=move || delete_error.get().is_some()>
-                                            <summary node_ref=opener class="flex min-h-6 cursor-pointer list-none items-center rounded-lg border border-red-300 px-4 py-2 font-semibold text-red-700 hover:bg-red-50 focus-visible:outline-2 focus-visible:outline-red-600 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950">
-                                                {t.delete_ask}
-                                            </summary>
-                                            <ActionForm action=delete attr:class="mt-3 flex flex-col gap-3 rounded-lg border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
-                                                <FormErrors messages=general_errors(delete_error, &[]) />
-                                                <p class="font-medium">{t.delete_question}</p>
-                                                <input type="hidden" name="id" value=id.clone() />
-                                                <div class="flex flex-wrap gap-3">
-                                                    <button type="submit" disabled=move || delete.pending().get() class="inline-flex min-h-6 items-center rounded-lg bg-red-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-red-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600 disabled:opacity-60">
-                                                        {move || if delete.pending().get() { t.deleting } else { t.delete }}
-                                                    </button>
-                                                    <a href=here on:click=keep class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 bg-white px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
-                                                        {t.keep}
-                                                    </a>
-                                                </div>
-                                            </ActionForm>
-                                        </details>
-                                    </div>
-                                }.into_any()
-                            }
-                            (TicketState::Reserved(hold), Viewer::Seller) => {
-                                let text = fill(t.held_for_seller, &[&until(locale, hold.as_deref())]);
-                                view! { <p class=note>{text}</p> }.into_any()
-                            }
-                            (TicketState::Sold(day), Viewer::Seller) => {
-                                let text = fill(t.sold_by_you, &[&on_day(locale, day.as_deref())]);
-                                view! { <p class=note>{text}</p> }.into_any()
-                            }
-                            (TicketState::Reserved(hold), Viewer::Holder(order)) => {
-                                let text = fill(t.held_by_you, &[&until(locale, hold.as_deref())]);
-                                let href = format!("/orders/{order}");
-                                view! {
-                                    <p class="font-medium">{text}</p>
-                                    <A href=href attr:class="self-start rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">{t.pay}</A>
-                                }.into_any()
-                            }
-                            (TicketState::Sold(day), Viewer::Holder(order)) => {
-                                let text = fill(t.bought_by_you, &[&on_day(locale, day.as_deref())]);
-                                let href = format!("/orders/{order}");
-                                view! {
-                                    <p class="font-medium">{text}</p>
-                                    <A href=href attr:class=LINK>{t.see_order}</A>
-                                }.into_any()
-                            }
-                            (TicketState::OnSale, Viewer::SignedIn | Viewer::Holder(_)) => view! {
-                                <ActionForm action=purchase attr:class="flex flex-col gap-3">
-                                    <FormErrors messages=general_errors(purchase_error, &[]) />
-                                    <input type="hidden" name="ticket_id" value=id.clone() />
-                                    <SubmitButton label=t.purchase pending_label=t.reserving pending=purchase.pending() />
-                                </ActionForm>
-                            }.into_any(),
-                            (TicketState::OnSale, Viewer::SignedOut) => {
-                                let next = format!("/auth/signin?next=/tickets/{id}");
-                                view! { <A href=next attr:class=LINK>{t.sign_in_to_buy}</A> }.into_any()
-                            }
-                            (TicketState::Reserved(_), Viewer::SignedIn | Viewer::SignedOut) => view! {
-                                <p class=note>{t.held_by_someone}</p>
-                            }.into_any(),
-                            (TicketState::Sold(_), Viewer::SignedIn | Viewer::SignedOut) => view! {
-                                <p class=note>{t.sold}</p>
-                            }.into_any(),
-                        };
-                        view! {
-                            <PageMeta title=title.clone() description />
-                            <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-                                <div class="flex flex-wrap items-start justify-between gap-2">
-                                    <h1 class="break-words text-2xl font-bold">{title}</h1>
-                                    <span data-testid="ticket-state" class="rounded-full bg-slate-100 px-3 py-1 text-sm font-medium dark:bg-slate-800">{state.label(locale)}</span>
-                                </div>
-                                <p class="text-xl">{price}</p>
-                                <Show when=move || selling>
-                                    <p data-testid="seller-marker" class="text-sm font-medium text-emerald-700 dark:text-emerald-400">{t.selling}</p>
-                                </Show>
-                                {what_you_can_do}
-                            </article>
-                        }.into_any()
+                        view! { <TicketView ticket viewer actions /> }.into_any()
                     }
                 }
             })}
         </Transition>
+    }
+}
+
+/// The page's two actions, Purchase and Delete, and what each said when it failed.
+#[derive(Clone, Copy)]
+struct TicketActions {
+    purchase: ServerAction<CreateOrder>,
+    delete: ServerAction<DeleteTicket>,
+    purchase_error: Memo<Option<AppError>>,
+    delete_error: Memo<Option<AppError>>,
+}
+
+impl TicketActions {
+    fn new(details: Resource<Result<TicketDetails, AppError>>) -> Self {
+        let (purchase, delete) = (ServerAction::<CreateOrder>::new(), ServerAction::<DeleteTicket>::new());
+        after_each_run(purchase, move || {
+            details.refetch();
+            // A purchase leads to its order's page: focus goes there once it is shown.
+            if purchase.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
+                focus_when_shown("#order-heading".to_string());
+            }
+        });
+        // A delete leads to the landing page, to the notice that says it happened.
+        after_each_run(delete, move || {
+            if delete.value().with_untracked(|value| matches!(value, Some(Ok(())))) {
+                focus_when_shown("#deleted".to_string());
+            }
+        });
+        Self { purchase, delete, purchase_error: action_error(purchase), delete_error: action_error(delete) }
+    }
+}
+
+/// Live: this ticket reserved, released, sold, edited or deleted shows without a reload. (This
+/// page is a lazy route: the code is in its chunk.)
+fn follow_this_ticket(details: Resource<Result<TicketDetails, AppError>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let params = leptos_router::hooks::use_params_map();
+        let this = move |id: &str| params.with_untracked(|p| p.get("id")).is_some_and(|shown| shown == id);
+        crate::live::follow(crate::live::TICKETS, &["ticket", "sold"], move |changed| {
+            if changed.is_none_or(|id| this(&id)) {
+                details.refetch();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = details;
+}
+
+/// The ticket as loaded: its title, state and price, and what this viewer can do with it.
+#[component]
+fn TicketView(ticket: Ticket, viewer: Viewer, actions: TicketActions) -> impl IntoView {
+    let locale = use_locale();
+    let t = TicketTexts::of(locale);
+    let state = TicketState::of(&ticket);
+    let price = dollars(ticket.price);
+    let description = fill(t.description, &[&ticket.title, &price, &state.label(locale)]);
+    let selling = matches!(viewer, Viewer::Seller) && !matches!(state, TicketState::Sold(_));
+    let (id, title, label) = (ticket.id, ticket.title, state.label(locale));
+    view! {
+        <PageMeta title=title.clone() description />
+        <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+            <div class="flex flex-wrap items-start justify-between gap-2">
+                <h1 class="break-words text-2xl font-bold">{title}</h1>
+                <span data-testid="ticket-state" class="rounded-full bg-slate-100 px-3 py-1 text-sm font-medium dark:bg-slate-800">{label}</span>
+            </div>
+            <p class="text-xl">{price}</p>
+            <Show when=move || selling>
+                <p data-testid="seller-marker" class="text-sm font-medium text-emerald-700 dark:text-emerald-400">{t.selling}</p>
+            </Show>
+            <WhatYouCanDo state viewer id actions />
+        </article>
+    }
+}
+
+/// What the viewer can do with the ticket in its state, or why they cannot.
+#[component]
+fn WhatYouCanDo(state: TicketState, viewer: Viewer, id: String, actions: TicketActions) -> impl IntoView {
+    let locale = use_locale();
+    let t = TicketTexts::of(locale);
+    let note = "text-slate-600 dark:text-slate-400";
+    let TicketActions { purchase, purchase_error, .. } = actions;
+    match (state, viewer) {
+        (TicketState::OnSale, Viewer::Seller) => view! { <OwnerControls id actions /> }.into_any(),
+        (TicketState::Reserved(hold), Viewer::Seller) => {
+            let text = fill(t.held_for_seller, &[&until(locale, hold.as_deref())]);
+            view! { <p class=note>{text}</p> }.into_any()
+        }
+        (TicketState::Sold(day), Viewer::Seller) => {
+            let text = fill(t.sold_by_you, &[&on_day(locale, day.as_deref())]);
+            view! { <p class=note>{text}</p> }.into_any()
+        }
+        (TicketState::Reserved(hold), Viewer::Holder(order)) => {
+            let text = fill(t.held_by_you, &[&until(locale, hold.as_deref())]);
+            let href = format!("/orders/{order}");
+            view! {
+                <p class="font-medium">{text}</p>
+                <A href=href attr:class="self-start rounded-lg bg-indigo-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">{t.pay}</A>
+            }
+            .into_any()
+        }
+        (TicketState::Sold(day), Viewer::Holder(order)) => {
+            let text = fill(t.bought_by_you, &[&on_day(locale, day.as_deref())]);
+            let href = format!("/orders/{order}");
+            view! {
+                <p class="font-medium">{text}</p>
+                <A href=href attr:class=LINK>{t.see_order}</A>
+            }
+            .into_any()
+        }
+        (TicketState::OnSale, Viewer::SignedIn | Viewer::Holder(_)) => view! {
+            <ActionForm action=purchase attr:class="flex flex-col gap-3">
+                <FormErrors messages=general_errors(purchase_error, &[]) />
+                <input type="hidden" name="ticket_id" value=id />
+                <SubmitButton label=t.purchase pending_label=t.reserving pending=purchase.pending() />
+            </ActionForm>
+        }
+        .into_any(),
+        (TicketState::OnSale, Viewer::SignedOut) => {
+            let next = format!("/auth/signin?next=/tickets/{id}");
+            view! { <A href=next attr:class=LINK>{t.sign_in_to_buy}</A> }.into_any()
+        }
+        (TicketState::Reserved(_), Viewer::SignedIn | Viewer::SignedOut) => view! { <p class=note>{t.held_by_someone}</p> }.into_any(),
+        (TicketState::Sold(_), Viewer::SignedIn | Viewer::SignedOut) => view! { <p class=note>{t.sold}</p> }.into_any(),
+    }
+}
+
+/// Edit, and Delete behind a question, for the seller of a ticket on sale.
+#[component]
+fn OwnerControls(id: String, actions: TicketActions) -> impl IntoView {
+    let t = TicketTexts::of(use_locale());
+    let TicketActions { delete, delete_error, .. } = actions;
+    let edit = format!("/tickets/{id}/edit");
+    let here = format!("/tickets/{id}");
+    let question = NodeRef::<leptos::html::Details>::new();
+    let opener = NodeRef::<leptos::html::Summary>::new();
+    // "Keep it" closes the question with JavaScript; without, it is a link back to this page,
+    // where the question is closed.
+    let keep = move |event: leptos::ev::MouseEvent| {
+        if let (Some(question), Some(opener)) = (question.get(), opener.get()) {
+            event.prevent_default();
+            question.set_open(false);
+            let _ = opener.focus();
+        }
+    };
+    view! {
+        <div class="flex flex-wrap items-start gap-3">
+            <A href=edit attr:class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:hover:bg-slate-800">{t.edit}</A>
+            // Delete asks first, with or without JavaScript (a disclosure, no `confirm()`). A
+            // failed delete opens it again with the error, after a plain form post too.
+            <details node_ref=question open=move || delete_error.get().is_some()>
+                <summary node_ref=opener class="flex min-h-6 cursor-pointer list-none items-center rounded-lg border border-red-300 px-4 py-2 font-semibold text-red-700 hover:bg-red-50 focus-visible:outline-2 focus-visible:outline-red-600 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950">
+                    {t.delete_ask}
+                </summary>
+                <ActionForm action=delete attr:class="mt-3 flex flex-col gap-3 rounded-lg border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
+                    <FormErrors messages=general_errors(delete_error, &[]) />
+                    <p class="font-medium">{t.delete_question}</p>
+                    <input type="hidden" name="id" value=id />
+                    <div class="flex flex-wrap gap-3">
+                        <button type="submit" disabled=move || delete.pending().get() class="inline-flex min-h-6 items-center rounded-lg bg-red-600 px-4 py-2 font-semibold text-white shadow-sm hover:bg-red-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600 disabled:opacity-60">
+                            {move || if delete.pending().get() { t.deleting } else { t.delete }}
+                        </button>
+                        <a href=here on:click=keep class="inline-flex min-h-6 items-center rounded-lg border border-slate-300 bg-white px-4 py-2 font-semibold hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
+                            {t.keep}
+                        </a>
+                    </div>
+                </ActionForm>
+            </details>
+        </div>
     }
 }
 
