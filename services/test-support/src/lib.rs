@@ -454,11 +454,18 @@ pub struct ConsumerState {
 }
 
 pub async fn consumer_state(nats: &impl Nats, durable: &str) -> ConsumerState {
+    read_consumer_state(nats, durable).await.expect("the durable consumer's state")
+}
+
+/// The consumer's state, or why it could not be read. In a cluster that has just formed (or
+/// lost a server), JetStream's API can time out for a while: a wait for a state reads again
+/// rather than failing the test.
+async fn read_consumer_state(nats: &impl Nats, durable: &str) -> Result<ConsumerState, String> {
     let js = async_nats::jetstream::new(client(nats).await);
     let mut consumer: async_nats::jetstream::consumer::PullConsumer =
-        js.get_consumer_from_stream(durable, "TICKETING").await.expect("the durable consumer exists");
-    let info = consumer.info().await.expect("consumer info");
-    ConsumerState { ack_pending: info.num_ack_pending, pending: info.num_pending, redelivered: info.num_redelivered }
+        js.get_consumer_from_stream(durable, "TICKETING").await.map_err(|error| format!("the durable consumer: {error}"))?;
+    let info = consumer.info().await.map_err(|error| format!("consumer info: {error}"))?;
+    Ok(ConsumerState { ack_pending: info.num_ack_pending, pending: info.num_pending, redelivered: info.num_redelivered })
 }
 
 /// True once the service has created its durable consumer.
@@ -477,8 +484,7 @@ pub async fn all_acked(nats: &impl Nats, durable: &str) -> bool {
     if !consumer_exists(nats, durable).await {
         return false;
     }
-    let state = consumer_state(nats, durable).await;
-    state.ack_pending == 0 && state.pending == 0
+    read_consumer_state(nats, durable).await.is_ok_and(|state| state.ack_pending == 0 && state.pending == 0)
 }
 
 /// Waits until `durable` has handled and acked every event published so far (none left to
@@ -490,11 +496,11 @@ pub async fn wait_acked(nats: &impl Nats, durable: &str, within: Duration) -> Co
     let mut last = None;
     loop {
         if consumer_exists(nats, durable).await {
-            let state = consumer_state(nats, durable).await;
-            if state.ack_pending == 0 && state.pending == 0 {
-                return state;
+            match read_consumer_state(nats, durable).await {
+                Ok(state) if state.ack_pending == 0 && state.pending == 0 => return state,
+                Ok(state) => last = Some(format!("{state:?}")),
+                Err(error) => last = Some(error),
             }
-            last = Some(state);
         }
         assert!(Instant::now() < deadline, "{durable} did not ack every event within {within:?}; last state: {last:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
