@@ -93,59 +93,49 @@ async fn subscribe(
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let subscribers = count("LIVE_SUBSCRIBERS", SUBSCRIBERS)?;
-    let tickets = count("LIVE_TICKETS", TICKETS)?;
-    let sampled = SAMPLED.min(subscribers);
-    let nats = NatsServer::start();
-    let data = tempfile::tempdir()?;
-    let server = WebServer::start(data.path(), &nats.url(), &[]).await?;
-    let (base, pid) = (server.base.clone(), server.child.id());
-    println!("live updates: the release server at {base} (pid {pid}), {subscribers} subscribers of /live/tickets, {tickets} tickets");
-
-    let api = reqwest::Client::builder().cookie_store(true).build()?;
-    api.get(&base).send().await?.error_for_status()?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let (idle, _) = memory(pid);
-    println!("web server RSS, idle after one page: {idle:.1} MiB");
-
-    // The subscribers, a batch at a time, each batch open before the next connects.
+/// Opens `subscribers` streams of `url`, a batch at a time, each batch open before the next
+/// connects; `sampled` of them, spread over the connection order, send their arrival times.
+async fn open_subscribers(
+    url: &str,
+    subscribers: usize,
+    sampled: usize,
+    delivered: &Arc<AtomicU64>,
+) -> anyhow::Result<mpsc::UnboundedReceiver<(String, Instant)>> {
     let streams = reqwest::Client::new();
-    let delivered = Arc::new(AtomicU64::new(0));
-    let (samples_to, mut samples) = mpsc::unbounded_channel();
-    let url = format!("{base}/live/tickets");
+    let (samples_to, samples) = mpsc::unbounded_channel();
     let step = subscribers / sampled;
-    let connecting = Instant::now();
     for first in (0..subscribers).step_by(BATCH) {
         let batch = BATCH.min(subscribers - first);
         let (opened_to, mut opened) = mpsc::channel(batch);
         for i in first..first + batch {
             let sample = (i % step == 0 && i / step < sampled).then(|| samples_to.clone());
-            tokio::spawn(subscribe(streams.clone(), url.clone(), delivered.clone(), sample, opened_to.clone()));
+            tokio::spawn(subscribe(streams.clone(), url.to_string(), delivered.clone(), sample, opened_to.clone()));
         }
         for _ in 0..batch {
             opened.recv().await.context("a subscriber's task ended without a word")??;
         }
     }
-    println!("{subscribers} streams open in {:.2} s", connecting.elapsed().as_secs_f64());
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let (connected, _) = memory(pid);
-    let added = connected - idle;
-    println!(
-        "web server RSS with {subscribers} idle subscribers: {connected:.1} MiB ({added:+.1} MiB, {:.1} KiB per subscriber)",
-        added * 1024.0 / subscribers as f64
-    );
+    Ok(samples)
+}
 
-    let signup = api
-        .post(format!("{base}/api/users/signup"))
-        .json(&json!({ "email": "live-seller@example.com", "password": "live-bench-password" }))
-        .send()
-        .await?;
-    anyhow::ensure!(signup.status().as_u16() == 201, "the seller's sign-up answered {}", signup.status());
+/// When each ticket's event reached the sampled subscribers, measured from the API's 201.
+struct Arrivals {
+    first: Vec<Duration>,
+    last: Vec<Duration>,
+    /// Events that overtook the API's answer (the relay publishes as the transaction commits).
+    before_the_answer: usize,
+}
 
-    // One ticket at a time: its event has reached every sampled subscriber before the next.
-    let (mut first_arrivals, mut last_arrivals, mut before_the_answer) = (Vec::new(), Vec::new(), 0);
+/// Lists `tickets` tickets one at a time: each one's event has reached every sampled subscriber
+/// before the next is listed.
+async fn list_and_time(
+    api: &reqwest::Client,
+    base: &str,
+    tickets: usize,
+    sampled: usize,
+    samples: &mut mpsc::UnboundedReceiver<(String, Instant)>,
+) -> anyhow::Result<Arrivals> {
+    let mut arrivals = Arrivals { first: Vec::new(), last: Vec::new(), before_the_answer: 0 };
     let mut arrived: HashMap<String, Vec<Instant>> = HashMap::new();
     for i in 0..tickets {
         let response = api.post(format!("{base}/api/tickets")).json(&json!({ "title": format!("Live {i}"), "price": 10 })).send().await?;
@@ -169,27 +159,73 @@ async fn main() -> anyhow::Result<()> {
         let (Some(earliest), Some(latest)) = (times.iter().min(), times.iter().max()) else {
             bail!("ticket {id}'s event arrived nowhere");
         };
-        // The event can overtake the API's answer (the relay publishes as the transaction commits).
         if *earliest < answered {
-            before_the_answer += 1;
+            arrivals.before_the_answer += 1;
         }
-        first_arrivals.push(earliest.saturating_duration_since(answered));
-        last_arrivals.push(latest.saturating_duration_since(answered));
+        arrivals.first.push(earliest.saturating_duration_since(answered));
+        arrivals.last.push(latest.saturating_duration_since(answered));
     }
-    println!(
-        "event to browser, from the API's 201 to the ticket's event at the first of {sampled} sampled subscribers: {}",
-        summary(first_arrivals)
-    );
-    println!("  and at the last of them: {}", summary(last_arrivals));
-    println!("  ({before_the_answer} of {tickets} events reached a subscriber before the API's answer reached the bench: counted as 0)");
+    Ok(arrivals)
+}
 
-    // Every subscriber heard every ticket.
-    let expected = (subscribers * tickets) as u64;
+/// Waits (up to [`PATIENCE`]) for `delivered` to reach `expected`, and says how many it reached.
+async fn all_heard(delivered: &AtomicU64, expected: u64) -> u64 {
     let deadline = Instant::now() + PATIENCE;
     while delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let heard = delivered.load(Ordering::Relaxed);
+    delivered.load(Ordering::Relaxed)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let subscribers = count("LIVE_SUBSCRIBERS", SUBSCRIBERS)?;
+    let tickets = count("LIVE_TICKETS", TICKETS)?;
+    let sampled = SAMPLED.min(subscribers);
+    let nats = NatsServer::start();
+    let data = tempfile::tempdir()?;
+    let server = WebServer::start(data.path(), &nats.url(), &[]).await?;
+    let (base, pid) = (server.base.clone(), server.child.id());
+    println!("live updates: the release server at {base} (pid {pid}), {subscribers} subscribers of /live/tickets, {tickets} tickets");
+
+    let api = reqwest::Client::builder().cookie_store(true).build()?;
+    api.get(&base).send().await?.error_for_status()?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (idle, _) = memory(pid);
+    println!("web server RSS, idle after one page: {idle:.1} MiB");
+
+    let delivered = Arc::new(AtomicU64::new(0));
+    let connecting = Instant::now();
+    let mut samples = open_subscribers(&format!("{base}/live/tickets"), subscribers, sampled, &delivered).await?;
+    println!("{subscribers} streams open in {:.2} s", connecting.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (connected, _) = memory(pid);
+    let added = connected - idle;
+    println!(
+        "web server RSS with {subscribers} idle subscribers: {connected:.1} MiB ({added:+.1} MiB, {:.1} KiB per subscriber)",
+        added * 1024.0 / subscribers as f64
+    );
+
+    let signup = api
+        .post(format!("{base}/api/users/signup"))
+        .json(&json!({ "email": "live-seller@example.com", "password": "live-bench-password" }))
+        .send()
+        .await?;
+    anyhow::ensure!(signup.status().as_u16() == 201, "the seller's sign-up answered {}", signup.status());
+
+    let arrivals = list_and_time(&api, &base, tickets, sampled, &mut samples).await?;
+    println!(
+        "event to browser, from the API's 201 to the ticket's event at the first of {sampled} sampled subscribers: {}",
+        summary(arrivals.first)
+    );
+    println!("  and at the last of them: {}", summary(arrivals.last));
+    println!(
+        "  ({} of {tickets} events reached a subscriber before the API's answer reached the bench: counted as 0)",
+        arrivals.before_the_answer
+    );
+
+    let expected = (subscribers * tickets) as u64;
+    let heard = all_heard(&delivered, expected).await;
     println!("ticket events delivered: {heard} of {expected} ({subscribers} subscribers × {tickets} tickets)");
     let (after, peak) = memory(pid);
     println!("web server RSS after the events: {after:.1} MiB (peak {peak:.1} MiB)");

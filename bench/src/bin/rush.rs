@@ -428,33 +428,54 @@ async fn rush(target: &Target) -> anyhow::Result<()> {
     let ceiling_page = get_run(&format!("{ceil}/page"), 64)?;
     versus("server-rendered /, 50 tickets, 64 connections", &get_run(&format!("{base}/"), 64)?, &ceiling_page);
 
-    // The drop: 1,000 tickets from ten sellers, every one known to orders before the doors open.
-    let drop: Vec<String> = {
-        let mut ids = Vec::with_capacity(DROP);
-        for chunk in (0..DROP).collect::<Vec<_>>().chunks(16) {
-            let listed =
-                chunk.iter().map(|&n| sell(target, &client, ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"][n % 10], n));
-            ids.extend(futures_util::future::try_join_all(listed).await?);
-        }
-        ids
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !target.all_delivered().await {
-        anyhow::ensure!(Instant::now() < deadline, "the drop's events were not delivered within a minute");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let drop = list_the_drop(target, &client).await?;
     let buyers = tempfile::NamedTempFile::new()?;
     // A ticket's ten buyers one after another: they are in flight together, as in a real drop
     // where everyone wants the front row at the same second.
     let lines: Vec<String> = (0..BUYERS).map(|b| format!("{} {}", target.token(&format!("buyer{b}")), drop[b / (BUYERS / DROP)])).collect();
     std::fs::write(buyers.path(), lines.join("\n") + "\n")?;
 
-    // Doors open: watch the list and the consumers while wrk runs.
+    let race = race(target, &client, buyers.path()).await?;
+    let verdict = report_race(target, &client, &race).await;
+    signup_burst(target, &client).await;
+    anyhow::ensure!(verdict, "the rush did not end as it must");
+    Ok(())
+}
+
+/// The drop: 1,000 tickets from ten sellers, every one known to orders before the doors open.
+async fn list_the_drop(target: &Target, client: &reqwest::Client) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::with_capacity(DROP);
+    for chunk in (0..DROP).collect::<Vec<_>>().chunks(16) {
+        let listed = chunk.iter().map(|&n| sell(target, client, ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"][n % 10], n));
+        ids.extend(futures_util::future::try_join_all(listed).await?);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !target.all_delivered().await {
+        anyhow::ensure!(Instant::now() < deadline, "the drop's events were not delivered within a minute");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(ids)
+}
+
+/// What the doors' opening measured.
+struct Race {
+    run: WrkRun,
+    /// From the doors' opening: when wrk finished, when the list showed the drop sold out, and
+    /// when every consumer had acked every event.
+    wrk_done: Duration,
+    sold_out: Option<Duration>,
+    delivered: Option<Duration>,
+}
+
+/// Doors open: every buyer in `buyers` sent once by wrk, while the list and the consumers are
+/// watched.
+async fn race(target: &Target, client: &reqwest::Client, buyers: &Path) -> anyhow::Result<Race> {
+    let base = &target.base;
     let started = Instant::now();
     let watch = async {
         let (mut sold_out, mut delivered) = (None, None);
         while delivered.is_none() && started.elapsed() < Duration::from_secs(120) {
-            if sold_out.is_none() && listed(&client, &base).await.is_some_and(|n| n <= 50) {
+            if sold_out.is_none() && listed(client, base).await.is_some_and(|n| n <= 50) {
                 sold_out = Some(started.elapsed());
             }
             if sold_out.is_some() && target.all_delivered().await {
@@ -465,16 +486,21 @@ async fn rush(target: &Target) -> anyhow::Result<()> {
         (sold_out, delivered)
     };
     let url = format!("{base}/api/orders");
-    let path = buyers.path().to_string_lossy().to_string();
-    let race = async {
-        let race = tokio::task::spawn_blocking(move || wrk(&url, RUSH_CONNECTIONS, 120, &format!("{COUNTING}{RACE}"), &[&path])).await;
-        (race, started.elapsed())
+    let path = buyers.to_string_lossy().to_string();
+    let run = async {
+        let run = tokio::task::spawn_blocking(move || wrk(&url, RUSH_CONNECTIONS, 120, &format!("{COUNTING}{RACE}"), &[&path])).await;
+        (run, started.elapsed())
     };
-    let ((sold_out, delivered), (race, wrk_done)) = tokio::join!(watch, race);
-    let race = race??;
-    let (rss, peak) = target.memory();
+    let ((sold_out, delivered), (run, wrk_done)) = tokio::join!(watch, run);
+    Ok(Race { run: run??, wrk_done, sold_out, delivered })
+}
 
-    let (by_status, idle): (BTreeMap<u16, u64>, BTreeMap<u16, u64>) = race.statuses.iter().partition(|(status, _)| **status < 1000);
+/// Prints what the race measured, and says whether it ended as it must: every ticket sold
+/// once, no server error, every buyer answered, the drop gone from the list, every event acked.
+async fn report_race(target: &Target, client: &reqwest::Client, race: &Race) -> bool {
+    let run = &race.run;
+    let (rss, peak) = target.memory();
+    let (by_status, idle): (BTreeMap<u16, u64>, BTreeMap<u16, u64>) = run.statuses.iter().partition(|(status, _)| **status < 1000);
     let created = by_status.get(&201).copied().unwrap_or(0);
     let server_errors: u64 = by_status.iter().filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum();
     let answered: u64 = by_status.values().sum();
@@ -484,45 +510,59 @@ async fn rush(target: &Target) -> anyhow::Result<()> {
         "  answers: {} ({}); no answer: {lost} (socket errors: {})",
         thousands(answered as f64),
         by_status.iter().map(|(s, n)| format!("{s}: {}", thousands(*n as f64))).collect::<Vec<_>>().join(", "),
-        race.socket_kinds
+        run.socket_kinds
     );
     println!(
         "  idle requests once every buyer was sent (GET /healthz): {}",
         idle.iter().map(|(s, n)| format!("{}: {}", s - 1000, thousands(*n as f64))).collect::<Vec<_>>().join(", ")
     );
-    let span = race.span.unwrap_or(race.seconds);
+    let span = run.span.unwrap_or(run.seconds);
     println!(
         "  POST /api/orders: {} answers/s over {span:.2} s (first buyer sent to last answered); latency p50 {:.2} ms, p90 {:.2} ms, \
          p99 {:.2} ms, max {:.2} ms (with the idle requests of the tail)",
         thousands(answered as f64 / span.max(f64::EPSILON)),
-        race.p50,
-        race.p90,
-        race.p99,
-        race.max
+        run.p50,
+        run.p90,
+        run.p99,
+        run.max
     );
     let ms = |d: Option<Duration>| d.map_or("not within 2 minutes".to_string(), |d| format!("{:.0} ms", d.as_secs_f64() * 1000.0));
-    println!("  wrk finished after {:.0} ms; the list showed the drop sold out after {}", wrk_done.as_secs_f64() * 1000.0, ms(sold_out));
-    println!("  every event acked by every consumer (tickets, payments, expiration) after {}", ms(delivered));
+    println!(
+        "  wrk finished after {:.0} ms; the list showed the drop sold out after {}",
+        race.wrk_done.as_secs_f64() * 1000.0,
+        ms(race.sold_out)
+    );
+    println!("  every event acked by every consumer (tickets, payments, expiration) after {}", ms(race.delivered));
     println!("  RSS after the rush, {}: {rss:.1} MiB (peak {peak:.1} MiB)", target.processes());
-    // Another tickets replica hears of the last reservations through a core NATS message, which
-    // can come just after the consumers acked: its kept page may be a second old.
-    let mut still_listed = listed(&client, &base).await;
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while still_listed != Some(50) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        still_listed = listed(&client, &base).await;
-    }
-    let verdict = created == DROP as u64 && server_errors == 0 && lost == 0 && still_listed == Some(50) && delivered.is_some();
+    let still_listed = settled_list(client, &target.base).await;
+    let verdict = created == DROP as u64 && server_errors == 0 && lost == 0 && still_listed == Some(50) && race.delivered.is_some();
     println!(
         "  {}: {created} orders created for {DROP} tickets, {server_errors} server errors, {lost} buyers without an answer, {} listed \
          (the 50 before the drop, none of it)",
         if verdict { "ok" } else { "NOT OK" },
         still_listed.map_or("unreadable".to_string(), |n| n.to_string()),
     );
+    verdict
+}
 
-    // A burst of sign-ups, each from its own address: Argon2 is bounded (one hash per core, a
-    // queue of eight per core; the rest are told to come back). One request each, at once: a
-    // load generator would send the refused ones again at once.
+/// How many tickets the list shows once it has settled on 50, or after two seconds. Another
+/// tickets replica hears of the last reservations through a core NATS message, which can come
+/// just after the consumers acked: its kept page may be a second old.
+async fn settled_list(client: &reqwest::Client, base: &str) -> Option<usize> {
+    let mut still_listed = listed(client, base).await;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while still_listed != Some(50) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        still_listed = listed(client, base).await;
+    }
+    still_listed
+}
+
+/// A burst of sign-ups, each from its own address: Argon2 is bounded (one hash per core, a
+/// queue of eight per core; the rest are told to come back). One request each, at once: a
+/// load generator would send the refused ones again at once.
+async fn signup_burst(target: &Target, client: &reqwest::Client) {
+    let base = &target.base;
     let (before, _) = target.memory();
     let burst = (0..SIGNUPS).map(|n| {
         client
@@ -541,8 +581,6 @@ async fn rush(target: &Target) -> anyhow::Result<()> {
         statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", "),
         target.processes()
     );
-    anyhow::ensure!(verdict, "the rush did not end as it must");
-    Ok(())
 }
 
 #[tokio::main]

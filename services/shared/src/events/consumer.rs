@@ -355,10 +355,59 @@ where
         counter!("events_redelivered_total", "consumer" => spec.durable.clone(), "subject" => label).increment(1);
     }
     let delivery = Delivery { subject: subject.clone(), payload: message.payload.clone(), attempt };
-    // A slow handler (its database slow or reconnecting) keeps its event: another replica would
-    // get it after the ack wait.
+    let outcome = run_holding(&message, handler(delivery), spec, &subject, attempt).await;
+    let reachable = match &outcome {
+        Err(_) => reachable(js, &spec.dependency).await,
+        Ok(_) => true,
+    };
+    let mut count = failures.get(&sequence).copied().unwrap_or(0);
+    let (ack, handled, flow) = match decide(&outcome, attempt, &mut count, || reachable) {
+        Decision::Ack => {
+            failures.remove(&sequence);
+            (AckKind::Ack, "acked", Flow::Continue)
+        }
+        Decision::DeadLetter(reason) => {
+            failures.remove(&sequence);
+            match dead_letter(js, spec, &message, &subject, &reason).await {
+                AckKind::Term => {
+                    counter!("events_dead_lettered_total", "consumer" => spec.durable.clone(), "subject" => label).increment(1);
+                    (AckKind::Term, "dead_lettered", Flow::Continue)
+                }
+                // The dead-letter stream did not take it: the event comes back.
+                other => (other, "retried", Flow::Continue),
+            }
+        }
+        Decision::Retry { delay, pause } => {
+            let (handled, flow) = log_retry(&outcome, pause, &subject, attempt, count, delay);
+            if outcome.is_err() && !pause {
+                failures.insert(sequence, count);
+            }
+            (AckKind::Nak(Some(delay)), handled, flow)
+        }
+    };
+    counter!("events_handled_total", "consumer" => spec.durable.clone(), "subject" => label, "outcome" => handled).increment(1);
+    if let Err(error) = message.ack_with(ack).await {
+        // Not acked means redelivered after ack_wait; handlers are idempotent.
+        tracing::warn!(%subject, %error, "could not acknowledge");
+    }
+    flow
+}
+
+/// Whether what the handlers need answers now.
+/// Runs the handler while holding its event: a slow handler (its database slow or
+/// reconnecting) keeps the event with progress acks, since another replica would get it after
+/// the ack wait, until [`MAX_HOLD`], after which it may never finish and another replica tries.
+async fn run_holding<F>(
+    message: &jetstream::Message,
+    handling: F,
+    spec: &ConsumerSpec,
+    subject: &str,
+    attempt: i64,
+) -> anyhow::Result<Outcome>
+where
+    F: Future<Output = anyhow::Result<Outcome>>,
+{
     let started = std::time::Instant::now();
-    let handling = handler(delivery);
     tokio::pin!(handling);
     let mut still_working = tokio::time::interval_at(tokio::time::Instant::now() + ACK_WAIT / 2, ACK_WAIT / 2);
     let mut holding = true;
@@ -367,7 +416,6 @@ where
             outcome = &mut handling => break outcome,
             _ = still_working.tick(), if holding => {
                 if started.elapsed() >= MAX_HOLD {
-                    // A handler this stuck may never finish: let another replica try.
                     tracing::warn!(%subject, attempt, held = ?started.elapsed(), "event handler still running; letting the event go to another replica");
                     holding = false;
                 } else if let Err(error) = message.ack_with(AckKind::Progress).await {
@@ -381,62 +429,40 @@ where
     if took > SLOW_HANDLER {
         tracing::warn!(%subject, attempt, ?took, "slow event handler: the events behind it wait");
     }
-    let reachable = match &outcome {
-        Err(_) => reachable(js, &spec.dependency).await,
-        Ok(_) => true,
-    };
-    let mut count = failures.get(&sequence).copied().unwrap_or(0);
-    let decision = decide(&outcome, attempt, &mut count, || reachable);
-    let mut flow = Flow::Continue;
-    let (ack, handled) = match decision {
-        Decision::Ack => {
-            failures.remove(&sequence);
-            (AckKind::Ack, "acked")
-        }
-        Decision::DeadLetter(reason) => {
-            failures.remove(&sequence);
-            match dead_letter(js, spec, &message, &subject, &reason).await {
-                AckKind::Term => {
-                    counter!("events_dead_lettered_total", "consumer" => spec.durable.clone(), "subject" => label).increment(1);
-                    (AckKind::Term, "dead_lettered")
-                }
-                // The dead-letter stream did not take it: the event comes back.
-                other => (other, "retried"),
-            }
-        }
-        Decision::Retry { delay, pause } => {
-            let handled = match (&outcome, pause) {
-                (Ok(_), _) if attempt % 100 == 0 => {
-                    tracing::warn!(%subject, attempt, ?delay, "event still waiting for an earlier one");
-                    "waiting"
-                }
-                (Ok(_), _) => {
-                    tracing::debug!(%subject, attempt, ?delay, "event arrived early; waiting");
-                    "waiting"
-                }
-                (Err(error), true) => {
-                    tracing::warn!(%subject, error = format!("{error:#}"), "handler failed while its dependency is unreachable; pausing");
-                    flow = Flow::Pause;
-                    "paused"
-                }
-                (Err(error), false) => {
-                    tracing::warn!(%subject, failures = count, ?delay, error = format!("{error:#}"), "handler failed; will retry");
-                    failures.insert(sequence, count);
-                    "retried"
-                }
-            };
-            (AckKind::Nak(Some(delay)), handled)
-        }
-    };
-    counter!("events_handled_total", "consumer" => spec.durable.clone(), "subject" => label, "outcome" => handled).increment(1);
-    if let Err(error) = message.ack_with(ack).await {
-        // Not acked means redelivered after ack_wait; handlers are idempotent.
-        tracing::warn!(%subject, %error, "could not acknowledge");
-    }
-    flow
+    outcome
 }
 
-/// Whether what the handlers need answers now.
+/// Says why an event goes back, and whether the consumer pauses: the metric's outcome label and
+/// the flow. An event that waits for an earlier one is normal (logged every 100th time); a
+/// failure is not.
+fn log_retry(
+    outcome: &anyhow::Result<Outcome>,
+    pause: bool,
+    subject: &str,
+    attempt: i64,
+    failures: u32,
+    delay: Duration,
+) -> (&'static str, Flow) {
+    match (outcome, pause) {
+        (Ok(_), _) if attempt % 100 == 0 => {
+            tracing::warn!(%subject, attempt, ?delay, "event still waiting for an earlier one");
+            ("waiting", Flow::Continue)
+        }
+        (Ok(_), _) => {
+            tracing::debug!(%subject, attempt, ?delay, "event arrived early; waiting");
+            ("waiting", Flow::Continue)
+        }
+        (Err(error), true) => {
+            tracing::warn!(%subject, error = format!("{error:#}"), "handler failed while its dependency is unreachable; pausing");
+            ("paused", Flow::Pause)
+        }
+        (Err(error), false) => {
+            tracing::warn!(%subject, failures, ?delay, error = format!("{error:#}"), "handler failed; will retry");
+            ("retried", Flow::Continue)
+        }
+    }
+}
+
 async fn reachable(js: &jetstream::Context, dependency: &Dependency) -> bool {
     match dependency {
         Dependency::Database(db) => crate::store::reachable(db).await,
