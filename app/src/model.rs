@@ -191,8 +191,8 @@ mod tests {
             user_id: "u1".into(),
             status,
             expires_at: "2025-01-02T14:05:09.123Z".into(),
-            version: 0,
-            ticket: contract::OrderTicket { id: "t1".into(), title: "Concert".into(), price: Cents(1250), version: 0 },
+            version: 0.into(),
+            ticket: contract::OrderTicket { id: "t1".into(), title: "Concert".into(), price: Cents(1250), version: 0.into() },
             cancel_reason,
         }
     }
@@ -216,7 +216,7 @@ mod tests {
             title: "Concert".into(),
             price: Cents(1250),
             user_id: "u1".into(),
-            version: 0,
+            version: 0.into(),
             order_id: None,
             reserved_until: None,
             sold: false,

@@ -8,9 +8,11 @@
 //! these values (parsing input, storing, publishing) stays in the service; the event payloads
 //! that only services read stay in `shared::events`, which borrows [`OrderStatus`] and
 //! [`Cents`] from here because they are the same values on both wires.
+mod ids;
 mod money;
 mod requests;
 
+pub use ids::{OrderId, PaymentId, TicketId, UserId, Version, VersionOutOfRange};
 pub use money::Cents;
 pub use requests::{Credentials, OrderBody, PaymentBody, PriceInput, SignOutBody, TicketBody};
 use serde::{Deserialize, Serialize};
@@ -23,14 +25,14 @@ pub const SESSION_COOKIE: &str = "session";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ticket {
-    pub id: String,
+    pub id: TicketId,
     pub title: String,
     pub price: Cents,
-    pub user_id: String,
-    pub version: u64,
+    pub user_id: UserId,
+    pub version: Version,
     /// The order holding the ticket, while one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// Until when the holding order may be paid (its `expiresAt`, RFC 3339 UTC), while an unpaid
     /// order holds the ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,14 +118,14 @@ impl CancelReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
-    pub id: String,
-    pub user_id: String,
+    pub id: OrderId,
+    pub user_id: UserId,
     pub status: OrderStatus,
     /// The buyer's deadline, RFC 3339 in UTC, to the millisecond: a card must be submitted
     /// before it; an unpaid order with none at Stripe is cancelled at it.
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
-    pub version: u64,
+    pub version: Version,
     pub ticket: OrderTicket,
     /// Why the order was cancelled, once it is (absent on orders cancelled before reasons were
     /// recorded).
@@ -135,11 +137,11 @@ pub struct Order {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderTicket {
-    pub id: String,
+    pub id: TicketId,
     pub title: String,
     /// The price the buyer is charged.
     pub price: Cents,
-    pub version: u64,
+    pub version: Version,
 }
 
 /// What `POST /api/payments` answers: a payment, or an attempt waiting for the customer's
@@ -148,7 +150,7 @@ pub struct OrderTicket {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
-    pub id: String,
+    pub id: PaymentId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PaymentStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,11 +158,11 @@ pub struct Payment {
 }
 
 impl Payment {
-    pub fn paid(id: String) -> Self {
+    pub fn paid(id: PaymentId) -> Self {
         Self { id, status: None, client_secret: None }
     }
 
-    pub fn needs_action(id: String, client_secret: Option<String>) -> Self {
+    pub fn needs_action(id: PaymentId, client_secret: Option<String>) -> Self {
         Self { id, status: Some(PaymentStatus::RequiresAction), client_secret }
     }
 }
@@ -178,7 +180,7 @@ pub enum PaymentStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
 }
 
@@ -196,7 +198,7 @@ pub struct CurrentUser {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub iat: i64,
 }
@@ -387,7 +389,7 @@ mod tests {
             title: "Concert".into(),
             price: Cents(1250),
             user_id: "u1".into(),
-            version: 0,
+            version: Version::FIRST,
             order_id: None,
             reserved_until: None,
             sold: false,

@@ -8,6 +8,8 @@
 //! past the route reads these.
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{OrderId, TicketId};
+
 /// An email and a password: `POST /api/users/signup` and `/signin`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -105,7 +107,7 @@ impl<'de> Deserialize<'de> for PriceInput {
 pub struct OrderBody {
     /// The ticket to reserve.
     #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1))]
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<TicketId>,
 }
 
 /// The order to pay for, and what to pay with: `POST /api/payments`.
@@ -115,7 +117,7 @@ pub struct OrderBody {
 pub struct PaymentBody {
     /// The order to pay for (the caller's own).
     #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1))]
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// A Stripe PaymentMethod id (`pm_card_visa`; Stripe.js makes real ones) or a legacy card
     /// token (`tok_visa`): letters, digits and `_`, at most 200.
     #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = r"^(pm|tok)_[A-Za-z0-9_]+$", max_length = 200, example = "pm_card_visa"))]

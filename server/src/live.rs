@@ -178,21 +178,24 @@ impl LiveEvent {
 /// telling them. Nothing for a subject the pages do not follow or a payload that cannot be read.
 fn what_changed(subject: &str, payload: &[u8]) -> Vec<(LiveEvent, Duration)> {
     let now = |topic, id, version| (LiveEvent { topic, id, version }, Duration::ZERO);
-    let read = match subject {
-        TicketCreated::SUBJECT => serde_json::from_slice::<TicketCreated>(payload).map(|e| vec![now(Topic::Ticket, e.id, Some(e.version))]),
-        TicketUpdated::SUBJECT => serde_json::from_slice::<TicketUpdated>(payload).map(|e| vec![now(Topic::Ticket, e.id, Some(e.version))]),
-        TicketDeleted::SUBJECT => serde_json::from_slice::<TicketDeleted>(payload).map(|e| vec![now(Topic::Ticket, e.id, Some(e.version))]),
-        OrderCancelled::SUBJECT => {
-            serde_json::from_slice::<OrderCancelled>(payload).map(|e| vec![now(Topic::Order, e.id, Some(e.version))])
-        }
-        OrderCompleted::SUBJECT => serde_json::from_slice::<OrderCompleted>(payload).map(|e| {
-            let mut changes = vec![now(Topic::Order, e.id, Some(e.version))];
-            let sold = LiveEvent { topic: Topic::Sold, id: e.ticket.id, version: None };
-            changes.extend(SOLD_AFTER.map(|after| (sold.clone(), after)));
-            changes
-        }),
-        _ => return Vec::new(),
-    };
+    let read =
+        match subject {
+            TicketCreated::SUBJECT => serde_json::from_slice::<TicketCreated>(payload)
+                .map(|e| vec![now(Topic::Ticket, e.id.into_string(), Some(e.version.get()))]),
+            TicketUpdated::SUBJECT => serde_json::from_slice::<TicketUpdated>(payload)
+                .map(|e| vec![now(Topic::Ticket, e.id.into_string(), Some(e.version.get()))]),
+            TicketDeleted::SUBJECT => serde_json::from_slice::<TicketDeleted>(payload)
+                .map(|e| vec![now(Topic::Ticket, e.id.into_string(), Some(e.version.get()))]),
+            OrderCancelled::SUBJECT => serde_json::from_slice::<OrderCancelled>(payload)
+                .map(|e| vec![now(Topic::Order, e.id.into_string(), Some(e.version.get()))]),
+            OrderCompleted::SUBJECT => serde_json::from_slice::<OrderCompleted>(payload).map(|e| {
+                let mut changes = vec![now(Topic::Order, e.id.into_string(), Some(e.version.get()))];
+                let sold = LiveEvent { topic: Topic::Sold, id: e.ticket.id.into_string(), version: None };
+                changes.extend(SOLD_AFTER.map(|after| (sold.clone(), after)));
+                changes
+            }),
+            _ => return Vec::new(),
+        };
     read.unwrap_or_else(|error| {
         tracing::warn!(subject, %error, "an event the live updates cannot read");
         Vec::new()

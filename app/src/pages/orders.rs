@@ -121,7 +121,7 @@ fn expiry_ms(order: &Order) -> i64 {
 #[server(prefix = "/_fn", endpoint = "purchase")]
 pub async fn create_order(ticket_id: String) -> Result<(), AppError> {
     use forward::*;
-    let body = contract::OrderBody { ticket_id: Some(ticket_id) };
+    let body = contract::OrderBody { ticket_id: Some(ticket_id.into()) };
     let order: Order = call(Service::Orders, Method::POST, "/api/orders", Some(&body)).await?;
     leptos_axum::redirect(&format!("/orders/{}", order.id));
     Ok(())
@@ -150,7 +150,7 @@ pub async fn pay(order_id: String, token: String) -> Result<Option<String>, AppE
 #[cfg(feature = "ssr")]
 async fn charge(order_id: &str, token: &str) -> Result<Option<String>, AppError> {
     use forward::*;
-    let body = contract::PaymentBody { order_id: Some(order_id.to_string()), token: Some(token.to_string()) };
+    let body = contract::PaymentBody { order_id: Some(order_id.into()), token: Some(token.to_string()) };
     let paid: contract::Payment = call(Service::Payments, Method::POST, "/api/payments", Some(&body)).await?;
     if paid.status == Some(contract::PaymentStatus::RequiresAction) {
         let with_stripe_js = use_context::<crate::api::ApiConfig>().is_some_and(|config| config.stripe_publishable_key.is_some());
@@ -425,7 +425,7 @@ fn OrderView(details: OrderDetails, actions: OrderActions, card: RwSignal<String
     let by_buyer = order.cancel_reason == Some(CancelReason::Buyer);
     let title = fill(t.page_title, &[order.ticket.title.as_str()]);
     let description = fill(t.page_description, &[order.ticket.title.as_str(), price.as_str()]);
-    let (order_id, amount_cents) = (order.id.clone(), order.ticket.price.0);
+    let (order_id, amount_cents) = (order.id.to_string(), order.ticket.price.0);
     let publishable_key = details.publishable_key;
     view! {
         <PageMeta title description />

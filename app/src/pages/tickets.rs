@@ -147,8 +147,8 @@ pub async fn get_ticket_details(id: String) -> Result<TicketDetails, AppError> {
     use forward::*;
     let ticket: Ticket = call(Service::Tickets, Method::GET, &item_path("tickets", &id)?, None::<&()>).await?;
     let signed_in = use_context::<http::request::Parts>().is_some_and(|parts| crate::api::ssr::session_token(&parts).is_some());
-    let my_order = match ticket.order_id.as_deref() {
-        Some(order_id) if signed_in && crate::api::is_id(order_id) => {
+    let my_order = match ticket.order_id.as_ref() {
+        Some(order_id) if signed_in && crate::api::is_id(order_id.as_str()) => {
             let path = format!("/api/orders/{order_id}");
             let answer: Result<contract::Order, AppError> = call_quietly(Service::Orders, Method::GET, &path, None::<&()>).await;
             match answer {
@@ -156,7 +156,7 @@ pub async fn get_ticket_details(id: String) -> Result<TicketDetails, AppError> {
                 Err(AppError::Api { status: 401 | 404, .. }) => None,
                 // The page still shows the ticket; only the way to the order is missing.
                 Err(error) => {
-                    tracing::warn!(%error, order_id, "could not tell whose order holds a ticket");
+                    tracing::warn!(%error, %order_id, "could not tell whose order holds a ticket");
                     None
                 }
             }
@@ -282,7 +282,7 @@ pub fn LandingPage(data: LandingData) -> impl IntoView {
                             view! {
                                 <ul class="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label=t.list_label>
                                     {list.into_iter().enumerate().map(|(index, ticket)| {
-                                        let own = me.as_deref() == Some(ticket.user_id.as_str());
+                                        let own = me.as_ref() == Some(&ticket.user_id);
                                         // After "Load more", focus goes to the first ticket it brought.
                                         let first_new = !landed && index > 0 && index + PAGE == count();
                                         view! { <TicketCard ticket index own first_new /> }
@@ -404,7 +404,7 @@ pub fn NewTicketPage() -> impl IntoView {
 pub struct TicketDetails {
     pub ticket: Ticket,
     /// The visitor's order that reserved or bought the ticket, if it is theirs.
-    pub my_order: Option<String>,
+    pub my_order: Option<contract::OrderId>,
 }
 
 /// What `/tickets/:id` loads. Its lazy route starts it (`LazyRoute::data`) while the page's
@@ -425,7 +425,7 @@ impl TicketData {
 enum Viewer {
     Seller,
     /// Reserved or bought it through this order.
-    Holder(String),
+    Holder(contract::OrderId),
     SignedIn,
     SignedOut,
 }
@@ -517,7 +517,7 @@ fn TicketView(ticket: Ticket, viewer: Viewer, actions: TicketActions) -> impl In
     let price = dollars(ticket.price);
     let description = fill(t.description, &[&ticket.title, &price, &state.label(locale)]);
     let selling = matches!(viewer, Viewer::Seller) && !matches!(state, TicketState::Sold(_));
-    let (id, title, label) = (ticket.id, ticket.title, state.label(locale));
+    let (id, title, label) = (ticket.id.into_string(), ticket.title, state.label(locale));
     view! {
         <PageMeta title=title.clone() description />
         <article class="mx-auto flex w-full max-w-xl flex-col gap-4 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
@@ -679,7 +679,7 @@ pub fn EditTicketPage(data: TicketData) -> impl IntoView {
                                 view! {
                                     <ActionForm action=action attr:class="flex flex-col gap-4" attr:novalidate=true>
                                         <FormErrors messages=general_errors(error, TICKET_FIELDS) />
-                                        <input type="hidden" name="id" value=ticket.id.clone() />
+                                        <input type="hidden" name="id" value=ticket.id.to_string() />
                                         <Field name="title" label=t.title value=ticket.title.clone() error=field_error(error, "title") first_invalid=first_invalid(error, TICKET_FIELDS, "title") />
                                         <Field name="price" label=t.price inputmode="decimal" value=ticket.price.to_string() error=field_error(error, "price") first_invalid=first_invalid(error, TICKET_FIELDS, "price") />
                                         <SubmitButton label=t.save pending_label=t.saving pending=action.pending() />

@@ -75,18 +75,24 @@ async fn fill(db: &Db) -> anyhow::Result<Vec<String>> {
     for n in 0..TICKETS {
         let id = uuid::Uuid::now_v7().simple().to_string();
         let row = TicketRow {
-            id: id.clone(),
+            id: id.clone().into(),
             title: format!("bench {n}"),
             price: 1_000,
             user_id: "seller".into(),
-            version: 0,
+            version: contract::Version::FIRST,
             order_id: None,
             reserved_until: None,
             sold: false,
             sold_at: None,
             deleted: false,
         };
-        let event = TicketCreated { id: id.clone(), version: 0, title: row.title.clone(), price: Cents(1_000), user_id: "seller".into() };
+        let event = TicketCreated {
+            id: row.id.clone(),
+            version: contract::Version::FIRST,
+            title: row.title.clone(),
+            price: Cents(1_000),
+            user_id: "seller".into(),
+        };
         tickets::store::insert(db, &row, OutboxRecord::new(&event)?).await?;
         ids.push(id);
     }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use contract::{Credentials, CurrentUser as CurrentUserView, ErrorBody, SessionUser, SignOutBody, User};
+use contract::{Credentials, CurrentUser as CurrentUserView, ErrorBody, SessionUser, SignOutBody, User, UserId};
 use shared::extract::{ApiJson, ClientAddr};
 use shared::openapi::Common;
 use shared::session::{CurrentUser, Sessions, SESSION_COOKIE};
@@ -109,9 +109,9 @@ async fn signup(
             return Err(error.into());
         }
     };
-    let id = uuid::Uuid::now_v7().simple().to_string();
+    let id = UserId::from(uuid::Uuid::now_v7().simple().to_string());
     // The unique index decides between concurrent sign-ups, not a prior lookup.
-    match store::insert_user(&state.db, &id, email.as_str(), &hash).await? {
+    match store::insert_user(&state.db, &id, &email, &hash).await? {
         Insert::EmailTaken => return Err(ApiError::field(ErrorCode::EmailInUse, "email", "Email in use")),
         Insert::Created => {}
     }
@@ -268,7 +268,7 @@ impl AppState {
 
     /// A fresh session token in a cookie that lives exactly as long as the token; the session
     /// is recorded, so that signing out everywhere can end it.
-    async fn session_cookie(&self, id: &str, email: &str) -> Result<Cookie<'static>, ApiError> {
+    async fn session_cookie(&self, id: &UserId, email: &str) -> Result<Cookie<'static>, ApiError> {
         let (token, claims) = self.sessions.issue_session(id, email)?;
         if let Some(sid) = &claims.sid {
             store::record_session(&self.db, &store::IssuedSession { sid, user_id: id, expires: claims.exp }).await?;

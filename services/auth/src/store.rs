@@ -1,6 +1,9 @@
 //! The auth service's own database: users, with a unique index on the email so two concurrent
 //! sign-ups for one address cannot both succeed; and the sessions it issued, so that signing out
 //! everywhere can end each of them.
+use contract::UserId;
+
+use crate::domain::UserEmail;
 use serde::Serialize;
 use shared::events::nats::revoked_session_subject;
 use shared::events::outbox::{self, OutboxRecord};
@@ -25,7 +28,7 @@ const USER_EMAIL: &str = "user_email";
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct UserRecord {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
 }
@@ -42,14 +45,14 @@ pub enum Insert {
 /// transaction conflict on the unique index's entry instead of reading it as taken. Written
 /// again, the loser finds the winner's entry and answers `EmailTaken`, the race it was; the
 /// conflict itself is never the client's answer (it used to be a 500).
-pub async fn insert_user(db: &Db, id: &str, email: &str, password_hash: &str) -> Result<Insert, surrealdb::Error> {
+pub async fn insert_user(db: &Db, id: &UserId, email: &UserEmail, password_hash: &str) -> Result<Insert, surrealdb::Error> {
     let mut attempt = 0u64;
     loop {
         attempt += 1;
         let result = db
             .query("CREATE $user SET email = $email, password_hash = $hash")
-            .bind(("user", RecordId::new("user", id)))
-            .bind(("email", email.to_string()))
+            .bind(("user", RecordId::new("user", id.as_str())))
+            .bind(("email", email.as_str().to_string()))
             .bind(("hash", password_hash.to_string()))
             .await
             .and_then(|response| response.check());
@@ -77,7 +80,7 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>, s
 /// A session issued: its id, whose it is and when its token expires (unix seconds).
 pub struct IssuedSession<'a> {
     pub sid: &'a str,
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub expires: i64,
 }
 
@@ -91,7 +94,7 @@ pub async fn record_session(db: &Db, session: &IssuedSession<'_>) -> Result<(), 
              DELETE session WHERE expires_at < time::now();",
         )
         .bind(("issued", RecordId::new("session", session.sid)))
-        .bind(("user_id", session.user_id.to_string()))
+        .bind(("user_id", session.user_id.clone()))
         .bind(("expires", session.expires))
         .await?;
     let errors = response.take_errors();
@@ -102,7 +105,7 @@ pub async fn record_session(db: &Db, session: &IssuedSession<'_>) -> Result<(), 
 }
 
 /// The sessions of `user_id` that have not expired, with their expiry (unix seconds).
-pub async fn live_sessions(db: &Db, user_id: &str) -> Result<Vec<(String, i64)>, surrealdb::Error> {
+pub async fn live_sessions(db: &Db, user_id: &UserId) -> Result<Vec<(String, i64)>, surrealdb::Error> {
     #[derive(SurrealValue)]
     struct Live {
         sid: String,
@@ -110,7 +113,7 @@ pub async fn live_sessions(db: &Db, user_id: &str) -> Result<Vec<(String, i64)>,
     }
     let mut response = db
         .query("SELECT record::id(id) AS sid, time::unix(expires_at) AS expires FROM session WHERE user_id = $user_id AND expires_at > time::now()")
-        .bind(("user_id", user_id.to_string()))
+        .bind(("user_id", user_id.clone()))
         .await?;
     let live: Vec<Live> = response.take(0)?;
     Ok(live.into_iter().map(|l| (l.sid, l.expires)).collect())
@@ -121,14 +124,14 @@ pub async fn live_sessions(db: &Db, user_id: &str) -> Result<Vec<(String, i64)>,
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Revoked<'a> {
-    user_id: &'a str,
+    user_id: &'a UserId,
     until: i64,
 }
 
 /// Ends `sessions` (their ids and expiries), all of `user_id`: each is deleted and its end put
 /// into the revoked sessions' bucket through the outbox, in one transaction, so that every
 /// service hears of it however the process fares after the commit.
-pub async fn end_sessions(db: &Db, user_id: &str, sessions: &[(String, i64)]) -> Result<(), TxError> {
+pub async fn end_sessions(db: &Db, user_id: &UserId, sessions: &[(String, i64)]) -> Result<(), TxError> {
     if sessions.is_empty() {
         return Ok(());
     }

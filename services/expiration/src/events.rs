@@ -18,6 +18,7 @@
 //! trace of the purchase.
 use async_nats::jetstream;
 use async_nats::HeaderMap;
+use contract::OrderId;
 use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{Event, ExpirationComplete, OrderCreated};
 use time::format_description::well_known::Rfc3339;
@@ -42,7 +43,7 @@ pub async fn handle(js: &jetstream::Context, delivery: Delivery) -> anyhow::Resu
         Err(outcome) => return Ok(outcome),
     };
     // The id becomes a subject token: anything else than a plain id could address other subjects.
-    if event.id.is_empty() || !event.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if event.id.as_str().is_empty() || !event.id.as_str().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Ok(Outcome::Reject(format!("order id {:?} cannot name a schedule", event.id)));
     }
     schedule(js, &event.id, event.expires_at).await?;
@@ -53,7 +54,7 @@ pub async fn handle(js: &jetstream::Context, delivery: Delivery) -> anyhow::Resu
 /// Stores the schedule and waits for the stream's ack, so `order.created` is acked only once its
 /// expiry is durable. `Nats-Msg-Id` makes a redelivered `order.created` store it once. The
 /// current span's trace context goes with it to the fired `expiration.complete`.
-pub async fn schedule(js: &jetstream::Context, order_id: &str, at: time::OffsetDateTime) -> anyhow::Result<()> {
+pub async fn schedule(js: &jetstream::Context, order_id: &OrderId, at: time::OffsetDateTime) -> anyhow::Result<()> {
     let at = at.to_offset(time::UtcOffset::UTC).format(&Rfc3339)?;
     let mut headers = HeaderMap::new();
     headers.insert("Nats-Schedule", format!("@at {at}").as_str());
@@ -62,7 +63,7 @@ pub async fn schedule(js: &jetstream::Context, order_id: &str, at: time::OffsetD
     for (name, value) in shared::telemetry::current_trace_headers() {
         headers.insert(name, value);
     }
-    let payload = serde_json::to_vec(&ExpirationComplete { order_id: order_id.to_string() })?;
+    let payload = serde_json::to_vec(&ExpirationComplete { order_id: order_id.clone() })?;
     js.publish_with_headers(format!("{SCHEDULE_PREFIX}.{order_id}"), headers, payload.into())
         .await?
         .await

@@ -1,10 +1,7 @@
 use std::fmt;
 
+use contract::TicketId;
 use shared::error::{Coded, ErrorCode};
-
-/// The ticket an order is for: any non-empty id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketId(String);
 
 /// A `ticketId` missing or blank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,15 +19,10 @@ impl Coded for TicketIdMissing {
     }
 }
 
-impl TicketId {
-    pub fn parse(raw: Option<String>) -> Result<Self, TicketIdMissing> {
-        match raw.map(|id| id.trim().to_string()) {
-            Some(id) if !id.is_empty() => Ok(Self(id)),
-            _ => Err(TicketIdMissing),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+/// The ticket an order is for: any non-empty id, trimmed (an unknown one is the route's 404).
+pub fn ticket_to_order(raw: Option<TicketId>) -> Result<TicketId, TicketIdMissing> {
+    match raw.map(|id| id.as_str().trim().to_string()) {
+        Some(id) if !id.is_empty() => Ok(TicketId::from(id)),
+        _ => Err(TicketIdMissing),
     }
 }

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use ::metrics::histogram;
+use contract::{TicketId, UserId, Version};
 use shared::events::consumer::{apply_next, ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{
     Event, OrderCompleted, OrderStatus, PaymentCreated, PaymentExpired, TicketCreated, TicketDeleted, TicketRef, TicketUpdated,
@@ -54,15 +55,15 @@ pub async fn handle(db: Db, delivery: Delivery) -> anyhow::Result<Outcome> {
 }
 
 /// The replica a ticket event describes.
-fn replica(id: String, title: String, price: contract::Cents, user_id: String, version: u64) -> TicketReplica {
-    TicketReplica { id, title, price: price.0, user_id, version: version as i64, deleted: false }
+fn replica(id: TicketId, title: String, price: contract::Cents, user_id: UserId, version: Version) -> TicketReplica {
+    TicketReplica { id, title, price: price.0, user_id, version, deleted: false }
 }
 
 async fn ticket_created(db: &Db, event: TicketCreated) -> anyhow::Result<Outcome> {
     let replica = replica(event.id, event.title, event.price, event.user_id, event.version);
     // An existing replica means a duplicate delivery: no effect.
     if store::insert_ticket(db, &replica).await? {
-        tracing::info!(ticket.id = %replica.id, version = replica.version, "ticket replica created");
+        tracing::info!(ticket.id = %replica.id, version = %replica.version, "ticket replica created");
     }
     Ok(Outcome::Ack)
 }
@@ -81,7 +82,7 @@ async fn apply_version(db: &Db, replica: TicketReplica) -> anyhow::Result<Outcom
 }
 
 async fn ticket_updated(db: &Db, event: TicketUpdated) -> anyhow::Result<Outcome> {
-    let (id, version) = (event.id.clone(), event.version as i64);
+    let (id, version) = (event.id.clone(), event.version);
     // A reservation (it names its order) repeats the ticket as it was: only an edit, which names
     // none, can change what an order was made against. So a rush's reservations cost no check.
     let edit = event.order_id.is_none();
@@ -100,7 +101,7 @@ async fn ticket_updated(db: &Db, event: TicketUpdated) -> anyhow::Result<Outcome
 /// replaced or sell at one the buyer never saw. Only when the replica is at `version`: an old
 /// event delivered again describes a ticket that has moved on. `false` when the order changed
 /// meanwhile (look again).
-async fn cancel_if_changed(db: &Db, ticket_id: &str, version: i64) -> anyhow::Result<bool> {
+async fn cancel_if_changed(db: &Db, ticket_id: &TicketId, version: Version) -> anyhow::Result<bool> {
     let Some(ticket) = store::get_ticket(db, ticket_id).await?.filter(|t| t.version == version && !t.deleted) else {
         return Ok(true);
     };
@@ -121,7 +122,7 @@ async fn ticket_deleted(db: &Db, event: TicketDeleted) -> anyhow::Result<Outcome
     let Some(current) = store::get_ticket(db, &event.id).await? else {
         return Ok(Outcome::Wait(EARLY));
     };
-    let replica = TicketReplica { version: event.version as i64, deleted: true, ..current };
+    let replica = TicketReplica { version: event.version, deleted: true, ..current };
     let outcome = apply_version(db, replica).await?;
     if matches!(outcome, Outcome::Ack) {
         // An order placed before the deletion arrived must not keep a ticket that is gone, even
@@ -182,7 +183,7 @@ async fn payment_created(db: &Db, event: PaymentCreated) -> anyhow::Result<Outco
         return Ok(Outcome::Ack);
     }
     let completed =
-        OrderCompleted { id: order.id.clone(), version: order.version as u64 + 1, ticket: TicketRef { id: order.ticket_id.clone() } };
+        OrderCompleted { id: order.id.clone(), version: order.version.next()?, ticket: TicketRef { id: order.ticket_id.clone() } };
     let record = OutboxRecord::new(&completed)?;
     if store::close(db, &order, Closing::Complete, record).await? {
         Ok(Outcome::Ack)

@@ -8,7 +8,7 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use contract::{Cents, ErrorBody, Order, OrderBody};
+use contract::{Cents, ErrorBody, Order, OrderBody, OrderId, TicketId, UserId, Version};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, OrderCreated, OrderStatus, OrderTicket};
 use shared::extract::ApiJson;
@@ -18,7 +18,7 @@ use shared::{parse_fields, ApiError, ErrorCode};
 
 use shared::timestamp::rfc3339;
 
-use crate::domain::TicketId;
+use crate::domain::ticket_to_order;
 use crate::store::{self, Closing, NewOrder, OrderRow, Placed};
 
 /// What the handlers share. Only the session verifier is taken on its own (`RequireUser`,
@@ -62,7 +62,7 @@ impl Turns {
         Self { stripes: (0..Self::STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(), keys: Default::default() }
     }
 
-    async fn take(&self, ticket_id: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    async fn take(&self, ticket_id: &TicketId) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         use std::hash::BuildHasher;
         let stripe = self.keys.hash_one(ticket_id) as usize % self.stripes.len();
         tokio::time::timeout(Self::PATIENCE, self.stripes[stripe].lock()).await.ok()
@@ -134,10 +134,10 @@ async fn create(
     RequireUser(user): RequireUser,
     ApiJson(body): ApiJson<OrderBody>,
 ) -> Result<(StatusCode, Json<Order>), ApiError> {
-    parse_fields!(ticket_id = "ticketId": TicketId::parse(body.ticket_id));
-    let turn = state.turns.take(ticket_id.as_str()).await;
+    parse_fields!(ticket_id = "ticketId": ticket_to_order(body.ticket_id));
+    let turn = state.turns.take(&ticket_id).await;
     for _ in 0..ATTEMPTS {
-        let (ticket, holder) = store::ticket_and_holder(&state.db, ticket_id.as_str()).await?;
+        let (ticket, holder) = store::ticket_and_holder(&state.db, &ticket_id).await?;
         let ticket = ticket.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
         if ticket.user_id == user.id {
             return Err(ApiError::bad_request(ErrorCode::BuyOwnTicket, "You cannot buy your own ticket"));
@@ -145,16 +145,16 @@ async fn create(
         if holder.is_some() {
             return Err(reserved());
         }
-        let id = uuid::Uuid::now_v7().simple().to_string();
+        let id = OrderId::from(uuid::Uuid::now_v7().simple().to_string());
         let expires_at = time::OffsetDateTime::now_utc() + state.expiration_window;
         let expires = rfc3339(expires_at);
         let event = OrderCreated {
             id: id.clone(),
-            version: 0,
+            version: Version::FIRST,
             status: OrderStatus::Created,
             user_id: user.id.clone(),
             expires_at,
-            ticket: OrderTicket { id: ticket.id.clone(), price: Cents(ticket.price), version: ticket.version as u64 },
+            ticket: OrderTicket { id: ticket.id.clone(), price: Cents(ticket.price), version: ticket.version },
         };
         let new = NewOrder { id: &id, user_id: &user.id, max_holds: state.max_holds, ticket: &ticket, expires_at: &expires };
         match store::place(&state.db, &new, OutboxRecord::new(&event)?).await? {
@@ -173,7 +173,7 @@ async fn create(
             }
         }
     }
-    Err(ApiError::Internal(anyhow::anyhow!("ticket {} kept changing while ordering it", ticket_id.as_str())))
+    Err(ApiError::Internal(anyhow::anyhow!("ticket {} kept changing while ordering it", ticket_id)))
 }
 
 /// The caller's orders, in every status, newest first.
@@ -194,9 +194,9 @@ async fn list(State(state): State<AppState>, RequireUser(user): RequireUser) -> 
     Ok(Json(rows.iter().map(OrderRow::view).collect()))
 }
 
-async fn owned(state: &AppState, id: &str, user_id: &str) -> Result<OrderRow, ApiError> {
+async fn owned(state: &AppState, id: &OrderId, user_id: &UserId) -> Result<OrderRow, ApiError> {
     let row = store::get_order(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    if row.user_id != user_id {
+    if row.user_id != *user_id {
         return Err(ApiError::Unauthorized);
     }
     Ok(row)
@@ -217,7 +217,7 @@ async fn owned(state: &AppState, id: &str, user_id: &str) -> Result<OrderRow, Ap
         (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
     )
 )]
-async fn show(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
+async fn show(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<OrderId>) -> Result<Json<Order>, ApiError> {
     Ok(Json(owned(&state, &id, &user.id).await?.view()))
 }
 
@@ -238,7 +238,7 @@ async fn show(State(state): State<AppState>, RequireUser(user): RequireUser, Pat
         (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
     )
 )]
-async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn cancel(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<OrderId>) -> Result<StatusCode, ApiError> {
     for _ in 0..ATTEMPTS {
         let row = owned(&state, &id, &user.id).await?;
         match row.status() {

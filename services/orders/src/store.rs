@@ -1,7 +1,7 @@
 //! The orders service's own database: orders, a replica of each ticket, and one reservation per
 //! ticket. The reservation's record id is the ticket's id, so a second active order for a ticket
 //! cannot be written: the database refuses it, whatever the timing.
-use contract::{CancelReason, Cents, Order, OrderTicket};
+use contract::{CancelReason, Cents, Order, OrderId, OrderTicket, TicketId, UserId, Version};
 use shared::events::outbox::{self, OutboxRecord};
 use shared::events::{OrderCancelled, OrderStatus, TicketRef};
 use shared::store::{commit, Db, ResultExt, TxError};
@@ -46,31 +46,31 @@ DEFINE FIELD IF NOT EXISTS placed_at ON buyer TYPE datetime;
 const TICKET: &str = "ticket";
 const RESERVATION: &str = "reservation";
 
-pub fn ticket(id: &str) -> RecordId {
-    RecordId::new(TICKET, id)
+pub fn ticket(id: &TicketId) -> RecordId {
+    RecordId::new(TICKET, id.as_str())
 }
 
-fn order(id: &str) -> RecordId {
-    RecordId::new("orders", id)
+fn order(id: &OrderId) -> RecordId {
+    RecordId::new("orders", id.as_str())
 }
 
-fn reservation(ticket_id: &str) -> RecordId {
-    RecordId::new(RESERVATION, ticket_id)
+fn reservation(ticket_id: &TicketId) -> RecordId {
+    RecordId::new(RESERVATION, ticket_id.as_str())
 }
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct TicketReplica {
-    pub id: String,
+    pub id: TicketId,
     pub title: String,
     pub price: i64,
-    pub user_id: String,
-    pub version: i64,
+    pub user_id: UserId,
+    pub version: Version,
     pub deleted: bool,
 }
 
 const TICKET_FIELDS: &str = "record::id(id) AS id, title, price, user_id, version, deleted";
 
-pub async fn get_ticket(db: &Db, id: &str) -> Result<Option<TicketReplica>, surrealdb::Error> {
+pub async fn get_ticket(db: &Db, id: &TicketId) -> Result<Option<TicketReplica>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {TICKET_FIELDS} FROM ONLY $ticket")).bind(("ticket", ticket(id))).await?;
     response.take(0)
 }
@@ -78,7 +78,7 @@ pub async fn get_ticket(db: &Db, id: &str) -> Result<Option<TicketReplica>, surr
 /// The ticket's replica and the order holding it, if any, in one round trip: in a rush most
 /// buyers find the ticket taken, and this read answers them without a transaction. (It decides
 /// nothing: the transaction in [`place`] still refuses a second reservation.)
-pub async fn ticket_and_holder(db: &Db, id: &str) -> Result<(Option<TicketReplica>, Option<String>), surrealdb::Error> {
+pub async fn ticket_and_holder(db: &Db, id: &TicketId) -> Result<(Option<TicketReplica>, Option<OrderId>), surrealdb::Error> {
     let mut response = db
         .query(format!("SELECT {TICKET_FIELDS} FROM ONLY $ticket; SELECT VALUE order_id FROM ONLY $reservation;"))
         .bind(("ticket", ticket(id)))
@@ -89,15 +89,15 @@ pub async fn ticket_and_holder(db: &Db, id: &str) -> Result<(Option<TicketReplic
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct OrderRow {
-    pub id: String,
-    pub user_id: String,
+    pub id: OrderId,
+    pub user_id: UserId,
     pub status: String,
     pub expires_at: String,
-    pub version: i64,
-    pub ticket_id: String,
+    pub version: Version,
+    pub ticket_id: TicketId,
     pub ticket_title: String,
     pub ticket_price: i64,
-    pub ticket_version: i64,
+    pub ticket_version: Version,
     /// Why the order was cancelled (a [`CancelReason`]); none on orders cancelled before reasons
     /// were recorded.
     pub cancel_reason: Option<String>,
@@ -114,12 +114,12 @@ impl OrderRow {
             user_id: self.user_id.clone(),
             status: self.status(),
             expires_at: self.expires_at.clone(),
-            version: self.version as u64,
+            version: self.version,
             ticket: OrderTicket {
                 id: self.ticket_id.clone(),
                 title: self.ticket_title.clone(),
                 price: Cents(self.ticket_price),
-                version: self.ticket_version as u64,
+                version: self.ticket_version,
             },
             cancel_reason: self.cancel_reason.as_deref().and_then(CancelReason::parse),
         }
@@ -130,22 +130,22 @@ const ORDER_FIELDS: &str = "record::id(id) AS id, user_id, status, expires_at, v
     ticket_title ?? ticket.title AS ticket_title, ticket_price ?? ticket.price AS ticket_price, \
     ticket_version ?? ticket.version AS ticket_version, cancel_reason";
 
-pub async fn get_order(db: &Db, id: &str) -> Result<Option<OrderRow>, surrealdb::Error> {
+pub async fn get_order(db: &Db, id: &OrderId) -> Result<Option<OrderRow>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {ORDER_FIELDS} FROM ONLY $order")).bind(("order", order(id))).await?;
     response.take(0)
 }
 
 /// The caller's orders, newest first (ids are UUIDv7).
-pub async fn list_orders(db: &Db, user_id: &str) -> Result<Vec<OrderRow>, surrealdb::Error> {
+pub async fn list_orders(db: &Db, user_id: &UserId) -> Result<Vec<OrderRow>, surrealdb::Error> {
     let mut response = db
         .query(format!("SELECT {ORDER_FIELDS} FROM orders WHERE user_id = $user ORDER BY id DESC"))
-        .bind(("user", user_id.to_string()))
+        .bind(("user", user_id.clone()))
         .await?;
     response.take(0)
 }
 
 /// The order holding a ticket, if any.
-pub async fn reservation_of(db: &Db, ticket_id: &str) -> Result<Option<String>, surrealdb::Error> {
+pub async fn reservation_of(db: &Db, ticket_id: &TicketId) -> Result<Option<OrderId>, surrealdb::Error> {
     let mut response = db.query("SELECT VALUE order_id FROM ONLY $reservation").bind(("reservation", reservation(ticket_id))).await?;
     response.take(0)
 }
@@ -162,8 +162,8 @@ pub enum Placed {
 }
 
 pub struct NewOrder<'a> {
-    pub id: &'a str,
-    pub user_id: &'a str,
+    pub id: &'a OrderId,
+    pub user_id: &'a UserId,
     /// How many open orders (`created`, `awaiting:payment`) the buyer may hold, this one included.
     pub max_holds: u32,
     /// The ticket's replica as read: the order is made against exactly this version.
@@ -200,9 +200,9 @@ pub async fn place(db: &Db, new: &NewOrder<'_>, event: OutboxRecord) -> Result<P
         .bind(("price", new.ticket.price))
         .bind(("reservation", reservation(&new.ticket.id)))
         .bind(("order", order(new.id)))
-        .bind(("order_id", new.id.to_string()))
-        .bind(("user_id", new.user_id.to_string()))
-        .bind(("buyer", RecordId::new("buyer", new.user_id)))
+        .bind(("order_id", new.id.clone()))
+        .bind(("user_id", new.user_id.clone()))
+        .bind(("buyer", RecordId::new("buyer", new.user_id.as_str())))
         .bind(("max_holds", i64::from(new.max_holds)))
         .bind(("expires_at", new.expires_at.to_string()));
     match write.commit().await.map(|_| Placed::Created).on_constraint(RESERVATION, || Placed::Reserved) {
@@ -235,7 +235,7 @@ pub enum Closing {
 /// one too); `false` if it changed meanwhile. The buyer's route ([`Closing::Cancel`]) and the
 /// event handlers (expiry, a withdrawn ticket) both cancel through here.
 pub async fn cancel(db: &Db, row: &OrderRow, closing: Closing) -> anyhow::Result<bool> {
-    let event = OrderCancelled { id: row.id.clone(), version: row.version as u64 + 1, ticket: TicketRef { id: row.ticket_id.clone() } };
+    let event = OrderCancelled { id: row.id.clone(), version: row.version.next()?, ticket: TicketRef { id: row.ticket_id.clone() } };
     Ok(close(db, row, closing, OutboxRecord::new(&event)?).await?)
 }
 
@@ -243,7 +243,7 @@ pub async fn cancel(db: &Db, row: &OrderRow, closing: Closing) -> anyhow::Result
 /// ticket's reservation back and records why. `false` when the order changed meanwhile (or is no
 /// longer open). A cancelled order is never in `from`, so it keeps its first reason.
 pub async fn close(db: &Db, row: &OrderRow, closing: Closing, event: OutboxRecord) -> Result<bool, TxError> {
-    let (order_id, ticket_id, version) = (row.id.as_str(), row.ticket_id.as_str(), row.version);
+    let (order_id, ticket_id, version) = (&row.id, &row.ticket_id, row.version);
     const OPEN: &str = "['created', 'awaiting:payment']";
     const RELEASE: &str = "DELETE $reservation WHERE order_id = $order_id;";
     let (status, from, reason, release) = match closing {
@@ -265,7 +265,7 @@ pub async fn close(db: &Db, row: &OrderRow, closing: Closing, event: OutboxRecor
     );
     let write = outbox::write(db, &statements, [event])
         .bind(("order", order(order_id)))
-        .bind(("order_id", order_id.to_string()))
+        .bind(("order_id", order_id.clone()))
         .bind(("reservation", reservation(ticket_id)))
         .bind(("version", version))
         .bind(("status", status.as_str().to_string()))

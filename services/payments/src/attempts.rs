@@ -23,6 +23,7 @@
 //! word only, so an order is never cancelled under a charge made in time.
 use std::time::Duration;
 
+use contract::{OrderId, PaymentId, UserId};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{PaymentCreated, PaymentExpired};
 use shared::store::Db;
@@ -36,10 +37,10 @@ use crate::store::{self, AttemptRow, Begun, Charge, OrderReplica, Settled};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The charge settled the order; the payment's id.
-    Paid(String),
+    Paid(PaymentId),
     /// The customer must authenticate (3-D Secure) before anything is charged; the attempt's
     /// id, and Stripe.js's secret for the challenge.
-    NeedsAction { attempt_id: String, client_secret: Option<String> },
+    NeedsAction { attempt_id: PaymentId, client_secret: Option<String> },
     /// Declined: nothing charged; Stripe's message for the buyer.
     Declined(String),
     /// Charged, but the order was cancelled meanwhile: the charge is being refunded.
@@ -131,7 +132,7 @@ impl Attempts {
     /// order is held against other attempts), creates the intent and records its id, then
     /// confirms it, and concludes on Stripe's answer. See the module's notes for why in that
     /// order. The caller has checked that the order is the buyer's.
-    pub async fn charge(&self, buyer: &str, order: &OrderReplica, token: &PaymentToken) -> Result<Outcome, ChargeRefused> {
+    pub async fn charge(&self, buyer: &UserId, order: &OrderReplica, token: &PaymentToken) -> Result<Outcome, ChargeRefused> {
         let attempt = self.begin(buyer, order, token).await?;
         let intent_id = match self.gateway.create_intent(&attempt).await {
             Ok(id) => id,
@@ -151,7 +152,7 @@ impl Attempts {
             tracing::warn!(order.id = %order.id, attempt.id = %attempt.id, "attempt ended before its intent was recorded; not confirmed");
             return Err(ChargeRefused::Stopped);
         }
-        match self.gateway.confirm(&attempt.id, &intent_id).await {
+        match self.gateway.confirm(attempt.id.as_str(), &intent_id).await {
             Ok(intent) => Ok(self.conclude(&attempt, &intent).await?),
             Err(ChargeError::Declined(message)) => {
                 self.end_refused(&attempt, &intent_id, &message).await?;
@@ -170,8 +171,8 @@ impl Attempts {
 
     /// Records a new attempt, unless the order cannot take one. A write that lost a race with
     /// another one on the order is tried again, a few times.
-    async fn begin(&self, buyer: &str, order: &OrderReplica, token: &PaymentToken) -> Result<AttemptRow, ChargeRefused> {
-        let attempt_id = uuid::Uuid::now_v7().simple().to_string();
+    async fn begin(&self, buyer: &UserId, order: &OrderReplica, token: &PaymentToken) -> Result<AttemptRow, ChargeRefused> {
+        let attempt_id = PaymentId::from(uuid::Uuid::now_v7().simple().to_string());
         let new = store::NewAttempt {
             id: &attempt_id,
             order_id: &order.id,
@@ -252,7 +253,7 @@ impl Attempts {
     }
 
     /// Whether `expiration.complete` has closed the order.
-    async fn closed(&self, order_id: &str) -> anyhow::Result<bool> {
+    async fn closed(&self, order_id: &OrderId) -> anyhow::Result<bool> {
         Ok(store::get_order(&self.db, order_id).await?.is_some_and(|order| order.closed))
     }
 
@@ -261,8 +262,8 @@ impl Attempts {
     /// in flight. `false` when its replica has not arrived yet (the event waits for it). The
     /// challenges are cancelled beside the consumer, which a slow Stripe must not hold up; one
     /// that cannot be cancelled now is the reconciler's, due in `store::CHALLENGE_CHECK`.
-    pub async fn expire(&self, order_id: &str) -> anyhow::Result<bool> {
-        let lapse = OutboxRecord::new(&PaymentExpired { order_id: order_id.to_string() })?;
+    pub async fn expire(&self, order_id: &OrderId) -> anyhow::Result<bool> {
+        let lapse = OutboxRecord::new(&PaymentExpired { order_id: order_id.clone() })?;
         let Some(challenged) = store::close(&self.db, order_id, lapse).await? else {
             return Ok(false);
         };
@@ -339,7 +340,7 @@ impl Attempts {
     async fn recorded(&self, attempt: &AttemptRow) -> anyhow::Result<Outcome> {
         let order = store::get_order(&self.db, &attempt.order_id).await?;
         Ok(match order {
-            Some(order) if order.payment_id.as_deref() == Some(attempt.id.as_str()) => Outcome::Paid(attempt.id.clone()),
+            Some(order) if order.payment_id.as_ref() == Some(&attempt.id) => Outcome::Paid(attempt.id.clone()),
             Some(order) if order.payment_id.is_some() => Outcome::AlreadyPaid,
             _ => Outcome::Cancelled,
         })

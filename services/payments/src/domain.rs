@@ -1,6 +1,7 @@
 //! What a payment request is made of, parsed once at the edge.
 use std::fmt;
 
+use contract::OrderId;
 use shared::error::{Coded, ErrorCode};
 
 /// Why a payment request's field was refused.
@@ -31,20 +32,11 @@ impl Coded for PaymentInputError {
     }
 }
 
-/// The order to pay: any non-empty id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderId(String);
-
-impl OrderId {
-    pub fn parse(raw: Option<String>) -> Result<Self, PaymentInputError> {
-        match raw.map(|id| id.trim().to_string()) {
-            Some(id) if !id.is_empty() => Ok(Self(id)),
-            _ => Err(PaymentInputError::OrderIdRequired),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+/// The order to pay: any non-empty id, trimmed (an unknown one is the route's 404).
+pub fn order_to_pay(raw: Option<OrderId>) -> Result<OrderId, PaymentInputError> {
+    match raw.map(|id| id.as_str().trim().to_string()) {
+        Some(id) if !id.is_empty() => Ok(OrderId::from(id)),
+        _ => Err(PaymentInputError::OrderIdRequired),
     }
 }
 

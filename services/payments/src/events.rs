@@ -3,6 +3,7 @@
 //! time runs out (`expiration.complete`; see `attempts` for the deadline). Idempotent.
 use std::time::Duration;
 
+use contract::{OrderId, Version};
 use shared::events::consumer::{apply_next, ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::{Event, ExpirationComplete, OrderCancelled, OrderCompleted, OrderCreated, OrderStatus};
 use shared::store::Db;
@@ -68,7 +69,7 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
         price: event.ticket.price.0,
         status: event.status.as_str().to_string(),
         expires_at: event.expires_at.format(&time::format_description::well_known::Rfc3339)?,
-        version: event.version as i64,
+        version: event.version,
         payment_id: None,
         closed: false,
         lapsed: false,
@@ -79,8 +80,7 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
 }
 
 /// The order replica's status by the version rule (`shared::events::consumer::apply_next`).
-async fn apply(db: &Db, order_id: &str, version: u64, status: OrderStatus) -> anyhow::Result<Outcome> {
+async fn apply(db: &Db, order_id: &OrderId, version: Version, status: OrderStatus) -> anyhow::Result<Outcome> {
     let current = store::get_order(db, order_id).await?.map(|c| c.version);
-    let version = version as i64;
     apply_next(current, version, EARLY, async move || Ok(store::apply_status(db, order_id, version, status).await?)).await
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use ::metrics::{counter, histogram};
 
+use contract::PaymentId;
 use serde::Serialize;
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_client_core::{RequestBuilder, StripeMethod};
@@ -33,7 +34,7 @@ pub struct Intent {
     pub id: String,
     pub state: IntentState,
     /// The attempt it was made for, from its metadata.
-    pub attempt_id: Option<String>,
+    pub attempt_id: Option<PaymentId>,
     /// In the currency's smallest unit (cents), and the currency's ISO code, lower case: a
     /// webhook settles an attempt only for the amount and currency the attempt asked.
     pub amount: i64,
@@ -73,7 +74,7 @@ impl From<&PaymentIntent> for Intent {
         Self {
             id: intent.id.to_string(),
             state,
-            attempt_id: intent.metadata.get("attempt_id").cloned(),
+            attempt_id: intent.metadata.get("attempt_id").cloned().map(PaymentId::from),
             amount: intent.amount,
             currency: intent.currency.to_string().to_ascii_lowercase(),
         }
@@ -166,7 +167,8 @@ impl Gateway {
     /// (the same attempt) is the same intent. Returns its id.
     pub async fn create_intent(&self, attempt: &AttemptRow) -> Result<String, ChargeError> {
         let key = idempotency_key(&format!("attempt-{}", attempt.id))?;
-        let metadata = HashMap::from([("order_id".to_string(), attempt.order_id.clone()), ("attempt_id".to_string(), attempt.id.clone())]);
+        let metadata =
+            HashMap::from([("order_id".to_string(), attempt.order_id.to_string()), ("attempt_id".to_string(), attempt.id.to_string())]);
         let token = PaymentToken::parse(Some(attempt.token.clone())).map_err(|why| ChargeError::Failed(why.to_string()))?;
         let call = async {
             let result = match token {
@@ -229,7 +231,7 @@ impl Gateway {
     }
 
     /// Refunds a PaymentIntent in full; `payment_id` keys the call so a retry is one refund.
-    pub async fn refund(&self, payment_id: &str, intent_id: &str) -> Result<String, ChargeError> {
+    pub async fn refund(&self, payment_id: &PaymentId, intent_id: &str) -> Result<String, ChargeError> {
         let key = idempotency_key(&format!("refund-{payment_id}"))?;
         let call = async {
             let result = CreateRefund::new()

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use contract::PaymentId;
 use shared::store::Db;
 use tokio::sync::Notify;
 
@@ -76,7 +77,7 @@ fn retry_in(attempts: i64) -> Duration {
 async fn refund_due(db: &Db, gateway: &Gateway) -> anyhow::Result<()> {
     // Refunds that met Stripe down or failing this pass: left for the next one, without
     // holding up the rest.
-    let mut skipped: Vec<String> = Vec::new();
+    let mut skipped: Vec<PaymentId> = Vec::new();
     let mut trouble = None;
     let mut in_a_row = 0;
     'pass: loop {
@@ -154,7 +155,7 @@ pub async fn command(config: &crate::PaymentsConfig) -> Option<std::process::Exi
                 Ok(())
             }
             Some("retry") => {
-                let count = store::unpark_refunds(&db, args.get(2).map(String::as_str)).await?;
+                let count = store::unpark_refunds(&db, args.get(2).cloned().map(PaymentId::from).as_ref()).await?;
                 println!("{count} parked refund(s) due again");
                 Ok(())
             }

@@ -7,7 +7,7 @@ use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use contract::{ErrorBody, Payment, PaymentBody};
+use contract::{ErrorBody, OrderId, Payment, PaymentBody};
 use serde::Serialize;
 use shared::extract::ApiJson;
 use shared::openapi::Common;
@@ -17,7 +17,7 @@ use stripe_webhook::{EventObject, Webhook, WebhookError};
 use utoipa::ToSchema;
 
 use crate::attempts::{ChargeRefused, Outcome};
-use crate::domain::{OrderId, PaymentToken, RefundState};
+use crate::domain::{order_to_pay, PaymentToken, RefundState};
 use crate::gateway::{ChargeError, Intent};
 use crate::store;
 
@@ -130,10 +130,10 @@ async fn create(
     ApiJson(body): ApiJson<PaymentBody>,
 ) -> Result<(StatusCode, Json<Payment>), ApiError> {
     parse_fields!(
-        order_id = "orderId": OrderId::parse(body.order_id),
+        order_id = "orderId": order_to_pay(body.order_id),
         token = "token": PaymentToken::parse(body.token),
     );
-    let order = store::get_order(&state.attempts.db, order_id.as_str()).await?.ok_or(ApiError::NotFound)?;
+    let order = store::get_order(&state.attempts.db, &order_id).await?.ok_or(ApiError::NotFound)?;
     if order.user_id != user.id {
         return Err(ApiError::Unauthorized);
     }
@@ -183,7 +183,7 @@ fn internal(error: anyhow::Error) -> ApiError {
     }
 }
 
-fn charge_error(order_id: &str, error: ChargeError) -> ApiError {
+fn charge_error(order_id: &OrderId, error: ChargeError) -> ApiError {
     match error {
         ChargeError::Declined(message) => declined(message),
         ChargeError::UnknownMethod(message) => ApiError::field(ErrorCode::TokenUnknown, "token", message),

@@ -18,6 +18,7 @@
 //! two of them (two replicas ending two attempts) cannot both miss or both find it. A closed order
 //! waiting for its attempts has a `closing` row, which the reconciler sweeps: it lapses what a
 //! lost transaction missed, and, past the deadline's wait, an order whose card never comes back.
+use contract::{OrderId, PaymentId, UserId, Version};
 use shared::events::outbox::{self, OutboxRecord};
 
 use crate::domain::{AttemptState, Ending, RefundState};
@@ -97,23 +98,25 @@ const WEBHOOK_EVENT: &str = "webhook_event";
 const PAYMENT: &str = "payment";
 const PAYMENT_STRIPE: &str = "payment_stripe";
 
-fn order(id: &str) -> RecordId {
-    RecordId::new(ORDERS, id)
+fn order(id: &OrderId) -> RecordId {
+    RecordId::new(ORDERS, id.as_str())
 }
 
-fn payment(id: &str) -> RecordId {
-    RecordId::new(PAYMENT, id)
+fn payment(id: &PaymentId) -> RecordId {
+    RecordId::new(PAYMENT, id.as_str())
 }
 
-fn attempt(id: &str) -> RecordId {
-    RecordId::new("attempt", id)
+/// An attempt's record: a charge it makes becomes the payment of the same id.
+fn attempt(id: &PaymentId) -> RecordId {
+    RecordId::new("attempt", id.as_str())
 }
 
 /// A payment attempt: one card submitted for one order.
 #[derive(Debug, Clone, PartialEq, Eq, SurrealValue)]
 pub struct AttemptRow {
-    pub id: String,
-    pub order_id: String,
+    /// The id the payment takes if this attempt charges.
+    pub id: PaymentId,
+    pub order_id: OrderId,
     /// In cents.
     pub amount: i64,
     pub token: String,
@@ -151,7 +154,7 @@ const STALE: &str = "STALE";
 /// The order, or its buyer, has had as many cards refused as the limits allow.
 const DECLINES: &str = "TOO_MANY_DECLINES";
 
-pub async fn get_attempt(db: &Db, id: &str) -> Result<Option<AttemptRow>, surrealdb::Error> {
+pub async fn get_attempt(db: &Db, id: &PaymentId) -> Result<Option<AttemptRow>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {ATTEMPT_FIELDS} FROM ONLY $attempt")).bind(("attempt", attempt(id))).await?;
     response.take(0)
 }
@@ -190,10 +193,10 @@ impl Default for DeclineLimits {
 
 /// A card submitted for an order, about to be recorded as an attempt.
 pub struct NewAttempt<'a> {
-    pub id: &'a str,
-    pub order_id: &'a str,
+    pub id: &'a PaymentId,
+    pub order_id: &'a OrderId,
     /// The buyer submitting it, whose refused cards are counted.
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     /// In cents.
     pub amount: i64,
     pub token: &'a str,
@@ -233,10 +236,10 @@ pub async fn begin_attempt(db: &Db, new: &NewAttempt<'_>) -> Result<Begun, TxErr
         ))
         .bind(("order", order(new.order_id)))
         .bind(("attempt", attempt(new.id)))
-        .bind(("payer", RecordId::new("payer", new.user_id)))
-        .bind(("attempt_id", new.id.to_string()))
-        .bind(("order_id", new.order_id.to_string()))
-        .bind(("user_id", new.user_id.to_string()))
+        .bind(("payer", RecordId::new("payer", new.user_id.as_str())))
+        .bind(("attempt_id", new.id.clone()))
+        .bind(("order_id", new.order_id.clone()))
+        .bind(("user_id", new.user_id.clone()))
         .bind(("per_order", i64::from(new.limits.per_order)))
         .bind(("per_buyer", i64::from(new.limits.per_buyer_per_hour)))
         .bind(("amount", new.amount))
@@ -246,8 +249,8 @@ pub async fn begin_attempt(db: &Db, new: &NewAttempt<'_>) -> Result<Begun, TxErr
         .bind(("check_after", surrealdb::types::Duration::from(new.check_after)));
     match commit(query).await {
         Ok(_) => Ok(Begun::Started(AttemptRow {
-            id: new.id.to_string(),
-            order_id: new.order_id.to_string(),
+            id: new.id.clone(),
+            order_id: new.order_id.clone(),
             amount: new.amount,
             token: new.token.to_string(),
             state: AttemptState::Pending.as_str().to_string(),
@@ -270,13 +273,12 @@ pub async fn begin_attempt(db: &Db, new: &NewAttempt<'_>) -> Result<Begun, TxErr
 /// on a request that took too long) or holds another intent, and then the intent must not be
 /// confirmed. `true` again for the intent it already holds.
 pub async fn set_intent(db: &Db, pending: &AttemptRow, intent_id: &str) -> Result<bool, surrealdb::Error> {
-    let attempt_id = pending.id.as_str();
     let mut response = db
         .query(
             "UPDATE $attempt SET intent_id = $intent_id WHERE intent_id = NONE AND state = 'pending' RETURN NONE;
              SELECT VALUE intent_id FROM ONLY $attempt;",
         )
-        .bind(("attempt", attempt(attempt_id)))
+        .bind(("attempt", attempt(&pending.id)))
         .bind(("intent_id", intent_id.to_string()))
         .await?;
     let held: Option<String> = response.take(1)?;
@@ -310,8 +312,8 @@ const SETTLED: &str = "LET $now = (SELECT status, payment_id, lapsed_at FROM ONL
         DELETE $closing;
     };";
 
-fn closing(order_id: &str) -> RecordId {
-    RecordId::new("closing", order_id)
+fn closing(order_id: &OrderId) -> RecordId {
+    RecordId::new("closing", order_id.as_str())
 }
 
 /// Ends an attempt that charged nothing (`failed`, `abandoned`) or waits for the customer
@@ -323,7 +325,7 @@ fn closing(order_id: &str) -> RecordId {
 /// writes the same whichever goes first, so a conflict is met by running it again; it used to
 /// answer the buyer a 500 (found by `scripts/fuzz`).
 pub async fn end_attempt(db: &Db, ended: &AttemptRow, ending: Ending, error: Option<&str>, lapse: OutboxRecord) -> Result<(), TxError> {
-    let (attempt_id, order_id) = (ended.id.as_str(), ended.order_id.as_str());
+    let (attempt_id, order_id) = (&ended.id, &ended.order_id);
     let mut tries = 1;
     loop {
         // The order's row is written even when the attempt does not hold it (see the module's note).
@@ -340,8 +342,8 @@ pub async fn end_attempt(db: &Db, ended: &AttemptRow, ending: Ending, error: Opt
             .bind(("order", order(order_id)))
             .bind(("closing", closing(order_id)))
             .bind(("force", false))
-            .bind(("order_id", order_id.to_string()))
-            .bind(("attempt_id", attempt_id.to_string()))
+            .bind(("order_id", order_id.clone()))
+            .bind(("attempt_id", attempt_id.clone()))
             .bind(("state", ending.state().as_str().to_string()))
             .bind(("error", error.map(str::to_string)));
         match write.commit().await {
@@ -355,7 +357,7 @@ pub async fn end_attempt(db: &Db, ended: &AttemptRow, ending: Ending, error: Opt
 /// attempt is in flight; otherwise it waits in `closing`. Returns the attempts waiting for their
 /// customer (3-D Secure), which the caller cancels at Stripe, their next check made due in
 /// [`CHALLENGE_CHECK`] in case it cannot; `None` when the order's replica is not here yet.
-pub async fn close(db: &Db, order_id: &str, lapse: OutboxRecord) -> Result<Option<Vec<AttemptRow>>, TxError> {
+pub async fn close(db: &Db, order_id: &OrderId, lapse: OutboxRecord) -> Result<Option<Vec<AttemptRow>>, TxError> {
     if get_order(db, order_id).await?.is_none() {
         return Ok(None);
     }
@@ -374,7 +376,7 @@ pub async fn close(db: &Db, order_id: &str, lapse: OutboxRecord) -> Result<Optio
             .bind(("closing", closing(order_id)))
             .bind(("force", false))
             .bind(("challenge_check", surrealdb::types::Duration::from(CHALLENGE_CHECK)))
-            .bind(("order_id", order_id.to_string()));
+            .bind(("order_id", order_id.clone()));
         match write.commit().await {
             Err(TxError::Conflict) if tries < CONFLICT_TRIES => tries += 1,
             Err(error) => return Err(error),
@@ -383,7 +385,7 @@ pub async fn close(db: &Db, order_id: &str, lapse: OutboxRecord) -> Result<Optio
     }
     let mut response = db
         .query(format!("SELECT {ATTEMPT_FIELDS} FROM attempt WHERE order_id = $order_id AND state = 'action' ORDER BY id"))
-        .bind(("order_id", order_id.to_string()))
+        .bind(("order_id", order_id.clone()))
         .await?;
     Ok(Some(response.take(0)?))
 }
@@ -402,7 +404,7 @@ pub async fn sweep_closing(db: &Db, wait: std::time::Duration, limit: usize) -> 
         .query("SELECT VALUE record::id(id) FROM closing WHERE closed_at <= time::now() - 5s ORDER BY closed_at LIMIT $limit")
         .bind(("limit", limit as i64))
         .await?;
-    let waiting: Vec<String> = response.take(0)?;
+    let waiting: Vec<OrderId> = response.take(0)?;
     let mut lapsed = 0;
     for order_id in waiting {
         let lapse = OutboxRecord::new(&shared::events::PaymentExpired { order_id: order_id.clone() })?;
@@ -445,7 +447,7 @@ pub async fn unsettled_attempts(db: &Db, limit: usize) -> Result<Vec<AttemptRow>
 }
 
 /// Counts a check of an attempt and sets the next one `after` from now.
-pub async fn checked(db: &Db, attempt_id: &str, after: std::time::Duration) -> Result<(), surrealdb::Error> {
+pub async fn checked(db: &Db, attempt_id: &PaymentId, after: std::time::Duration) -> Result<(), surrealdb::Error> {
     db.query("UPDATE $attempt SET checks += 1, check_after = time::now() + $after")
         .bind(("attempt", attempt(attempt_id)))
         .bind(("after", surrealdb::types::Duration::from(after)))
@@ -487,15 +489,15 @@ pub async fn refunded_at_stripe(db: &Db, intent_id: &str, in_full: bool) -> Resu
 /// What payments knows of an order, from the orders service's events.
 #[derive(Debug, Clone, SurrealValue)]
 pub struct OrderReplica {
-    pub id: String,
-    pub user_id: String,
+    pub id: OrderId,
+    pub user_id: UserId,
     /// In cents.
     pub price: i64,
     pub status: String,
     pub expires_at: String,
-    pub version: i64,
+    pub version: Version,
     /// The payment that settled the order, once there is one.
-    pub payment_id: Option<String>,
+    pub payment_id: Option<PaymentId>,
     /// `expiration.complete` came: no attempt may begin, and one waiting for its customer is cancelled.
     pub closed: bool,
     /// `payment.expired` was written: orders cancels it, and a charge for it is refunded.
@@ -508,7 +510,7 @@ impl OrderReplica {
     }
 }
 
-pub async fn get_order(db: &Db, id: &str) -> Result<Option<OrderReplica>, surrealdb::Error> {
+pub async fn get_order(db: &Db, id: &OrderId) -> Result<Option<OrderReplica>, surrealdb::Error> {
     let mut response = db
         .query(
             "SELECT record::id(id) AS id, user_id, price, status, expires_at, version, payment_id, closed_at != NONE AS closed, lapsed_at != NONE AS lapsed FROM ONLY $order",
@@ -520,8 +522,8 @@ pub async fn get_order(db: &Db, id: &str) -> Result<Option<OrderReplica>, surrea
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct PaymentRow {
-    pub id: String,
-    pub order_id: String,
+    pub id: PaymentId,
+    pub order_id: OrderId,
     pub stripe_id: String,
     pub amount: i64,
     /// As stored; read it with [`PaymentRow::refund_state`].
@@ -542,23 +544,23 @@ impl PaymentRow {
 const PAYMENT_FIELDS: &str =
     "record::id(id) AS id, order_id, stripe_id, amount, refund, refund_id, refund_attempts ?? 0 AS refund_attempts, refund_error";
 
-pub async fn get_payment(db: &Db, id: &str) -> Result<Option<PaymentRow>, surrealdb::Error> {
+pub async fn get_payment(db: &Db, id: &PaymentId) -> Result<Option<PaymentRow>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {PAYMENT_FIELDS} FROM ONLY $payment")).bind(("payment", payment(id))).await?;
     response.take(0)
 }
 
-pub async fn payments_of(db: &Db, order_id: &str) -> Result<Vec<PaymentRow>, surrealdb::Error> {
+pub async fn payments_of(db: &Db, order_id: &OrderId) -> Result<Vec<PaymentRow>, surrealdb::Error> {
     let mut response = db
         .query(format!("SELECT {PAYMENT_FIELDS} FROM payment WHERE order_id = $order_id ORDER BY id"))
-        .bind(("order_id", order_id.to_string()))
+        .bind(("order_id", order_id.clone()))
         .await?;
     response.take(0)
 }
 
 /// A charge Stripe accepted, for an attempt (whose id the payment takes).
 pub struct Charge<'a> {
-    pub payment_id: &'a str,
-    pub order_id: &'a str,
+    pub payment_id: &'a PaymentId,
+    pub order_id: &'a OrderId,
     pub stripe_id: &'a str,
     pub amount: i64,
 }
@@ -599,8 +601,8 @@ pub async fn settle(db: &Db, charge: &Charge<'_>, event: OutboxRecord) -> Result
         .bind(("closing", closing(charge.order_id)))
         .bind(("payment", payment(charge.payment_id)))
         .bind(("attempt", attempt(charge.payment_id)))
-        .bind(("payment_id", charge.payment_id.to_string()))
-        .bind(("order_id", charge.order_id.to_string()))
+        .bind(("payment_id", charge.payment_id.clone()))
+        .bind(("order_id", charge.order_id.clone()))
         .bind(("stripe_id", charge.stripe_id.to_string()))
         .bind(("amount", charge.amount));
     // A payment of this id or this charge exists: the same charge was kept for a refund already.
@@ -633,15 +635,15 @@ pub async fn keep_for_refund(db: &Db, charge: &Charge<'_>) -> Result<(), TxError
         .bind(("payment", payment(charge.payment_id)))
         .bind(("attempt", attempt(charge.payment_id)))
         .bind(("order", order(charge.order_id)))
-        .bind(("payment_id", charge.payment_id.to_string()))
-        .bind(("order_id", charge.order_id.to_string()))
+        .bind(("payment_id", charge.payment_id.clone()))
+        .bind(("order_id", charge.order_id.clone()))
         .bind(("stripe_id", charge.stripe_id.to_string()))
         .bind(("amount", charge.amount));
     commit(query).await.map(|_| ()).on_constraint(PAYMENT, || ()).on_constraint(PAYMENT_STRIPE, || ())
 }
 
 /// Refunds due now but those in `skip`: a refund Stripe refused waits until its next try.
-pub async fn due_refunds(db: &Db, limit: usize, skip: &[String]) -> Result<Vec<PaymentRow>, surrealdb::Error> {
+pub async fn due_refunds(db: &Db, limit: usize, skip: &[PaymentId]) -> Result<Vec<PaymentRow>, surrealdb::Error> {
     let mut response = db
         .query(format!(
             "SELECT {PAYMENT_FIELDS} FROM payment WHERE refund = 'due' AND (refund_after = NONE OR refund_after <= time::now())
@@ -687,7 +689,7 @@ pub async fn refunds_in(db: &Db, state: RefundState) -> Result<Vec<PaymentRow>, 
 /// Records that Stripe refused a refund: tried again after `retry_in`, or parked.
 pub async fn refund_refused(
     db: &Db,
-    payment_id: &str,
+    payment_id: &PaymentId,
     attempts: i64,
     error: &str,
     retry_in: Option<std::time::Duration>,
@@ -711,13 +713,13 @@ pub async fn refund_refused(
 }
 
 /// Makes parked refunds (all, or one) due again, with their attempts counted from zero.
-pub async fn unpark_refunds(db: &Db, payment_id: Option<&str>) -> Result<usize, surrealdb::Error> {
+pub async fn unpark_refunds(db: &Db, payment_id: Option<&PaymentId>) -> Result<usize, surrealdb::Error> {
     let target = if payment_id.is_some() { "$payment" } else { "payment" };
     let mut response = db
         .query(format!(
             "UPDATE {target} SET refund = 'due', refund_attempts = 0, refund_after = NONE WHERE refund = 'parked' RETURN VALUE id"
         ))
-        .bind(("payment", payment(payment_id.unwrap_or_default())))
+        .bind(("payment", payment_id.map(payment)))
         .await?;
     let changed: Vec<RecordId> = response.take(0)?;
     Ok(changed.len())
@@ -748,7 +750,7 @@ pub async fn insert_order(db: &Db, replica: &OrderReplica) -> Result<bool, TxErr
 
 /// Applies an order's new status at exactly `version` (the replica's + 1). A cancelled order's
 /// payment, if it has one, becomes due for a refund in the same transaction.
-pub async fn apply_status(db: &Db, order_id: &str, version: i64, status: OrderStatus) -> Result<bool, TxError> {
+pub async fn apply_status(db: &Db, order_id: &OrderId, version: Version, status: OrderStatus) -> Result<bool, TxError> {
     let refund = if status == OrderStatus::Cancelled {
         // The payments of this order by their index, then the refund check: given both
         // conditions, SurrealDB 3.3 also walked the `refund` index, every payment ever made
@@ -768,7 +770,7 @@ pub async fn apply_status(db: &Db, order_id: &str, version: i64, status: OrderSt
         ))
         .bind(("order", order(order_id)))
         .bind(("closing", closing(order_id)))
-        .bind(("order_id", order_id.to_string()))
+        .bind(("order_id", order_id.clone()))
         .bind(("version", version))
         .bind(("status", status.as_str().to_string()));
     match commit(query).await {

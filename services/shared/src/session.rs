@@ -26,6 +26,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use contract::UserId;
+
 use crate::error::ApiError;
 
 pub use contract::SESSION_COOKIE;
@@ -192,7 +194,7 @@ impl fmt::Debug for VerifyingKeys {
 /// What a session token says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub iat: i64,
     pub exp: i64,
@@ -261,19 +263,19 @@ impl Sessions {
     }
 
     /// A signed token for the user, valid for the configured time to live.
-    pub fn issue(&self, id: &str, email: &str) -> anyhow::Result<String> {
+    pub fn issue(&self, id: &UserId, email: &str) -> anyhow::Result<String> {
         self.issue_session(id, email).map(|(token, _)| token)
     }
 
     /// A signed token for a new session of the user, and what it says (its `sid` and `exp`
     /// are what auth records, to revoke it later).
-    pub fn issue_session(&self, id: &str, email: &str) -> anyhow::Result<(String, Claims)> {
+    pub fn issue_session(&self, id: &UserId, email: &str) -> anyhow::Result<(String, Claims)> {
         let Some(signer) = &self.0.signer else {
             anyhow::bail!("this service only verifies sessions: auth alone signs them");
         };
         let iat = OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
-            id: id.to_string(),
+            id: id.clone(),
             email: email.to_string(),
             iat,
             exp: iat + signer.ttl.as_secs() as i64,
@@ -464,7 +466,7 @@ mod tests {
     #[test]
     fn what_auth_issues_verifies_with_the_public_key_alone() {
         let signing = key("k1", 1);
-        let token = Sessions::issuer(&signing, &signing.verifying_keys(), TTL).issue("u1", "a@b.co").unwrap();
+        let token = Sessions::issuer(&signing, &signing.verifying_keys(), TTL).issue(&"u1".into(), "a@b.co").unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!((header.alg, header.kid.as_deref()), (Algorithm::EdDSA, Some("k1")));
         let claims = Sessions::verifier(&signing.verifying_keys()).verify(&token).expect("a session");
@@ -476,7 +478,7 @@ mod tests {
     #[test]
     fn a_verifier_cannot_issue() {
         let sessions = Sessions::verifier(&VerifyingKeys::development());
-        assert!(sessions.issue("u1", "a@b.co").is_err());
+        assert!(sessions.issue(&"u1".into(), "a@b.co").is_err());
         assert_eq!(sessions.ttl(), Duration::ZERO);
     }
 
@@ -544,11 +546,11 @@ mod tests {
     fn during_a_rotation_both_keys_verify_and_the_old_one_goes_with_its_removal() {
         let (old, new) = (key("old", 1), key("new", 2));
         let both = VerifyingKeys::parse(&format!("{},{}", old.verifying_keys(), new.verifying_keys())).unwrap();
-        let old_token = Sessions::issuer(&old, &old.verifying_keys(), TTL).issue("u1", "a@b.co").unwrap();
-        let new_token = Sessions::issuer(&new, &both, TTL).issue("u2", "b@b.co").unwrap();
+        let old_token = Sessions::issuer(&old, &old.verifying_keys(), TTL).issue(&"u1".into(), "a@b.co").unwrap();
+        let new_token = Sessions::issuer(&new, &both, TTL).issue(&"u2".into(), "b@b.co").unwrap();
         let verifier = Sessions::verifier(&both);
-        assert_eq!(verifier.verify(&old_token).map(|c| c.id), Some("u1".to_string()));
-        assert_eq!(verifier.verify(&new_token).map(|c| c.id), Some("u2".to_string()));
+        assert_eq!(verifier.verify(&old_token).map(|c| c.id), Some("u1".into()));
+        assert_eq!(verifier.verify(&new_token).map(|c| c.id), Some("u2".into()));
         let after = Sessions::verifier(&new.verifying_keys());
         assert!(after.verify(&old_token).is_none());
         assert!(after.verify(&new_token).is_some());

@@ -295,7 +295,7 @@ pub fn token(user_id: &str) -> String {
 /// A session token for a user, as auth configured with `key` issues it.
 pub fn token_signed_by(key: &SigningKey, user_id: &str) -> String {
     Sessions::issuer(key, &key.verifying_keys(), Duration::from_secs(3600))
-        .issue(user_id, &format!("{user_id}@example.com"))
+        .issue(&user_id.into(), &format!("{user_id}@example.com"))
         .expect("token")
 }
 

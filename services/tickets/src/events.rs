@@ -2,7 +2,7 @@
 //! when that order is cancelled, mark it sold when it completes. Each handler is idempotent.
 use std::time::Duration;
 
-use contract::Cents;
+use contract::{Cents, OrderId, Version};
 use shared::events::consumer::{ConsumerSpec, Delivery, Dependency, Outcome};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Event, OrderCancelled, OrderCompleted, OrderCreated, TicketUpdated};
@@ -48,10 +48,10 @@ pub async fn handle(db: Db, changed: impl Fn(), delivery: Delivery) -> anyhow::R
     handled
 }
 
-fn updated(row: &TicketRow, order_id: Option<String>) -> anyhow::Result<OutboxRecord> {
+fn updated(row: &TicketRow, order_id: Option<OrderId>) -> anyhow::Result<OutboxRecord> {
     OutboxRecord::new(&TicketUpdated {
         id: row.id.clone(),
-        version: row.version as u64 + 1,
+        version: row.version.next()?,
         title: row.title.clone(),
         price: Cents(row.price),
         user_id: row.user_id.clone(),
@@ -70,19 +70,19 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
             // Unknown, or deleted before the order arrived (orders cancels that order when it
             // hears of the deletion): record the order and move on. Reserving a deleted ticket
             // would publish a ticket.updated that brings it back to life in other services.
-            if store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await? == Guarded::Written {
+            if store::apply_order(db, &event.ticket.id, Version::FIRST, None, &event.id, event.version, None).await? == Guarded::Written {
                 return Ok(Outcome::Ack);
             }
             continue;
         };
-        if ticket.order_id.as_deref().is_some_and(|o| o != event.id) {
+        if ticket.order_id.as_ref().is_some_and(|o| *o != event.id) {
             // Still held by an order whose cancellation has not arrived yet.
             return Ok(Outcome::Wait(EARLY));
         }
         let record = updated(&ticket, Some(event.id.clone()))?;
         let until = rfc3339(event.expires_at);
         let holding = Holding::Reserve { until: &until };
-        if store::apply_order(db, &ticket.id, ticket.version, Some(holding), &event.id, event.version as i64, Some(record)).await?
+        if store::apply_order(db, &ticket.id, ticket.version, Some(holding), &event.id, event.version, Some(record)).await?
             == Guarded::Written
         {
             return Ok(Outcome::Ack);
@@ -98,7 +98,7 @@ async fn order_created(db: &Db, event: OrderCreated) -> anyhow::Result<Outcome> 
 async fn order_completed(db: &Db, event: OrderCompleted) -> anyhow::Result<Outcome> {
     match store::seen_order(db, &event.id).await? {
         None => Ok(Outcome::Wait(EARLY)),
-        Some(seen) if seen >= event.version as i64 => Ok(Outcome::Ack),
+        Some(seen) if seen >= event.version => Ok(Outcome::Ack),
         Some(_) => {
             // The event carries no time: sold when this service learns it, moments after payment.
             let sold_at = rfc3339(time::OffsetDateTime::now_utc());
@@ -110,16 +110,16 @@ async fn order_completed(db: &Db, event: OrderCompleted) -> anyhow::Result<Outco
 
 async fn order_cancelled(db: &Db, event: OrderCancelled) -> anyhow::Result<Outcome> {
     for _ in 0..5 {
-        if store::seen_order(db, &event.id).await?.is_some_and(|seen| seen >= event.version as i64) {
+        if store::seen_order(db, &event.id).await?.is_some_and(|seen| seen >= event.version) {
             return Ok(Outcome::Ack);
         }
         let ticket = store::get(db, &event.ticket.id).await?;
         match ticket {
             // Release the ticket only if this order still holds it.
-            Some(ticket) if ticket.order_id.as_deref() == Some(event.id.as_str()) && !ticket.sold => {
+            Some(ticket) if ticket.order_id.as_ref() == Some(&event.id) && !ticket.sold => {
                 let record = updated(&ticket, None)?;
                 let holding = Holding::Release;
-                if store::apply_order(db, &ticket.id, ticket.version, Some(holding), &event.id, event.version as i64, Some(record)).await?
+                if store::apply_order(db, &ticket.id, ticket.version, Some(holding), &event.id, event.version, Some(record)).await?
                     == Guarded::Written
                 {
                     return Ok(Outcome::Ack);
@@ -128,7 +128,8 @@ async fn order_cancelled(db: &Db, event: OrderCancelled) -> anyhow::Result<Outco
             // Not held by this order (never reserved, or the ticket is gone): only remember the
             // order, so that a late order.created for it reserves nothing.
             _ => {
-                if store::apply_order(db, &event.ticket.id, 0, None, &event.id, event.version as i64, None).await? == Guarded::Written {
+                if store::apply_order(db, &event.ticket.id, Version::FIRST, None, &event.id, event.version, None).await? == Guarded::Written
+                {
                     return Ok(Outcome::Ack);
                 }
             }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::Bytes;
-use contract::{ErrorBody, Ticket, TicketBody};
+use contract::{ErrorBody, Ticket, TicketBody, TicketId, UserId, Version};
 use shared::events::outbox::OutboxRecord;
 use shared::events::{Backbone, TicketCreated, TicketDeleted, TicketUpdated};
 use shared::extract::ApiJson;
@@ -95,18 +95,19 @@ async fn create(
         price = "price": Price::parse(body.price.as_ref()),
     );
     let row = TicketRow {
-        id: uuid::Uuid::now_v7().simple().to_string(),
+        id: TicketId::from(uuid::Uuid::now_v7().simple().to_string()),
         title: title.as_str().to_string(),
         price: price.cents().0,
         user_id: user.id.clone(),
-        version: 0,
+        version: Version::FIRST,
         order_id: None,
         reserved_until: None,
         sold: false,
         sold_at: None,
         deleted: false,
     };
-    let created = TicketCreated { id: row.id.clone(), version: 0, title: row.title.clone(), price: price.cents(), user_id: user.id };
+    let created =
+        TicketCreated { id: row.id.clone(), version: Version::FIRST, title: row.title.clone(), price: price.cents(), user_id: user.id };
     store::insert(&state.db, &row, OutboxRecord::new(&created)?).await?;
     committed(&state);
     tracing::info!(ticket.id = %row.id, "ticket created");
@@ -142,16 +143,16 @@ async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String,
             Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=200).contains(l)).ok_or(ListQueryError::Limit),
         },
     );
-    let before = query.get("before").cloned();
+    let before = query.get("before").cloned().map(TicketId::from);
     let Some(limit) = limit else {
         // Refused whatever else: report `before`'s problem with it.
-        check_before(&state, before.as_deref(), &mut errors).await?;
+        check_before(&state, before.as_ref(), &mut errors).await?;
         return Err(errors.finish().err().unwrap_or_else(|| ApiError::Internal(anyhow::anyhow!("a refused limit without an error"))));
     };
-    let (state, before) = (&state, before.as_deref());
+    let (state, before) = (&state, before.as_ref());
     let body = state
         .listing
-        .get_or_read(limit, before, move || async move {
+        .get_or_read(limit, before.map(TicketId::as_str), move || async move {
             let mut errors = shared::error::FieldErrors::new();
             check_before(state, before, &mut errors).await?;
             errors.finish()?;
@@ -164,7 +165,7 @@ async fn list(State(state): State<AppState>, Query(query): Query<HashMap<String,
 }
 
 /// `before` must be a ticket's id (deleting a ticket only marks it, so an id stays one).
-async fn check_before(state: &AppState, before: Option<&str>, errors: &mut shared::error::FieldErrors) -> Result<(), ApiError> {
+async fn check_before(state: &AppState, before: Option<&TicketId>, errors: &mut shared::error::FieldErrors) -> Result<(), ApiError> {
     if let Some(before) = before {
         let known = store::get(&state.db, before).await?.is_some();
         errors.check("before", if known { Ok(()) } else { Err(ListQueryError::UnknownBefore) });
@@ -212,16 +213,16 @@ async fn mine(State(state): State<AppState>, RequireUser(user): RequireUser) -> 
         (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
     )
 )]
-async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Ticket>, ApiError> {
+async fn show(State(state): State<AppState>, Path(id): Path<TicketId>) -> Result<Json<Ticket>, ApiError> {
     let row = store::get(&state.db, &id).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
     Ok(Json(row.view()))
 }
 
 /// A ticket the caller may change: it exists, is theirs, and is not reserved (else `reserved`, the
 /// refusal for what the caller tried).
-async fn editable(state: &AppState, id: &str, user_id: &str, reserved: Reserved) -> Result<TicketRow, ApiError> {
+async fn editable(state: &AppState, id: &TicketId, user_id: &UserId, reserved: Reserved) -> Result<TicketRow, ApiError> {
     let row = store::get(&state.db, id).await?.filter(|t| !t.deleted).ok_or(ApiError::NotFound)?;
-    if row.user_id != user_id {
+    if row.user_id != *user_id {
         return Err(ApiError::Unauthorized);
     }
     if row.order_id.is_some() {
@@ -260,7 +261,7 @@ const ATTEMPTS: usize = 5;
 async fn update(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
-    Path(id): Path<String>,
+    Path(id): Path<TicketId>,
     ApiJson(body): ApiJson<TicketBody>,
 ) -> Result<Json<Ticket>, ApiError> {
     parse_fields!(
@@ -271,7 +272,7 @@ async fn update(
         let row = editable(&state, &id, &user.id, EDIT_RESERVED).await?;
         let updated = TicketUpdated {
             id: id.clone(),
-            version: row.version as u64 + 1,
+            version: row.version.next().map_err(anyhow::Error::from)?,
             title: title.as_str().to_string(),
             price: price.cents(),
             user_id: row.user_id.clone(),
@@ -281,7 +282,7 @@ async fn update(
             == Guarded::Written
         {
             committed(&state);
-            let row = TicketRow { title: updated.title, price: price.cents().0, version: updated.version as i64, ..row };
+            let row = TicketRow { title: updated.title, price: price.cents().0, version: updated.version, ..row };
             return Ok(Json(row.view()));
         }
     }
@@ -304,10 +305,10 @@ async fn update(
         (status = 503, description = "The database cannot be reached (`database_unavailable`).", body = ErrorBody),
     )
 )]
-async fn remove(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn remove(State(state): State<AppState>, RequireUser(user): RequireUser, Path(id): Path<TicketId>) -> Result<StatusCode, ApiError> {
     for _ in 0..ATTEMPTS {
         let row = editable(&state, &id, &user.id, DELETE_RESERVED).await?;
-        let deleted = TicketDeleted { id: id.clone(), version: row.version as u64 + 1 };
+        let deleted = TicketDeleted { id: id.clone(), version: row.version.next().map_err(anyhow::Error::from)? };
         if store::delete(&state.db, &id, row.version, OutboxRecord::new(&deleted)?).await? == Guarded::Written {
             committed(&state);
             tracing::info!(ticket.id = %id, "ticket deleted");

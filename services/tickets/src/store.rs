@@ -1,6 +1,6 @@
 //! The tickets service's own database. Every write that other services must hear about commits
 //! together with its outbox record.
-use contract::{Cents, Ticket};
+use contract::{Cents, OrderId, Ticket, TicketId, UserId, Version};
 use shared::events::outbox::{self, OutboxRecord};
 use shared::events::OrderCompleted;
 use shared::store::{commit, Db, TxError};
@@ -34,12 +34,12 @@ DEFINE FIELD IF NOT EXISTS version ON seen_order TYPE int;
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct TicketRow {
-    pub id: String,
+    pub id: TicketId,
     pub title: String,
     pub price: i64,
-    pub user_id: String,
-    pub version: i64,
-    pub order_id: Option<String>,
+    pub user_id: UserId,
+    pub version: Version,
+    pub order_id: Option<OrderId>,
     /// The holding order's `expiresAt`, while that order is unpaid.
     pub reserved_until: Option<String>,
     pub sold: bool,
@@ -54,7 +54,7 @@ impl TicketRow {
             title: self.title.clone(),
             price: Cents(self.price),
             user_id: self.user_id.clone(),
-            version: self.version as u64,
+            version: self.version,
             order_id: self.order_id.clone(),
             reserved_until: self.reserved_until.clone(),
             sold: self.sold,
@@ -65,33 +65,37 @@ impl TicketRow {
 
 const FIELDS: &str = "record::id(id) AS id, title, price, user_id, version, order_id, reserved_until, sold, sold_at, deleted";
 
-fn ticket(id: &str) -> RecordId {
-    RecordId::new("ticket", id)
+fn ticket(id: &TicketId) -> RecordId {
+    RecordId::new("ticket", id.as_str())
 }
 
-pub async fn get(db: &Db, id: &str) -> Result<Option<TicketRow>, surrealdb::Error> {
+fn seen(order_id: &OrderId) -> RecordId {
+    RecordId::new("seen_order", order_id.as_str())
+}
+
+pub async fn get(db: &Db, id: &TicketId) -> Result<Option<TicketRow>, surrealdb::Error> {
     let mut response = db.query(format!("SELECT {FIELDS} FROM ONLY $ticket")).bind(("ticket", ticket(id))).await?;
     response.take(0)
 }
 
 /// Tickets neither reserved nor deleted, newest first; `before` pages back from a ticket's id
 /// (ids are UUIDv7, so their order is creation order).
-pub async fn list_available(db: &Db, limit: usize, before: Option<&str>) -> Result<Vec<TicketRow>, surrealdb::Error> {
+pub async fn list_available(db: &Db, limit: usize, before: Option<&TicketId>) -> Result<Vec<TicketRow>, surrealdb::Error> {
     let filter = if before.is_some() { "AND id < $before" } else { "" };
     let mut response = db
         .query(format!("SELECT {FIELDS} FROM ticket WHERE deleted = false AND order_id = NONE {filter} ORDER BY id DESC LIMIT $limit"))
         .bind(("limit", limit as i64))
-        .bind(("before", ticket(before.unwrap_or_default())))
+        .bind(("before", before.map(ticket)))
         .await?;
     response.take(0)
 }
 
 /// A user's tickets that are not deleted, in every state, newest first (ids are UUIDv7). Not paged:
 /// one seller's tickets are few.
-pub async fn list_of_user(db: &Db, user_id: &str) -> Result<Vec<TicketRow>, surrealdb::Error> {
+pub async fn list_of_user(db: &Db, user_id: &UserId) -> Result<Vec<TicketRow>, surrealdb::Error> {
     let mut response = db
         .query(format!("SELECT {FIELDS} FROM ticket WHERE user_id = $user AND deleted = false ORDER BY id DESC"))
-        .bind(("user", user_id.to_string()))
+        .bind(("user", user_id.clone()))
         .await?;
     response.take(0)
 }
@@ -128,8 +132,8 @@ fn guarded(result: Result<surrealdb::IndexedResults, TxError>) -> Result<Guarded
 /// event, in one transaction.
 async fn write_unreserved(
     db: &Db,
-    id: &str,
-    version: i64,
+    id: &TicketId,
+    version: Version,
     set: &str,
     binds: Vec<(&'static str, surrealdb::types::Value)>,
     event: OutboxRecord,
@@ -146,18 +150,18 @@ async fn write_unreserved(
     guarded(write.commit().await)
 }
 
-pub async fn update(db: &Db, id: &str, version: i64, title: &str, price: Cents, event: OutboxRecord) -> Result<Guarded, TxError> {
+pub async fn update(db: &Db, id: &TicketId, version: Version, title: &str, price: Cents, event: OutboxRecord) -> Result<Guarded, TxError> {
     let binds = vec![("title", title.to_string().into_value()), ("price", price.0.into_value())];
     write_unreserved(db, id, version, "title = $title, price = $price", binds, event).await
 }
 
-pub async fn delete(db: &Db, id: &str, version: i64, event: OutboxRecord) -> Result<Guarded, TxError> {
+pub async fn delete(db: &Db, id: &TicketId, version: Version, event: OutboxRecord) -> Result<Guarded, TxError> {
     write_unreserved(db, id, version, "deleted = true", Vec::new(), event).await
 }
 
 /// The version we last saw of an order, if any.
-pub async fn seen_order(db: &Db, order_id: &str) -> Result<Option<i64>, surrealdb::Error> {
-    let mut response = db.query("SELECT VALUE version FROM ONLY $order").bind(("order", RecordId::new("seen_order", order_id))).await?;
+pub async fn seen_order(db: &Db, order_id: &OrderId) -> Result<Option<Version>, surrealdb::Error> {
+    let mut response = db.query("SELECT VALUE version FROM ONLY $order").bind(("order", seen(order_id))).await?;
     response.take(0)
 }
 
@@ -181,11 +185,11 @@ pub enum Holding<'a> {
 /// must be released, not forgotten). Either check failing is `Stale`: read and decide again.
 pub async fn apply_order(
     db: &Db,
-    ticket_id: &str,
-    ticket_version: i64,
+    ticket_id: &TicketId,
+    ticket_version: Version,
     holding: Option<Holding<'_>>,
-    order_id: &str,
-    order_version: i64,
+    order_id: &OrderId,
+    order_version: Version,
     event: Option<OutboxRecord>,
 ) -> Result<Guarded, TxError> {
     let (set, reserved_until) = match holding {
@@ -210,9 +214,9 @@ pub async fn apply_order(
     let write = outbox::write(db, &statements, event)
         .bind(("ticket", ticket(ticket_id)))
         .bind(("version", ticket_version))
-        .bind(("order_id", order_id.to_string()))
+        .bind(("order_id", order_id.clone()))
         .bind(("reserved_until", reserved_until))
-        .bind(("seen", RecordId::new("seen_order", order_id)))
+        .bind(("seen", seen(order_id)))
         .bind(("order_version", order_version));
     guarded(write.commit().await)
 }
@@ -221,7 +225,7 @@ pub async fn apply_order(
 /// until a deadline, and its version is the orders service's business no more. A ticket sold
 /// already keeps its first `sold_at`.
 pub async fn mark_sold(db: &Db, sale: &OrderCompleted, sold_at: &str) -> Result<(), TxError> {
-    let (ticket_id, order_id, order_version) = (sale.ticket.id.as_str(), sale.id.as_str(), sale.version as i64);
+    let (ticket_id, order_id, order_version) = (&sale.ticket.id, &sale.id, sale.version);
     let query = db
         .query(
             "BEGIN TRANSACTION;
@@ -230,8 +234,8 @@ pub async fn mark_sold(db: &Db, sale: &OrderCompleted, sold_at: &str) -> Result<
              COMMIT TRANSACTION;",
         )
         .bind(("ticket", ticket(ticket_id)))
-        .bind(("order_id", order_id.to_string()))
-        .bind(("seen", RecordId::new("seen_order", order_id)))
+        .bind(("order_id", order_id.clone()))
+        .bind(("seen", seen(order_id)))
         .bind(("order_version", order_version))
         .bind(("sold_at", sold_at.to_string()));
     commit(query).await.map(drop)

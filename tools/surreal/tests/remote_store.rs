@@ -378,11 +378,11 @@ async fn the_cap_on_a_buyers_holds_holds_across_two_replicas() {
     ];
     for i in 0..8 {
         let replica = orders::store::TicketReplica {
-            id: format!("t{i}"),
+            id: format!("t{i}").into(),
             title: format!("ticket {i}"),
             price: 2000,
             user_id: "seller".into(),
-            version: 0,
+            version: contract::Version::FIRST,
             deleted: false,
         };
         assert!(orders::store::insert_ticket(&replicas[0], &replica).await.unwrap());
@@ -390,18 +390,18 @@ async fn the_cap_on_a_buyers_holds_holds_across_two_replicas() {
     let placed = futures_util::future::join_all((0..8).map(|i| {
         let db = replicas[i % 2].clone();
         async move {
-            let ticket = orders::store::get_ticket(&db, &format!("t{i}")).await.unwrap().unwrap();
-            let id = format!("o{i}");
+            let ticket = orders::store::get_ticket(&db, &format!("t{i}").into()).await.unwrap().unwrap();
+            let (id, hoarder) = (contract::OrderId::from(format!("o{i}")), contract::UserId::from("hoarder"));
             let new =
-                orders::store::NewOrder { id: &id, user_id: "hoarder", max_holds: 4, ticket: &ticket, expires_at: "2099-01-01T00:00:00Z" };
+                orders::store::NewOrder { id: &id, user_id: &hoarder, max_holds: 4, ticket: &ticket, expires_at: "2099-01-01T00:00:00Z" };
             loop {
                 let event = shared::events::outbox::OutboxRecord::new(&shared::events::OrderCreated {
                     id: id.clone(),
-                    version: 0,
+                    version: contract::Version::FIRST,
                     status: shared::events::OrderStatus::Created,
                     user_id: "hoarder".into(),
                     expires_at: time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(900),
-                    ticket: shared::events::OrderTicket { id: ticket.id.clone(), price: contract::Cents(2000), version: 0 },
+                    ticket: shared::events::OrderTicket { id: ticket.id.clone(), price: contract::Cents(2000), version: ticket.version },
                 })
                 .unwrap();
                 match orders::store::place(&db, &new, event).await.expect("a placement decides") {

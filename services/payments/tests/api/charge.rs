@@ -16,7 +16,7 @@ async fn charge(app: &TestApp, card: &str) -> Result<Outcome, ChargeRefused> {
 async fn charge_for(app: &TestApp, order: &str, card: &str) -> Result<Outcome, ChargeRefused> {
     let order = app.replica(order).await;
     let token = PaymentToken::parse(Some(card.to_string())).unwrap();
-    app.attempts.charge("ann", &order, &token).await
+    app.attempts.charge(&"ann".into(), &order, &token).await
 }
 
 /// The states of o1's attempts, oldest first.
@@ -127,6 +127,6 @@ async fn the_database_refuses_an_attempt_or_refund_state_the_code_does_not_have(
         assert!(refused.is_err(), "{field}: {statement} was written");
     }
     assert_eq!(states(&app).await, ["succeeded"]);
-    let payment = &payments::store::payments_of(&app.db, "o1").await.unwrap()[0];
+    let payment = &payments::store::payments_of(&app.db, &"o1".into()).await.unwrap()[0];
     assert_eq!(payment.refund_state(), Some(payments::domain::RefundState::None));
 }

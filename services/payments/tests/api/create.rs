@@ -81,7 +81,7 @@ async fn a_valid_payment_charges_the_price_in_cents_and_records_stripes_id() {
     let expected = vec![("attempt_id".to_string(), payment_id.to_string()), ("order_id".to_string(), "o1".to_string())];
     assert_eq!(metadata, expected, "the intent names its order and the attempt, whose id the payment takes");
 
-    let stored = payments::store::get_payment(&app.db, payment_id).await.unwrap().expect("payment stored");
+    let stored = payments::store::get_payment(&app.db, &payment_id.into()).await.unwrap().expect("payment stored");
     assert_eq!((stored.order_id.as_str(), stored.stripe_id.as_str(), stored.amount), ("o1", charges[0].id.as_str(), 2050));
     let event = spy.expect("payment.created").await;
     assert_eq!(event, json!({ "id": payment_id, "orderId": "o1", "stripeId": charges[0].id }));

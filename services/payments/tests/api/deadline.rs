@@ -134,7 +134,7 @@ async fn a_lapse_the_last_attempt_missed_is_made_by_the_reconciler() {
     let mut lapsed = EventSpy::new(&app.nats, "payment.expired").await;
     let at = order_expiring(&app, "o1", Duration::from_secs(2)).await;
     // A card in flight at the deadline...
-    assert!(matches!(store::begin_attempt(&app.db, &attempt("a-1", "o1")).await.unwrap(), store::Begun::Started(_)));
+    assert!(matches!(store::begin_attempt(&app.db, &attempt("a-1", "o1").as_new()).await.unwrap(), store::Begun::Started(_)));
     expire_at(&app, "o1", at).await;
     assert!(lapsed.next(Duration::from_millis(700)).await.is_none(), "no lapse while a card is in flight");
     // ...ends in a transaction that did not lapse the order (what two attempts ending at once on

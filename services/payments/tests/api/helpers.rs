@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use contract::{OrderId, PaymentId, UserId};
 use payments::PaymentsConfig;
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -80,29 +81,31 @@ impl TestApp {
     /// Publishes `order.created` for `user` at `price` dollars and waits until payments knows it.
     pub async fn order(&self, id: &str, user: &str, price: f64) {
         publish(&self.nats, "order.created", order_created(id, user, price)).await;
-        let known =
-            eventually(Duration::from_secs(5), || async { payments::store::get_order(&self.db, id).await.ok().flatten().is_some() }).await;
+        let known = eventually(Duration::from_secs(5), || async {
+            payments::store::get_order(&self.db, &id.into()).await.ok().flatten().is_some()
+        })
+        .await;
         assert!(known, "order {id} never reached the payments service");
     }
 
     pub async fn replica(&self, id: &str) -> payments::store::OrderReplica {
-        payments::store::get_order(&self.db, id).await.expect("query runs").expect("replica exists")
+        payments::store::get_order(&self.db, &id.into()).await.expect("query runs").expect("replica exists")
     }
 
     /// Waits until the order's replica is at `version`.
-    pub async fn wait_version(&self, id: &str, version: i64) {
+    pub async fn wait_version(&self, id: &str, version: u32) {
         let reached = eventually(Duration::from_secs(5), || async {
-            payments::store::get_order(&self.db, id).await.ok().flatten().is_some_and(|o| o.version == version)
+            payments::store::get_order(&self.db, &id.into()).await.ok().flatten().is_some_and(|o| o.version == version.into())
         })
         .await;
         assert!(reached, "order {id} never reached version {version}");
     }
 
     /// Waits until the order is paid and returns its payment's id.
-    pub async fn wait_paid(&self, id: &str) -> Option<String> {
+    pub async fn wait_paid(&self, id: &str) -> Option<PaymentId> {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         while std::time::Instant::now() < deadline {
-            if let Some(paid) = payments::store::get_order(&self.db, id).await.ok().flatten().and_then(|o| o.payment_id) {
+            if let Some(paid) = payments::store::get_order(&self.db, &id.into()).await.ok().flatten().and_then(|o| o.payment_id) {
                 return Some(paid);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -123,16 +126,30 @@ pub fn order_created(id: &str, user: &str, price: f64) -> Value {
     json!({ "id": id, "version": 0, "status": "created", "userId": user, "expiresAt": expires, "ticket": { "id": format!("t-{id}"), "price": price } })
 }
 
-/// Ann's $20 attempt `id` on `order`, as the service would record it (checked in an hour).
-pub fn attempt<'a>(id: &'a str, order: &'a str) -> payments::store::NewAttempt<'a> {
-    payments::store::NewAttempt {
-        id,
-        order_id: order,
-        user_id: "ann",
-        amount: 2000,
-        token: "pm_card_visa",
-        hold: Duration::from_secs(60),
-        check_after: Duration::from_secs(3600),
-        limits: Default::default(),
+/// Ann's $20 attempt `id` on `order`: [`AttemptFor::as_new`] is it as the service would record
+/// it (checked in an hour).
+pub fn attempt(id: &str, order: &str) -> AttemptFor {
+    AttemptFor { id: id.into(), order: order.into(), buyer: "ann".into() }
+}
+
+/// The ids an attempt of [`attempt`] borrows.
+pub struct AttemptFor {
+    pub id: PaymentId,
+    pub order: OrderId,
+    pub buyer: UserId,
+}
+
+impl AttemptFor {
+    pub fn as_new(&self) -> payments::store::NewAttempt<'_> {
+        payments::store::NewAttempt {
+            id: &self.id,
+            order_id: &self.order,
+            user_id: &self.buyer,
+            amount: 2000,
+            token: "pm_card_visa",
+            hold: Duration::from_secs(60),
+            check_after: Duration::from_secs(3600),
+            limits: Default::default(),
+        }
     }
 }

@@ -56,9 +56,9 @@ async fn an_attempt_whose_process_died_holds_the_order_only_until_its_mark_expir
     let begun = store::begin_attempt(
         &app.db,
         &payments::store::NewAttempt {
-            id: "a-dead",
-            order_id: "o1",
-            user_id: "ann",
+            id: &"a-dead".into(),
+            order_id: &"o1".into(),
+            user_id: &"ann".into(),
             amount: 2000,
             token: "pm_card_visa",
             hold: Duration::ZERO,
@@ -75,9 +75,9 @@ async fn an_attempt_whose_process_died_holds_the_order_only_until_its_mark_expir
     store::begin_attempt(
         &app.db,
         &payments::store::NewAttempt {
-            id: "a-live",
-            order_id: "o2",
-            user_id: "ann",
+            id: &"a-live".into(),
+            order_id: &"o2".into(),
+            user_id: &"ann".into(),
             amount: 2000,
             token: "pm_card_visa",
             hold: Duration::from_secs(60),
@@ -120,11 +120,13 @@ async fn a_payment_recorded_before_the_expiry_arrived_is_refunded_when_the_cance
     publish(&app.nats, "order.cancelled", json!({ "id": "o1", "version": 1, "ticket": { "id": "t-o1" } })).await;
     assert!(app.wait_refunds(1).await, "the charge is refunded");
     assert_eq!(app.stripe.refunds()[0].payment_intent, app.stripe.charges()[0].id);
-    let payments = payments::store::payments_of(&app.db, "o1").await.unwrap();
+    let payments = payments::store::payments_of(&app.db, &"o1".into()).await.unwrap();
     assert_eq!(payments.len(), 1);
     assert!(
-        eventually(Duration::from_secs(5), || async { payments::store::payments_of(&app.db, "o1").await.unwrap()[0].refund == "done" })
-            .await
+        eventually(Duration::from_secs(5), || async {
+            payments::store::payments_of(&app.db, &"o1".into()).await.unwrap()[0].refund == "done"
+        })
+        .await
     );
 }
 
@@ -138,7 +140,7 @@ async fn a_refund_that_fails_at_stripe_is_retried_until_it_succeeds() {
     app.wait_version("o1", 1).await;
     // The cancellation is handled and acked: the refund is due and the refunder was woken.
     wait_acked(&app.nats, "payments-service", Duration::from_secs(10)).await;
-    assert_eq!(payments::store::payments_of(&app.db, "o1").await.unwrap()[0].refund, "due");
+    assert_eq!(payments::store::payments_of(&app.db, &"o1".into()).await.unwrap()[0].refund, "due");
     // A failed try leaves no trace to wait for: give the refunder's first pass time to meet
     // the failing Stripe.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -146,9 +148,10 @@ async fn a_refund_that_fails_at_stripe_is_retried_until_it_succeeds() {
     app.stripe.fail_with(None);
     assert!(app.wait_refunds(1).await, "refunded once Stripe is back");
     // Recorded as done, the refund is due no more: no pass can give it back again.
-    let done =
-        eventually(Duration::from_secs(5), || async { payments::store::payments_of(&app.db, "o1").await.unwrap()[0].refund == "done" })
-            .await;
+    let done = eventually(Duration::from_secs(5), || async {
+        payments::store::payments_of(&app.db, &"o1".into()).await.unwrap()[0].refund == "done"
+    })
+    .await;
     assert!(done, "the refund is recorded");
     assert_eq!(app.stripe.refunds().len(), 1, "refunded once");
 }
@@ -157,7 +160,7 @@ async fn a_refund_that_fails_at_stripe_is_retried_until_it_succeeds() {
 /// id sorts before every real payment's, so the refunder meets it first.
 async fn keep_unrefundable(app: &TestApp) -> &'static str {
     let id = "00000000000000000000000000000000";
-    let charge = payments::store::Charge { payment_id: id, order_id: "o0", stripe_id: "pi_unknown", amount: 2000 };
+    let charge = payments::store::Charge { payment_id: &id.into(), order_id: &"o0".into(), stripe_id: "pi_unknown", amount: 2000 };
     payments::store::keep_for_refund(&app.db, &charge).await.unwrap();
     id
 }
@@ -171,7 +174,7 @@ async fn a_refund_stripe_keeps_refusing_does_not_hold_up_the_others() {
     publish(&app.nats, "order.cancelled", json!({ "id": "o1", "version": 1, "ticket": { "id": "t-o1" } })).await;
     assert!(app.wait_refunds(1).await, "the paid order's charge is refunded");
     assert_eq!(app.stripe.refunds()[0].amount, 2000);
-    let stuck = payments::store::get_payment(&app.db, stuck).await.unwrap().unwrap();
+    let stuck = payments::store::get_payment(&app.db, &stuck.into()).await.unwrap().unwrap();
     assert_eq!((stuck.refund.as_str(), stuck.refund_attempts), ("due", 1), "counted once, to be tried again later");
     assert!(stuck.refund_error.is_some_and(|e| e.contains("No such payment_intent")));
 }
@@ -181,7 +184,7 @@ async fn a_refund_refused_too_often_is_parked_until_an_operator_retries_it() {
     use payments::store;
     let app = spawn_app().await;
     let stuck = keep_unrefundable(&app).await;
-    store::refund_refused(&app.db, stuck, payments::refunds::MAX_ATTEMPTS, "refused", None).await.unwrap();
+    store::refund_refused(&app.db, &stuck.into(), payments::refunds::MAX_ATTEMPTS, "refused", None).await.unwrap();
     let parked = store::refunds_in(&app.db, payments::domain::RefundState::Parked).await.unwrap();
     assert_eq!(parked.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec![stuck]);
     // What an operator's alert watches.
@@ -189,9 +192,9 @@ async fn a_refund_refused_too_often_is_parked_until_an_operator_retries_it() {
     assert!(metrics.lines().any(|l| l == "payments_refunds_parked 1"), "{metrics}");
     assert!(store::due_refunds(&app.db, 20, &[]).await.unwrap().is_empty(), "a parked refund is not tried");
 
-    assert_eq!(store::unpark_refunds(&app.db, Some(stuck)).await.unwrap(), 1);
+    assert_eq!(store::unpark_refunds(&app.db, Some(&stuck.into())).await.unwrap(), 1);
     // Due again (the refunder may already have been refused once more: it stays due).
-    assert_eq!(store::get_payment(&app.db, stuck).await.unwrap().unwrap().refund, "due");
+    assert_eq!(store::get_payment(&app.db, &stuck.into()).await.unwrap().unwrap().refund, "due");
     assert!(store::refunds_in(&app.db, payments::domain::RefundState::Parked).await.unwrap().is_empty());
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.lines().any(|l| l == "payments_refunds_parked 0"), "{metrics}");

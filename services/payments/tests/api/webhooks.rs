@@ -120,7 +120,7 @@ async fn duplicated_webhooks_settle_once() {
     assert!(delivered, "both copies were answered 200");
     spy.expect("payment.created").await;
     assert!(spy.next(Duration::from_millis(500)).await.is_none(), "published once");
-    assert_eq!(payments::store::payments_of(&app.db, "o1").await.unwrap().len(), 1);
+    assert_eq!(payments::store::payments_of(&app.db, &"o1".into()).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -151,11 +151,11 @@ async fn a_failed_authentication_frees_the_order_for_another_card() {
     let intent = app.stripe.payment_intents()[0].id.clone();
     assert!(app.stripe.authenticate(&intent, false));
     let failed = eventually(Duration::from_secs(10), || async {
-        payments::store::get_attempt(&app.db, &attempt_id).await.unwrap().is_some_and(|a| a.state == "failed")
+        payments::store::get_attempt(&app.db, &attempt_id.as_str().into()).await.unwrap().is_some_and(|a| a.state == "failed")
     })
     .await;
     assert!(failed, "the payment_failed webhook ended the attempt");
-    let attempt = payments::store::get_attempt(&app.db, &attempt_id).await.unwrap().unwrap();
+    let attempt = payments::store::get_attempt(&app.db, &attempt_id.as_str().into()).await.unwrap().unwrap();
     assert!(attempt.error.is_some_and(|e| e.contains("unable to authenticate")), "Stripe's reason is kept");
     // The buyer still holds the failed intent's client secret: it is cancelled, so Stripe.js
     // cannot charge it later with no attempt of ours in flight.
@@ -176,9 +176,9 @@ async fn an_attempt_never_confirmed_is_cancelled_at_stripe_and_frees_the_order()
     payments::store::begin_attempt(
         &app.db,
         &payments::store::NewAttempt {
-            id: "a-stuck",
-            order_id: "o1",
-            user_id: "ann",
+            id: &"a-stuck".into(),
+            order_id: &"o1".into(),
+            user_id: &"ann".into(),
             amount: 2000,
             token: "pm_card_visa",
             hold: Duration::ZERO,
@@ -200,14 +200,14 @@ async fn an_attempt_never_confirmed_is_cancelled_at_stripe_and_frees_the_order()
         .await
         .unwrap();
     let intent = created["id"].as_str().unwrap().to_string();
-    let stuck = payments::store::get_attempt(&app.db, "a-stuck").await.unwrap().unwrap();
+    let stuck = payments::store::get_attempt(&app.db, &"a-stuck".into()).await.unwrap().unwrap();
     payments::store::set_intent(&app.db, &stuck, &intent).await.unwrap();
     app.db.query("UPDATE attempt:⟨a-stuck⟩ SET created_at = time::now() - 1h").await.unwrap().check().unwrap();
     // Until then, that attempt keeps the order from a second charge.
     assert_eq!(app.pay("ann", "o1", "pm_card_visa").await.status().as_u16(), 409);
 
     let abandoned = eventually(Duration::from_secs(10), || async {
-        payments::store::get_attempt(&app.db, "a-stuck").await.unwrap().is_some_and(|a| a.state == "abandoned")
+        payments::store::get_attempt(&app.db, &"a-stuck".into()).await.unwrap().is_some_and(|a| a.state == "abandoned")
     })
     .await;
     assert!(abandoned, "the reconciler gave the attempt up");
@@ -224,7 +224,7 @@ async fn a_webhook_for_another_amount_than_its_attempt_asked_settles_nothing() {
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
     let new = attempt("a-1", "o1");
-    payments::store::begin_attempt(&app.db, &new).await.unwrap();
+    payments::store::begin_attempt(&app.db, &new.as_new()).await.unwrap();
     let form =
         [("amount", "50"), ("currency", "usd"), ("payment_method", "pm_card_visa"), ("confirm", "true"), ("metadata[attempt_id]", "a-1")];
     let created =
@@ -236,7 +236,7 @@ async fn a_webhook_for_another_amount_than_its_attempt_asked_settles_nothing() {
     .await;
     assert!(answered, "the webhook was delivered and answered");
     assert_eq!(app.replica("o1").await.payment_id, None, "a $0.50 charge does not pay a $20 order");
-    let attempt = payments::store::get_attempt(&app.db, "a-1").await.unwrap().unwrap();
+    let attempt = payments::store::get_attempt(&app.db, &"a-1".into()).await.unwrap().unwrap();
     assert_eq!((attempt.state.as_str(), attempt.intent_id), ("pending", None), "nor does it become the attempt's intent");
 }
 
@@ -244,12 +244,16 @@ async fn a_webhook_for_another_amount_than_its_attempt_asked_settles_nothing() {
 async fn an_intent_is_recorded_only_on_a_pending_attempt() {
     let app = spawn_app().await;
     app.order("o1", "ann", 20.0).await;
-    let Begun::Started(a1) = payments::store::begin_attempt(&app.db, &attempt("a-1", "o1")).await.unwrap() else { panic!("not begun") };
+    let Begun::Started(a1) = payments::store::begin_attempt(&app.db, &attempt("a-1", "o1").as_new()).await.unwrap() else {
+        panic!("not begun")
+    };
     assert!(payments::store::set_intent(&app.db, &a1, "pi_1").await.unwrap());
     assert!(payments::store::set_intent(&app.db, &a1, "pi_1").await.unwrap(), "the same intent again");
     assert!(!payments::store::set_intent(&app.db, &a1, "pi_2").await.unwrap(), "never a second intent");
     app.order("o2", "ann", 20.0).await;
-    let Begun::Started(a2) = payments::store::begin_attempt(&app.db, &attempt("a-2", "o2")).await.unwrap() else { panic!("not begun") };
+    let Begun::Started(a2) = payments::store::begin_attempt(&app.db, &attempt("a-2", "o2").as_new()).await.unwrap() else {
+        panic!("not begun")
+    };
     // The reconciler gave it up while its request still waited for Stripe.
     let lapse = shared::events::outbox::OutboxRecord::new(&shared::events::PaymentExpired { order_id: "o2".into() }).unwrap();
     payments::store::end_attempt(&app.db, &a2, payments::domain::Ending::Abandoned, Some("never confirmed"), lapse).await.unwrap();

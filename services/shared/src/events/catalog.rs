@@ -2,9 +2,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::Event;
-use contract::Cents;
 /// The same status the HTTP API shows.
 pub use contract::OrderStatus;
+use contract::{Cents, OrderId, PaymentId, TicketId, UserId, Version};
 
 macro_rules! event {
     ($type:ident, $subject:literal) => {
@@ -17,54 +17,54 @@ macro_rules! event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketCreated {
-    pub id: String,
-    pub version: u64,
+    pub id: TicketId,
+    pub version: Version,
     pub title: String,
     pub price: Cents,
-    pub user_id: String,
+    pub user_id: UserId,
 }
 event!(TicketCreated, "ticket.created");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketUpdated {
-    pub id: String,
-    pub version: u64,
+    pub id: TicketId,
+    pub version: Version,
     pub title: String,
     pub price: Cents,
-    pub user_id: String,
+    pub user_id: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
 }
 event!(TicketUpdated, "ticket.updated");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketDeleted {
-    pub id: String,
-    pub version: u64,
+    pub id: TicketId,
+    pub version: Version,
 }
 event!(TicketDeleted, "ticket.deleted");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderTicket {
-    pub id: String,
+    pub id: TicketId,
     /// The price the buyer saw, and is charged.
     pub price: Cents,
     /// The ticket's version the order was made against (absent in events from before it was
     /// sent: 0).
     #[serde(default)]
-    pub version: u64,
+    pub version: Version,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCreated {
-    pub id: String,
-    pub version: u64,
+    pub id: OrderId,
+    pub version: Version,
     pub status: OrderStatus,
-    pub user_id: String,
+    pub user_id: UserId,
     /// RFC 3339, UTC.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: time::OffsetDateTime,
@@ -74,14 +74,14 @@ event!(OrderCreated, "order.created");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketRef {
-    pub id: String,
+    pub id: TicketId,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCancelled {
-    pub id: String,
-    pub version: u64,
+    pub id: OrderId,
+    pub version: Version,
     pub ticket: TicketRef,
 }
 event!(OrderCancelled, "order.cancelled");
@@ -89,8 +89,8 @@ event!(OrderCancelled, "order.cancelled");
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderCompleted {
-    pub id: String,
-    pub version: u64,
+    pub id: OrderId,
+    pub version: Version,
     pub ticket: TicketRef,
 }
 event!(OrderCompleted, "order.completed");
@@ -98,15 +98,15 @@ event!(OrderCompleted, "order.completed");
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExpirationComplete {
-    pub order_id: String,
+    pub order_id: OrderId,
 }
 event!(ExpirationComplete, "expiration.complete");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentCreated {
-    pub id: String,
-    pub order_id: String,
+    pub id: PaymentId,
+    pub order_id: OrderId,
     pub stripe_id: String,
 }
 event!(PaymentCreated, "payment.created");
@@ -117,7 +117,7 @@ event!(PaymentCreated, "payment.created");
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentExpired {
-    pub order_id: String,
+    pub order_id: OrderId,
 }
 event!(PaymentExpired, "payment.expired");
 
@@ -129,11 +129,11 @@ mod tests {
     fn payloads_match_the_event_contract() {
         let event = OrderCreated {
             id: "o1".into(),
-            version: 0,
+            version: 0.into(),
             status: OrderStatus::Created,
             user_id: "u1".into(),
             expires_at: time::macros::datetime!(2026-01-02 03:04:05 UTC),
-            ticket: OrderTicket { id: "t1".into(), price: Cents(1250), version: 3 },
+            ticket: OrderTicket { id: "t1".into(), price: Cents(1250), version: 3.into() },
         };
         assert_eq!(
             serde_json::to_value(&event).unwrap(),
@@ -143,7 +143,7 @@ mod tests {
             })
         );
         let updated =
-            TicketUpdated { id: "t".into(), version: 1, title: "x".into(), price: Cents(100), user_id: "u".into(), order_id: None };
+            TicketUpdated { id: "t".into(), version: 1.into(), title: "x".into(), price: Cents(100), user_id: "u".into(), order_id: None };
         assert!(serde_json::to_value(&updated).unwrap().get("orderId").is_none());
         assert_eq!(serde_json::to_value(OrderStatus::AwaitingPayment).unwrap(), "awaiting:payment");
     }

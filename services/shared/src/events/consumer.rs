@@ -29,6 +29,7 @@ use ::metrics::{counter, histogram};
 use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
 use async_nats::HeaderMap;
 use bytes::Bytes;
+use contract::Version;
 use futures_util::StreamExt;
 use tracing::Instrument;
 
@@ -58,7 +59,7 @@ pub enum Outcome {
 /// not arrived, so wait for it; `early` is how long); `apply` writes the next version and says
 /// whether it won (`false`: a concurrent handler changed the replica first, so read again at
 /// once).
-pub async fn apply_next<F>(current: Option<i64>, incoming: i64, early: Duration, apply: F) -> anyhow::Result<Outcome>
+pub async fn apply_next<F>(current: Option<Version>, incoming: Version, early: Duration, apply: F) -> anyhow::Result<Outcome>
 where
     F: AsyncFnOnce() -> anyhow::Result<bool>,
 {
@@ -68,7 +69,7 @@ where
     if incoming <= current {
         return Ok(Outcome::Ack);
     }
-    if incoming > current + 1 {
+    if current.next() != Ok(incoming) {
         return Ok(Outcome::Wait(early));
     }
     if apply().await? {
@@ -393,7 +394,6 @@ where
     flow
 }
 
-/// Whether what the handlers need answers now.
 /// Runs the handler while holding its event: a slow handler (its database slow or
 /// reconnecting) keeps the event with progress acks, since another replica would get it after
 /// the ack wait, until [`MAX_HOLD`], after which it may never finish and another replica tries.
@@ -463,6 +463,7 @@ fn log_retry(
     }
 }
 
+/// Whether what the handlers need answers now.
 async fn reachable(js: &jetstream::Context, dependency: &Dependency) -> bool {
     match dependency {
         Dependency::Database(db) => crate::store::reachable(db).await,
@@ -530,13 +531,13 @@ mod tests {
             }
         };
         let outcome = |o: anyhow::Result<Outcome>| format!("{:?}", o.expect("no error"));
-        assert_eq!(outcome(apply_next(None, 1, early, apply(true)).await), "Wait(50ms)", "not created yet");
-        assert_eq!(outcome(apply_next(Some(3), 3, early, apply(true)).await), "Ack", "a duplicate");
-        assert_eq!(outcome(apply_next(Some(3), 2, early, apply(true)).await), "Ack", "an older one");
-        assert_eq!(outcome(apply_next(Some(3), 5, early, apply(true)).await), "Wait(50ms)", "a gap");
+        assert_eq!(outcome(apply_next(None, 1.into(), early, apply(true)).await), "Wait(50ms)", "not created yet");
+        assert_eq!(outcome(apply_next(Some(3.into()), 3.into(), early, apply(true)).await), "Ack", "a duplicate");
+        assert_eq!(outcome(apply_next(Some(3.into()), 2.into(), early, apply(true)).await), "Ack", "an older one");
+        assert_eq!(outcome(apply_next(Some(3.into()), 5.into(), early, apply(true)).await), "Wait(50ms)", "a gap");
         assert_eq!(applied.get(), 0, "none of those is applied");
-        assert_eq!(outcome(apply_next(Some(3), 4, early, apply(true)).await), "Ack", "the next one");
-        assert_eq!(outcome(apply_next(Some(3), 4, early, apply(false)).await), "Wait(0ns)", "lost to a concurrent write");
+        assert_eq!(outcome(apply_next(Some(3.into()), 4.into(), early, apply(true)).await), "Ack", "the next one");
+        assert_eq!(outcome(apply_next(Some(3.into()), 4.into(), early, apply(false)).await), "Wait(0ns)", "lost to a concurrent write");
         assert_eq!(applied.get(), 2);
     }
 

@@ -309,7 +309,7 @@ mod tests {
     use crate::telemetry::{self, LogFormat, TraceSettings};
 
     fn record() -> OutboxRecord {
-        OutboxRecord::new(&TicketDeleted { id: "t1".into(), version: 1 }).expect("an encodable event")
+        OutboxRecord::new(&TicketDeleted { id: "t1".into(), version: 1.into() }).expect("an encodable event")
     }
 
     #[test]

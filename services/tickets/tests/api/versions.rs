@@ -1,12 +1,19 @@
 //! Optimistic concurrency at the store: two writers that read the same version cannot both win.
-use contract::Cents;
+use contract::{Cents, TicketId, Version};
 use shared::config::DatabaseSettings;
 use shared::events::outbox::OutboxRecord;
 use shared::events::TicketUpdated;
 use tickets::store::{self, Guarded, TicketRow};
 
-fn updated(version: u64) -> OutboxRecord {
-    let event = TicketUpdated { id: "t1".into(), version, title: "x".into(), price: Cents(100), user_id: "u".into(), order_id: None };
+fn updated(version: u32) -> OutboxRecord {
+    let event = TicketUpdated {
+        id: "t1".into(),
+        version: version.into(),
+        title: "x".into(),
+        price: Cents(100),
+        user_id: "u".into(),
+        order_id: None,
+    };
     OutboxRecord::new(&event).unwrap()
 }
 
@@ -18,20 +25,21 @@ async fn two_writers_of_the_same_version_cannot_both_succeed() {
         title: "t".into(),
         price: 100,
         user_id: "u".into(),
-        version: 0,
+        version: Version::FIRST,
         order_id: None,
         reserved_until: None,
         sold: false,
         sold_at: None,
         deleted: false,
     };
-    let created = OutboxRecord::new(&shared::events::TicketDeleted { id: "t1".into(), version: 0 }).unwrap();
+    let created = OutboxRecord::new(&shared::events::TicketDeleted { id: "t1".into(), version: Version::FIRST }).unwrap();
     store::insert(&db, &row, created).await.unwrap();
 
-    assert_eq!(store::update(&db, "t1", 0, "first", Cents(100), updated(1)).await.unwrap(), Guarded::Written);
-    assert_eq!(store::update(&db, "t1", 0, "second", Cents(100), updated(1)).await.unwrap(), Guarded::Stale);
-    let stored = store::get(&db, "t1").await.unwrap().unwrap();
-    assert_eq!((stored.title.as_str(), stored.version), ("first", 1), "every save adds exactly one to the version");
+    let t1 = TicketId::from("t1");
+    assert_eq!(store::update(&db, &t1, Version::FIRST, "first", Cents(100), updated(1)).await.unwrap(), Guarded::Written);
+    assert_eq!(store::update(&db, &t1, Version::FIRST, "second", Cents(100), updated(1)).await.unwrap(), Guarded::Stale);
+    let stored = store::get(&db, &t1).await.unwrap().unwrap();
+    assert_eq!((stored.title.as_str(), stored.version), ("first", 1.into()), "every save adds exactly one to the version");
     assert_eq!(shared::events::outbox::pending_count(&db).await.unwrap(), 2, "one event per write that happened");
     // What outbox_oldest_age_seconds reports: the records were written just now.
     let age = shared::events::outbox::oldest_age(&db).await.unwrap().expect("the outbox holds records");
@@ -58,20 +66,20 @@ async fn an_orders_creation_and_cancellation_handled_at_once_leave_its_ticket_fr
         }
     };
     for n in 0..60 {
-        let id = format!("t{n}");
+        let id = TicketId::from(format!("t{n}"));
         let row = TicketRow {
             id: id.clone(),
             title: "t".into(),
             price: 100,
             user_id: "u".into(),
-            version: 0,
+            version: Version::FIRST,
             order_id: None,
             reserved_until: None,
             sold: false,
             sold_at: None,
             deleted: false,
         };
-        let created = OutboxRecord::new(&shared::events::TicketDeleted { id: id.clone(), version: 0 }).unwrap();
+        let created = OutboxRecord::new(&shared::events::TicketDeleted { id: id.clone(), version: Version::FIRST }).unwrap();
         store::insert(&db, &row, created).await.unwrap();
         let order = format!("o{n}");
         let created = serde_json::json!({ "id": order, "version": 0, "status": "created", "userId": "b", "expiresAt": "2030-01-01T00:00:00Z", "ticket": { "id": id, "price": 1 } });
