@@ -115,8 +115,11 @@ async fn order_cancelled(db: &Db, event: OrderCancelled) -> anyhow::Result<Outco
         }
         let ticket = store::get(db, &event.ticket.id).await?;
         match ticket {
-            // Release the ticket only if this order still holds it.
-            Some(ticket) if ticket.order_id.as_ref() == Some(&event.id) && !ticket.sold => {
+            // Release the ticket only if this order still holds it. A sold one too: orders
+            // cancels a paid order only when its ticket was deleted or changed while it was
+            // placed, and payments refunds it, so the ticket is on sale again at the seller's
+            // price (docs/events.md, "A seller's edit racing an order").
+            Some(ticket) if ticket.order_id.as_ref() == Some(&event.id) => {
                 let record = updated(&ticket, None)?;
                 let holding = Holding::Release;
                 if store::apply_order(db, &ticket.id, ticket.version, Some(holding), &event.id, event.version, Some(record)).await?

@@ -170,7 +170,7 @@ pub async fn seen_order(db: &Db, order_id: &OrderId) -> Result<Option<Version>, 
 pub enum Holding<'a> {
     /// Held by the order until its `expiresAt` (RFC 3339 UTC).
     Reserve { until: &'a str },
-    /// Free again.
+    /// Free again, and on sale: a sold ticket too, when its paid order was cancelled.
     Release,
 }
 
@@ -194,7 +194,7 @@ pub async fn apply_order(
 ) -> Result<Guarded, TxError> {
     let (set, reserved_until) = match holding {
         Some(Holding::Reserve { until }) => (Some("order_id = $order_id, reserved_until = $reserved_until"), Some(until.to_string())),
-        Some(Holding::Release) => (Some("order_id = NONE, reserved_until = NONE"), None),
+        Some(Holding::Release) => (Some("order_id = NONE, reserved_until = NONE, sold = false, sold_at = NONE"), None),
         None => (None, None),
     };
     let ticket_write = match set {

@@ -178,6 +178,30 @@ async fn a_sold_ticket_shows_when_it_was_sold_and_no_longer_a_deadline() {
 }
 
 #[tokio::test]
+async fn a_paid_order_cancelled_for_a_changed_ticket_puts_the_ticket_back_on_sale() {
+    // A seller's edit raced the order (docs/events.md): orders cancels the order even though it
+    // was paid, and payments refunds it. The ticket was sold meanwhile; it is on sale again.
+    // (Found by the fault run: the cancellation was retried until it was dead-lettered, and the
+    // refunded order's ticket stayed sold.)
+    let app = spawn_app().await;
+    let ticket = app.ticket("seller", "t", 5.0).await;
+    app.publish("order.created", order_created("o1", &ticket)).await;
+    until(&app, &ticket, |t| t["orderId"] == "o1").await;
+    app.publish("order.completed", json!({ "id": "o1", "version": 1, "ticket": { "id": ticket["id"] } })).await;
+    until(&app, &ticket, |t| t["sold"] == true).await;
+    let mut spy = EventSpy::new(&app.nats, "ticket.updated").await;
+    app.publish("order.cancelled", json!({ "id": "o1", "version": 2, "ticket": { "id": ticket["id"] } })).await;
+
+    let released = until(&app, &ticket, |t| t.get("orderId").is_none()).await;
+    assert_eq!((released.get("sold"), released.get("soldAt"), released["version"].as_u64()), (None, None, Some(2)), "{released}");
+    let listed: Vec<Value> = app.client.get(app.url("/api/tickets")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.len(), 1, "on sale again: {listed:?}");
+    let (_, event) = spy.next(Duration::from_secs(5)).await.expect("ticket.updated tells the other services");
+    assert_eq!((event["version"].as_u64(), event.get("orderId")), (Some(2), None), "{event}");
+    test_support::wait_acked(&app.nats, "tickets-service", Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
 async fn a_sold_ticket_can_be_neither_edited_nor_deleted() {
     let app = spawn_app().await;
     let ticket = app.ticket("seller", "t", 5.0).await;
