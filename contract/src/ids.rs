@@ -18,7 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 macro_rules! ids {
     ($($(#[$meta:meta])* $name:ident: $described:literal;)*) => {$(
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
