@@ -177,18 +177,24 @@ async fn a_sold_ticket_shows_when_it_was_sold_and_no_longer_a_deadline() {
     assert!(sold_at.ends_with('Z') && before <= at && at <= time::OffsetDateTime::now_utc(), "sold when it was handled: {sold}");
 }
 
-#[tokio::test]
-async fn a_paid_order_cancelled_for_a_changed_ticket_puts_the_ticket_back_on_sale() {
-    // A seller's edit raced the order (docs/events.md): orders cancels the order even though it
-    // was paid, and payments refunds it. The ticket was sold meanwhile; it is on sale again.
-    // (Found by the fault run: the cancellation was retried until it was dead-lettered, and the
-    // refunded order's ticket stayed sold.)
+/// A ticket reserved by order `o1`, which was then paid: sold.
+async fn sold_ticket() -> (TestApp, Value) {
     let app = spawn_app().await;
     let ticket = app.ticket("seller", "t", 5.0).await;
     app.publish("order.created", order_created("o1", &ticket)).await;
     until(&app, &ticket, |t| t["orderId"] == "o1").await;
     app.publish("order.completed", json!({ "id": "o1", "version": 1, "ticket": { "id": ticket["id"] } })).await;
     until(&app, &ticket, |t| t["sold"] == true).await;
+    (app, ticket)
+}
+
+#[tokio::test]
+async fn a_paid_order_cancelled_for_a_changed_ticket_puts_the_ticket_back_on_sale() {
+    // A seller's edit raced the order (docs/events.md): orders cancels the order even though it
+    // was paid, and payments refunds it. The ticket was sold meanwhile; it is on sale again.
+    // (Found by the fault run: the cancellation was retried until it was dead-lettered, and the
+    // refunded order's ticket stayed sold.)
+    let (app, ticket) = sold_ticket().await;
     let mut spy = EventSpy::new(&app.nats, "ticket.updated").await;
     app.publish("order.cancelled", json!({ "id": "o1", "version": 2, "ticket": { "id": ticket["id"] } })).await;
 
@@ -203,12 +209,7 @@ async fn a_paid_order_cancelled_for_a_changed_ticket_puts_the_ticket_back_on_sal
 
 #[tokio::test]
 async fn a_sold_ticket_can_be_neither_edited_nor_deleted() {
-    let app = spawn_app().await;
-    let ticket = app.ticket("seller", "t", 5.0).await;
-    app.publish("order.created", order_created("o1", &ticket)).await;
-    until(&app, &ticket, |t| t["orderId"] == "o1").await;
-    app.publish("order.completed", json!({ "id": "o1", "version": 1, "ticket": { "id": ticket["id"] } })).await;
-    until(&app, &ticket, |t| t["sold"] == true).await;
+    let (app, ticket) = sold_ticket().await;
 
     let id = ticket["id"].as_str().unwrap();
     let edit = app.put(Some("seller"), id, json!({ "title": "x", "price": 1 })).await;
