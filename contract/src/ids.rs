@@ -30,6 +30,12 @@ macro_rules! ids {
             pub fn into_string(self) -> String {
                 self.0
             }
+
+            /// The id a request gave, trimmed; `None` when it gave none or only blanks (what a
+            /// service answers as the field's "required" error).
+            pub fn given(raw: Option<Self>) -> Option<Self> {
+                raw.map(|id| id.0.trim().to_string()).filter(|id| !id.is_empty()).map(Self)
+            }
         }
 
         impl From<String> for $name {
@@ -47,18 +53,6 @@ macro_rules! ids {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
-            }
-        }
-
-        impl PartialEq<str> for $name {
-            fn eq(&self, other: &str) -> bool {
-                self.0 == other
-            }
-        }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.0 == *other
             }
         }
 
@@ -225,6 +219,13 @@ mod tests {
         assert!(serde_json::from_str::<Version>("9223372036854775808").is_err());
         assert!(serde_json::from_str::<Version>("-1").is_err());
         assert_eq!(serde_json::from_str::<Version>("3").ok().map(Version::get), Some(3));
+    }
+
+    #[test]
+    fn a_given_id_is_trimmed_and_blank_is_none() {
+        assert_eq!(OrderId::given(Some(" o1 ".into())), Some("o1".into()));
+        assert_eq!(OrderId::given(Some("  ".into())), None);
+        assert_eq!(OrderId::given(None), None);
     }
 
     #[test]

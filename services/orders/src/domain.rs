@@ -21,8 +21,5 @@ impl Coded for TicketIdMissing {
 
 /// The ticket an order is for: any non-empty id, trimmed (an unknown one is the route's 404).
 pub fn ticket_to_order(raw: Option<TicketId>) -> Result<TicketId, TicketIdMissing> {
-    match raw.map(|id| id.as_str().trim().to_string()) {
-        Some(id) if !id.is_empty() => Ok(TicketId::from(id)),
-        _ => Err(TicketIdMissing),
-    }
+    TicketId::given(raw).ok_or(TicketIdMissing)
 }

@@ -34,10 +34,7 @@ impl Coded for PaymentInputError {
 
 /// The order to pay: any non-empty id, trimmed (an unknown one is the route's 404).
 pub fn order_to_pay(raw: Option<OrderId>) -> Result<OrderId, PaymentInputError> {
-    match raw.map(|id| id.as_str().trim().to_string()) {
-        Some(id) if !id.is_empty() => Ok(OrderId::from(id)),
-        _ => Err(PaymentInputError::OrderIdRequired),
-    }
+    OrderId::given(raw).ok_or(PaymentInputError::OrderIdRequired)
 }
 
 /// What the buyer pays with: a Stripe PaymentMethod (`pm_…`, from Stripe.js or a test method)

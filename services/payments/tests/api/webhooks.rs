@@ -138,7 +138,7 @@ async fn a_card_that_needs_authentication_is_202_and_completes_by_webhook() {
 
     assert!(app.stripe.authenticate(&intent.id, true));
     let paid = app.wait_paid("o1").await.expect("the webhook settled the order");
-    assert_eq!(paid, body["id"].as_str().unwrap(), "the payment is the attempt");
+    assert_eq!(paid.as_str(), body["id"].as_str().unwrap(), "the payment is the attempt");
 }
 
 #[tokio::test]
